@@ -1,0 +1,80 @@
+"""Alembic, driven from code: the schema of a new or older database is brought to head at start (DESIGN.md §4).
+
+The migrations live in the package (``store/migrations``); there is no ``alembic.ini``. On SQLite a migration
+runs in one ``BEGIN IMMEDIATE`` transaction with foreign keys off (batch migrations copy and drop tables), and
+the foreign keys are checked before it commits; on PostgreSQL an advisory lock lets one till migrate while
+the others wait.
+
+A new migration: upgrade a scratch SQLite file to head, change ``tables.py``, then
+``alembic.command.revision(alembic_config(url), message="…", autogenerate=True, rev_id="0002")`` (ids count up),
+read what it wrote, and let ``tests/integration/test_migrations.py`` check it on both engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from aestheticc_pos.store.db import create_engine_for
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def upgrade_to_head(url: str) -> None:
+    """Create the schema of a new database, or migrate an older one to the newest."""
+    _run(url, lambda config: command.upgrade(config, "head"))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate down to ``revision`` ("base" drops everything). For tests and for undoing a bad release."""
+    _run(url, lambda config: command.downgrade(config, revision))
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at; None for a database with no schema yet."""
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest revision this version of the app knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revision"
+    return head
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this version of the app can migrate from."""
+    return frozenset(
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    )
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic configuration for the migrations in the package (and ``url``, when given)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _run(url: str, step: Callable[[Config], None]) -> None:
+    """Run an Alembic command on one connection, in one transaction that commits only if it all worked."""
+    engine = create_engine_for(url, foreign_keys=False)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            step(config)
+    finally:
+        engine.dispose()

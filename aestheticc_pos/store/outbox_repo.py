@@ -1,0 +1,70 @@
+"""Queue GoCardless work in the outbox, in the caller's transaction (DESIGN.md §5).
+
+The idempotency key is deterministic (``<record_type>-<record_id>-<kind>-v<n>``) and stored before the first
+attempt, so a replay after a crash or a restart returns the resource GoCardless already created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aestheticc_pos.store.tables import OutboxRow
+
+
+def idempotency_key(record_type: str, record_id: str, kind: str, version: int = 1) -> str:
+    return f"{record_type}-{record_id}-{kind}-v{version}"
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    record_type: str,
+    record_id: str,
+    payload: dict[str, Any],
+    depends_on: str | None = None,
+    version: int = 1,
+    new_id: str | None = None,
+) -> str:
+    """Add one piece of GoCardless work; returns its outbox id (for ``depends_on`` of later work).
+
+    ``version`` distinguishes repeats of the same kind for one record (a second tier change amends the
+    subscription again and must not be taken for a replay of the first).
+    """
+    row = OutboxRow(
+        kind=kind,
+        record_type=record_type,
+        record_id=record_id,
+        payload=payload,
+        idempotency_key=idempotency_key(record_type, record_id, kind, version),
+        status="waiting_for_prerequisite" if depends_on else "pending",
+        depends_on=depends_on,
+    )
+    if new_id is not None:
+        row.id = new_id
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def next_version(session: Session, record_type: str, record_id: str, kind: str) -> int:
+    """1 + how many times ``kind`` was already queued for this record."""
+    keys = session.scalars(
+        select(OutboxRow.idempotency_key).where(
+            OutboxRow.record_type == record_type, OutboxRow.record_id == record_id, OutboxRow.kind == kind
+        )
+    ).all()
+    return len(keys) + 1
+
+
+def queued_for(session: Session, record_type: str, record_id: str) -> list[tuple[str, str, str]]:
+    """(kind, status, idempotency key) of the work queued for a record, in order."""
+    rows = session.execute(
+        select(OutboxRow.kind, OutboxRow.status, OutboxRow.idempotency_key)
+        .where(OutboxRow.record_type == record_type, OutboxRow.record_id == record_id)
+        .order_by(OutboxRow.seq)
+    ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]

@@ -1,0 +1,829 @@
+"""The clinic's tables: one metadata, typed SQLAlchemy 2 models (DESIGN.md §4).
+
+Conventions, the same in every table:
+- ids are UUID strings (``String(36)``) made at the till (``new_id``), so offline tills never clash;
+- timestamps are ``UTCDateTime`` (aware in, aware UTC out, on SQLite and PostgreSQL alike); days are ``Date``;
+- money is ``*_pence`` (big integer) beside a ``currency``; percentages are ``*_bp`` basis points;
+- statuses and kinds are strings holding a domain ``StrEnum`` value. Where DESIGN.md (or an existing domain
+  enum) fixes the values, a CHECK constraint holds the column to them;
+- relationships are ``lazy="raise"``: a repository says what it loads (``selectinload``).
+
+Alembic owns the schema (``store/migrations``); a test checks that these models match the migrated database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from aestheticc_pos.domain.appointments import AppointmentStatus
+from aestheticc_pos.domain.catalogue import BenefitsStart, DepositKind
+from aestheticc_pos.domain.clients import phone_digits
+from aestheticc_pos.domain.memberships import MembershipStatus
+from aestheticc_pos.domain.packages import ClientPackageStatus, LedgerKind
+from aestheticc_pos.domain.staff import Role
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Values fixed by DESIGN.md for columns that have no domain enum (the migrations repeat every value literally).
+SALE_KINDS = ("sale", "refund", "void")
+PAYMENT_SOURCES = ("direct_debit", "desk")
+OUTBOX_STATUSES = ("pending", "in_flight", "done", "waiting_for_prerequisite", "failed")
+
+
+def new_id() -> str:
+    """A new record id, made at the till."""
+    return str(uuid.uuid4())
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A moment in time: only aware datetimes go in, aware UTC datetimes come out.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores the naive UTC text, which sorts in time order.
+    A naive datetime is refused, because nobody could tell which clock it was read from.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"a naive datetime cannot be stored (give it a time zone): {value!r}")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON value kept as text (sorted keys, no spaces), the same on SQLite and PostgreSQL.
+
+    Assign a new value to change it: changes made inside a dict in place are not noticed by the session.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def _search_string(length: int) -> String:
+    """A column searched by prefix (``LIKE 'abc%'``) through a plain index.
+
+    The collation is what lets each engine use the index for LIKE: NOCASE on SQLite (its LIKE ignores ASCII
+    case), "C" on PostgreSQL (byte order). The values are lower case already, so neither changes a result.
+    """
+    return (
+        String(length)
+        .with_variant(String(length, collation="NOCASE"), "sqlite")
+        .with_variant(String(length, collation="C"), "postgresql")
+    )
+
+
+def _one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime(), str: String()}
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(String(36), primary_key=True, default=new_id)
+
+
+def _ref(target: str, *, index: bool = False) -> Mapped[Any]:
+    """A reference to another row's id; nullable when the annotation says ``str | None``."""
+    return mapped_column(String(36), ForeignKey(target), index=index)
+
+
+def _created() -> Mapped[dt.datetime]:
+    return mapped_column(default=utcnow)
+
+
+def _updated() -> Mapped[dt.datetime]:
+    return mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _pence() -> Mapped[int]:
+    return mapped_column(BigInteger)
+
+
+def _currency() -> Mapped[str]:
+    return mapped_column(String(3))
+
+
+def _counter() -> Mapped[int]:
+    return mapped_column(Integer, default=0, server_default=text("0"))
+
+
+# --- Clinic, staff, audit ------------------------------------------------------------------------------------
+
+
+class SettingRow(Base):
+    """One clinic setting (name, address, VAT number, time zone, grace, no-show policy, till prefix…)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class StaffRow(Base):
+    __tablename__ = "staff"
+    __table_args__ = (
+        _one_of("role", Role),
+        CheckConstraint("failed_attempts >= 0", name="failed_attempts_not_negative"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    pin_hash: Mapped[str] = mapped_column(String(128))
+    pin_salt: Mapped[str] = mapped_column(String(64))
+    failed_attempts: Mapped[int] = _counter()
+    locked_until: Mapped[dt.datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class AuditLogRow(Base):
+    """One entry of the append-only, hash-chained audit log (DESIGN.md §7).
+
+    ``details`` is the JSON text the hash covers, written by the audit module exactly as hashed. ``seq`` is
+    never reused (SQLite AUTOINCREMENT). Appenders on PostgreSQL must serialise (lock the chain's head) so
+    two tills never chain onto the same ``prev_hash``.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_record", "record_type", "record_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    staff_id: Mapped[str | None] = _ref("staff.id")
+    action: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- Clients ------------------------------------------------------------------------------------------------
+
+
+class ClientRow(Base):
+    """A client. The ``search_*`` and ``phone_digits`` columns are derived on every flush (see below).
+
+    Search-as-you-type matches prefixes of these indexed columns (``column.like("abc%", escape="\\")``, the
+    typed text normalised the same way), so it stays instant over 100,000 clients on both engines.
+    """
+
+    __tablename__ = "clients"
+
+    id: Mapped[str] = _id()
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    date_of_birth: Mapped[dt.date | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    marketing_consent: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+    anonymised_at: Mapped[dt.datetime | None]
+    search_name: Mapped[str] = mapped_column(_search_string(170), index=True)  # "first last"
+    search_name_reversed: Mapped[str] = mapped_column(_search_string(170), index=True)  # "last first"
+    search_email: Mapped[str | None] = mapped_column(_search_string(254), index=True)
+    phone_digits: Mapped[str | None] = mapped_column(_search_string(40), index=True)
+
+
+@event.listens_for(ClientRow, "before_insert")
+@event.listens_for(ClientRow, "before_update")
+def _derive_client_search_columns(mapper: Mapper[ClientRow], connection: Any, row: ClientRow) -> None:
+    for column, value in client_search_columns(row.first_name, row.last_name, row.email, row.phone).items():
+        setattr(row, column, value)
+
+
+def client_search_columns(
+    first_name: str, last_name: str, email: str | None, phone: str | None
+) -> dict[str, Any]:
+    """The derived search columns of a client, for code that inserts clients without the ORM (bulk loads)."""
+    return {
+        "search_name": search_text(f"{first_name} {last_name}"),
+        "search_name_reversed": search_text(f"{last_name} {first_name}"),
+        "search_email": search_text(email) if email else None,
+        "phone_digits": phone_digits(phone) if phone else None,
+    }
+
+
+def search_text(text_: str) -> str:
+    """Text as search compares it: accents dropped, case folded, spaces collapsed ("Élodie  O'Neil" → "elodie o'neil")."""
+    decomposed = unicodedata.normalize("NFKD", text_)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+# --- Catalogue ----------------------------------------------------------------------------------------------
+
+
+class TreatmentRow(Base):
+    __tablename__ = "treatments"
+    __table_args__ = (
+        CheckConstraint("price_pence >= 0", name="price_not_negative"),
+        CheckConstraint("vat_rate_bp BETWEEN 0 AND 10000", name="vat_rate_bp_range"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        _one_of("deposit_kind", DepositKind),
+        CheckConstraint("deposit_percent_bp BETWEEN 0 AND 10000", name="deposit_percent_bp_range"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(120))
+    price_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    vat_rate_bp: Mapped[int]
+    duration_minutes: Mapped[int]
+    deposit_kind: Mapped[str] = mapped_column(String(10), default=DepositKind.NONE.value)
+    deposit_pence: Mapped[int | None] = mapped_column(BigInteger)
+    deposit_percent_bp: Mapped[int] = _counter()
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price_pence >= 0", name="price_not_negative"),
+        CheckConstraint("vat_rate_bp BETWEEN 0 AND 10000", name="vat_rate_bp_range"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(120))
+    price_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    vat_rate_bp: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+class PackageRow(Base):
+    __tablename__ = "packages"
+    __table_args__ = (
+        CheckConstraint("price_pence >= 0", name="price_not_negative"),
+        CheckConstraint("vat_rate_bp BETWEEN 0 AND 10000", name="vat_rate_bp_range"),
+        CheckConstraint("validity_days > 0", name="validity_days_positive"),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    vat_rate_bp: Mapped[int]
+    validity_days: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+    steps: Mapped[list[PackageStepRow]] = relationship(
+        back_populates="package",
+        lazy="raise",
+        order_by="PackageStepRow.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class PackageStepRow(Base):
+    __tablename__ = "package_steps"
+    __table_args__ = (
+        CheckConstraint("position >= 1", name="position_from_1"),
+        CheckConstraint("sessions >= 1", name="sessions_positive"),
+        CheckConstraint(
+            "min_days_after_previous >= 0 AND min_days_between_sessions >= 0", name="delays_not_negative"
+        ),
+    )
+
+    package_id: Mapped[str] = mapped_column(String(36), ForeignKey("packages.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    treatment_id: Mapped[str] = _ref("treatments.id", index=True)
+    sessions: Mapped[int]
+    min_days_after_previous: Mapped[int] = _counter()
+    min_days_between_sessions: Mapped[int] = _counter()
+
+    package: Mapped[PackageRow] = relationship(back_populates="steps", lazy="raise")
+    treatment: Mapped[TreatmentRow] = relationship(lazy="raise")
+
+
+class TierRow(Base):
+    """A membership tier of the catalogue."""
+
+    __tablename__ = "tiers"
+    __table_args__ = (
+        CheckConstraint("monthly_price_pence > 0", name="monthly_price_positive"),
+        CheckConstraint("discount_bp BETWEEN 0 AND 10000", name="discount_bp_range"),
+        CheckConstraint("grace_days >= 0", name="grace_days_not_negative"),
+        _one_of("benefits_start", BenefitsStart),
+    )
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    monthly_price_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    discount_bp: Mapped[int]
+    covers_treatments: Mapped[bool]
+    covers_products: Mapped[bool]
+    covers_packages: Mapped[bool]
+    benefits_start: Mapped[str] = mapped_column(String(20))
+    grace_days: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+# --- Client packages and their session ledger --------------------------------------------------------------
+
+
+class ClientPackageRow(Base):
+    """A package a client bought: a snapshot of the package's terms at the time of sale."""
+
+    __tablename__ = "client_packages"
+    __table_args__ = (
+        CheckConstraint("price_pence >= 0", name="price_not_negative"),
+        CheckConstraint("expires_on >= purchased_on", name="expires_after_purchase"),
+        _one_of("status", ClientPackageStatus),
+    )
+
+    id: Mapped[str] = _id()
+    client_id: Mapped[str] = _ref("clients.id", index=True)
+    package_id: Mapped[str] = _ref("packages.id")
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    vat_rate_bp: Mapped[int]
+    validity_days: Mapped[int]
+    purchased_on: Mapped[dt.date]
+    expires_on: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(20))
+    sale_id: Mapped[str | None] = _ref("sales.id", index=True)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+    steps: Mapped[list[ClientPackageStepRow]] = relationship(
+        back_populates="client_package",
+        lazy="raise",
+        order_by="ClientPackageStepRow.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class ClientPackageStepRow(Base):
+    """One step of a client package with its session counters.
+
+    ``remaining = sessions + adjusted - redeemed - reserved - refunded`` and the database refuses a row where
+    it would be negative. Change the counters through ``UnitOfWork``'s conditional updates, never by
+    reading, adding and writing back (two tills would both take the last session).
+    """
+
+    __tablename__ = "client_package_steps"
+    __table_args__ = (
+        CheckConstraint(
+            "sessions + adjusted - redeemed - reserved - refunded >= 0", name="remaining_not_negative"
+        ),
+        CheckConstraint("sessions >= 1", name="sessions_positive"),
+        CheckConstraint("redeemed >= 0", name="redeemed_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("refunded >= 0", name="refunded_not_negative"),
+    )
+
+    client_package_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("client_packages.id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    treatment_id: Mapped[str] = _ref("treatments.id", index=True)
+    treatment_name: Mapped[str] = mapped_column(String(120))
+    sessions: Mapped[int]
+    min_days_after_previous: Mapped[int] = _counter()
+    min_days_between_sessions: Mapped[int] = _counter()
+    adjusted: Mapped[int] = _counter()
+    redeemed: Mapped[int] = _counter()
+    reserved: Mapped[int] = _counter()
+    refunded: Mapped[int] = _counter()
+
+    client_package: Mapped[ClientPackageRow] = relationship(back_populates="steps", lazy="raise")
+
+    @hybrid_property
+    def remaining(self) -> int:
+        """Sessions still free to book or use (in SQL too: ``ClientPackageStepRow.remaining >= 1``)."""
+        return self.sessions + self.adjusted - self.redeemed - self.reserved - self.refunded
+
+
+class SessionLedgerRow(Base):
+    """One change to a client package step's sessions (reserve, release, redeem, void, adjust, refund)."""
+
+    __tablename__ = "session_ledger"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["client_package_id", "step_position"],
+            ["client_package_steps.client_package_id", "client_package_steps.position"],
+        ),
+        Index("ix_session_ledger_step", "client_package_id", "step_position"),
+        _one_of("kind", LedgerKind),
+        {"sqlite_autoincrement": True},
+    )
+
+    # ``seq`` orders the ledger: a package's balances are the replay of its entries in this order.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    client_package_id: Mapped[str] = mapped_column(String(36))
+    step_position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    sessions: Mapped[int]
+    session_on: Mapped[dt.date | None]
+    appointment_id: Mapped[str | None] = _ref("appointments.id", index=True)
+    sale_id: Mapped[str | None] = _ref("sales.id", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[str | None] = _ref("staff.id")
+    created_at: Mapped[dt.datetime] = _created()
+
+
+# --- Memberships --------------------------------------------------------------------------------------------
+
+
+class MembershipRow(Base):
+    """A client's membership with a snapshot of its tier and its GoCardless references (``gc_*``)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        _one_of("status", MembershipStatus),
+        _one_of("benefits_start", BenefitsStart),
+        CheckConstraint("discount_bp BETWEEN 0 AND 10000", name="discount_bp_range"),
+        CheckConstraint("subscription_amendments >= 0", name="subscription_amendments_not_negative"),
+    )
+
+    id: Mapped[str] = _id()
+    client_id: Mapped[str] = _ref("clients.id", index=True)
+    tier_id: Mapped[str] = _ref("tiers.id")
+    tier_name: Mapped[str] = mapped_column(String(120))
+    monthly_price_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    discount_bp: Mapped[int]
+    covers_treatments: Mapped[bool]
+    covers_products: Mapped[bool]
+    covers_packages: Mapped[bool]
+    benefits_start: Mapped[str] = mapped_column(String(20))
+    grace_days: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    started_on: Mapped[dt.date]
+    paid_through: Mapped[dt.date | None]
+    past_due_since: Mapped[dt.date | None]
+    ends_on: Mapped[dt.date | None]
+    first_payment_collected: Mapped[bool] = mapped_column(default=False)
+    gc_customer_id: Mapped[str | None] = mapped_column(String(40))
+    gc_billing_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    gc_flow_id: Mapped[str | None] = mapped_column(String(40))
+    gc_authorisation_url: Mapped[str | None] = mapped_column(Text)
+    gc_mandate_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    gc_mandate_status: Mapped[str | None] = mapped_column(String(40))
+    gc_subscription_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    subscription_amendments: Mapped[int] = _counter()
+    pending_retry_payment_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+class MembershipPaymentRow(Base):
+    """A monthly payment: collected by Direct Debit (``gc_payment_id``) or taken at the desk."""
+
+    __tablename__ = "membership_payments"
+    __table_args__ = (
+        _one_of("source", PAYMENT_SOURCES),
+        CheckConstraint("period_end >= period_start", name="period_in_order"),
+    )
+
+    id: Mapped[str] = _id()
+    membership_id: Mapped[str] = _ref("memberships.id", index=True)
+    gc_payment_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    amount_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    charge_date: Mapped[dt.date | None]
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+# --- Appointments -------------------------------------------------------------------------------------------
+
+
+class AppointmentRow(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["client_package_id", "step_position"],
+            ["client_package_steps.client_package_id", "client_package_steps.position"],
+        ),
+        Index("ix_appointments_practitioner_starts", "practitioner_id", "starts_at"),
+        Index("ix_appointments_client_package", "client_package_id", "step_position"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        _one_of("status", AppointmentStatus),
+    )
+
+    id: Mapped[str] = _id()
+    client_id: Mapped[str] = _ref("clients.id", index=True)
+    treatment_id: Mapped[str] = _ref("treatments.id")
+    practitioner_id: Mapped[str] = _ref("staff.id")
+    starts_at: Mapped[dt.datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    client_package_id: Mapped[str | None] = mapped_column(String(36))
+    step_position: Mapped[int | None]
+    deposit_status: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+    cancelled_at: Mapped[dt.datetime | None]
+
+
+# --- Checkout documents -------------------------------------------------------------------------------------
+
+
+class _TotalsColumns:
+    gross_pence: Mapped[int] = _pence()
+    discount_pence: Mapped[int] = _pence()
+    net_pence: Mapped[int] = _pence()
+    vat_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+
+
+class _PricedLineColumns:
+    """The columns of a priced line (``domain/pricing.py``), shared by sale and invoice lines."""
+
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[str | None] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    unit_price_pence: Mapped[int] = _pence()
+    gross_pence: Mapped[int] = _pence()
+    discount_pence: Mapped[int] = _pence()
+    discount_reason: Mapped[str | None] = mapped_column(String(200))
+    net_pence: Mapped[int] = _pence()
+    vat_pence: Mapped[int] = _pence()
+    vat_rate_bp: Mapped[int]
+    step_position: Mapped[int | None]
+
+
+def _net_is_gross_less_discount() -> CheckConstraint:
+    return CheckConstraint("net_pence = gross_pence - discount_pence", name="net_is_gross_less_discount")
+
+
+class SaleRow(_TotalsColumns, Base):
+    """A sale, refund or void at the till. Written once and never edited: a refund or void refers to it."""
+
+    __tablename__ = "sales"
+    __table_args__ = (_one_of("kind", SALE_KINDS), _net_is_gross_less_discount())
+
+    id: Mapped[str] = _id()
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    till_prefix: Mapped[str] = mapped_column(String(8))
+    client_id: Mapped[str | None] = _ref("clients.id", index=True)
+    staff_id: Mapped[str] = _ref("staff.id")
+    kind: Mapped[str] = mapped_column(String(10))
+    refers_to_sale_id: Mapped[str | None] = _ref("sales.id", index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+    lines: Mapped[list[SaleLineRow]] = relationship(
+        back_populates="sale", lazy="raise", order_by="SaleLineRow.position", cascade="all, delete-orphan"
+    )
+    tenders: Mapped[list[TenderRow]] = relationship(
+        back_populates="sale", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class SaleLineRow(_PricedLineColumns, Base):
+    __tablename__ = "sale_lines"
+    __table_args__ = (UniqueConstraint("sale_id", "position"), _net_is_gross_less_discount())
+
+    id: Mapped[str] = _id()
+    sale_id: Mapped[str] = _ref("sales.id")
+    client_package_id: Mapped[str | None] = _ref("client_packages.id", index=True)
+    appointment_id: Mapped[str | None] = _ref("appointments.id", index=True)
+
+    sale: Mapped[SaleRow] = relationship(back_populates="lines", lazy="raise")
+
+
+class TenderRow(Base):
+    """How (part of) a sale was paid: cash, card, Direct Debit, deposit, package…"""
+
+    __tablename__ = "tenders"
+
+    id: Mapped[str] = _id()
+    sale_id: Mapped[str] = _ref("sales.id", index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    reference: Mapped[str | None] = mapped_column(String(120))
+
+    sale: Mapped[SaleRow] = relationship(back_populates="tenders", lazy="raise")
+
+
+class DepositRow(Base):
+    """A deposit asked for when booking, paid through a payment link and credited at checkout."""
+
+    __tablename__ = "deposits"
+
+    id: Mapped[str] = _id()
+    appointment_id: Mapped[str] = _ref("appointments.id", index=True)
+    amount_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    status: Mapped[str] = mapped_column(String(20))
+    gc_billing_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    authorisation_url: Mapped[str | None] = mapped_column(Text)
+    paid_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+class PaymentLinkRow(Base):
+    """A GoCardless billing request with a hosted flow; ``quote`` is the priced basket it collects."""
+
+    __tablename__ = "payment_links"
+
+    id: Mapped[str] = _id()
+    client_id: Mapped[str | None] = _ref("clients.id", index=True)
+    invoice_id: Mapped[str | None] = _ref("invoices.id", index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    quote: Mapped[Any] = mapped_column(JSONText)
+    amount_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    gc_billing_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    authorisation_url: Mapped[str | None] = mapped_column(Text)
+    sale_id: Mapped[str | None] = _ref("sales.id")
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+class InvoiceRow(_TotalsColumns, Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        _net_is_gross_less_discount(),
+        CheckConstraint("due_on >= issued_on", name="due_after_issue"),
+    )
+
+    id: Mapped[str] = _id()
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    client_id: Mapped[str] = _ref("clients.id", index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    issued_on: Mapped[dt.date]
+    due_on: Mapped[dt.date]
+    created_at: Mapped[dt.datetime] = _created()
+    paid_at: Mapped[dt.datetime | None]
+    voided_at: Mapped[dt.datetime | None]
+
+    lines: Mapped[list[InvoiceLineRow]] = relationship(
+        back_populates="invoice",
+        lazy="raise",
+        order_by="InvoiceLineRow.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class InvoiceLineRow(_PricedLineColumns, Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"), _net_is_gross_less_discount())
+
+    id: Mapped[str] = _id()
+    invoice_id: Mapped[str] = _ref("invoices.id")
+    client_package_id: Mapped[str | None] = _ref("client_packages.id")
+    appointment_id: Mapped[str | None] = _ref("appointments.id")
+
+    invoice: Mapped[InvoiceRow] = relationship(back_populates="lines", lazy="raise")
+
+
+class NumberSequenceRow(Base):
+    """The next human number of a series ("sale:A", "invoice:2026"); see ``UnitOfWork.next_number``."""
+
+    __tablename__ = "number_sequences"
+    __table_args__ = (CheckConstraint("next_value >= 1", name="next_value_positive"),)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- Sync with GoCardless -----------------------------------------------------------------------------------
+
+
+class OutboxRow(Base):
+    """Work for GoCardless, written in the same transaction as the change that needs it (DESIGN.md §5).
+
+    ``seq`` orders the work (drain in ``seq`` order per record); ``id`` is the stable reference that
+    ``depends_on`` points at. ``idempotency_key`` is written before the first attempt and sent on every one.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _one_of("status", OUTBOX_STATUSES),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbox_record", "record_type", "record_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(36))
+    payload: Mapped[Any] = mapped_column(JSONText)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(30), default="pending")
+    depends_on: Mapped[str | None] = _ref("outbox.id", index=True)
+    attempts: Mapped[int] = _counter()
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    remote_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+class SyncStateRow(Base):
+    """Small facts the sync engine keeps between runs (the events watermark, the last successful sync)."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ProcessedEventRow(Base):
+    """A GoCardless event already applied, so a replayed page never applies it twice."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    processed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+metadata = Base.metadata

@@ -1,0 +1,261 @@
+"""The unit of work: one transaction per use case, rolled back unless committed (STYLE.md rule 2).
+
+A service is handed a ``UnitOfWorkFactory`` and does::
+
+    with uow_factory() as uow:
+        ...  # load, call the domain, write, queue outbox rows
+        uow.commit()
+
+Session counters of client packages change only through the conditional updates here
+(``reserve_sessions``, ``redeem_sessions``…): each is a single ``UPDATE … WHERE <enough left>`` whose row count
+says whether it happened, so two tills can never both take the last session, on SQLite or on PostgreSQL.
+The caller writes the matching session-ledger row in the same unit of work.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self, TypeVar
+
+from sqlalchemy import ColumnElement, Engine, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from aestheticc_pos.domain.errors import ConcurrencyConflict, NoSessionsRemaining, NotFound
+from aestheticc_pos.store.db import is_retryable, make_session_factory
+from aestheticc_pos.store.tables import ClientPackageStepRow
+
+Step = ClientPackageStepRow  # a short name for the statements below
+
+T = TypeVar("T")
+
+# Inserts the series at 1 or takes its next value; either way the row stays locked until the transaction
+# ends, so numbers are handed out in commit order and a rolled-back number is handed out again (no gaps).
+NEXT_NUMBER = text(
+    "INSERT INTO number_sequences (name, next_value) VALUES (:name, 2) "
+    "ON CONFLICT (name) DO UPDATE SET next_value = number_sequences.next_value + 1 "
+    "RETURNING next_value - 1"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StepCounts:
+    """A client package step's session counters, as they are after a change."""
+
+    sessions: int
+    adjusted: int
+    redeemed: int
+    reserved: int
+    refunded: int
+
+    @property
+    def remaining(self) -> int:
+        return self.sessions + self.adjusted - self.redeemed - self.reserved - self.refunded
+
+
+class UnitOfWork:
+    """One database transaction. Use it as a context manager; it rolls back on exit unless committed."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        self._session = self._session_factory()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()  # a no-op after commit(); otherwise nothing half-done survives
+        finally:
+            self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside `with uow:`")
+        return self._session
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    # --- Gap-free human numbers ------------------------------------------------------------------------------
+
+    def next_number(self, series: str, template: str = "{n}") -> str:
+        """The next number of ``series`` formatted with ``template`` (``"A-{n:06d}"`` → ``"A-000123"``).
+
+        Numbers start at 1 and have no gaps: the series stays locked until this unit of work ends, and a
+        rolled-back number is handed out again. Allocate it just before writing the document.
+        """
+        value = self.session.execute(NEXT_NUMBER, {"name": series}).scalar_one()
+        return template.format(n=value)
+
+    # --- Client package session counters ---------------------------------------------------------------------
+
+    def lock_client_package_step(self, client_package_id: str, position: int) -> ClientPackageStepRow:
+        """Read a step and hold it until the transaction ends (``FOR UPDATE``; SQLite holds the write lock)."""
+        step = self.session.scalars(
+            select(Step)
+            .where(Step.client_package_id == client_package_id, Step.position == position)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if step is None:
+            raise NotFound("That package step does not exist.")
+        return step
+
+    def reserve_sessions(self, client_package_id: str, position: int, count: int = 1) -> StepCounts:
+        """Book ``count`` sessions for an appointment. Raises ``NoSessionsRemaining`` if fewer are left."""
+        _require_positive(count)
+        return self._change(
+            client_package_id,
+            position,
+            {Step.reserved: Step.reserved + count},
+            Step.remaining >= count,
+            NoSessionsRemaining("There are no sessions left on this step of the package."),
+        )
+
+    def release_sessions(self, client_package_id: str, position: int, count: int = 1) -> StepCounts:
+        """Give back ``count`` booked sessions (an appointment cancelled in time)."""
+        _require_positive(count)
+        return self._change(
+            client_package_id,
+            position,
+            {Step.reserved: Step.reserved - count},
+            Step.reserved >= count,
+            ConcurrencyConflict("That session was already released on another till. Refresh and try again."),
+        )
+
+    def redeem_sessions(
+        self, client_package_id: str, position: int, count: int = 1, *, from_reserved: bool = False
+    ) -> StepCounts:
+        """Use ``count`` sessions: booked ones (``from_reserved``, an attended appointment) or free ones.
+
+        Raises ``NoSessionsRemaining`` when there are not enough (booked ones, with ``from_reserved``).
+        """
+        _require_positive(count)
+        if from_reserved:
+            values = {Step.reserved: Step.reserved - count, Step.redeemed: Step.redeemed + count}
+            enough = Step.reserved >= count
+        else:
+            values = {Step.redeemed: Step.redeemed + count}
+            enough = Step.remaining >= count
+        refusal = NoSessionsRemaining("There are no sessions left on this step of the package.")
+        return self._change(client_package_id, position, values, enough, refusal)
+
+    def void_redemption(self, client_package_id: str, position: int, count: int = 1) -> StepCounts:
+        """Undo ``count`` redeemed sessions (a voided checkout): they become available again."""
+        _require_positive(count)
+        return self._change(
+            client_package_id,
+            position,
+            {Step.redeemed: Step.redeemed - count},
+            Step.redeemed >= count,
+            ConcurrencyConflict("That redemption was already undone on another till. Refresh and try again."),
+        )
+
+    def adjust_sessions(self, client_package_id: str, position: int, delta: int) -> StepCounts:
+        """A manager's correction: ``delta`` sessions more (or fewer, when negative) on the step."""
+        return self._change(
+            client_package_id,
+            position,
+            {Step.adjusted: Step.adjusted + delta},
+            Step.remaining + delta >= 0,
+            NoSessionsRemaining("The step does not have that many sessions left to take away."),
+        )
+
+    def refund_sessions(self, client_package_id: str, position: int, count: int) -> StepCounts:
+        """Close out ``count`` unused sessions that are being refunded."""
+        _require_positive(count)
+        return self._change(
+            client_package_id,
+            position,
+            {Step.refunded: Step.refunded + count},
+            Step.remaining >= count,
+            NoSessionsRemaining("The step does not have that many unused sessions to refund."),
+        )
+
+    def _change(
+        self,
+        client_package_id: str,
+        position: int,
+        values: dict[ColumnElement[int], ColumnElement[int]],
+        condition: ColumnElement[bool],
+        refusal: Exception,
+    ) -> StepCounts:
+        statement = (
+            update(Step)
+            .where(Step.client_package_id == client_package_id, Step.position == position, condition)
+            .values(values)
+            .returning(Step.sessions, Step.adjusted, Step.redeemed, Step.reserved, Step.refunded)
+            .execution_options(synchronize_session="fetch")
+        )
+        row = self.session.execute(statement).one_or_none()
+        if row is not None:
+            return StepCounts(*row)
+        exists = self.session.scalar(
+            select(Step.position).where(
+                Step.client_package_id == client_package_id, Step.position == position
+            )
+        )
+        if exists is None:
+            raise NotFound("That package step does not exist.")
+        raise refusal
+
+
+def _require_positive(count: int) -> None:
+    if count < 1:
+        raise ValueError(f"a number of sessions to change must be at least 1, not {count}")
+
+
+class UnitOfWorkFactory:
+    """Makes units of work on one engine: ``factory()`` for a use case, ``factory(read_only=True)`` for reads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._write = make_session_factory(engine)
+        self._read = make_session_factory(engine, read_only=True)
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self._read if read_only else self._write)
+
+
+def run_in_transaction(
+    factory: Callable[[], UnitOfWork],
+    work: Callable[[UnitOfWork], T],
+    *,
+    retries: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``work`` in a new unit of work and commit; run it again (up to ``retries`` more times) when the
+    database says another transaction got in the way (``is_retryable``).
+
+    ``work`` must do nothing but database work, since it may run more than once. After the last retry the
+    caller gets ``ConcurrencyConflict``, a sentence staff can act on.
+    """
+    for attempt in range(retries + 1):
+        try:
+            with factory() as uow:
+                result = work(uow)
+                uow.commit()
+                return result
+        except DBAPIError as error:
+            if not is_retryable(error):
+                raise
+            if attempt == retries:
+                raise ConcurrencyConflict(
+                    "Another till was saving at the same moment and this could not be saved. Try again."
+                ) from error
+            sleep(0.05 * 2**attempt * (1 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
