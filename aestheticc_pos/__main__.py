@@ -1,0 +1,3 @@
+from aestheticc_pos.cli import main
+
+raise SystemExit(main())

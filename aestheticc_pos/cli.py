@@ -1,0 +1,93 @@
+"""The ``aestheticc-pos`` command.
+
+    aestheticc-pos               start the front desk
+    aestheticc-pos --smoke       open the main window, then exit 0 (CI, packaged build)
+    aestheticc-pos --training    practise on a separate training database
+    aestheticc-pos db upgrade    create or migrate the database
+    aestheticc-pos db current    print the schema revision
+    aestheticc-pos demo          fill an empty database with a demo clinic
+    aestheticc-pos backup        take an online backup of the SQLite database now
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aestheticc_pos.domain.errors import DomainError
+from aestheticc_pos.settings import load_settings, redact_url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aestheticc-pos", description="Aestheticc POS: the clinic front desk.")
+    parser.add_argument("--smoke", action="store_true", help="open the main window and exit (for CI)")
+    parser.add_argument("--training", action="store_true", help="use the separate training database")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="create or migrate the database to the newest schema")
+    db_sub.add_parser("current", help="print the database's schema revision")
+    demo = sub.add_parser("demo", help="fill an empty database with a demo clinic")
+    demo.add_argument("--clients", type=int, default=300, help="how many demo clients (default 300)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed, for a repeatable demo")
+    sub.add_parser("backup", help="take an online backup of the SQLite database now")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = load_settings(training=args.training)
+    try:
+        if args.command == "db":
+            return run_db(args.db_command, settings.database_url)
+        if args.command == "demo":
+            return run_demo(settings, clients=args.clients, seed=args.seed)
+        if args.command == "backup":
+            return run_backup(settings)
+        from aestheticc_pos.app import run_gui
+
+        return run_gui(settings, smoke=args.smoke)
+    except DomainError as error:
+        print(f"aestheticc-pos: {error}", file=sys.stderr)
+        return 1
+
+
+def run_db(command: str, url: str) -> int:
+    from aestheticc_pos.store.migrate import current_revision, upgrade_to_head
+
+    if command == "upgrade":
+        upgrade_to_head(url)
+        print(f"Database is up to date: {redact_url(url)} (revision {current_revision(url)})")
+    else:
+        print(current_revision(url) or "empty (no schema yet)")
+    return 0
+
+
+def run_demo(settings, *, clients: int, seed: int) -> int:  # type: ignore[no-untyped-def]
+    from aestheticc_pos.app import build_services
+    from aestheticc_pos.services.demo import fill_demo_clinic
+
+    services = build_services(settings)
+    summary = fill_demo_clinic(services, clients=clients, seed=seed)
+    print(summary)
+    return 0
+
+
+def run_backup(settings) -> int:  # type: ignore[no-untyped-def]
+    from aestheticc_pos.store.backup import backup_sqlite
+
+    if not settings.is_sqlite:
+        print("aestheticc-pos: backups from the app are for the embedded SQLite database; "
+              "back up a PostgreSQL server with its own tools (pg_dump).", file=sys.stderr)
+        return 1
+    path = backup_sqlite(settings.database_url, settings.backups_dir)
+    print(f"Backup written to {path}")
+    return 0

@@ -1,0 +1,351 @@
+"""Appointments: book (reserving a package session under the step-delay and expiry rules), cancel, attend,
+no-show, the day's list and the practitioner's view of an appointment before treating."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from aestheticc_pos.domain import appointments as booking
+from aestheticc_pos.domain import packages as rules
+from aestheticc_pos.domain.appointments import Appointment, AppointmentStatus, SessionOutcome
+from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
+from aestheticc_pos.domain.packages import ClientPackage, PackageSummary
+from aestheticc_pos.domain.staff import Action, Role
+from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
+from aestheticc_pos.services.packages import record_ledger_entry
+from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.store import catalogue_repo
+from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store.tables import AppointmentRow, ClientPackageRow, ClientRow, StaffRow, TreatmentRow
+from aestheticc_pos.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentView:
+    """An appointment as the day list and detail screens show it. ``starts_at`` is aware UTC."""
+
+    id: str
+    client_id: str
+    client_name: str
+    treatment_id: str
+    treatment_name: str
+    practitioner_id: str
+    practitioner_name: str
+    starts_at: dt.datetime
+    duration_minutes: int
+    status: AppointmentStatus
+    client_package_id: str | None
+    step_position: int | None
+    package_name: str | None
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    appointment: AppointmentView
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    appointment: AppointmentView
+    session_outcome: SessionOutcome | None  # what happened to its package session, if it had one
+    warnings: tuple[str, ...]  # later bookings that now break the package's step rules
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentDetail:
+    """What a practitioner sees before treating: the appointment and every package covering the treatment."""
+
+    appointment: AppointmentView
+    packages: tuple[PackageSummary, ...]
+    step_rule_problems: tuple[str, ...]  # sentences; empty when the booking respects the package's gaps
+
+
+def book_appointment(
+    services: Services,
+    *,
+    client_id: str,
+    treatment_id: str,
+    practitioner_id: str,
+    starts_at: dt.datetime,
+    staff_id: str,
+    use_package: bool = True,
+    client_package_id: str | None = None,
+    notes: str = "",
+) -> Booked:
+    """Book a treatment. When a package covers it (``client_package_id``, or the one expiring first) and
+    ``use_package`` is on, a session is reserved, and the package's step-delay and expiry rules apply: a
+    refusal is a ``BookingRefused`` naming the earliest date allowed and why.
+    """
+    now = services.now()
+    with services.uow() as uow:
+        s = uow.session
+        require_staff(s, staff_id, Action.BOOK_APPOINTMENTS)
+        settings = read_clinic_settings(s)
+        repo.load_client(s, client_id)
+        treatment = catalogue_repo.load_treatment(s, treatment_id)
+        if not treatment.active:
+            raise RuleViolation(f"{treatment.name} is no longer offered.")
+        practitioner = repo.load_staff_row(s, practitioner_id)
+        if practitioner.role not in (Role.PRACTITIONER.value, Role.MANAGER.value):
+            raise InvalidInput(f"{practitioner.name} does not treat clients. Choose a practitioner.", field="practitioner")
+        starts_at = booking.validate_booking_time(starts_at, now)
+        appointment = Appointment(
+            id=services.new_id(),
+            client_id=client_id,
+            treatment_id=treatment_id,
+            practitioner_id=practitioner_id,
+            starts_at=starts_at,
+            duration_minutes=treatment.duration_minutes,
+            notes=(notes or "").strip(),
+        )
+        _refuse_double_booking(uow, appointment, practitioner.name)
+        session_on = appointment.session_on(settings.tz)
+        today = now.astimezone(settings.tz).date()
+        cp, position = _package_for(
+            uow, appointment, treatment.name, session_on, today, use_package, client_package_id
+        )
+        if cp is not None and position is not None:
+            appointment = Appointment(**{**_fields(appointment), "client_package_id": cp.id, "step_position": position})
+            repo.save_appointment(s, appointment)
+            s.flush()
+            _, entry = rules.reserve(cp, position, appointment.id, session_on, today)
+            record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+        else:
+            repo.save_appointment(s, appointment)
+        s.flush()
+        view = _view(uow, appointment.id)
+        uow.commit()
+    return Booked(appointment=view)
+
+
+def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str) -> Cancelled:
+    """Cancel: in time, a package session is given back; late, the clinic's no-show policy decides.
+
+    The result lists later bookings of the same package that no longer respect the step rules.
+    """
+    now = services.now()
+    with services.uow() as uow:
+        s = uow.session
+        require_staff(s, staff_id, Action.BOOK_APPOINTMENTS)
+        settings = read_clinic_settings(s)
+        appointment = repo.load_appointment(s, appointment_id, for_update=True)
+        cancelled = booking.cancel(appointment, now, settings.late_cancel_hours)
+        outcome, warnings = _settle_package_session(uow, services, settings, appointment, cancelled.status, staff_id)
+        repo.save_appointment(s, cancelled, cancelled_at=now)
+        s.flush()
+        view = _view(uow, appointment_id)
+        uow.commit()
+    return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings)
+
+
+def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> Cancelled:
+    """The client did not come: the package session follows the clinic's no-show policy."""
+    now = services.now()
+    with services.uow() as uow:
+        s = uow.session
+        require_staff(s, staff_id, Action.BOOK_APPOINTMENTS)
+        settings = read_clinic_settings(s)
+        appointment = repo.load_appointment(s, appointment_id, for_update=True)
+        no_show = booking.mark_no_show(appointment, now)
+        outcome, warnings = _settle_package_session(uow, services, settings, appointment, no_show.status, staff_id)
+        repo.save_appointment(s, no_show)
+        s.flush()
+        view = _view(uow, appointment_id)
+        uow.commit()
+    return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings)
+
+
+def attend_appointment(services: Services, *, appointment_id: str, staff_id: str) -> AppointmentDetail:
+    """The client was treated: the appointment is attended and its package session (if any) redeemed."""
+    with services.uow() as uow:
+        require_staff(uow.session, staff_id, Action.REDEEM_SESSIONS)
+        attend_in(uow, services, appointment_id, staff_id=staff_id)
+        uow.commit()
+    return appointment_detail(services, appointment_id)
+
+
+def attend_in(uow: UnitOfWork, services: Services, appointment_id: str, *, staff_id: str,
+              sale_id: str | None = None) -> Appointment:
+    """Mark attended and redeem the booked package session, inside the caller's unit of work (checkout uses it)."""
+    s = uow.session
+    settings = read_clinic_settings(s)
+    appointment = repo.load_appointment(s, appointment_id, for_update=True)
+    attended = booking.attend(appointment)
+    today = services.now().astimezone(settings.tz).date()
+    session_on = appointment.session_on(settings.tz)
+    if session_on > today:
+        raise RuleViolation("This appointment is on a later day; it can be attended on the day.")
+    if appointment.client_package_id is not None and appointment.step_position is not None:
+        cp = repo.load_client_package(s, appointment.client_package_id)
+        _, entry = rules.redeem(cp, appointment.step_position, appointment.id, session_on, today)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+    repo.save_appointment(s, attended)
+    s.flush()
+    return attended
+
+
+def appointments_on(services: Services, day: dt.date, *, practitioner_id: str | None = None,
+                    include_cancelled: bool = False) -> list[AppointmentView]:
+    """The clinic's appointments of ``day`` (in the clinic's time zone), by practitioner then time."""
+    with services.uow(read_only=True) as uow:
+        tz = read_clinic_settings(uow.session).tz
+        start = dt.datetime.combine(day, dt.time(0), tz).astimezone(dt.UTC)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz).astimezone(dt.UTC)
+        query = select(AppointmentRow.id).where(AppointmentRow.starts_at >= start, AppointmentRow.starts_at < end)
+        if practitioner_id is not None:
+            query = query.where(AppointmentRow.practitioner_id == practitioner_id)
+        if not include_cancelled:
+            query = query.where(AppointmentRow.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.ATTENDED.value]))
+        views = _views(uow, list(uow.session.scalars(query)))
+    return sorted(views, key=lambda v: (v.practitioner_name, v.starts_at, v.id))
+
+
+def appointments_of_client(services: Services, client_id: str) -> list[AppointmentView]:
+    with services.uow(read_only=True) as uow:
+        ids = list(uow.session.scalars(select(AppointmentRow.id).where(AppointmentRow.client_id == client_id)))
+        views = _views(uow, ids)
+    return sorted(views, key=lambda v: v.starts_at, reverse=True)
+
+
+def appointment_detail(services: Services, appointment_id: str) -> AppointmentDetail:
+    """The appointment, and for every package of the client covering its treatment: used / booked / remaining
+    per step, expiry, and whether this booking respects the package's minimum gaps."""
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        settings = read_clinic_settings(s)
+        today = services.now().astimezone(settings.tz).date()
+        appointment = repo.load_appointment(s, appointment_id)
+        view = _view(uow, appointment_id)
+        packages = repo.client_packages_of(s, appointment.client_id)
+    covering = [
+        cp for cp in packages
+        if cp.id == appointment.client_package_id
+        or (cp.status is rules.ClientPackageStatus.ACTIVE and not cp.is_expired_on(today)
+            and any(step.treatment_id == appointment.treatment_id for step in cp.steps))
+    ]
+    problems = tuple(
+        b.message
+        for cp in covering
+        for b in rules.broken_bookings(cp)
+        if b.appointment_id == appointment_id
+    )
+    summaries = tuple(rules.package_summary(cp, today) for cp in covering)
+    return AppointmentDetail(appointment=view, packages=summaries, step_rule_problems=problems)
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _package_for(
+    uow: UnitOfWork, appointment: Appointment, treatment_name: str, session_on: dt.date, today: dt.date,
+    use_package: bool, client_package_id: str | None,
+) -> tuple[ClientPackage | None, int | None]:
+    """The package and step that pay for ``appointment``, or (None, None) when it is paid for at the till.
+
+    A package chosen by the receptionist is always returned (``rules.reserve`` then says if it cannot pay:
+    refunded, expired by then, no session left). Otherwise the package usable on the day of the session that
+    expires first; failing that the one usable today, so that booking past its expiry is refused with
+    ``PackageExpired`` instead of being booked as paid without a word.
+    """
+    if not use_package:
+        return None, None
+    s = uow.session
+    if client_package_id is not None:
+        cp = repo.load_client_package(s, client_package_id)
+        if cp.client_id != appointment.client_id:
+            raise InvalidInput("That package belongs to another client.", field="package")
+        return cp, _step_to_book(cp, appointment.treatment_id, treatment_name)
+    packages = repo.client_packages_of(s, appointment.client_id)
+    treatment_id = appointment.treatment_id
+    cp = rules.choose_package(packages, treatment_id, session_on) or rules.choose_package(
+        packages, treatment_id, today
+    )
+    if cp is None:
+        return None, None
+    return cp, _step_to_book(cp, treatment_id, treatment_name)
+
+
+def _step_to_book(cp: ClientPackage, treatment_id: str, treatment_name: str) -> int:
+    """The first step of ``cp`` for the treatment with a session left, else its first step for it (so that
+    ``rules.reserve`` refuses with the reason: refunded, expired or no session left)."""
+    matching = [step.position for step in cp.steps if step.treatment_id == treatment_id]
+    if not matching:
+        raise RuleViolation(f"{cp.name} does not include {treatment_name}.")
+    with_sessions = [p for p in matching if rules.step_balance(cp, p).remaining > 0]
+    return (with_sessions or matching)[0]
+
+
+def _settle_package_session(
+    uow: UnitOfWork, services: Services, settings: ClinicSettings, appointment: Appointment,
+    kind: AppointmentStatus, staff_id: str,
+) -> tuple[SessionOutcome | None, tuple[str, ...]]:
+    if appointment.client_package_id is None or appointment.step_position is None:
+        return None, ()
+    s = uow.session
+    today = services.now().astimezone(settings.tz).date()
+    cp = repo.load_client_package(s, appointment.client_package_id)
+    if cp.status is not rules.ClientPackageStatus.ACTIVE:
+        return None, ()
+    outcome = booking.session_outcome_on_cancel(kind, settings.no_show_policy)
+    warnings = tuple(b.message for b in rules.bookings_broken_by_cancel(cp, appointment.id))
+    if outcome is SessionOutcome.RELEASE:
+        _, entry = rules.release(cp, appointment.id, today)
+    else:
+        reason = "No-show: session forfeited" if kind is AppointmentStatus.NO_SHOW else "Late cancellation: session forfeited"
+        session_on = min(appointment.session_on(settings.tz), today)
+        _, entry = rules.redeem(cp, appointment.step_position, appointment.id, session_on, today, reason=reason)
+        warnings = ()  # a forfeited session still counts as taken place for the step delays
+    record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+    return outcome, warnings
+
+
+def _refuse_double_booking(uow: UnitOfWork, appointment: Appointment, practitioner_name: str) -> None:
+    window_start = appointment.starts_at - dt.timedelta(hours=8)
+    rows = uow.session.scalars(
+        select(AppointmentRow).where(
+            AppointmentRow.practitioner_id == appointment.practitioner_id,
+            AppointmentRow.starts_at > window_start,
+            AppointmentRow.starts_at < appointment.ends_at,
+        )
+    )
+    for row in rows:
+        other = repo.appointment_from_row(row)
+        if booking.overlaps(appointment, other):
+            raise RuleViolation(f"{practitioner_name} already has an appointment at that time. Choose another time.")
+
+
+def _fields(a: Appointment) -> dict[str, object]:
+    return {f: getattr(a, f) for f in a.__dataclass_fields__}
+
+
+def _view(uow: UnitOfWork, appointment_id: str) -> AppointmentView:
+    return _views(uow, [appointment_id])[0]
+
+
+def _views(uow: UnitOfWork, ids: list[str]) -> list[AppointmentView]:
+    if not ids:
+        return []
+    rows = uow.session.execute(
+        select(AppointmentRow, ClientRow.first_name, ClientRow.last_name, TreatmentRow.name, StaffRow.name,
+               ClientPackageRow.name)
+        .join(ClientRow, ClientRow.id == AppointmentRow.client_id)
+        .join(TreatmentRow, TreatmentRow.id == AppointmentRow.treatment_id)
+        .join(StaffRow, StaffRow.id == AppointmentRow.practitioner_id)
+        .outerjoin(ClientPackageRow, ClientPackageRow.id == AppointmentRow.client_package_id)
+        .where(AppointmentRow.id.in_(ids))
+    ).all()
+    return [
+        AppointmentView(
+            id=a.id, client_id=a.client_id, client_name=f"{first} {last}", treatment_id=a.treatment_id,
+            treatment_name=treatment, practitioner_id=a.practitioner_id, practitioner_name=practitioner,
+            starts_at=a.starts_at, duration_minutes=a.duration_minutes, status=AppointmentStatus(a.status),
+            client_package_id=a.client_package_id, step_position=a.step_position, package_name=package,
+            notes=a.notes or "",
+        )
+        for a, first, last, treatment, practitioner, package in rows
+    ]

@@ -1,0 +1,385 @@
+"""Checkout: price a basket for a client with the one pricing engine, and complete a sale.
+
+``price_basket_in`` is the one place every checkout type (POS, deposit at booking, payment link, invoice)
+gets its prices from: it loads the catalogue items and the client's benefits (package sessions, member
+discount in force that day) and calls ``domain.pricing.quote``.
+
+A completed sale is written in one transaction with its lines, tenders, package ledger entries, new client
+packages and any Direct Debit work for the outbox; it is never edited afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+
+from aestheticc_pos.domain import packages as package_rules
+from aestheticc_pos.domain.appointments import AppointmentStatus
+from aestheticc_pos.domain.benefits import Benefits
+from aestheticc_pos.domain.catalogue import ItemKind
+from aestheticc_pos.domain.checkout import Settlement, Tender, TenderKind, amount_text, settle
+from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
+from aestheticc_pos.domain.memberships import member_discount
+from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine, quote
+from aestheticc_pos.domain.staff import Action, Role, can
+from aestheticc_pos.services import inputs
+from aestheticc_pos.services.appointments import attend_in
+from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
+from aestheticc_pos.services.packages import record_ledger_entry, sell_package_in
+from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.store import catalogue_repo
+from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store.audit_repo import append_audit
+from aestheticc_pos.store.outbox_repo import enqueue
+from aestheticc_pos.store.tables import AppointmentRow, SaleLineRow, SaleRow, TenderRow
+from aestheticc_pos.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class BasketItem:
+    """What the receptionist put in the basket. ``override_price`` (typed, with a reason) needs a manager."""
+
+    kind: ItemKind
+    item_id: str
+    quantity: int = 1
+    appointment_id: str | None = None
+    use_package: bool = True
+    override_price: str | Money | None = None
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A tender as typed at the till: ``amount`` like "50.00" or a Money."""
+
+    kind: TenderKind | str
+    amount: str | Money
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    name: str
+    quantity: int
+    unit_price: Money
+    gross: Money
+    discount: Money
+    discount_reason: str | None
+    net: Money
+    vat: Money
+    vat_rate_bp: int
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A completed sale as the receipt shows it."""
+
+    sale_id: str
+    number: str
+    created_at: dt.datetime
+    client_id: str | None
+    client_name: str | None
+    staff_name: str
+    lines: tuple[ReceiptLine, ...]
+    gross: Money
+    discount: Money
+    net: Money
+    vat: Money
+    tenders: tuple[Tender, ...]
+    change_due: Money
+    clinic_name: str
+    clinic_address: str
+    vat_number: str
+
+
+def quote_basket(
+    services: Services,
+    *,
+    client_id: str | None,
+    items: list[BasketItem],
+    channel: Channel = Channel.POS,
+    on: dt.date | None = None,
+    staff_id: str | None = None,
+) -> Quote:
+    """Price a basket for a client (or a walk-in, ``client_id`` None) without writing anything."""
+    with services.uow(read_only=True) as uow:
+        settings = read_clinic_settings(uow.session)
+        day = on or services.today(settings)
+        return price_basket_in(uow, client_id=client_id, items=items, on=day, channel=channel, staff_id=staff_id)
+
+
+def price_basket_in(
+    uow: UnitOfWork,
+    *,
+    client_id: str | None,
+    items: list[BasketItem],
+    on: dt.date,
+    channel: Channel,
+    staff_id: str | None = None,
+) -> Quote:
+    """The quote of ``items`` for ``client_id`` on ``on``, inside the caller's unit of work.
+
+    Every checkout type calls this, so a member gets the same discount at the till, on a deposit, a payment
+    link or an invoice. ``staff_id`` is needed only when a line carries a price override (manager only).
+    """
+    s = uow.session
+    if client_id is not None:
+        repo.load_client(s, client_id)
+    lines = [_basket_line(uow, item, staff_id) for item in items]
+    return quote(lines, benefits_of(uow, client_id, on), on, channel)
+
+
+def benefits_of(uow: UnitOfWork, client_id: str | None, on: dt.date) -> Benefits:
+    """What lowers this client's prices on ``on``: usable package sessions and the member discount in force."""
+    if client_id is None:
+        return Benefits()
+    s = uow.session
+    credits = package_rules.package_credits(repo.client_packages_of(s, client_id), on)
+    membership = repo.current_membership_of(s, client_id)
+    discount = member_discount(membership, on) if membership is not None else None
+    return Benefits(package_credits=credits, member_discount=discount)
+
+
+def complete_sale(
+    services: Services,
+    *,
+    client_id: str | None,
+    items: list[BasketItem],
+    payments: list[Payment],
+    staff_id: str,
+    expected_total: Money | None = None,
+) -> Receipt:
+    """Take payment for a basket and write the sale, all in one transaction.
+
+    The basket is priced again inside the transaction; if that total differs from ``expected_total`` (the
+    one the client was shown: a membership lapsed, another till used the package session), nothing is
+    written and the refusal says the new total. Package sessions are redeemed, packages sold become the
+    client's, booked appointments in the basket are marked attended, and a Direct Debit tender is queued
+    for GoCardless against the client's mandate.
+    """
+    if not items:
+        raise InvalidInput("The basket is empty. Add a treatment, product or package first.")
+    now = services.now()
+    with services.uow() as uow:
+        s = uow.session
+        staff = require_staff(s, staff_id, Action.TAKE_PAYMENTS)
+        settings = read_clinic_settings(s)
+        today = now.astimezone(settings.tz).date()
+        priced = price_basket_in(uow, client_id=client_id, items=items, on=today, channel=Channel.POS, staff_id=staff_id)
+        if expected_total is not None and priced.net != expected_total:
+            raise RuleViolation(
+                f"The total changed to {amount_text(priced.net)} since it was shown "
+                f"({amount_text(expected_total)}). Check the basket with the client before taking payment."
+            )
+        tenders = [_tender(p, priced.currency) for p in payments]
+        settlement = settle(priced.net, tenders)
+        sale_id = services.new_id()
+        prefix = settings.till_prefix
+        number = uow.next_number(f"sale:{prefix}", prefix + "-{n:06d}")
+        s.add(
+            SaleRow(
+                id=sale_id, number=number, till_prefix=prefix, client_id=client_id, staff_id=staff_id, kind="sale",
+                channel=Channel.POS.value, gross_pence=priced.gross.pence, discount_pence=priced.discount.pence,
+                net_pence=priced.net.pence, vat_pence=priced.vat.pence, currency=priced.currency, created_at=now,
+            )
+        )
+        s.flush()
+        for position, line in enumerate(priced.lines, start=1):
+            cp_id = _fulfil_line(uow, services, settings, line, client_id, today, sale_id, staff_id)
+            s.add(_sale_line(sale_id, position, line, cp_id))
+        for tender in _kept_tenders(settlement):
+            s.add(TenderRow(sale_id=sale_id, kind=tender.kind.value, amount_pence=tender.amount.pence,
+                            currency=tender.amount.currency, reference=tender.reference))
+            if tender.kind is TenderKind.DIRECT_DEBIT:
+                _queue_direct_debit(uow, client_id, sale_id, number, tender)
+        for line in priced.lines:
+            if line.line.override is not None:
+                append_audit(s, at=now, staff_id=line.line.override.staff_id, action="price.overridden",
+                             record_type="sale", record_id=sale_id, reason=line.line.override.reason,
+                             details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence})
+        s.flush()
+        uow.commit()
+    receipt = sale_receipt(services, sale_id)
+    return _with_change(receipt, settlement, staff.name)
+
+
+def sale_receipt(services: Services, sale_id: str) -> Receipt:
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        settings = read_clinic_settings(s)
+        sale = s.get(SaleRow, sale_id)
+        if sale is None:
+            raise InvalidInput("That sale does not exist.")
+        lines = s.scalars(select(SaleLineRow).where(SaleLineRow.sale_id == sale_id).order_by(SaleLineRow.position))
+        tenders = s.scalars(select(TenderRow).where(TenderRow.sale_id == sale_id))
+        client = repo.load_client(s, sale.client_id) if sale.client_id else None
+        staff = repo.load_staff_row(s, sale.staff_id)
+        cur = sale.currency
+        return Receipt(
+            sale_id=sale.id, number=sale.number, created_at=sale.created_at, client_id=sale.client_id,
+            client_name=client.full_name if client else None, staff_name=staff.name,
+            lines=tuple(
+                ReceiptLine(name=r.name, quantity=r.quantity, unit_price=Money(r.unit_price_pence, cur),
+                            gross=Money(r.gross_pence, cur), discount=Money(r.discount_pence, cur),
+                            discount_reason=r.discount_reason, net=Money(r.net_pence, cur), vat=Money(r.vat_pence, cur),
+                            vat_rate_bp=r.vat_rate_bp)
+                for r in lines
+            ),
+            gross=Money(sale.gross_pence, cur), discount=Money(sale.discount_pence, cur),
+            net=Money(sale.net_pence, cur), vat=Money(sale.vat_pence, cur),
+            tenders=tuple(Tender(TenderKind(t.kind), Money(t.amount_pence, t.currency), t.reference) for t in tenders),
+            change_due=Money.zero(cur), clinic_name=settings.name, clinic_address=settings.address,
+            vat_number=settings.vat_number,
+        )
+
+
+def sales_of_client(services: Services, client_id: str, *, limit: int = 200) -> list[Receipt]:
+    """A client's purchase history, newest first."""
+    with services.uow(read_only=True) as uow:
+        ids = list(uow.session.scalars(
+            select(SaleRow.id).where(SaleRow.client_id == client_id).order_by(SaleRow.created_at.desc()).limit(limit)
+        ))
+    return [sale_receipt(services, sale_id) for sale_id in ids]
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _basket_line(uow: UnitOfWork, item: BasketItem, staff_id: str | None) -> BasketLine:
+    s = uow.session
+    kind = ItemKind(item.kind)
+    if kind is ItemKind.TREATMENT:
+        found = catalogue_repo.load_treatment(s, item.item_id)
+        name, price, vat = found.name, found.price, found.vat_rate_bp
+    elif kind is ItemKind.PRODUCT:
+        found_p = catalogue_repo.load_product(s, item.item_id)
+        name, price, vat = found_p.name, found_p.price, found_p.vat_rate_bp
+    elif kind is ItemKind.PACKAGE:
+        package = catalogue_repo.load_package(s, item.item_id)
+        if not package.active:
+            raise RuleViolation(f"{package.name} is no longer offered for sale.")
+        name, price, vat = package.name, package.price, package.vat_rate_bp
+    else:
+        raise InvalidInput("Memberships are started from the Memberships screen: they are paid monthly by Direct Debit.")
+    override = None
+    if item.override_price is not None:
+        if staff_id is None:
+            raise NotPermitted("Only a manager can override a price.")
+        manager = repo.load_staff_row(s, staff_id)
+        if not can(Role(manager.role), Action.OVERRIDE_PRICE):
+            raise NotPermitted("Only a manager can override a price.")
+        override = PriceOverride(
+            unit_price=inputs.money(item.override_price, what="The new price", currency=price.currency),
+            reason=inputs.text(item.override_reason, what="A reason for the new price"),
+            staff_id=staff_id,
+        )
+    return BasketLine(kind=kind, item_id=item.item_id, name=name, unit_price=price, quantity=item.quantity,
+                      vat_rate_bp=vat, appointment_id=item.appointment_id, use_package=item.use_package,
+                      override=override)
+
+
+def _fulfil_line(
+    uow: UnitOfWork, services: Services, settings: ClinicSettings, line: QuotedLine, client_id: str | None,
+    today: dt.date, sale_id: str, staff_id: str,
+) -> str | None:
+    """Do what a sold line promises; returns the client package the line concerns, if any."""
+    s = uow.session
+    basket = line.line
+    if basket.kind is ItemKind.PACKAGE:
+        if client_id is None:
+            raise InvalidInput("Choose the client first: a package belongs to a client.")
+        package = catalogue_repo.load_package(s, basket.item_id)
+        first = None
+        for _ in range(basket.quantity):
+            cp = sell_package_in(uow, package, client_package_id=services.new_id(), client_id=client_id,
+                                 today=today, sale_id=sale_id)
+            first = first or cp.id
+        return first
+    appointment = repo.load_appointment(s, basket.appointment_id) if basket.appointment_id else None
+    if appointment is not None and appointment.client_id != client_id:
+        raise InvalidInput("That appointment belongs to another client.")
+    credit = line.package_credit
+    if credit is not None:
+        if appointment is not None and appointment.client_package_id == credit.client_package_id \
+                and appointment.status is AppointmentStatus.BOOKED:
+            attend_in(uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id)  # redeems the booking
+        else:
+            s.flush()
+            cp = repo.load_client_package(s, credit.client_package_id)
+            _, entry = package_rules.redeem(cp, credit.step_position, None, today, today)
+            record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+            if appointment is not None and appointment.status is AppointmentStatus.BOOKED:
+                attend_in(uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id)
+        return credit.client_package_id
+    if appointment is not None and appointment.status is AppointmentStatus.BOOKED:
+        if appointment.client_package_id is not None:
+            # Paid instead of using the package: give the booked session back, then record the visit.
+            cp = repo.load_client_package(s, appointment.client_package_id)
+            _, entry = package_rules.release(cp, appointment.id, today)
+            record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+            row = _appointment_row(uow, appointment.id)
+            row.client_package_id = None
+            row.step_position = None
+            s.flush()
+        attend_in(uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id)
+    return None
+
+
+def _appointment_row(uow: UnitOfWork, appointment_id: str) -> AppointmentRow:
+    row = uow.session.get(AppointmentRow, appointment_id)
+    assert row is not None  # loaded earlier in the same transaction
+    return row
+
+
+def _sale_line(sale_id: str, position: int, line: QuotedLine, client_package_id: str | None) -> SaleLineRow:
+    credit = line.package_credit
+    return SaleLineRow(
+        sale_id=sale_id, position=position, kind=line.line.kind.value, item_id=line.line.item_id, name=line.line.name,
+        quantity=line.line.quantity, unit_price_pence=line.line.unit_price.pence, gross_pence=line.gross.pence,
+        discount_pence=line.discount.pence, discount_reason=line.discount_reason, net_pence=line.net.pence,
+        vat_pence=line.vat.pence, vat_rate_bp=line.line.vat_rate_bp, client_package_id=client_package_id,
+        step_position=credit.step_position if credit else None, appointment_id=line.line.appointment_id,
+    )
+
+
+def _tender(payment: Payment, currency: str) -> Tender:
+    try:
+        kind = TenderKind(payment.kind)
+    except ValueError:
+        raise InvalidInput(f"“{payment.kind}” is not a way to pay.") from None
+    amount = inputs.money(payment.amount, what="The amount paid", currency=currency)
+    return Tender(kind=kind, amount=amount, reference=(payment.reference or None))
+
+
+def _kept_tenders(settlement: Settlement) -> list[Tender]:
+    """The tenders as the clinic keeps them: cash net of the change handed back."""
+    kept = []
+    change = settlement.change_due
+    for tender in settlement.tenders:
+        if tender.kind is TenderKind.CASH and change:
+            taken = tender.amount - tender.amount.min(change)
+            change = change - tender.amount.min(change)
+            if taken:
+                kept.append(Tender(tender.kind, taken, tender.reference))
+            continue
+        kept.append(tender)
+    return kept
+
+
+def _queue_direct_debit(uow: UnitOfWork, client_id: str | None, sale_id: str, number: str, tender: Tender) -> None:
+    membership = repo.current_membership_of(uow.session, client_id) if client_id else None
+    mandate = membership.mandate_id if membership else None
+    if not mandate or tender.reference not in (mandate, None):
+        raise RuleViolation("This client has no active Direct Debit mandate to collect from. Take another payment.")
+    enqueue(
+        uow.session, kind="create_payment", record_type="sale", record_id=sale_id,
+        payload={"amount": tender.amount.pence, "currency": tender.amount.currency, "mandate_id": mandate,
+                 "description": f"Aestheticc sale {number}", "metadata": {"sale_id": sale_id}},
+    )
+
+
+def _with_change(receipt: Receipt, settlement: Settlement, staff_name: str) -> Receipt:
+    return replace(receipt, change_due=settlement.change_due, tenders=settlement.tenders, staff_name=staff_name)

@@ -1,0 +1,291 @@
+"""A demo clinic for an empty database: staff, a treatment menu, packages, membership tiers, and a few
+hundred clients with two months of history made through the real services.
+
+History is made honestly: a ``FixedClock`` walks from two months ago to now, and each day clients are
+booked, treated and checked out through the same services the front desk uses, so every sale, ledger
+entry and membership in the demo obeys the clinic's rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from aestheticc_pos.domain import memberships as membership_rules
+from aestheticc_pos.domain.catalogue import (
+    BenefitsStart,
+    DepositKind,
+    DepositRule,
+    ItemKind,
+    Package,
+    PackageStep,
+    Product,
+    Tier,
+    Treatment,
+)
+from aestheticc_pos.domain.checkout import TenderKind
+from aestheticc_pos.domain.errors import DomainError, RuleViolation
+from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.staff import Role
+from aestheticc_pos.services import appointments as appointments_service
+from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
+from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
+from aestheticc_pos.store import catalogue_repo
+from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store.tables import ClientRow, StaffRow
+
+DEMO_PIN = "1234"
+HISTORY_DAYS = 60
+GBP = Money.parse
+
+FIRST_NAMES = ["Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Isabella", "Rosie", "Sophia", "Grace", "Freya", "Willow", "Evie", "Florence", "Poppy", "Ella", "Emily", "Charlotte", "Sienna", "Elsie", "Daisy", "Harper", "Aria", "Alice", "Phoebe", "Matilda", "Esme", "Ruby", "Millie", "Holly", "Layla", "Jessica", "Chloe", "Hannah", "Zara", "Priya", "Aisha", "Fatima", "Mei", "Leila", "Noah", "Oliver", "George", "Arthur", "Leo", "Harry", "James", "Samir", "Tom", "Daniel"]
+LAST_NAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke", "Khan", "Hughes", "Edwards", "Turner", "Hill", "Moore", "Clark", "Harrison", "Scott", "Young", "Morris", "Lewis", "Ahmed", "Cooper", "King", "Lee", "Martin", "Baker", "Ward", "Shaw", "Begum", "O'Brien", "Murphy", "Kelly", "Chen", "Nguyen", "Singh"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    clients: int
+    sales: int
+    appointments: int
+    members: int
+    packages_sold: int
+
+    def __str__(self) -> str:
+        return (
+            f"Demo clinic ready: {self.clients} clients, {self.appointments} appointments, {self.sales} sales, "
+            f"{self.packages_sold} packages sold, {self.members} members. Staff PIN for everyone: {DEMO_PIN}."
+        )
+
+
+def fill_demo_clinic(services: Services, *, clients: int = 300, seed: int = 7) -> DemoSummary:
+    """Fill an empty database with the demo clinic. Refuses a database that already has clients or staff."""
+    with services.uow(read_only=True) as uow:
+        if uow.session.scalar(select(StaffRow.id).limit(1)) or uow.session.scalar(select(ClientRow.id).limit(1)):
+            raise RuleViolation("This database already has a clinic in it. The demo only fills an empty database.")
+    if not 10 <= clients <= 100_000:
+        raise RuleViolation("The demo has between 10 and 100,000 clients.")
+    rng = random.Random(seed)
+    now = services.now()
+    clock = FixedClock(now - dt.timedelta(days=HISTORY_DAYS))
+    past = Services(uow=services.uow, clock=clock, new_id=services.new_id)
+    with past.uow() as uow:
+        write_clinic_settings(uow.session, ClinicSettings(
+            name="Lumière Aesthetics", address="12 Milsom Street, Bath BA1 1DN", vat_number="GB 123 4567 89",
+            phone="01225 000 123", email="hello@lumiere.example",
+        ))
+        uow.commit()
+    manager = staff_service.add_staff(past, name="Sophie Laurent", role=Role.MANAGER, pin=DEMO_PIN, by_staff_id=None)
+    reception = staff_service.add_staff(past, name="Rita Evans", role=Role.RECEPTIONIST, pin=DEMO_PIN, by_staff_id=manager.id)
+    practitioners = [
+        staff_service.add_staff(past, name=name, role=Role.PRACTITIONER, pin=DEMO_PIN, by_staff_id=manager.id)
+        for name in ("Dr Amira Shah", "Nurse Chloe Bennett", "Dr James Whitfield")
+    ]
+    treatments, products, packages, tiers = _catalogue()
+    with past.uow() as uow:
+        for t in treatments:
+            catalogue_repo.save_treatment(uow.session, t)
+        for p in products:
+            catalogue_repo.save_product(uow.session, p)
+        for k in packages:
+            catalogue_repo.save_package(uow.session, k)
+        for tier in tiers:
+            catalogue_repo.save_tier(uow.session, tier)
+        uow.commit()
+
+    client_ids = [_add_client(past, rng, i) for i in range(clients)]
+    members = _sign_up_members(past, rng, client_ids, tiers)
+    history = _History(past, clock, rng, reception.id, [p.id for p in practitioners], treatments, products, packages)
+    history.sell_packages(client_ids)
+    for _ in range(HISTORY_DAYS):
+        history.run_day(client_ids)
+        clock.advance(days=1)
+    clock.set(now)
+    history.book_ahead(client_ids, days=14)
+    return DemoSummary(clients=clients, sales=history.sales, appointments=history.appointments,
+                       members=members, packages_sold=history.packages_sold)
+
+
+def _catalogue() -> tuple[list[Treatment], list[Product], list[Package], list[Tier]]:
+    def deposit(kind: str, value: str) -> DepositRule:
+        if kind == "fixed":
+            return DepositRule(DepositKind.FIXED, amount=GBP(value))
+        if kind == "percent":
+            return DepositRule(DepositKind.PERCENT, percent_bp=int(value) * 100)
+        return DepositRule()
+
+    menu = [
+        ("tr-consult", "Botox consultation", "50.00", 30, 2000, ("fixed", "25.00")),
+        ("tr-botox", "Botox treatment (up to 3 areas)", "250.00", 30, 2000, ("percent", "20")),
+        ("tr-review", "Botox review", "0.00", 15, 2000, ("none", "")),
+        ("tr-micro", "Microneedling", "200.00", 60, 2000, ("fixed", "50.00")),
+        ("tr-filler-lips", "Lip filler (1 ml)", "280.00", 45, 2000, ("percent", "25")),
+        ("tr-filler-cheek", "Cheek filler (2 ml)", "450.00", 60, 2000, ("percent", "25")),
+        ("tr-peel-light", "Light chemical peel", "95.00", 45, 2000, ("none", "")),
+        ("tr-peel-medium", "Medium chemical peel", "160.00", 60, 2000, ("fixed", "40.00")),
+        ("tr-hydrafacial", "HydraFacial", "150.00", 60, 2000, ("none", "")),
+        ("tr-laser-hair", "Laser hair removal (small area)", "80.00", 30, 2000, ("none", "")),
+        ("tr-laser-hair-l", "Laser hair removal (large area)", "180.00", 60, 2000, ("fixed", "30.00")),
+        ("tr-ipl", "IPL photofacial", "220.00", 45, 2000, ("percent", "20")),
+        ("tr-prp", "PRP skin rejuvenation", "350.00", 60, 2000, ("percent", "20")),
+        ("tr-skinbooster", "Skin booster", "240.00", 45, 2000, ("percent", "20")),
+        ("tr-mole", "Mole removal (medical)", "150.00", 30, 0, ("fixed", "50.00")),
+        ("tr-sclero", "Sclerotherapy (medical)", "220.00", 45, 0, ("fixed", "50.00")),
+        ("tr-consult-skin", "Skin consultation", "40.00", 30, 2000, ("none", "")),
+        ("tr-dermaplane", "Dermaplaning", "65.00", 30, 2000, ("none", "")),
+        ("tr-led", "LED light therapy", "45.00", 30, 2000, ("none", "")),
+        ("tr-profhilo", "Profhilo (2 sessions)", "550.00", 45, 2000, ("percent", "20")),
+    ]
+    treatments = [
+        Treatment(id=i, name=n, price=GBP(p), duration_minutes=d, vat_rate_bp=v, deposit_rule=deposit(*r))
+        for i, n, p, d, v, r in menu
+    ]
+    products = [
+        Product(id="pr-spf", name="SPF 50 daily sunscreen", price=GBP("32.00")),
+        Product(id="pr-serum", name="Vitamin C serum", price=GBP("45.00")),
+        Product(id="pr-retinol", name="Retinol night cream", price=GBP("58.00")),
+        Product(id="pr-aftercare", name="Post-treatment aftercare balm", price=GBP("18.50")),
+    ]
+    packages = [
+        Package(
+            id="pk-botox-starter", name="Botox starter", price=GBP("280.00"), validity_days=120,
+            description="Consultation, treatment at least 2 days later, and a review at least 14 days after that.",
+            steps=(
+                PackageStep(1, "tr-consult", "Consultation", sessions=1),
+                PackageStep(2, "tr-botox", "Treatment", sessions=1, min_days_after_previous=2),
+                PackageStep(3, "tr-review", "Review", sessions=1, min_days_after_previous=14),
+            ),
+        ),
+        Package(
+            id="pk-micro-6", name="Microneedling course of 6", price=GBP("1000.00"), validity_days=365,
+            description="Six microneedling sessions at least 28 days apart.",
+            steps=(PackageStep(1, "tr-micro", "Microneedling", sessions=6, min_days_between_sessions=28),),
+        ),
+        Package(
+            id="pk-laser-6", name="Laser hair removal course of 6", price=GBP("400.00"), validity_days=300,
+            description="Six small-area sessions at least 28 days apart.",
+            steps=(PackageStep(1, "tr-laser-hair", "Laser hair removal", sessions=6, min_days_between_sessions=28),),
+        ),
+    ]
+    tiers = [
+        Tier(id="tier-silver", name="Silver", monthly_price=GBP("29.00"), discount_bp=1000,
+             benefits_start=BenefitsStart.FIRST_PAYMENT),
+        Tier(id="tier-gold", name="Gold", monthly_price=GBP("49.00"), discount_bp=2000, covers_products=True,
+             benefits_start=BenefitsStart.FIRST_PAYMENT),
+        Tier(id="tier-platinum", name="Platinum", monthly_price=GBP("89.00"), discount_bp=3000, covers_products=True,
+             benefits_start=BenefitsStart.SIGN_UP),
+    ]
+    return treatments, products, packages, tiers
+
+
+def _add_client(services: Services, rng: random.Random, index: int) -> str:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    email_name = f"{first}.{last}".lower().replace("'", "")
+    dob = dt.date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28))
+    client = clients_service.add_client(
+        services, first_name=first, last_name=last, email=f"{email_name}{index}@example.com",
+        phone=f"07700 9{index:05d}", date_of_birth=dob, marketing_consent=rng.random() < 0.6,
+    )
+    return client.id
+
+
+def _sign_up_members(services: Services, rng: random.Random, client_ids: list[str], tiers: list[Tier]) -> int:
+    """About a fifth of clients are members, collected by Direct Debit for a month or more (no GoCardless
+    account in the demo: the states are set as the sync would have set them)."""
+    today = services.today()
+    count = 0
+    with services.uow() as uow:
+        for client_id in rng.sample(client_ids, k=len(client_ids) // 5):
+            tier = rng.choices(tiers, weights=(5, 3, 1))[0]
+            started = today - dt.timedelta(days=rng.randint(0, 300))
+            m = membership_rules.sign_up(tier, membership_id=services.new_id(), client_id=client_id, on=started)
+            m = membership_rules.mandate_set_up(m, f"MD-DEMO{count:05d}", customer_id=f"CU-DEMO{count:05d}")
+            m = membership_rules.mandate_activated(m)
+            _, period_end = membership_rules.next_period(started)
+            while period_end < today + dt.timedelta(days=20):
+                m = membership_rules.payment_confirmed(m, period_end, min(period_end, today))
+                _, period_end = membership_rules.next_period(started, m.paid_through)
+            if rng.random() < 0.05:
+                m = membership_rules.payment_failed(m, today - dt.timedelta(days=rng.randint(1, 12)), will_retry=False)
+            repo.save_membership(uow.session, m)
+            count += 1
+        uow.commit()
+    return count
+
+
+class _History:
+    def __init__(self, services: Services, clock: FixedClock, rng: random.Random, reception_id: str,
+                 practitioner_ids: list[str], treatments: list[Treatment], products: list[Product],
+                 packages: list[Package]) -> None:
+        self.services, self.clock, self.rng = services, clock, rng
+        self.reception_id, self.practitioner_ids = reception_id, practitioner_ids
+        self.treatments = [t for t in treatments if t.price.pence > 0]
+        self.products, self.packages = products, packages
+        self.sales = self.appointments = self.packages_sold = 0
+        self.package_clients: dict[str, str] = {}  # client id -> package id bought
+
+    def sell_packages(self, client_ids: list[str]) -> None:
+        for client_id in self.rng.sample(client_ids, k=len(client_ids) // 6):
+            package = self.rng.choice(self.packages)
+            self._sale(client_id, [BasketItem(ItemKind.PACKAGE, package.id)], TenderKind.CARD)
+            self.package_clients[client_id] = package.id
+            self.packages_sold += 1
+
+    def run_day(self, client_ids: list[str]) -> None:
+        today = self.services.today()
+        if today.weekday() == 6:  # closed on Sundays
+            return
+        for appointment in appointments_service.appointments_on(self.services, today):
+            if appointment.status.value != "booked" or self.rng.random() < 0.04:
+                continue
+            items = [BasketItem(ItemKind.TREATMENT, appointment.treatment_id, appointment_id=appointment.id)]
+            if self.rng.random() < 0.25:
+                items.append(BasketItem(ItemKind.PRODUCT, self.rng.choice(self.products).id))
+            self._sale(appointment.client_id, items, self.rng.choice((TenderKind.CARD, TenderKind.CARD, TenderKind.CASH)))
+        self.book_ahead(client_ids, days=1, per_day=self.rng.randint(6, 12), start_in_days=self.rng.randint(1, 5))
+
+    def book_ahead(self, client_ids: list[str], *, days: int, per_day: int = 8, start_in_days: int = 0) -> None:
+        today = self.services.today()
+        tz = self.services.settings().tz
+        for offset in range(start_in_days, start_in_days + days):
+            day = today + dt.timedelta(days=offset)
+            if day.weekday() == 6:
+                continue
+            for _ in range(per_day):
+                client_id = self.rng.choice(client_ids)
+                treatment_id = self._treatment_for(client_id)
+                hour, minute = self.rng.randint(9, 17), self.rng.choice((0, 15, 30, 45))
+                starts = dt.datetime.combine(day, dt.time(hour, minute), tz)
+                if starts <= self.services.now():
+                    continue
+                try:
+                    appointments_service.book_appointment(
+                        self.services, client_id=client_id, treatment_id=treatment_id,
+                        practitioner_id=self.rng.choice(self.practitioner_ids), starts_at=starts,
+                        staff_id=self.reception_id,
+                    )
+                    self.appointments += 1
+                except DomainError:
+                    continue  # a clash or a step delay: the receptionist would pick another slot
+
+    def _treatment_for(self, client_id: str) -> str:
+        package_id = self.package_clients.get(client_id)
+        if package_id is not None and self.rng.random() < 0.7:
+            package = next(p for p in self.packages if p.id == package_id)
+            return self.rng.choice(package.steps).treatment_id
+        return self.rng.choice(self.treatments).id
+
+    def _sale(self, client_id: str, items: list[BasketItem], kind: TenderKind) -> None:
+        try:
+            total = quote_basket(self.services, client_id=client_id, items=items).net
+            payments = [Payment(kind, total)] if total.pence else []
+            complete_sale(self.services, client_id=client_id, items=items, payments=payments,
+                          staff_id=self.reception_id, expected_total=total)
+            self.sales += 1
+        except DomainError:
+            return

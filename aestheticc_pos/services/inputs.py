@@ -1,0 +1,71 @@
+"""Reading what staff typed into the values the domain takes, with a sentence for anything wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from aestheticc_pos.domain.errors import InvalidInput
+from aestheticc_pos.domain.money import Money, parse_percent
+
+
+def money(value: str | int | Decimal | Money, *, what: str = "The price", currency: str = "GBP") -> Money:
+    """A typed amount ("12.50", "£1,200") or a Money, as Money; negative amounts are refused."""
+    if isinstance(value, Money):
+        if value.is_negative:
+            raise InvalidInput(f"{what} cannot be negative.")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise InvalidInput(f"{what} must be typed in pounds, like 12.50.")
+    try:
+        return Money.parse(value, currency)
+    except InvalidInput as error:
+        raise InvalidInput(f"{what}: {error}") from None
+
+
+def whole_number(value: str | int, *, what: str, minimum: int = 0, maximum: int = 100_000) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} must be a whole number.")
+    try:
+        number = value if isinstance(value, int) else int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{what} must be a whole number (you typed “{value}”).") from None
+    if not minimum <= number <= maximum:
+        raise InvalidInput(f"{what} must be between {minimum} and {maximum}.")
+    return number
+
+
+def percent(value: str | int, *, what: str) -> int:
+    """Basis points from "20", "12.5%" or an int number of basis points."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _bp(value, what)
+    return parse_percent(str(value), what=what)
+
+
+def _bp(value: int, what: str) -> int:
+    if not 0 <= value <= 10_000:
+        raise InvalidInput(f"{what} must be between 0% and 100%.")
+    return value
+
+
+def date(value: str | dt.date, *, what: str = "The date") -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%d %B %Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise InvalidInput(f"{what}: “{value}” is not a date (type it like 24/11/2026).")
+
+
+def text(value: str | None, *, what: str, required: bool = True, max_length: int = 200) -> str:
+    cleaned = (value or "").strip()
+    if required and not cleaned:
+        raise InvalidInput(f"{what} is needed.")
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"{what} is too long ({max_length} characters at most).")
+    return cleaned

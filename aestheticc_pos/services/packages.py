@@ -1,0 +1,166 @@
+"""Client packages: what a client has left, and the manager's corrections (adjust, extend, refund, void).
+
+``record_ledger_entry`` is the one way any service changes a package's sessions: it writes the ledger entry
+and moves the step's counters by a conditional update in the same transaction, so the database refuses a
+negative remaining even when two tills act on the last session at the same moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from aestheticc_pos.domain import packages as rules
+from aestheticc_pos.domain.catalogue import Package
+from aestheticc_pos.domain.errors import RuleViolation
+from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.packages import ClientPackage, LedgerEntry, LedgerKind, PackageSummary
+from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services import inputs
+from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
+from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store.audit_repo import append_audit
+from aestheticc_pos.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRefund:
+    client_package_id: str
+    amount: Money
+    sessions_closed: int
+
+
+def client_packages_overview(services: Services, client_id: str, *, include_closed: bool = False) -> list[PackageSummary]:
+    """Every package of a client with used / booked / remaining per step and expiry, soonest expiry first."""
+    with services.uow(read_only=True) as uow:
+        today = services.today(_settings(uow))
+        repo.load_client(uow.session, client_id)
+        packages = repo.client_packages_of(uow.session, client_id)
+    summaries = [rules.package_summary(cp, today) for cp in packages]
+    if not include_closed:
+        summaries = [s for s in summaries if s.status is rules.ClientPackageStatus.ACTIVE and not s.expired]
+    return sorted(summaries, key=lambda s: (s.expires_on, s.name))
+
+
+def sell_package_in(
+    uow: UnitOfWork, package: Package, *, client_package_id: str, client_id: str, today: dt.date,
+    sale_id: str | None, description: str = "",
+) -> ClientPackage:
+    """Write a newly sold client package (a snapshot of ``package``'s terms) inside the caller's unit of work."""
+    cp = rules.sell_package(package, client_package_id=client_package_id, client_id=client_id, purchased_on=today)
+    repo.add_client_package(
+        uow.session, cp, sale_id=sale_id, description=description or package.description,
+        vat_rate_bp=package.vat_rate_bp, validity_days=package.validity_days,
+    )
+    return cp
+
+
+def record_ledger_entry(
+    uow: UnitOfWork, before: ClientPackage, entry: LedgerEntry, *, staff_id: str | None, sale_id: str | None = None
+) -> None:
+    """Write ``entry`` (already accepted by the domain against ``before``) and move the step's counters.
+
+    The counters move by a conditional update: if another till took the session since ``before`` was read,
+    the update matches no row and ``NoSessionsRemaining`` (or ``ConcurrencyConflict``) is raised, and the
+    caller's transaction is rolled back.
+    """
+    change = rules.counter_change(before, entry)
+    cp_id, position = before.id, entry.step_position
+    if entry.kind is LedgerKind.RESERVE:
+        uow.reserve_sessions(cp_id, position)
+    elif entry.kind is LedgerKind.RELEASE:
+        uow.release_sessions(cp_id, position)
+    elif entry.kind is LedgerKind.REDEEM:
+        uow.redeem_sessions(cp_id, position, from_reserved=change.reserved < 0)
+    elif entry.kind is LedgerKind.VOID:
+        uow.void_redemption(cp_id, position)
+    elif entry.kind is LedgerKind.ADJUST:
+        uow.adjust_sessions(cp_id, position, entry.sessions)
+    elif entry.kind is LedgerKind.REFUND:
+        uow.refund_sessions(cp_id, position, entry.sessions)
+    repo.add_ledger_entry(uow.session, cp_id, entry, staff_id=staff_id, sale_id=sale_id)
+
+
+def adjust_sessions(
+    services: Services, *, client_package_id: str, step_position: int, delta: int | str, reason: str, staff_id: str
+) -> PackageSummary:
+    """A manager adds (or removes, when negative) sessions of one step, with a reason. Audited."""
+    delta = inputs.whole_number(delta, what="The number of sessions", minimum=-100, maximum=100)
+    with services.uow() as uow:
+        require_staff(uow.session, staff_id, Action.ADJUST_PACKAGE)
+        today = services.today(_settings(uow))
+        cp = repo.load_client_package(uow.session, client_package_id)
+        after, entry = rules.adjust(cp, step_position, delta, reason, today)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+        _audit(uow, services, staff_id, "package.adjusted", cp.id, reason, {"step": step_position, "delta": delta})
+        uow.commit()
+    return rules.package_summary(after, today)
+
+
+def extend_package(
+    services: Services, *, client_package_id: str, new_expires_on: dt.date | str, reason: str, staff_id: str
+) -> PackageSummary:
+    """A manager moves a package's expiry later, with a reason. Audited."""
+    new_date = inputs.date(new_expires_on, what="The new expiry date")
+    with services.uow() as uow:
+        require_staff(uow.session, staff_id, Action.EXTEND_PACKAGE)
+        today = services.today(_settings(uow))
+        cp = repo.load_client_package(uow.session, client_package_id)
+        extended = rules.extend_expiry(cp, new_date, reason)
+        repo.save_client_package_terms(uow.session, extended)
+        _audit(uow, services, staff_id, "package.extended", cp.id, reason,
+               {"from": cp.expires_on.isoformat(), "to": new_date.isoformat()})
+        uow.commit()
+    return rules.package_summary(extended, today)
+
+
+def refund_unused_sessions(services: Services, *, client_package_id: str, reason: str, staff_id: str) -> PackageRefund:
+    """Close a package's unused sessions and say what to give back: package value pro rata, never list price.
+
+    Refused while a session is still booked. The money itself goes back through a refund document at the
+    till; this records the sessions closed and the amount due. Audited.
+    """
+    reason = inputs.text(reason, what="A reason for the refund")
+    with services.uow() as uow:
+        require_staff(uow.session, staff_id, Action.REFUND)
+        today = services.today(_settings(uow))
+        cp = repo.load_client_package(uow.session, client_package_id)
+        refunded, entries, amount = rules.refund_unused(cp, today)
+        for entry in entries:  # one entry per step: each moves only its own step's counters
+            record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+        repo.save_client_package_terms(uow.session, refunded)
+        closed = sum(e.sessions for e in entries)
+        _audit(uow, services, staff_id, "package.refunded", cp.id, reason,
+               {"sessions": closed, "amount_pence": amount.pence})
+        uow.commit()
+    return PackageRefund(client_package_id=cp.id, amount=amount, sessions_closed=closed)
+
+
+def void_redemption(services: Services, *, client_package_id: str, appointment_id: str, reason: str,
+                    staff_id: str) -> PackageSummary:
+    """A manager undoes a session redeemed by mistake; the session becomes free again. Audited."""
+    with services.uow() as uow:
+        require_staff(uow.session, staff_id, Action.VOID)
+        today = services.today(_settings(uow))
+        cp = repo.load_client_package(uow.session, client_package_id)
+        after, entry = rules.void_redemption(cp, appointment_id, reason, today)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+        _audit(uow, services, staff_id, "package.redemption_voided", cp.id, reason, {"appointment": appointment_id})
+        uow.commit()
+    return rules.package_summary(after, today)
+
+
+def require_active_package(cp: ClientPackage) -> None:
+    if cp.status is not rules.ClientPackageStatus.ACTIVE:
+        raise RuleViolation(f"{cp.name} has been refunded and cannot be used.")
+
+
+def _settings(uow: UnitOfWork) -> ClinicSettings:
+    return read_clinic_settings(uow.session)
+
+
+def _audit(uow: UnitOfWork, services: Services, staff_id: str, action: str, record_id: str, reason: str | None,
+           details: dict[str, str | int]) -> None:
+    append_audit(uow.session, at=services.now(), staff_id=staff_id, action=action, record_type="client_package",
+                 record_id=record_id, reason=reason, details=details)
