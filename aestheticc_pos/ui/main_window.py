@@ -1,84 +1,216 @@
-"""The main window. Until the front-desk screens land it shows the clinic at a glance: who is set up, how
-many clients, packages and members, today's appointments. It reads through services only."""
+"""The main window: first start (welcome) → staff login → the desk, with a side bar of screens, a message
+bar for sentences (errors and confirmations), and a status bar with who is signed in and the sync state.
+
+It holds no database session and calls no network: every screen asks services through ``Desk.run``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from aestheticc_pos.services.context import Services
-from aestheticc_pos.services.reports import ClinicOverview, clinic_overview
+from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services import clinic as clinic_service
+from aestheticc_pos.services.context import ClinicSettings, Services
+from aestheticc_pos.services.staff import StaffMember
+from aestheticc_pos.ui.desk import SETTINGS, Desk
+from aestheticc_pos.ui.views.login import LoginView
+from aestheticc_pos.ui.views.overview import OverviewView
+from aestheticc_pos.ui.views.welcome import WelcomeView
 
-STYLE_SHEET = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+MESSAGE_SECONDS = 12
 
 
 @dataclass(frozen=True, slots=True)
-class _Figure:
-    caption: str
-    value: str
+class Screen:
+    key: str
+    title: str
+    shortcut: str
+    action: Action | None  # what the role must be allowed to do to see it
+    make: Callable[[Desk], QWidget]
+
+
+def screens() -> list[Screen]:
+    """The desk's screens in side-bar order."""
+    return [
+        Screen("today", "Today", "F1", None, OverviewView),
+    ]
 
 
 class MainWindow(QMainWindow):
     def __init__(self, services: Services, *, training: bool = False) -> None:
         super().__init__()
-        self._services = services
+        self.desk = Desk(services, training=training, parent=self)
         self.setWindowTitle("Aestheticc POS — training" if training else "Aestheticc POS")
-        self.resize(1280, 760)
-        if STYLE_SHEET.exists():
-            self.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
-        overview = clinic_overview(services)
-        self.setCentralWidget(self._build(overview, training))
-        self.statusBar().showMessage("Not signed in · Sync: not configured")
+        self.resize(1366, 768)
+        style = RESOURCES / "style.qss"
+        if style.exists():
+            self.setStyleSheet(style.read_text(encoding="utf-8"))
 
-    def _build(self, overview: ClinicOverview, training: bool) -> QWidget:
+        self.pages = QStackedWidget()
+        self.welcome = WelcomeView(self.desk)
+        self.login = LoginView(self.desk)
+        self.workspace = self._build_workspace()
+        for page in (self.welcome, self.login, self.workspace):
+            self.pages.addWidget(page)
+
         root = QWidget()
-        layout = QVBoxLayout(root)
-        layout.setContentsMargins(40, 32, 40, 32)
-        layout.setSpacing(16)
-        title = QLabel(overview.clinic_name or "Welcome to Aestheticc POS")
-        title.setObjectName("title")
-        subtitle = QLabel(
-            f"Today, {overview.today:%A} {overview.today.day} {overview.today:%B %Y}"
-            if overview.is_set_up
-            else "This database is empty. Run “./run demo” to look around with a demo clinic."
-        )
-        subtitle.setObjectName("subtitle")
-        layout.addWidget(title)
-        layout.addWidget(subtitle)
+        column = QVBoxLayout(root)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
         if training:
-            banner = QLabel("Training mode: a separate practice database. Nothing here is real.")
+            banner = QLabel("Training mode: a separate practice database and a simulated GoCardless. Nothing here is real.")
             banner.setObjectName("banner")
-            layout.addWidget(banner)
-        grid = QGridLayout()
-        grid.setSpacing(16)
-        figures = [
-            _Figure("Clients", f"{overview.clients:,}"),
-            _Figure("Appointments today", f"{overview.appointments_today:,}"),
-            _Figure("Active packages", f"{overview.active_packages:,}"),
-            _Figure("Members", f"{overview.members:,}"),
-            _Figure("Treatments on the menu", f"{overview.treatments:,}"),
-            _Figure("Staff", f"{overview.staff:,}"),
-        ]
-        for index, figure in enumerate(figures):
-            grid.addWidget(self._card(figure), index // 3, index % 3)
-        layout.addLayout(grid)
-        layout.addStretch(1)
-        return root
+            column.addWidget(banner)
+        self.message_bar = QLabel("")
+        self.message_bar.setObjectName("messageBar")
+        self.message_bar.setWordWrap(True)
+        self.message_bar.hide()
+        column.addWidget(self.message_bar)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(root)
 
-    @staticmethod
-    def _card(figure: _Figure) -> QFrame:
-        card = QFrame()
-        card.setObjectName("card")
-        box = QVBoxLayout(card)
-        box.setContentsMargins(20, 16, 20, 16)
-        value = QLabel(figure.value)
-        value.setObjectName("figure")
-        caption = QLabel(figure.caption)
-        caption.setObjectName("figureCaption")
-        for label in (value, caption):
-            label.setAlignment(Qt.AlignmentFlag.AlignLeft)
-            box.addWidget(label)
-        return card
+        self.staff_label = QLabel("Not signed in")
+        self.sync_label = QLabel("Sync: not configured")
+        self.sign_out_button = QPushButton("Sign out")
+        self.sign_out_button.setObjectName("link")
+        self.sign_out_button.clicked.connect(self.sign_out)
+        self.sign_out_button.hide()
+        self.statusBar().addWidget(self.staff_label)
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.statusBar().addPermanentWidget(self.sign_out_button)
+
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.message_bar.hide)
+        self.desk.message.connect(self.show_message)
+        self.desk.changed.connect(self._on_changed)
+        self.welcome.ready.connect(self._show_login)
+        self.login.signed_in.connect(self._signed_in)
+        self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
+
+    # --- pages ---------------------------------------------------------------------------------------------
+
+    def _first_page(self, set_up: bool) -> None:
+        if set_up:
+            self._show_login()
+        else:
+            self.pages.setCurrentWidget(self.welcome)
+
+    def _show_login(self) -> None:
+        self._load_settings()
+        self.login.reload()
+        self.pages.setCurrentWidget(self.login)
+
+    def _signed_in(self, member: StaffMember) -> None:
+        self.desk.sign_in(member)
+        self.staff_label.setText(f"Signed in: {member.name} ({member.role.value})")
+        self.sign_out_button.show()
+        self._fill_nav()
+        self.pages.setCurrentWidget(self.workspace)
+        self.show_message(f"Welcome, {member.name}.")
+
+    def sign_out(self) -> None:
+        self.desk.sign_in(None)
+        self.staff_label.setText("Not signed in")
+        self.sign_out_button.hide()
+        self._show_login()
+
+    # --- the workspace -------------------------------------------------------------------------------------
+
+    def _build_workspace(self) -> QWidget:
+        workspace = QWidget()
+        row = QHBoxLayout(workspace)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(200)
+        self.nav.currentRowChanged.connect(self._open_row)
+        self.stack = QStackedWidget()
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.views: dict[str, QWidget] = {}
+        self._visible: list[Screen] = []
+        return workspace
+
+    def _fill_nav(self) -> None:
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        self._visible = [s for s in screens() if s.action is None or self.desk.may(s.action)]
+        for screen in self._visible:
+            item = QListWidgetItem(f"{screen.title}")
+            item.setToolTip(f"{screen.title} ({screen.shortcut})")
+            self.nav.addItem(item)
+            shortcut = QShortcut(QKeySequence(screen.shortcut), self)
+            shortcut.activated.connect(lambda key=screen.key: self.open_screen(key))
+        self.nav.blockSignals(False)
+        self.nav.setCurrentRow(0)
+        self._open_row(0)
+
+    def _open_row(self, row: int) -> None:
+        if 0 <= row < len(self._visible):
+            self.open_screen(self._visible[row].key)
+
+    def open_screen(self, key: str) -> QWidget | None:
+        screen = next((s for s in self._visible if s.key == key), None)
+        if screen is None:
+            return None
+        view = self.views.get(key)
+        if view is None:
+            view = screen.make(self.desk)
+            self.views[key] = view
+            self.stack.addWidget(view)
+        self.stack.setCurrentWidget(view)
+        row = self._visible.index(screen)
+        if self.nav.currentRow() != row:
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(row)
+            self.nav.blockSignals(False)
+        refresh = getattr(view, "refresh", None)
+        if callable(refresh):
+            refresh()
+        return view
+
+    # --- messages and settings -----------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.message_bar.setText(text)
+        self.message_bar.show()
+        self._message_timer.start(MESSAGE_SECONDS * 1000)
+
+    def _on_changed(self, what: frozenset[str]) -> None:
+        if SETTINGS in what:
+            self._load_settings()
+
+    def _load_settings(self) -> None:
+        services = self.desk.services
+        self.desk.run(services.settings, self._apply_settings)
+
+    def _apply_settings(self, settings: ClinicSettings) -> None:
+        self.desk.settings = settings
+        title = f"Aestheticc POS — {settings.name}" if settings.name else "Aestheticc POS"
+        self.setWindowTitle(f"{title} — training" if self.desk.training else title)
+        self.login.title.setText(f"{settings.name}: who is signing in?" if settings.name else "Who is signing in?")
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.key() == Qt.Key.Key_Escape and self.message_bar.isVisible():
+            self.message_bar.hide()
+            return
+        super().keyPressEvent(event)

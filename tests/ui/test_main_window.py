@@ -1,8 +1,11 @@
+"""The way in, as staff meet it: welcome on an empty database, the demo, login with a PIN, the desk."""
+
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QLabel
+import pytest
+from PySide6.QtCore import Qt
 
 from aestheticc_pos.app import build_services
 from aestheticc_pos.services.clock import FixedClock
@@ -11,28 +14,65 @@ from aestheticc_pos.settings import load_settings
 from aestheticc_pos.ui.main_window import MainWindow
 
 
-def _texts(window: MainWindow) -> list[str]:
-    return [label.text() for label in window.findChildren(QLabel)]
-
-
-def test_empty_database_invites_to_the_demo(qtbot) -> None:
-    services = build_services(load_settings())
-    window = MainWindow(services)
-    qtbot.addWidget(window)
-    window.show()
-    texts = _texts(window)
-    assert "Welcome to Aestheticc POS" in texts
-    assert any("./run demo" in t for t in texts)
-
-
-def test_demo_clinic_shows_its_figures(qtbot) -> None:
+@pytest.fixture
+def services():
     services = build_services(load_settings())
     services.clock = FixedClock(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC))
-    fill_demo_clinic(services, clients=40, seed=3)
-    window = MainWindow(services, training=True)
+    return services
+
+
+def _window(qtbot, services, **kwargs) -> MainWindow:
+    window = MainWindow(services, **kwargs)
     qtbot.addWidget(window)
-    texts = _texts(window)
-    assert "Lumière Aesthetics" in texts
-    assert "40" in texts and "Clients" in texts
-    assert any("Training mode" in t for t in texts)
-    assert window.windowTitle() == "Aestheticc POS — training"
+    window.show()
+    return window
+
+
+def _log_in(qtbot, window: MainWindow, name: str, pin: str = "1234") -> None:
+    qtbot.waitUntil(lambda: name in window.login.buttons, timeout=5000)
+    qtbot.mouseClick(window.login.buttons[name], Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(window.login.pin, pin)
+    qtbot.keyClick(window.login.pin, Qt.Key.Key_Return)
+
+
+def test_first_start_sets_up_the_real_clinic_then_logs_the_manager_in(qtbot, services) -> None:
+    window = _window(qtbot, services)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=5000)
+    w = window.welcome
+    qtbot.keyClicks(w.name, "Bath Skin Clinic")
+    qtbot.keyClicks(w.manager_name, "Helen Ward")
+    qtbot.keyClicks(w.manager_pin, "12")  # too short: refused, nothing lost
+    qtbot.mouseClick(w.setup_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "PIN" in w.status.text() and w.setup_button.isEnabled(), timeout=5000)
+    assert w.name.text() == "Bath Skin Clinic"
+    w.manager_pin.clear()
+    qtbot.keyClicks(w.manager_pin, "4821")
+    qtbot.mouseClick(w.setup_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
+    _log_in(qtbot, window, "Helen Ward", "4821")
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.workspace, timeout=5000)
+    assert "Helen Ward" in window.staff_label.text()
+    assert "Bath Skin Clinic" in window.windowTitle()
+
+
+def test_demo_then_a_wrong_pin_then_the_right_one(qtbot, services) -> None:
+    window = _window(qtbot, services, training=True)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.welcome, timeout=5000)
+    qtbot.mouseClick(window.welcome.demo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=60_000)
+    _log_in(qtbot, window, "Rita Evans", "9999")
+    qtbot.waitUntil(lambda: "not right" in window.login.error.text(), timeout=5000)
+    assert window.pages.currentWidget() is window.login
+    _log_in(qtbot, window, "Rita Evans")
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.workspace, timeout=5000)
+    assert window.windowTitle().endswith("training")
+    today = window.views["today"]
+    qtbot.waitUntil(lambda: today.figures["Clients"].text() == "300", timeout=5000)
+
+
+def test_an_existing_clinic_opens_on_the_login(qtbot, services) -> None:
+    fill_demo_clinic(services, clients=20, seed=1)
+    window = _window(qtbot, services)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
+    qtbot.waitUntil(lambda: "Sophie Laurent" in window.login.buttons, timeout=5000)
+    assert "Lumière Aesthetics" in window.login.title.text()

@@ -1,0 +1,66 @@
+"""What every screen of the front desk shares: the services, the background runner, who is signed in,
+and a "what changed" signal so screens refresh after an action elsewhere (STYLE.md: Anki's ``OpChanges``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from aestheticc_pos.domain.staff import Action, Role, can
+from aestheticc_pos.services.context import ClinicSettings, Services
+from aestheticc_pos.services.staff import StaffMember
+from aestheticc_pos.ui.tasks import TaskRunner
+
+T = TypeVar("T")
+
+# What a change touched; screens refresh when one they show is in the set.
+CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF = (
+    "clients", "appointments", "sales", "packages", "memberships", "catalogue", "settings", "staff",
+)
+
+
+class Desk(QObject):
+    """Owned by the main window; handed to every view and dialog. Lives on the GUI thread."""
+
+    staff_changed = Signal(object)  # StaffMember | None
+    changed = Signal(frozenset)  # of the names above
+    message = Signal(str)  # a sentence for the message bar (errors and confirmations)
+    open_client = Signal(str)  # client id: show the client record
+    open_appointment = Signal(str)  # appointment id: show the appointment
+    start_checkout = Signal(object)  # a CheckoutRequest: open checkout prefilled
+
+    def __init__(self, services: Services, *, training: bool = False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.training = training
+        self.runner = TaskRunner(self)
+        self.runner.failed.connect(self.message)
+        self.staff: StaffMember | None = None
+        self.settings: ClinicSettings = ClinicSettings()
+
+    def run(self, work: Callable[[], T], on_done: Callable[[T], None] | None = None,
+            on_error: Callable[[str], None] | None = None) -> None:
+        """Run a service call in the background; see ``TaskRunner.run``."""
+        self.runner.run(work, on_done, on_error)
+
+    def sign_in(self, member: StaffMember | None) -> None:
+        self.staff = member
+        self.staff_changed.emit(member)
+
+    @property
+    def staff_id(self) -> str:
+        if self.staff is None:
+            raise RuntimeError("no one is signed in")
+        return self.staff.id
+
+    def may(self, action: Action) -> bool:
+        return self.staff is not None and can(self.staff.role, action)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.staff is not None and self.staff.role is Role.MANAGER
+
+    def notify(self, *what: str) -> None:
+        self.changed.emit(frozenset(what))

@@ -1,0 +1,130 @@
+"""First start on an empty database: look around with the demo clinic, or set up the real clinic."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aestheticc_pos.services import clinic as clinic_service
+from aestheticc_pos.services.demo import DEMO_PIN, fill_demo_clinic
+from aestheticc_pos.ui.desk import Desk
+
+TIME_ZONES = ("Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Madrid", "Europe/Berlin")
+
+
+class WelcomeView(QWidget):
+    """Emits ``ready`` once the database holds a clinic (demo or real)."""
+
+    ready = Signal()
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(60, 40, 60, 40)
+        title = QLabel("Welcome to Aestheticc POS")
+        title.setObjectName("title")
+        intro = QLabel("This till has no clinic yet. Look around with a demo clinic, or set up your own.")
+        intro.setObjectName("subtitle")
+        outer.addWidget(title)
+        outer.addWidget(intro)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        row.addWidget(self._demo_card(), 1)
+        row.addWidget(self._setup_card(), 2)
+        outer.addLayout(row)
+        self.status = QLabel("")
+        self.status.setObjectName("error")
+        self.status.setWordWrap(True)
+        outer.addWidget(self.status)
+        outer.addStretch(1)
+
+    def _demo_card(self) -> QFrame:
+        card = QFrame()
+        card.setObjectName("card")
+        box = QVBoxLayout(card)
+        heading = QLabel("Try the demo clinic")
+        heading.setObjectName("heading")
+        text = QLabel(
+            "A clinic with practitioners, a treatment menu, the Botox starter and Microneedling packages, "
+            f"Silver, Gold and Platinum memberships and a few hundred clients. Every PIN is {DEMO_PIN}."
+        )
+        text.setWordWrap(True)
+        self.demo_button = QPushButton("Open the demo clinic")
+        self.demo_button.setObjectName("primary")
+        self.demo_button.clicked.connect(self._fill_demo)
+        box.addWidget(heading)
+        box.addWidget(text)
+        box.addStretch(1)
+        box.addWidget(self.demo_button)
+        return card
+
+    def _setup_card(self) -> QFrame:
+        card = QFrame()
+        card.setObjectName("card")
+        box = QVBoxLayout(card)
+        heading = QLabel("Set up your clinic")
+        heading.setObjectName("heading")
+        box.addWidget(heading)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.address = QPlainTextEdit()
+        self.address.setFixedHeight(60)
+        self.vat_number = QLineEdit()
+        self.time_zone = QComboBox()
+        self.time_zone.addItems(TIME_ZONES)
+        self.manager_name = QLineEdit()
+        self.manager_pin = QLineEdit()
+        self.manager_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.manager_pin.setPlaceholderText("4 to 8 digits")
+        form.addRow("Clinic name", self.name)
+        form.addRow("Address", self.address)
+        form.addRow("VAT number", self.vat_number)
+        form.addRow("Time zone", self.time_zone)
+        form.addRow("Your name (manager)", self.manager_name)
+        form.addRow("Your PIN", self.manager_pin)
+        box.addLayout(form)
+        self.setup_button = QPushButton("Set up the clinic")
+        self.setup_button.setObjectName("primary")
+        self.setup_button.clicked.connect(self._set_up)
+        box.addWidget(self.setup_button, alignment=Qt.AlignmentFlag.AlignRight)
+        return card
+
+    def _busy(self, text: str) -> None:
+        self.status.setObjectName("info")
+        self.status.setText(text)
+        self.demo_button.setEnabled(False)
+        self.setup_button.setEnabled(False)
+
+    def _failed(self, message: str) -> None:
+        self.status.setObjectName("error")
+        self.status.setText(message)
+        self.demo_button.setEnabled(True)
+        self.setup_button.setEnabled(True)
+
+    def _fill_demo(self) -> None:
+        self._busy("Preparing the demo clinic… this takes a few seconds.")
+        services = self.desk.services
+        self.desk.run(lambda: fill_demo_clinic(services), lambda _summary: self.ready.emit(), self._failed)
+
+    def _set_up(self) -> None:
+        services = self.desk.services
+        values = dict(
+            name=self.name.text(), address=self.address.toPlainText(), vat_number=self.vat_number.text(),
+            time_zone=self.time_zone.currentText(), manager_name=self.manager_name.text(),
+            manager_pin=self.manager_pin.text(),
+        )
+        self._busy("Setting up the clinic…")
+        self.desk.run(lambda: clinic_service.set_up_clinic(services, **values), lambda _m: self.ready.emit(),
+                      self._failed)
