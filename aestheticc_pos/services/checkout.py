@@ -21,13 +21,13 @@ from aestheticc_pos.domain.benefits import Benefits
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.checkout import Settlement, Tender, TenderKind, amount_text, settle
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
-from aestheticc_pos.domain.memberships import member_discount
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine, quote
 from aestheticc_pos.domain.staff import Action, Role, can
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.appointments import attend_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
+from aestheticc_pos.services.memberships import member_discount_for
 from aestheticc_pos.services.packages import record_ledger_entry, sell_package_in
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
@@ -108,7 +108,9 @@ def quote_basket(
     with services.uow(read_only=True) as uow:
         settings = read_clinic_settings(uow.session)
         day = on or services.today(settings)
-        return price_basket_in(uow, client_id=client_id, items=items, on=day, channel=channel, staff_id=staff_id)
+        return price_basket_in(
+            uow, client_id=client_id, items=items, on=day, channel=channel, staff_id=staff_id
+        )
 
 
 def price_basket_in(
@@ -138,9 +140,7 @@ def benefits_of(uow: UnitOfWork, client_id: str | None, on: dt.date) -> Benefits
         return Benefits()
     s = uow.session
     credits = package_rules.package_credits(repo.client_packages_of(s, client_id), on)
-    membership = repo.current_membership_of(s, client_id)
-    discount = member_discount(membership, on) if membership is not None else None
-    return Benefits(package_credits=credits, member_discount=discount)
+    return Benefits(package_credits=credits, member_discount=member_discount_for(s, client_id, on))
 
 
 def complete_sale(
@@ -168,7 +168,9 @@ def complete_sale(
         staff = require_staff(s, staff_id, Action.TAKE_PAYMENTS)
         settings = read_clinic_settings(s)
         today = now.astimezone(settings.tz).date()
-        priced = price_basket_in(uow, client_id=client_id, items=items, on=today, channel=Channel.POS, staff_id=staff_id)
+        priced = price_basket_in(
+            uow, client_id=client_id, items=items, on=today, channel=Channel.POS, staff_id=staff_id
+        )
         if expected_total is not None and priced.net != expected_total:
             raise RuleViolation(
                 f"The total changed to {amount_text(priced.net)} since it was shown "
@@ -181,9 +183,19 @@ def complete_sale(
         number = uow.next_number(f"sale:{prefix}", prefix + "-{n:06d}")
         s.add(
             SaleRow(
-                id=sale_id, number=number, till_prefix=prefix, client_id=client_id, staff_id=staff_id, kind="sale",
-                channel=Channel.POS.value, gross_pence=priced.gross.pence, discount_pence=priced.discount.pence,
-                net_pence=priced.net.pence, vat_pence=priced.vat.pence, currency=priced.currency, created_at=now,
+                id=sale_id,
+                number=number,
+                till_prefix=prefix,
+                client_id=client_id,
+                staff_id=staff_id,
+                kind="sale",
+                channel=Channel.POS.value,
+                gross_pence=priced.gross.pence,
+                discount_pence=priced.discount.pence,
+                net_pence=priced.net.pence,
+                vat_pence=priced.vat.pence,
+                currency=priced.currency,
+                created_at=now,
             )
         )
         s.flush()
@@ -191,15 +203,29 @@ def complete_sale(
             cp_id = _fulfil_line(uow, services, settings, line, client_id, today, sale_id, staff_id)
             s.add(_sale_line(sale_id, position, line, cp_id))
         for tender in _kept_tenders(settlement):
-            s.add(TenderRow(sale_id=sale_id, kind=tender.kind.value, amount_pence=tender.amount.pence,
-                            currency=tender.amount.currency, reference=tender.reference))
+            s.add(
+                TenderRow(
+                    sale_id=sale_id,
+                    kind=tender.kind.value,
+                    amount_pence=tender.amount.pence,
+                    currency=tender.amount.currency,
+                    reference=tender.reference,
+                )
+            )
             if tender.kind is TenderKind.DIRECT_DEBIT:
                 _queue_direct_debit(uow, client_id, sale_id, number, tender)
         for line in priced.lines:
             if line.line.override is not None:
-                append_audit(s, at=now, staff_id=line.line.override.staff_id, action="price.overridden",
-                             record_type="sale", record_id=sale_id, reason=line.line.override.reason,
-                             details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence})
+                append_audit(
+                    s,
+                    at=now,
+                    staff_id=line.line.override.staff_id,
+                    action="price.overridden",
+                    record_type="sale",
+                    record_id=sale_id,
+                    reason=line.line.override.reason,
+                    details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence},
+                )
         s.flush()
         uow.commit()
     receipt = sale_receipt(services, sale_id)
@@ -213,25 +239,44 @@ def sale_receipt(services: Services, sale_id: str) -> Receipt:
         sale = s.get(SaleRow, sale_id)
         if sale is None:
             raise InvalidInput("That sale does not exist.")
-        lines = s.scalars(select(SaleLineRow).where(SaleLineRow.sale_id == sale_id).order_by(SaleLineRow.position))
+        lines = s.scalars(
+            select(SaleLineRow).where(SaleLineRow.sale_id == sale_id).order_by(SaleLineRow.position)
+        )
         tenders = s.scalars(select(TenderRow).where(TenderRow.sale_id == sale_id))
         client = repo.load_client(s, sale.client_id) if sale.client_id else None
         staff = repo.load_staff_row(s, sale.staff_id)
         cur = sale.currency
         return Receipt(
-            sale_id=sale.id, number=sale.number, created_at=sale.created_at, client_id=sale.client_id,
-            client_name=client.full_name if client else None, staff_name=staff.name,
+            sale_id=sale.id,
+            number=sale.number,
+            created_at=sale.created_at,
+            client_id=sale.client_id,
+            client_name=client.full_name if client else None,
+            staff_name=staff.name,
             lines=tuple(
-                ReceiptLine(name=r.name, quantity=r.quantity, unit_price=Money(r.unit_price_pence, cur),
-                            gross=Money(r.gross_pence, cur), discount=Money(r.discount_pence, cur),
-                            discount_reason=r.discount_reason, net=Money(r.net_pence, cur), vat=Money(r.vat_pence, cur),
-                            vat_rate_bp=r.vat_rate_bp)
+                ReceiptLine(
+                    name=r.name,
+                    quantity=r.quantity,
+                    unit_price=Money(r.unit_price_pence, cur),
+                    gross=Money(r.gross_pence, cur),
+                    discount=Money(r.discount_pence, cur),
+                    discount_reason=r.discount_reason,
+                    net=Money(r.net_pence, cur),
+                    vat=Money(r.vat_pence, cur),
+                    vat_rate_bp=r.vat_rate_bp,
+                )
                 for r in lines
             ),
-            gross=Money(sale.gross_pence, cur), discount=Money(sale.discount_pence, cur),
-            net=Money(sale.net_pence, cur), vat=Money(sale.vat_pence, cur),
-            tenders=tuple(Tender(TenderKind(t.kind), Money(t.amount_pence, t.currency), t.reference) for t in tenders),
-            change_due=Money.zero(cur), clinic_name=settings.name, clinic_address=settings.address,
+            gross=Money(sale.gross_pence, cur),
+            discount=Money(sale.discount_pence, cur),
+            net=Money(sale.net_pence, cur),
+            vat=Money(sale.vat_pence, cur),
+            tenders=tuple(
+                Tender(TenderKind(t.kind), Money(t.amount_pence, t.currency), t.reference) for t in tenders
+            ),
+            change_due=Money.zero(cur),
+            clinic_name=settings.name,
+            clinic_address=settings.address,
             vat_number=settings.vat_number,
         )
 
@@ -239,9 +284,14 @@ def sale_receipt(services: Services, sale_id: str) -> Receipt:
 def sales_of_client(services: Services, client_id: str, *, limit: int = 200) -> list[Receipt]:
     """A client's purchase history, newest first."""
     with services.uow(read_only=True) as uow:
-        ids = list(uow.session.scalars(
-            select(SaleRow.id).where(SaleRow.client_id == client_id).order_by(SaleRow.created_at.desc()).limit(limit)
-        ))
+        ids = list(
+            uow.session.scalars(
+                select(SaleRow.id)
+                .where(SaleRow.client_id == client_id)
+                .order_by(SaleRow.created_at.desc())
+                .limit(limit)
+            )
+        )
     return [sale_receipt(services, sale_id) for sale_id in ids]
 
 
@@ -263,7 +313,9 @@ def _basket_line(uow: UnitOfWork, item: BasketItem, staff_id: str | None) -> Bas
             raise RuleViolation(f"{package.name} is no longer offered for sale.")
         name, price, vat = package.name, package.price, package.vat_rate_bp
     else:
-        raise InvalidInput("Memberships are started from the Memberships screen: they are paid monthly by Direct Debit.")
+        raise InvalidInput(
+            "Memberships are started from the Memberships screen: they are paid monthly by Direct Debit."
+        )
     override = None
     if item.override_price is not None:
         if staff_id is None:
@@ -276,14 +328,28 @@ def _basket_line(uow: UnitOfWork, item: BasketItem, staff_id: str | None) -> Bas
             reason=inputs.text(item.override_reason, what="A reason for the new price"),
             staff_id=staff_id,
         )
-    return BasketLine(kind=kind, item_id=item.item_id, name=name, unit_price=price, quantity=item.quantity,
-                      vat_rate_bp=vat, appointment_id=item.appointment_id, use_package=item.use_package,
-                      override=override)
+    return BasketLine(
+        kind=kind,
+        item_id=item.item_id,
+        name=name,
+        unit_price=price,
+        quantity=item.quantity,
+        vat_rate_bp=vat,
+        appointment_id=item.appointment_id,
+        use_package=item.use_package,
+        override=override,
+    )
 
 
 def _fulfil_line(
-    uow: UnitOfWork, services: Services, settings: ClinicSettings, line: QuotedLine, client_id: str | None,
-    today: dt.date, sale_id: str, staff_id: str,
+    uow: UnitOfWork,
+    services: Services,
+    settings: ClinicSettings,
+    line: QuotedLine,
+    client_id: str | None,
+    today: dt.date,
+    sale_id: str,
+    staff_id: str,
 ) -> str | None:
     """Do what a sold line promises; returns the client package the line concerns, if any."""
     s = uow.session
@@ -294,8 +360,14 @@ def _fulfil_line(
         package = catalogue_repo.load_package(s, basket.item_id)
         first = None
         for _ in range(basket.quantity):
-            cp = sell_package_in(uow, package, client_package_id=services.new_id(), client_id=client_id,
-                                 today=today, sale_id=sale_id)
+            cp = sell_package_in(
+                uow,
+                package,
+                client_package_id=services.new_id(),
+                client_id=client_id,
+                today=today,
+                sale_id=sale_id,
+            )
             first = first or cp.id
         return first
     appointment = repo.load_appointment(s, basket.appointment_id) if basket.appointment_id else None
@@ -303,9 +375,14 @@ def _fulfil_line(
         raise InvalidInput("That appointment belongs to another client.")
     credit = line.package_credit
     if credit is not None:
-        if appointment is not None and appointment.client_package_id == credit.client_package_id \
-                and appointment.status is AppointmentStatus.BOOKED:
-            attend_in(uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id)  # redeems the booking
+        if (
+            appointment is not None
+            and appointment.client_package_id == credit.client_package_id
+            and appointment.status is AppointmentStatus.BOOKED
+        ):
+            attend_in(
+                uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id
+            )  # redeems the booking
         else:
             s.flush()
             cp = repo.load_client_package(s, credit.client_package_id)
@@ -337,11 +414,22 @@ def _appointment_row(uow: UnitOfWork, appointment_id: str) -> AppointmentRow:
 def _sale_line(sale_id: str, position: int, line: QuotedLine, client_package_id: str | None) -> SaleLineRow:
     credit = line.package_credit
     return SaleLineRow(
-        sale_id=sale_id, position=position, kind=line.line.kind.value, item_id=line.line.item_id, name=line.line.name,
-        quantity=line.line.quantity, unit_price_pence=line.line.unit_price.pence, gross_pence=line.gross.pence,
-        discount_pence=line.discount.pence, discount_reason=line.discount_reason, net_pence=line.net.pence,
-        vat_pence=line.vat.pence, vat_rate_bp=line.line.vat_rate_bp, client_package_id=client_package_id,
-        step_position=credit.step_position if credit else None, appointment_id=line.line.appointment_id,
+        sale_id=sale_id,
+        position=position,
+        kind=line.line.kind.value,
+        item_id=line.line.item_id,
+        name=line.line.name,
+        quantity=line.line.quantity,
+        unit_price_pence=line.line.unit_price.pence,
+        gross_pence=line.gross.pence,
+        discount_pence=line.discount.pence,
+        discount_reason=line.discount_reason,
+        net_pence=line.net.pence,
+        vat_pence=line.vat.pence,
+        vat_rate_bp=line.line.vat_rate_bp,
+        client_package_id=client_package_id,
+        step_position=credit.step_position if credit else None,
+        appointment_id=line.line.appointment_id,
     )
 
 
@@ -369,17 +457,31 @@ def _kept_tenders(settlement: Settlement) -> list[Tender]:
     return kept
 
 
-def _queue_direct_debit(uow: UnitOfWork, client_id: str | None, sale_id: str, number: str, tender: Tender) -> None:
+def _queue_direct_debit(
+    uow: UnitOfWork, client_id: str | None, sale_id: str, number: str, tender: Tender
+) -> None:
     membership = repo.current_membership_of(uow.session, client_id) if client_id else None
     mandate = membership.mandate_id if membership else None
     if not mandate or tender.reference not in (mandate, None):
-        raise RuleViolation("This client has no active Direct Debit mandate to collect from. Take another payment.")
+        raise RuleViolation(
+            "This client has no active Direct Debit mandate to collect from. Take another payment."
+        )
     enqueue(
-        uow.session, kind="create_payment", record_type="sale", record_id=sale_id,
-        payload={"amount": tender.amount.pence, "currency": tender.amount.currency, "mandate_id": mandate,
-                 "description": f"Aestheticc sale {number}", "metadata": {"sale_id": sale_id}},
+        uow.session,
+        kind="create_payment",
+        record_type="sale",
+        record_id=sale_id,
+        payload={
+            "amount": tender.amount.pence,
+            "currency": tender.amount.currency,
+            "mandate_id": mandate,
+            "description": f"Aestheticc sale {number}",
+            "metadata": {"sale_id": sale_id},
+        },
     )
 
 
 def _with_change(receipt: Receipt, settlement: Settlement, staff_name: str) -> Receipt:
-    return replace(receipt, change_due=settlement.change_due, tenders=settlement.tenders, staff_name=staff_name)
+    return replace(
+        receipt, change_due=settlement.change_due, tenders=settlement.tenders, staff_name=staff_name
+    )
