@@ -1,12 +1,12 @@
 """The ``aestheticc-pos`` command.
 
-    aestheticc-pos               start the front desk
-    aestheticc-pos --smoke       open the main window, then exit 0 (CI, packaged build)
-    aestheticc-pos --training    practise on a separate training database
-    aestheticc-pos db upgrade    create or migrate the database
-    aestheticc-pos db current    print the schema revision
-    aestheticc-pos demo          fill an empty database with a demo clinic
-    aestheticc-pos backup        take an online backup of the SQLite database now
+aestheticc-pos               start the front desk
+aestheticc-pos --smoke       open the main window, then exit 0 (CI, packaged build)
+aestheticc-pos --training    practise on a separate training database
+aestheticc-pos db upgrade    create or migrate the database
+aestheticc-pos db current    print the schema revision
+aestheticc-pos demo          fill an empty database with a demo clinic
+aestheticc-pos backup        take an online backup of the SQLite database now
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from aestheticc_pos.settings import load_settings, redact_url
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aestheticc-pos", description="Aestheticc POS: the clinic front desk.")
+    parser = argparse.ArgumentParser(
+        prog="aestheticc-pos", description="Aestheticc POS: the clinic front desk."
+    )
     parser.add_argument("--smoke", action="store_true", help="open the main window and exit (for CI)")
     parser.add_argument("--training", action="store_true", help="use the separate training database")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -85,8 +87,11 @@ def run_backup(settings) -> int:  # type: ignore[no-untyped-def]
     from aestheticc_pos.store.backup import backup_sqlite
 
     if not settings.is_sqlite:
-        print("aestheticc-pos: backups from the app are for the embedded SQLite database; "
-              "back up a PostgreSQL server with its own tools (pg_dump).", file=sys.stderr)
+        print(
+            "aestheticc-pos: backups from the app are for the embedded SQLite database; "
+            "back up a PostgreSQL server with its own tools (pg_dump).",
+            file=sys.stderr,
+        )
         return 1
     path = backup_sqlite(settings.database_url, settings.backups_dir)
     print(f"Backup written to {path}")

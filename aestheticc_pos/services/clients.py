@@ -119,7 +119,9 @@ def search_client_ids(services: Services, typed: str, *, limit: int = 1000) -> l
         return list(uow.session.scalars(query))
 
 
-def search_clients(services: Services, typed: str, *, offset: int = 0, limit: int = DEFAULT_PAGE) -> list[ClientSummary]:
+def search_clients(
+    services: Services, typed: str, *, offset: int = 0, limit: int = DEFAULT_PAGE
+) -> list[ClientSummary]:
     """A page of the clients matching what was typed, in list order."""
     limit = max(1, min(limit, MAX_PAGE))
     with services.uow(read_only=True) as uow:
@@ -127,7 +129,9 @@ def search_clients(services: Services, typed: str, *, offset: int = 0, limit: in
         condition = _search_condition(typed)
         if condition is not None:
             query = query.where(condition)
-        query = query.order_by(ClientRow.search_name_reversed, ClientRow.id).offset(max(0, offset)).limit(limit)
+        query = (
+            query.order_by(ClientRow.search_name_reversed, ClientRow.id).offset(max(0, offset)).limit(limit)
+        )
         return [_summary(row) for row in uow.session.scalars(query)]
 
 
@@ -144,7 +148,12 @@ def client_summaries(services: Services, client_ids: list[str]) -> dict[str, Cli
 
 def count_clients(services: Services) -> int:
     with services.uow(read_only=True) as uow:
-        return uow.session.scalar(select(func.count()).select_from(ClientRow).where(ClientRow.anonymised_at.is_(None))) or 0
+        return (
+            uow.session.scalar(
+                select(func.count()).select_from(ClientRow).where(ClientRow.anonymised_at.is_(None))
+            )
+            or 0
+        )
 
 
 def export_client(services: Services, client_id: str, *, staff_id: str) -> dict[str, object]:
@@ -154,10 +163,18 @@ def export_client(services: Services, client_id: str, *, staff_id: str) -> dict[
         client = repo.load_client(uow.session, client_id)
         s = uow.session
         data: dict[str, object] = {
-            "client": {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in dataclasses.asdict(client).items()},
+            "client": {
+                k: (v.isoformat() if isinstance(v, dt.date) else v)
+                for k, v in dataclasses.asdict(client).items()
+            },
             "packages": [
-                {"id": r.id, "name": r.name, "purchased_on": r.purchased_on.isoformat(), "expires_on": r.expires_on.isoformat(),
-                 "status": r.status}
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "purchased_on": r.purchased_on.isoformat(),
+                    "expires_on": r.expires_on.isoformat(),
+                    "status": r.status,
+                }
                 for r in s.scalars(select(ClientPackageRow).where(ClientPackageRow.client_id == client_id))
             ],
             "memberships": [
@@ -165,16 +182,32 @@ def export_client(services: Services, client_id: str, *, staff_id: str) -> dict[
                 for r in s.scalars(select(MembershipRow).where(MembershipRow.client_id == client_id))
             ],
             "appointments": [
-                {"id": r.id, "starts_at": r.starts_at.isoformat(), "treatment_id": r.treatment_id, "status": r.status}
+                {
+                    "id": r.id,
+                    "starts_at": r.starts_at.isoformat(),
+                    "treatment_id": r.treatment_id,
+                    "status": r.status,
+                }
                 for r in s.scalars(select(AppointmentRow).where(AppointmentRow.client_id == client_id))
             ],
             "sales": [
-                {"number": r.number, "at": r.created_at.isoformat(), "total_pence": r.net_pence, "currency": r.currency}
+                {
+                    "number": r.number,
+                    "at": r.created_at.isoformat(),
+                    "total_pence": r.net_pence,
+                    "currency": r.currency,
+                }
                 for r in s.scalars(select(SaleRow).where(SaleRow.client_id == client_id))
             ],
         }
-        append_audit(s, at=services.now(), staff_id=staff_id, action="client.exported", record_type="client",
-                     record_id=client_id)
+        append_audit(
+            s,
+            at=services.now(),
+            staff_id=staff_id,
+            action="client.exported",
+            record_type="client",
+            record_id=client_id,
+        )
         uow.commit()
     return data
 
@@ -190,8 +223,15 @@ def erase_client(services: Services, client_id: str, *, staff_id: str, reason: s
             raise NotFound("That client is not on file.")
         row.date_of_birth = None
         row.anonymised_at = services.now()
-        append_audit(uow.session, at=services.now(), staff_id=staff_id, action="client.erased",
-                     record_type="client", record_id=client_id, reason=reason)
+        append_audit(
+            uow.session,
+            at=services.now(),
+            staff_id=staff_id,
+            action="client.erased",
+            record_type="client",
+            record_id=client_id,
+            reason=reason,
+        )
         uow.commit()
 
 
@@ -208,8 +248,10 @@ def _search_condition(typed: str):  # type: ignore[no-untyped-def]
     words = [search_text(w) for w in query.words]
     each_word = and_(
         *(
-            or_(ClientRow.search_name.like(_prefix(w), escape="\\"),
-                ClientRow.search_name.like("% " + _prefix(w), escape="\\"))
+            or_(
+                ClientRow.search_name.like(_prefix(w), escape="\\"),
+                ClientRow.search_name.like("% " + _prefix(w), escape="\\"),
+            )
             for w in words
         )
     )
@@ -217,8 +259,10 @@ def _search_condition(typed: str):  # type: ignore[no-untyped-def]
         ClientRow.search_name.like(_prefix(whole), escape="\\"),
         ClientRow.search_name_reversed.like(_prefix(whole), escape="\\"),
         and_(
-            or_(ClientRow.search_name.like(_prefix(words[0]), escape="\\"),
-                ClientRow.search_name_reversed.like(_prefix(words[0]), escape="\\")),
+            or_(
+                ClientRow.search_name.like(_prefix(words[0]), escape="\\"),
+                ClientRow.search_name_reversed.like(_prefix(words[0]), escape="\\"),
+            ),
             each_word,
         ),
     )

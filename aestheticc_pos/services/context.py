@@ -80,7 +80,9 @@ def check_clinic_settings(settings: ClinicSettings) -> None:
     try:
         ZoneInfo(settings.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"“{settings.time_zone}” is not a time zone (e.g. Europe/London).", field="time_zone") from None
+        raise InvalidInput(
+            f"“{settings.time_zone}” is not a time zone (e.g. Europe/London).", field="time_zone"
+        ) from None
     prefix = settings.till_prefix
     if not (1 <= len(prefix) <= 4 and prefix.isalnum() and prefix.isascii()):
         raise InvalidInput("A till prefix is 1 to 4 letters or digits (e.g. A).", field="till_prefix")

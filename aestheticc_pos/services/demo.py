@@ -44,8 +44,109 @@ DEMO_PIN = "1234"
 HISTORY_DAYS = 60
 GBP = Money.parse
 
-FIRST_NAMES = ["Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Isabella", "Rosie", "Sophia", "Grace", "Freya", "Willow", "Evie", "Florence", "Poppy", "Ella", "Emily", "Charlotte", "Sienna", "Elsie", "Daisy", "Harper", "Aria", "Alice", "Phoebe", "Matilda", "Esme", "Ruby", "Millie", "Holly", "Layla", "Jessica", "Chloe", "Hannah", "Zara", "Priya", "Aisha", "Fatima", "Mei", "Leila", "Noah", "Oliver", "George", "Arthur", "Leo", "Harry", "James", "Samir", "Tom", "Daniel"]
-LAST_NAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke", "Khan", "Hughes", "Edwards", "Turner", "Hill", "Moore", "Clark", "Harrison", "Scott", "Young", "Morris", "Lewis", "Ahmed", "Cooper", "King", "Lee", "Martin", "Baker", "Ward", "Shaw", "Begum", "O'Brien", "Murphy", "Kelly", "Chen", "Nguyen", "Singh"]
+FIRST_NAMES = [
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Ivy",
+    "Lily",
+    "Isabella",
+    "Rosie",
+    "Sophia",
+    "Grace",
+    "Freya",
+    "Willow",
+    "Evie",
+    "Florence",
+    "Poppy",
+    "Ella",
+    "Emily",
+    "Charlotte",
+    "Sienna",
+    "Elsie",
+    "Daisy",
+    "Harper",
+    "Aria",
+    "Alice",
+    "Phoebe",
+    "Matilda",
+    "Esme",
+    "Ruby",
+    "Millie",
+    "Holly",
+    "Layla",
+    "Jessica",
+    "Chloe",
+    "Hannah",
+    "Zara",
+    "Priya",
+    "Aisha",
+    "Fatima",
+    "Mei",
+    "Leila",
+    "Noah",
+    "Oliver",
+    "George",
+    "Arthur",
+    "Leo",
+    "Harry",
+    "James",
+    "Samir",
+    "Tom",
+    "Daniel",
+]
+LAST_NAMES = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Khan",
+    "Hughes",
+    "Edwards",
+    "Turner",
+    "Hill",
+    "Moore",
+    "Clark",
+    "Harrison",
+    "Scott",
+    "Young",
+    "Morris",
+    "Lewis",
+    "Ahmed",
+    "Cooper",
+    "King",
+    "Lee",
+    "Martin",
+    "Baker",
+    "Ward",
+    "Shaw",
+    "Begum",
+    "O'Brien",
+    "Murphy",
+    "Kelly",
+    "Chen",
+    "Nguyen",
+    "Singh",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +167,12 @@ class DemoSummary:
 def fill_demo_clinic(services: Services, *, clients: int = 300, seed: int = 7) -> DemoSummary:
     """Fill an empty database with the demo clinic. Refuses a database that already has clients or staff."""
     with services.uow(read_only=True) as uow:
-        if uow.session.scalar(select(StaffRow.id).limit(1)) or uow.session.scalar(select(ClientRow.id).limit(1)):
-            raise RuleViolation("This database already has a clinic in it. The demo only fills an empty database.")
+        if uow.session.scalar(select(StaffRow.id).limit(1)) or uow.session.scalar(
+            select(ClientRow.id).limit(1)
+        ):
+            raise RuleViolation(
+                "This database already has a clinic in it. The demo only fills an empty database."
+            )
     if not 10 <= clients <= 100_000:
         raise RuleViolation("The demo has between 10 and 100,000 clients.")
     rng = random.Random(seed)
@@ -75,13 +180,23 @@ def fill_demo_clinic(services: Services, *, clients: int = 300, seed: int = 7) -
     clock = FixedClock(now - dt.timedelta(days=HISTORY_DAYS))
     past = Services(uow=services.uow, clock=clock, new_id=services.new_id)
     with past.uow() as uow:
-        write_clinic_settings(uow.session, ClinicSettings(
-            name="Lumière Aesthetics", address="12 Milsom Street, Bath BA1 1DN", vat_number="GB 123 4567 89",
-            phone="01225 000 123", email="hello@lumiere.example",
-        ))
+        write_clinic_settings(
+            uow.session,
+            ClinicSettings(
+                name="Lumière Aesthetics",
+                address="12 Milsom Street, Bath BA1 1DN",
+                vat_number="GB 123 4567 89",
+                phone="01225 000 123",
+                email="hello@lumiere.example",
+            ),
+        )
         uow.commit()
-    manager = staff_service.add_staff(past, name="Sophie Laurent", role=Role.MANAGER, pin=DEMO_PIN, by_staff_id=None)
-    reception = staff_service.add_staff(past, name="Rita Evans", role=Role.RECEPTIONIST, pin=DEMO_PIN, by_staff_id=manager.id)
+    manager = staff_service.add_staff(
+        past, name="Sophie Laurent", role=Role.MANAGER, pin=DEMO_PIN, by_staff_id=None
+    )
+    reception = staff_service.add_staff(
+        past, name="Rita Evans", role=Role.RECEPTIONIST, pin=DEMO_PIN, by_staff_id=manager.id
+    )
     practitioners = [
         staff_service.add_staff(past, name=name, role=Role.PRACTITIONER, pin=DEMO_PIN, by_staff_id=manager.id)
         for name in ("Dr Amira Shah", "Nurse Chloe Bennett", "Dr James Whitfield")
@@ -100,15 +215,22 @@ def fill_demo_clinic(services: Services, *, clients: int = 300, seed: int = 7) -
 
     client_ids = [_add_client(past, rng, i) for i in range(clients)]
     members = _sign_up_members(past, rng, client_ids, tiers)
-    history = _History(past, clock, rng, reception.id, [p.id for p in practitioners], treatments, products, packages)
+    history = _History(
+        past, clock, rng, reception.id, [p.id for p in practitioners], treatments, products, packages
+    )
     history.sell_packages(client_ids)
     for _ in range(HISTORY_DAYS):
         history.run_day(client_ids)
         clock.advance(days=1)
     clock.set(now)
     history.book_ahead(client_ids, days=14)
-    return DemoSummary(clients=clients, sales=history.sales, appointments=history.appointments,
-                       members=members, packages_sold=history.packages_sold)
+    return DemoSummary(
+        clients=clients,
+        sales=history.sales,
+        appointments=history.appointments,
+        members=members,
+        packages_sold=history.packages_sold,
+    )
 
 
 def _catalogue() -> tuple[list[Treatment], list[Product], list[Package], list[Tier]]:
@@ -153,7 +275,10 @@ def _catalogue() -> tuple[list[Treatment], list[Product], list[Package], list[Ti
     ]
     packages = [
         Package(
-            id="pk-botox-starter", name="Botox starter", price=GBP("280.00"), validity_days=120,
+            id="pk-botox-starter",
+            name="Botox starter",
+            price=GBP("280.00"),
+            validity_days=120,
             description="Consultation, treatment at least 2 days later, and a review at least 14 days after that.",
             steps=(
                 PackageStep(1, "tr-consult", "Consultation", sessions=1),
@@ -162,23 +287,50 @@ def _catalogue() -> tuple[list[Treatment], list[Product], list[Package], list[Ti
             ),
         ),
         Package(
-            id="pk-micro-6", name="Microneedling course of 6", price=GBP("1000.00"), validity_days=365,
+            id="pk-micro-6",
+            name="Microneedling course of 6",
+            price=GBP("1000.00"),
+            validity_days=365,
             description="Six microneedling sessions at least 28 days apart.",
             steps=(PackageStep(1, "tr-micro", "Microneedling", sessions=6, min_days_between_sessions=28),),
         ),
         Package(
-            id="pk-laser-6", name="Laser hair removal course of 6", price=GBP("400.00"), validity_days=300,
+            id="pk-laser-6",
+            name="Laser hair removal course of 6",
+            price=GBP("400.00"),
+            validity_days=300,
             description="Six small-area sessions at least 28 days apart.",
-            steps=(PackageStep(1, "tr-laser-hair", "Laser hair removal", sessions=6, min_days_between_sessions=28),),
+            steps=(
+                PackageStep(
+                    1, "tr-laser-hair", "Laser hair removal", sessions=6, min_days_between_sessions=28
+                ),
+            ),
         ),
     ]
     tiers = [
-        Tier(id="tier-silver", name="Silver", monthly_price=GBP("29.00"), discount_bp=1000,
-             benefits_start=BenefitsStart.FIRST_PAYMENT),
-        Tier(id="tier-gold", name="Gold", monthly_price=GBP("49.00"), discount_bp=2000, covers_products=True,
-             benefits_start=BenefitsStart.FIRST_PAYMENT),
-        Tier(id="tier-platinum", name="Platinum", monthly_price=GBP("89.00"), discount_bp=3000, covers_products=True,
-             benefits_start=BenefitsStart.SIGN_UP),
+        Tier(
+            id="tier-silver",
+            name="Silver",
+            monthly_price=GBP("29.00"),
+            discount_bp=1000,
+            benefits_start=BenefitsStart.FIRST_PAYMENT,
+        ),
+        Tier(
+            id="tier-gold",
+            name="Gold",
+            monthly_price=GBP("49.00"),
+            discount_bp=2000,
+            covers_products=True,
+            benefits_start=BenefitsStart.FIRST_PAYMENT,
+        ),
+        Tier(
+            id="tier-platinum",
+            name="Platinum",
+            monthly_price=GBP("89.00"),
+            discount_bp=3000,
+            covers_products=True,
+            benefits_start=BenefitsStart.SIGN_UP,
+        ),
     ]
     return treatments, products, packages, tiers
 
@@ -188,8 +340,13 @@ def _add_client(services: Services, rng: random.Random, index: int) -> str:
     email_name = f"{first}.{last}".lower().replace("'", "")
     dob = dt.date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28))
     client = clients_service.add_client(
-        services, first_name=first, last_name=last, email=f"{email_name}{index}@example.com",
-        phone=f"07700 9{index:05d}", date_of_birth=dob, marketing_consent=rng.random() < 0.6,
+        services,
+        first_name=first,
+        last_name=last,
+        email=f"{email_name}{index}@example.com",
+        phone=f"07700 9{index:05d}",
+        date_of_birth=dob,
+        marketing_consent=rng.random() < 0.6,
     )
     return client.id
 
@@ -203,7 +360,9 @@ def _sign_up_members(services: Services, rng: random.Random, client_ids: list[st
         for client_id in rng.sample(client_ids, k=len(client_ids) // 5):
             tier = rng.choices(tiers, weights=(5, 3, 1))[0]
             started = today - dt.timedelta(days=rng.randint(0, 300))
-            m = membership_rules.sign_up(tier, membership_id=services.new_id(), client_id=client_id, on=started)
+            m = membership_rules.sign_up(
+                tier, membership_id=services.new_id(), client_id=client_id, on=started
+            )
             m = membership_rules.mandate_set_up(m, f"MD-DEMO{count:05d}", customer_id=f"CU-DEMO{count:05d}")
             m = membership_rules.mandate_activated(m)
             _, period_end = membership_rules.next_period(started)
@@ -211,7 +370,9 @@ def _sign_up_members(services: Services, rng: random.Random, client_ids: list[st
                 m = membership_rules.payment_confirmed(m, period_end, min(period_end, today))
                 _, period_end = membership_rules.next_period(started, m.paid_through)
             if rng.random() < 0.05:
-                m = membership_rules.payment_failed(m, today - dt.timedelta(days=rng.randint(1, 12)), will_retry=False)
+                m = membership_rules.payment_failed(
+                    m, today - dt.timedelta(days=rng.randint(1, 12)), will_retry=False
+                )
             repo.save_membership(uow.session, m)
             count += 1
         uow.commit()
@@ -219,9 +380,17 @@ def _sign_up_members(services: Services, rng: random.Random, client_ids: list[st
 
 
 class _History:
-    def __init__(self, services: Services, clock: FixedClock, rng: random.Random, reception_id: str,
-                 practitioner_ids: list[str], treatments: list[Treatment], products: list[Product],
-                 packages: list[Package]) -> None:
+    def __init__(
+        self,
+        services: Services,
+        clock: FixedClock,
+        rng: random.Random,
+        reception_id: str,
+        practitioner_ids: list[str],
+        treatments: list[Treatment],
+        products: list[Product],
+        packages: list[Package],
+    ) -> None:
         self.services, self.clock, self.rng = services, clock, rng
         self.reception_id, self.practitioner_ids = reception_id, practitioner_ids
         self.treatments = [t for t in treatments if t.price.pence > 0]
@@ -246,10 +415,18 @@ class _History:
             items = [BasketItem(ItemKind.TREATMENT, appointment.treatment_id, appointment_id=appointment.id)]
             if self.rng.random() < 0.25:
                 items.append(BasketItem(ItemKind.PRODUCT, self.rng.choice(self.products).id))
-            self._sale(appointment.client_id, items, self.rng.choice((TenderKind.CARD, TenderKind.CARD, TenderKind.CASH)))
-        self.book_ahead(client_ids, days=1, per_day=self.rng.randint(6, 12), start_in_days=self.rng.randint(1, 5))
+            self._sale(
+                appointment.client_id,
+                items,
+                self.rng.choice((TenderKind.CARD, TenderKind.CARD, TenderKind.CASH)),
+            )
+        self.book_ahead(
+            client_ids, days=1, per_day=self.rng.randint(6, 12), start_in_days=self.rng.randint(1, 5)
+        )
 
-    def book_ahead(self, client_ids: list[str], *, days: int, per_day: int = 8, start_in_days: int = 0) -> None:
+    def book_ahead(
+        self, client_ids: list[str], *, days: int, per_day: int = 8, start_in_days: int = 0
+    ) -> None:
         today = self.services.today()
         tz = self.services.settings().tz
         for offset in range(start_in_days, start_in_days + days):
@@ -265,8 +442,11 @@ class _History:
                     continue
                 try:
                     appointments_service.book_appointment(
-                        self.services, client_id=client_id, treatment_id=treatment_id,
-                        practitioner_id=self.rng.choice(self.practitioner_ids), starts_at=starts,
+                        self.services,
+                        client_id=client_id,
+                        treatment_id=treatment_id,
+                        practitioner_id=self.rng.choice(self.practitioner_ids),
+                        starts_at=starts,
                         staff_id=self.reception_id,
                     )
                     self.appointments += 1
@@ -284,8 +464,14 @@ class _History:
         try:
             total = quote_basket(self.services, client_id=client_id, items=items).net
             payments = [Payment(kind, total)] if total.pence else []
-            complete_sale(self.services, client_id=client_id, items=items, payments=payments,
-                          staff_id=self.reception_id, expected_total=total)
+            complete_sale(
+                self.services,
+                client_id=client_id,
+                items=items,
+                payments=payments,
+                staff_id=self.reception_id,
+                expected_total=total,
+            )
             self.sales += 1
         except DomainError:
             return

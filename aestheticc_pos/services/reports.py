@@ -53,16 +53,26 @@ def clinic_overview(services: Services) -> ClinicOverview:
                 select(AppointmentRow.id).where(
                     AppointmentRow.starts_at >= start,
                     AppointmentRow.starts_at < end,
-                    AppointmentRow.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.ATTENDED.value]),
+                    AppointmentRow.status.in_(
+                        [AppointmentStatus.BOOKED.value, AppointmentStatus.ATTENDED.value]
+                    ),
                 )
             ),
             active_packages=count(
-                select(ClientPackageRow.id).where(ClientPackageRow.status == "active", ClientPackageRow.expires_on >= today)
+                select(ClientPackageRow.id).where(
+                    ClientPackageRow.status == "active", ClientPackageRow.expires_on >= today
+                )
             ),
             members=count(
                 select(MembershipRow.id).where(
-                    MembershipRow.status.in_([MembershipStatus.ACTIVE.value, MembershipStatus.PAST_DUE.value,
-                                              MembershipStatus.CANCELLING.value, MembershipStatus.PENDING_MANDATE.value])
+                    MembershipRow.status.in_(
+                        [
+                            MembershipStatus.ACTIVE.value,
+                            MembershipStatus.PAST_DUE.value,
+                            MembershipStatus.CANCELLING.value,
+                            MembershipStatus.PENDING_MANDATE.value,
+                        ]
+                    )
                 )
             ),
             treatments=count(select(TreatmentRow.id).where(TreatmentRow.active)),

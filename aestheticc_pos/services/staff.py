@@ -32,7 +32,9 @@ class StaffMember:
     role: Role
 
 
-def add_staff(services: Services, *, name: str, role: Role | str, pin: str, by_staff_id: str | None) -> StaffMember:
+def add_staff(
+    services: Services, *, name: str, role: Role | str, pin: str, by_staff_id: str | None
+) -> StaffMember:
     """Add a team member. The first staff member of a new clinic (``by_staff_id`` None) must be a manager."""
     name = " ".join((name or "").split())
     if not name:
@@ -40,7 +42,9 @@ def add_staff(services: Services, *, name: str, role: Role | str, pin: str, by_s
     try:
         role = Role(role)
     except ValueError:
-        raise InvalidInput(f"“{role}” is not a role: choose manager, receptionist or practitioner.", field="role") from None
+        raise InvalidInput(
+            f"“{role}” is not a role: choose manager, receptionist or practitioner.", field="role"
+        ) from None
     pin = check_pin(pin)
     pin_hash, salt = hash_pin(pin)
     with services.uow() as uow:
@@ -56,8 +60,15 @@ def add_staff(services: Services, *, name: str, role: Role | str, pin: str, by_s
         member = StaffMember(id=services.new_id(), name=name, role=role)
         s.add(StaffRow(id=member.id, name=name, role=role.value, pin_hash=pin_hash, pin_salt=salt))
         s.flush()
-        append_audit(s, at=services.now(), staff_id=by_staff_id or member.id, action="staff.added",
-                     record_type="staff", record_id=member.id, details={"role": role.value})
+        append_audit(
+            s,
+            at=services.now(),
+            staff_id=by_staff_id or member.id,
+            action="staff.added",
+            record_type="staff",
+            record_id=member.id,
+            details={"role": role.value},
+        )
         uow.commit()
     return member
 

@@ -17,7 +17,14 @@ T = TypeVar("T")
 
 # What a change touched; screens refresh when one they show is in the set.
 CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF = (
-    "clients", "appointments", "sales", "packages", "memberships", "catalogue", "settings", "staff",
+    "clients",
+    "appointments",
+    "sales",
+    "packages",
+    "memberships",
+    "catalogue",
+    "settings",
+    "staff",
 )
 
 
@@ -40,8 +47,12 @@ class Desk(QObject):
         self.staff: StaffMember | None = None
         self.settings: ClinicSettings = ClinicSettings()
 
-    def run(self, work: Callable[[], T], on_done: Callable[[T], None] | None = None,
-            on_error: Callable[[str], None] | None = None) -> None:
+    def run(
+        self,
+        work: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         """Run a service call in the background; see ``TaskRunner.run``."""
         self.runner.run(work, on_done, on_error)
 

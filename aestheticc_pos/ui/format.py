@@ -13,7 +13,7 @@ _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Su
 
 
 def money(amount: Money | None) -> str:
-    """"£1,234.56"; a negative amount "−£12.50"; None as an empty string."""
+    """ "£1,234.56"; a negative amount "−£12.50"; None as an empty string."""
     if amount is None:
         return ""
     whole, pence = divmod(abs(amount.pence), 100)
@@ -23,19 +23,19 @@ def money(amount: Money | None) -> str:
 
 
 def date(day: dt.date | None) -> str:
-    """"24 Nov 2026" (never the system locale's month names)."""
+    """ "24 Nov 2026" (never the system locale's month names)."""
     if day is None:
         return ""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def long_date(day: dt.date) -> str:
-    """"Tuesday 24 Nov 2026"."""
+    """ "Tuesday 24 Nov 2026"."""
     return f"{_DAYS[day.weekday()]} {date(day)}"
 
 
 def time(moment: dt.datetime, tz: ZoneInfo) -> str:
-    """"09:30" in the clinic's time zone."""
+    """ "09:30" in the clinic's time zone."""
     return moment.astimezone(tz).strftime("%H:%M")
 
 
@@ -45,6 +45,6 @@ def date_time(moment: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def percent(basis_points: int) -> str:
-    """"20%", "12.5%"."""
+    """ "20%", "12.5%"."""
     whole, part = divmod(basis_points, 100)
     return f"{whole}%" if part == 0 else f"{whole}.{part:02d}".rstrip("0") + "%"

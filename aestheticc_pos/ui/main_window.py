@@ -75,7 +75,9 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         if training:
-            banner = QLabel("Training mode: a separate practice database and a simulated GoCardless. Nothing here is real.")
+            banner = QLabel(
+                "Training mode: a separate practice database and a simulated GoCardless. Nothing here is real."
+            )
             banner.setObjectName("banner")
             column.addWidget(banner)
         self.message_bar = QLabel("")
@@ -207,7 +209,9 @@ class MainWindow(QMainWindow):
         self.desk.settings = settings
         title = f"Aestheticc POS — {settings.name}" if settings.name else "Aestheticc POS"
         self.setWindowTitle(f"{title} — training" if self.desk.training else title)
-        self.login.title.setText(f"{settings.name}: who is signing in?" if settings.name else "Who is signing in?")
+        self.login.title.setText(
+            f"{settings.name}: who is signing in?" if settings.name else "Who is signing in?"
+        )
 
     def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.key() == Qt.Key.Key_Escape and self.message_bar.isVisible():

@@ -21,7 +21,9 @@ from aestheticc_pos.domain.errors import DomainError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-UNEXPECTED = "Something went wrong and the action was not completed. Try again; if it keeps happening, call support."
+UNEXPECTED = (
+    "Something went wrong and the action was not completed. Try again; if it keeps happening, call support."
+)
 
 
 class _Relay(QObject):

@@ -24,8 +24,13 @@ def test_data_dir_and_database_url_resolution(tmp_path: Path) -> None:
     assert load_settings(environ=env).database_url == "sqlite:////elsewhere.db"
     training = load_settings(training=True, environ=env)
     assert training.data_dir == tmp_path / "clinic" / "training"
-    assert training.database_url.endswith("/clinic/training/aestheticc.db")  # never the real clinic's database
-    assert redact_url("postgresql+psycopg://pos:secret@server/clinic") == "postgresql+psycopg://pos:***@server/clinic"
+    assert training.database_url.endswith(
+        "/clinic/training/aestheticc.db"
+    )  # never the real clinic's database
+    assert (
+        redact_url("postgresql+psycopg://pos:secret@server/clinic")
+        == "postgresql+psycopg://pos:***@server/clinic"
+    )
 
 
 def test_db_upgrade_then_demo_then_refusing_a_second_demo(capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,7 +47,12 @@ def test_db_upgrade_then_demo_then_refusing_a_second_demo(capsys: pytest.Capture
 
 def test_smoke_opens_the_main_window_and_exits_zero(tmp_path: Path) -> None:
     env = {**os.environ, "AESTHETICC_DATA_DIR": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "aestheticc_pos", "--smoke"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "aestheticc_pos", "--smoke"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "aestheticc.db").exists()

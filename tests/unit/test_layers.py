@@ -6,7 +6,15 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "aestheticc_pos"
-FORBIDDEN_IN_DOMAIN = {"PySide6", "sqlalchemy", "alembic", "requests", "gocardless_pro", "keyring", "platformdirs"}
+FORBIDDEN_IN_DOMAIN = {
+    "PySide6",
+    "sqlalchemy",
+    "alembic",
+    "requests",
+    "gocardless_pro",
+    "keyring",
+    "platformdirs",
+}
 FORBIDDEN_IN_UI = {"sqlalchemy", "alembic", "requests", "gocardless_pro"}
 
 

@@ -81,5 +81,8 @@ class LoginView(QWidget):
             return
         staff_id, pin = self._chosen.id, self.pin.text()
         self.pin.clear()
-        self.desk.run(lambda: staff_service.log_in(self.desk.services, staff_id, pin), self.signed_in.emit,
-                      self.error.setText)
+        self.desk.run(
+            lambda: staff_service.log_in(self.desk.services, staff_id, pin),
+            self.signed_in.emit,
+            self.error.setText,
+        )

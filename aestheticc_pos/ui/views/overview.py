@@ -24,7 +24,14 @@ class OverviewView(QWidget):
         self.grid = QGridLayout()
         self.grid.setSpacing(16)
         self.figures: dict[str, QLabel] = {}
-        captions = ("Clients", "Appointments today", "Active packages", "Members", "Treatments on the menu", "Staff")
+        captions = (
+            "Clients",
+            "Appointments today",
+            "Active packages",
+            "Members",
+            "Treatments on the menu",
+            "Staff",
+        )
         for index, caption in enumerate(captions):
             card = QFrame()
             card.setObjectName("card")
@@ -49,7 +56,11 @@ class OverviewView(QWidget):
         self.title.setText(o.clinic_name or "Aestheticc POS")
         self.subtitle.setText(f"Today, {fmt.long_date(o.today)}")
         for caption, value in (
-            ("Clients", o.clients), ("Appointments today", o.appointments_today), ("Active packages", o.active_packages),
-            ("Members", o.members), ("Treatments on the menu", o.treatments), ("Staff", o.staff),
+            ("Clients", o.clients),
+            ("Appointments today", o.appointments_today),
+            ("Active packages", o.active_packages),
+            ("Members", o.members),
+            ("Treatments on the menu", o.treatments),
+            ("Staff", o.staff),
         ):
             self.figures[caption].setText(f"{value:,}")

@@ -121,10 +121,16 @@ class WelcomeView(QWidget):
     def _set_up(self) -> None:
         services = self.desk.services
         values = dict(
-            name=self.name.text(), address=self.address.toPlainText(), vat_number=self.vat_number.text(),
-            time_zone=self.time_zone.currentText(), manager_name=self.manager_name.text(),
+            name=self.name.text(),
+            address=self.address.toPlainText(),
+            vat_number=self.vat_number.text(),
+            time_zone=self.time_zone.currentText(),
+            manager_name=self.manager_name.text(),
             manager_pin=self.manager_pin.text(),
         )
         self._busy("Setting up the clinic…")
-        self.desk.run(lambda: clinic_service.set_up_clinic(services, **values), lambda _m: self.ready.emit(),
-                      self._failed)
+        self.desk.run(
+            lambda: clinic_service.set_up_clinic(services, **values),
+            lambda _m: self.ready.emit(),
+            self._failed,
+        )

@@ -30,7 +30,10 @@ def catalogue(services):
         "micro": Treatment(id="t-micro", name="Microneedling", price=GBP("200.00"), duration_minutes=60),
     }
     course = Package(
-        id="k-micro", name="Microneedling course of 6", price=GBP("1000.00"), validity_days=365,
+        id="k-micro",
+        name="Microneedling course of 6",
+        price=GBP("1000.00"),
+        validity_days=365,
         steps=(PackageStep(1, "t-micro", "Microneedling", sessions=6, min_days_between_sessions=28),),
     )
     gold = Tier(id="tier-gold", name="Gold", monthly_price=GBP("49.00"), discount_bp=2000)
@@ -61,12 +64,21 @@ def test_gold_member_gets_20_percent_off_a_250_treatment(services, catalogue, re
     _member(services, ada.id, catalogue["gold"])
     q = quote_basket(services, client_id=ada.id, items=[BasketItem(ItemKind.TREATMENT, "t-botox")])
     (line,) = q.lines
-    assert (line.gross, line.discount, line.net, line.vat) == (GBP("250"), GBP("50"), GBP("200"), GBP("33.33"))
+    assert (line.gross, line.discount, line.net, line.vat) == (
+        GBP("250"),
+        GBP("50"),
+        GBP("200"),
+        GBP("33.33"),
+    )
     assert line.discount_reason == "Gold member 20%"
 
     receipt = complete_sale(
-        services, client_id=ada.id, items=[BasketItem(ItemKind.TREATMENT, "t-botox")],
-        payments=[Payment(TenderKind.CASH, "220")], staff_id=receptionist, expected_total=GBP("200"),
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.TREATMENT, "t-botox")],
+        payments=[Payment(TenderKind.CASH, "220")],
+        staff_id=receptionist,
+        expected_total=GBP("200"),
     )
     assert receipt.number == "A-000001"
     assert receipt.net == GBP("200") and receipt.vat == GBP("33.33")
@@ -77,8 +89,11 @@ def test_gold_member_gets_20_percent_off_a_250_treatment(services, catalogue, re
 def test_silver_ten_percent_of_33_35_is_3_34_and_products_are_not_discounted(services, catalogue) -> None:
     ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
     _member(services, ada.id, catalogue["silver"])
-    q = quote_basket(services, client_id=ada.id, items=[BasketItem(ItemKind.TREATMENT, "t-peel"),
-                                                          BasketItem(ItemKind.PRODUCT, "p-serum")])
+    q = quote_basket(
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.TREATMENT, "t-peel"), BasketItem(ItemKind.PRODUCT, "p-serum")],
+    )
     assert [line.discount for line in q.lines] == [GBP("3.34"), GBP("0")]
     assert q.net == GBP("33.35") - GBP("3.34") + GBP("45")
 
@@ -94,8 +109,11 @@ def test_the_same_basket_costs_the_same_in_every_channel(services, catalogue) ->
 def test_selling_a_package_then_redeeming_a_session_at_checkout(services, catalogue, receptionist) -> None:
     ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
     sold = complete_sale(
-        services, client_id=ada.id, items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
-        payments=[Payment("card", "1000.00")], staff_id=receptionist,
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
+        payments=[Payment("card", "1000.00")],
+        staff_id=receptionist,
     )
     assert sold.net == GBP("1000")
     (summary,) = packages_service.client_packages_overview(services, ada.id)
@@ -103,11 +121,16 @@ def test_selling_a_package_then_redeeming_a_session_at_checkout(services, catalo
     assert summary.expires_on == dt.date(2026, 11, 24) + dt.timedelta(days=365)
 
     receipt = complete_sale(
-        services, client_id=ada.id, items=[BasketItem(ItemKind.TREATMENT, "t-micro")], payments=[],
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.TREATMENT, "t-micro")],
+        payments=[],
         staff_id=receptionist,
     )
     (line,) = receipt.lines
-    assert line.net == GBP("0") and line.discount_reason == "Package: Microneedling course of 6, session 1 of 6"
+    assert (
+        line.net == GBP("0") and line.discount_reason == "Package: Microneedling course of 6, session 1 of 6"
+    )
     (summary,) = packages_service.client_packages_overview(services, ada.id)
     assert (summary.steps[0].used, summary.steps[0].remaining) == (1, 5)
     with services.uow(read_only=True) as uow:
@@ -116,9 +139,16 @@ def test_selling_a_package_then_redeeming_a_session_at_checkout(services, catalo
 
 def test_declining_the_package_charges_the_treatment(services, catalogue, receptionist) -> None:
     ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
-    complete_sale(services, client_id=ada.id, items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
-                  payments=[Payment("card", "1000")], staff_id=receptionist)
-    q = quote_basket(services, client_id=ada.id, items=[BasketItem(ItemKind.TREATMENT, "t-micro", use_package=False)])
+    complete_sale(
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
+        payments=[Payment("card", "1000")],
+        staff_id=receptionist,
+    )
+    q = quote_basket(
+        services, client_id=ada.id, items=[BasketItem(ItemKind.TREATMENT, "t-micro", use_package=False)]
+    )
     assert q.net == GBP("200")
 
 
@@ -126,19 +156,35 @@ def test_underpayment_changed_total_and_bad_amounts_write_nothing(services, cata
     ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
     items = [BasketItem(ItemKind.TREATMENT, "t-botox")]
     with pytest.raises(RuleViolation, match="£50.00 is still due"):
-        complete_sale(services, client_id=ada.id, items=items, payments=[Payment("cash", "200")], staff_id=receptionist)
+        complete_sale(
+            services, client_id=ada.id, items=items, payments=[Payment("cash", "200")], staff_id=receptionist
+        )
     with pytest.raises(InvalidInput, match="not an amount"):
-        complete_sale(services, client_id=ada.id, items=items, payments=[Payment("cash", "abc")], staff_id=receptionist)
+        complete_sale(
+            services, client_id=ada.id, items=items, payments=[Payment("cash", "abc")], staff_id=receptionist
+        )
     with pytest.raises(RuleViolation, match="total changed to £250.00"):
-        complete_sale(services, client_id=ada.id, items=items, payments=[Payment("cash", "250")],
-                      staff_id=receptionist, expected_total=GBP("200"))
+        complete_sale(
+            services,
+            client_id=ada.id,
+            items=items,
+            payments=[Payment("cash", "250")],
+            staff_id=receptionist,
+            expected_total=GBP("200"),
+        )
     with pytest.raises(RuleViolation, match="no active Direct Debit mandate"):
-        complete_sale(services, client_id=ada.id, items=items, payments=[Payment("direct_debit", "250", "MD1")],
-                      staff_id=receptionist)
+        complete_sale(
+            services,
+            client_id=ada.id,
+            items=items,
+            payments=[Payment("direct_debit", "250", "MD1")],
+            staff_id=receptionist,
+        )
     with services.uow(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(SaleRow)) == 0
-    receipt = complete_sale(services, client_id=ada.id, items=items, payments=[Payment("card", "250")],
-                            staff_id=receptionist)
+    receipt = complete_sale(
+        services, client_id=ada.id, items=items, payments=[Payment("card", "250")], staff_id=receptionist
+    )
     assert receipt.number == "A-000001"  # refused attempts used no number
 
 
@@ -146,7 +192,9 @@ def test_price_override_needs_a_manager_and_is_audited(services, catalogue, rece
     item = BasketItem(ItemKind.TREATMENT, "t-botox", override_price="199.00", override_reason="Goodwill")
     with pytest.raises(NotPermitted):
         quote_basket(services, client_id=None, items=[item], staff_id=receptionist)
-    receipt = complete_sale(services, client_id=None, items=[item], payments=[Payment("card", "199")], staff_id=manager)
+    receipt = complete_sale(
+        services, client_id=None, items=[item], payments=[Payment("card", "199")], staff_id=manager
+    )
     assert receipt.net == GBP("199") and receipt.lines[0].discount_reason == "Price override: Goodwill"
     from aestheticc_pos.store.audit_repo import audit_entries, first_broken_audit_entry
 
@@ -158,5 +206,10 @@ def test_price_override_needs_a_manager_and_is_audited(services, catalogue, rece
 
 def test_walk_in_cannot_buy_a_package(services, catalogue, receptionist) -> None:
     with pytest.raises(InvalidInput, match="Choose the client first"):
-        complete_sale(services, client_id=None, items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
-                      payments=[Payment("card", "1000")], staff_id=receptionist)
+        complete_sale(
+            services,
+            client_id=None,
+            items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
+            payments=[Payment("card", "1000")],
+            staff_id=receptionist,
+        )

@@ -44,7 +44,9 @@ def test_bad_input_is_a_sentence_and_nothing_is_saved(services) -> None:
 
 
 def test_edit_keeps_untouched_fields(services) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    ada = clients_service.add_client(
+        services, first_name="Ada", last_name="Lovelace", email="ada@example.com"
+    )
     edited = clients_service.edit_client(services, ada.id, phone="07700 900123")
     assert edited.email == "ada@example.com"
     assert clients_service.get_client(services, ada.id).phone == "07700900123"
@@ -53,7 +55,9 @@ def test_edit_keeps_untouched_fields(services) -> None:
 
 
 def test_erase_needs_a_manager_and_removes_the_client_from_search(services, manager, receptionist) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    ada = clients_service.add_client(
+        services, first_name="Ada", last_name="Lovelace", email="ada@example.com"
+    )
     with pytest.raises(NotPermitted):
         clients_service.erase_client(services, ada.id, staff_id=receptionist, reason="asked")
     exported = clients_service.export_client(services, ada.id, staff_id=manager)
