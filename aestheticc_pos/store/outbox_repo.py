@@ -51,13 +51,18 @@ def enqueue(
 
 
 def next_version(session: Session, record_type: str, record_id: str, kind: str) -> int:
-    """1 + how many times ``kind`` was already queued for this record."""
+    """One more than the highest version of ``kind`` ever queued for this record (1 for the first).
+
+    The highest, not a count: rows that were never sent may be deleted, and a key must never be reused.
+    """
+    prefix = idempotency_key(record_type, record_id, kind, 0)[:-1]
     keys = session.scalars(
         select(OutboxRow.idempotency_key).where(
             OutboxRow.record_type == record_type, OutboxRow.record_id == record_id, OutboxRow.kind == kind
         )
     ).all()
-    return len(keys) + 1
+    versions = [int(key[len(prefix):]) for key in keys if key.startswith(prefix) and key[len(prefix):].isdigit()]
+    return max(versions, default=0) + 1
 
 
 def queued_for(session: Session, record_type: str, record_id: str) -> list[tuple[str, str, str]]:
