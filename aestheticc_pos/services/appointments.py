@@ -15,8 +15,12 @@ from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
 from aestheticc_pos.domain.packages import ClientPackage, PackageSummary
 from aestheticc_pos.domain.staff import Action, Role
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
-from aestheticc_pos.services.packages import record_ledger_entry
-from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.services.packages import (
+    load_client_package_for_change,
+    lock_client_packages,
+    record_ledger_entry,
+)
+from aestheticc_pos.services.staff import StaffMember, list_staff, require_staff
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import AppointmentRow, ClientPackageRow, ClientRow, StaffRow, TreatmentRow
@@ -92,7 +96,9 @@ def book_appointment(
             raise RuleViolation(f"{treatment.name} is no longer offered.")
         practitioner = repo.load_staff_row(s, practitioner_id)
         if practitioner.role not in (Role.PRACTITIONER.value, Role.MANAGER.value):
-            raise InvalidInput(f"{practitioner.name} does not treat clients. Choose a practitioner.", field="practitioner")
+            raise InvalidInput(
+                f"{practitioner.name} does not treat clients. Choose a practitioner.", field="practitioner"
+            )
         starts_at = booking.validate_booking_time(starts_at, now)
         appointment = Appointment(
             id=services.new_id(),
@@ -106,11 +112,14 @@ def book_appointment(
         _refuse_double_booking(uow, appointment, practitioner.name)
         session_on = appointment.session_on(settings.tz)
         today = now.astimezone(settings.tz).date()
+        lock_client_packages(uow, client_id)
         cp, position = _package_for(
             uow, appointment, treatment.name, session_on, today, use_package, client_package_id
         )
         if cp is not None and position is not None:
-            appointment = Appointment(**{**_fields(appointment), "client_package_id": cp.id, "step_position": position})
+            appointment = Appointment(
+                **{**_fields(appointment), "client_package_id": cp.id, "step_position": position}
+            )
             repo.save_appointment(s, appointment)
             s.flush()
             _, entry = rules.reserve(cp, position, appointment.id, session_on, today)
@@ -135,7 +144,9 @@ def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str
         settings = read_clinic_settings(s)
         appointment = repo.load_appointment(s, appointment_id, for_update=True)
         cancelled = booking.cancel(appointment, now, settings.late_cancel_hours)
-        outcome, warnings = _settle_package_session(uow, services, settings, appointment, cancelled.status, staff_id)
+        outcome, warnings = _settle_package_session(
+            uow, services, settings, appointment, cancelled.status, staff_id
+        )
         repo.save_appointment(s, cancelled, cancelled_at=now)
         s.flush()
         view = _view(uow, appointment_id)
@@ -152,7 +163,9 @@ def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> C
         settings = read_clinic_settings(s)
         appointment = repo.load_appointment(s, appointment_id, for_update=True)
         no_show = booking.mark_no_show(appointment, now)
-        outcome, warnings = _settle_package_session(uow, services, settings, appointment, no_show.status, staff_id)
+        outcome, warnings = _settle_package_session(
+            uow, services, settings, appointment, no_show.status, staff_id
+        )
         repo.save_appointment(s, no_show)
         s.flush()
         view = _view(uow, appointment_id)
@@ -169,8 +182,9 @@ def attend_appointment(services: Services, *, appointment_id: str, staff_id: str
     return appointment_detail(services, appointment_id)
 
 
-def attend_in(uow: UnitOfWork, services: Services, appointment_id: str, *, staff_id: str,
-              sale_id: str | None = None) -> Appointment:
+def attend_in(
+    uow: UnitOfWork, services: Services, appointment_id: str, *, staff_id: str, sale_id: str | None = None
+) -> Appointment:
     """Mark attended and redeem the booked package session, inside the caller's unit of work (checkout uses it)."""
     s = uow.session
     settings = read_clinic_settings(s)
@@ -181,7 +195,7 @@ def attend_in(uow: UnitOfWork, services: Services, appointment_id: str, *, staff
     if session_on > today:
         raise RuleViolation("This appointment is on a later day; it can be attended on the day.")
     if appointment.client_package_id is not None and appointment.step_position is not None:
-        cp = repo.load_client_package(s, appointment.client_package_id)
+        cp = load_client_package_for_change(uow, appointment.client_package_id)
         _, entry = rules.redeem(cp, appointment.step_position, appointment.id, session_on, today)
         record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
     repo.save_appointment(s, attended)
@@ -189,25 +203,32 @@ def attend_in(uow: UnitOfWork, services: Services, appointment_id: str, *, staff
     return attended
 
 
-def appointments_on(services: Services, day: dt.date, *, practitioner_id: str | None = None,
-                    include_cancelled: bool = False) -> list[AppointmentView]:
+def appointments_on(
+    services: Services, day: dt.date, *, practitioner_id: str | None = None, include_cancelled: bool = False
+) -> list[AppointmentView]:
     """The clinic's appointments of ``day`` (in the clinic's time zone), by practitioner then time."""
     with services.uow(read_only=True) as uow:
         tz = read_clinic_settings(uow.session).tz
         start = dt.datetime.combine(day, dt.time(0), tz).astimezone(dt.UTC)
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz).astimezone(dt.UTC)
-        query = select(AppointmentRow.id).where(AppointmentRow.starts_at >= start, AppointmentRow.starts_at < end)
+        query = select(AppointmentRow.id).where(
+            AppointmentRow.starts_at >= start, AppointmentRow.starts_at < end
+        )
         if practitioner_id is not None:
             query = query.where(AppointmentRow.practitioner_id == practitioner_id)
         if not include_cancelled:
-            query = query.where(AppointmentRow.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.ATTENDED.value]))
+            query = query.where(
+                AppointmentRow.status.in_([AppointmentStatus.BOOKED.value, AppointmentStatus.ATTENDED.value])
+            )
         views = _views(uow, list(uow.session.scalars(query)))
     return sorted(views, key=lambda v: (v.practitioner_name, v.starts_at, v.id))
 
 
 def appointments_of_client(services: Services, client_id: str) -> list[AppointmentView]:
     with services.uow(read_only=True) as uow:
-        ids = list(uow.session.scalars(select(AppointmentRow.id).where(AppointmentRow.client_id == client_id)))
+        ids = list(
+            uow.session.scalars(select(AppointmentRow.id).where(AppointmentRow.client_id == client_id))
+        )
         views = _views(uow, ids)
     return sorted(views, key=lambda v: v.starts_at, reverse=True)
 
@@ -223,27 +244,41 @@ def appointment_detail(services: Services, appointment_id: str) -> AppointmentDe
         view = _view(uow, appointment_id)
         packages = repo.client_packages_of(s, appointment.client_id)
     covering = [
-        cp for cp in packages
+        cp
+        for cp in packages
         if cp.id == appointment.client_package_id
-        or (cp.status is rules.ClientPackageStatus.ACTIVE and not cp.is_expired_on(today)
-            and any(step.treatment_id == appointment.treatment_id for step in cp.steps))
+        or (
+            cp.status is rules.ClientPackageStatus.ACTIVE
+            and not cp.is_expired_on(today)
+            and any(step.treatment_id == appointment.treatment_id for step in cp.steps)
+        )
     ]
     problems = tuple(
-        b.message
-        for cp in covering
-        for b in rules.broken_bookings(cp)
-        if b.appointment_id == appointment_id
+        b.message for cp in covering for b in rules.broken_bookings(cp) if b.appointment_id == appointment_id
     )
     summaries = tuple(rules.package_summary(cp, today) for cp in covering)
     return AppointmentDetail(appointment=view, packages=summaries, step_rule_problems=problems)
+
+
+def practitioners(services: Services) -> list[StaffMember]:
+    """Who can be booked to treat clients (the roles ``book_appointment`` accepts): practitioners by name,
+    then managers by name. Read-only, for the booking form and the day's columns."""
+    treating = (Role.PRACTITIONER, Role.MANAGER)
+    members = [m for m in list_staff(services) if m.role in treating]
+    return sorted(members, key=lambda m: (treating.index(m.role), m.name))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
 def _package_for(
-    uow: UnitOfWork, appointment: Appointment, treatment_name: str, session_on: dt.date, today: dt.date,
-    use_package: bool, client_package_id: str | None,
+    uow: UnitOfWork,
+    appointment: Appointment,
+    treatment_name: str,
+    session_on: dt.date,
+    today: dt.date,
+    use_package: bool,
+    client_package_id: str | None,
 ) -> tuple[ClientPackage | None, int | None]:
     """The package and step that pay for ``appointment``, or (None, None) when it is paid for at the till.
 
@@ -281,14 +316,17 @@ def _step_to_book(cp: ClientPackage, treatment_id: str, treatment_name: str) -> 
 
 
 def _settle_package_session(
-    uow: UnitOfWork, services: Services, settings: ClinicSettings, appointment: Appointment,
-    kind: AppointmentStatus, staff_id: str,
+    uow: UnitOfWork,
+    services: Services,
+    settings: ClinicSettings,
+    appointment: Appointment,
+    kind: AppointmentStatus,
+    staff_id: str,
 ) -> tuple[SessionOutcome | None, tuple[str, ...]]:
     if appointment.client_package_id is None or appointment.step_position is None:
         return None, ()
-    s = uow.session
     today = services.now().astimezone(settings.tz).date()
-    cp = repo.load_client_package(s, appointment.client_package_id)
+    cp = load_client_package_for_change(uow, appointment.client_package_id)
     if cp.status is not rules.ClientPackageStatus.ACTIVE:
         return None, ()
     outcome = booking.session_outcome_on_cancel(kind, settings.no_show_policy)
@@ -296,15 +334,26 @@ def _settle_package_session(
     if outcome is SessionOutcome.RELEASE:
         _, entry = rules.release(cp, appointment.id, today)
     else:
-        reason = "No-show: session forfeited" if kind is AppointmentStatus.NO_SHOW else "Late cancellation: session forfeited"
+        reason = (
+            "No-show: session forfeited"
+            if kind is AppointmentStatus.NO_SHOW
+            else "Late cancellation: session forfeited"
+        )
         session_on = min(appointment.session_on(settings.tz), today)
-        _, entry = rules.redeem(cp, appointment.step_position, appointment.id, session_on, today, reason=reason)
+        _, entry = rules.redeem(
+            cp, appointment.step_position, appointment.id, session_on, today, reason=reason
+        )
         warnings = ()  # a forfeited session still counts as taken place for the step delays
     record_ledger_entry(uow, cp, entry, staff_id=staff_id)
     return outcome, warnings
 
 
 def _refuse_double_booking(uow: UnitOfWork, appointment: Appointment, practitioner_name: str) -> None:
+    """Refuse a time the practitioner is already booked for. The practitioner's row stays locked until the
+    booking commits, so a till booking the same practitioner at the same moment waits, then sees this one."""
+    uow.session.execute(
+        select(StaffRow.id).where(StaffRow.id == appointment.practitioner_id).with_for_update()
+    )
     window_start = appointment.starts_at - dt.timedelta(hours=8)
     rows = uow.session.scalars(
         select(AppointmentRow).where(
@@ -316,7 +365,9 @@ def _refuse_double_booking(uow: UnitOfWork, appointment: Appointment, practition
     for row in rows:
         other = repo.appointment_from_row(row)
         if booking.overlaps(appointment, other):
-            raise RuleViolation(f"{practitioner_name} already has an appointment at that time. Choose another time.")
+            raise RuleViolation(
+                f"{practitioner_name} already has an appointment at that time. Choose another time."
+            )
 
 
 def _fields(a: Appointment) -> dict[str, object]:
@@ -331,8 +382,14 @@ def _views(uow: UnitOfWork, ids: list[str]) -> list[AppointmentView]:
     if not ids:
         return []
     rows = uow.session.execute(
-        select(AppointmentRow, ClientRow.first_name, ClientRow.last_name, TreatmentRow.name, StaffRow.name,
-               ClientPackageRow.name)
+        select(
+            AppointmentRow,
+            ClientRow.first_name,
+            ClientRow.last_name,
+            TreatmentRow.name,
+            StaffRow.name,
+            ClientPackageRow.name,
+        )
         .join(ClientRow, ClientRow.id == AppointmentRow.client_id)
         .join(TreatmentRow, TreatmentRow.id == AppointmentRow.treatment_id)
         .join(StaffRow, StaffRow.id == AppointmentRow.practitioner_id)
@@ -341,10 +398,19 @@ def _views(uow: UnitOfWork, ids: list[str]) -> list[AppointmentView]:
     ).all()
     return [
         AppointmentView(
-            id=a.id, client_id=a.client_id, client_name=f"{first} {last}", treatment_id=a.treatment_id,
-            treatment_name=treatment, practitioner_id=a.practitioner_id, practitioner_name=practitioner,
-            starts_at=a.starts_at, duration_minutes=a.duration_minutes, status=AppointmentStatus(a.status),
-            client_package_id=a.client_package_id, step_position=a.step_position, package_name=package,
+            id=a.id,
+            client_id=a.client_id,
+            client_name=f"{first} {last}",
+            treatment_id=a.treatment_id,
+            treatment_name=treatment,
+            practitioner_id=a.practitioner_id,
+            practitioner_name=practitioner,
+            starts_at=a.starts_at,
+            duration_minutes=a.duration_minutes,
+            status=AppointmentStatus(a.status),
+            client_package_id=a.client_package_id,
+            step_position=a.step_position,
+            package_name=package,
             notes=a.notes or "",
         )
         for a, first, last, treatment, practitioner, package in rows

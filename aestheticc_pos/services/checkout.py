@@ -28,7 +28,7 @@ from aestheticc_pos.services import inputs
 from aestheticc_pos.services.appointments import attend_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.memberships import member_discount_for
-from aestheticc_pos.services.packages import record_ledger_entry, sell_package_in
+from aestheticc_pos.services.packages import lock_client_packages, record_ledger_entry, sell_package_in
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
@@ -168,6 +168,8 @@ def complete_sale(
         staff = require_staff(s, staff_id, Action.TAKE_PAYMENTS)
         settings = read_clinic_settings(s)
         today = now.astimezone(settings.tz).date()
+        if client_id is not None:
+            lock_client_packages(uow, client_id)  # before reading the packages the sale will use
         priced = price_basket_in(
             uow, client_id=client_id, items=items, on=today, channel=Channel.POS, staff_id=staff_id
         )
@@ -374,35 +376,41 @@ def _fulfil_line(
     if appointment is not None and appointment.client_id != client_id:
         raise InvalidInput("That appointment belongs to another client.")
     credit = line.package_credit
-    if credit is not None:
-        if (
-            appointment is not None
-            and appointment.client_package_id == credit.client_package_id
-            and appointment.status is AppointmentStatus.BOOKED
-        ):
-            attend_in(
-                uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id
-            )  # redeems the booking
-        else:
-            s.flush()
-            cp = repo.load_client_package(s, credit.client_package_id)
-            _, entry = package_rules.redeem(cp, credit.step_position, None, today, today)
-            record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
-            if appointment is not None and appointment.status is AppointmentStatus.BOOKED:
-                attend_in(uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id)
-        return credit.client_package_id
-    if appointment is not None and appointment.status is AppointmentStatus.BOOKED:
-        if appointment.client_package_id is not None:
-            # Paid instead of using the package: give the booked session back, then record the visit.
-            cp = repo.load_client_package(s, appointment.client_package_id)
-            _, entry = package_rules.release(cp, appointment.id, today)
-            record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
-            row = _appointment_row(uow, appointment.id)
-            row.client_package_id = None
-            row.step_position = None
-            s.flush()
+    booked = appointment is not None and appointment.status is AppointmentStatus.BOOKED
+    if (
+        booked
+        and appointment is not None
+        and appointment.client_package_id is not None
+        and (credit is None or credit.client_package_id != appointment.client_package_id)
+    ):
+        # Paid (or paid from another package) instead of the session booked for it: give that one back.
+        _unlink_booked_session(uow, appointment.id, appointment.client_package_id, today, staff_id, sale_id)
+        appointment = repo.load_appointment(s, appointment.id)
+    if credit is not None and not (
+        booked and appointment is not None and appointment.client_package_id == credit.client_package_id
+    ):
+        cp = repo.load_client_package(s, credit.client_package_id)
+        visit = (
+            appointment.id if appointment is not None else None
+        )  # so the redemption can be undone by visit
+        _, entry = package_rules.redeem(cp, credit.step_position, visit, today, today)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+    if booked and appointment is not None:
+        # Marks the visit attended, and redeems the session booked for it if it still has one.
         attend_in(uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id)
-    return None
+    return credit.client_package_id if credit is not None else None
+
+
+def _unlink_booked_session(
+    uow: UnitOfWork, appointment_id: str, client_package_id: str, today: dt.date, staff_id: str, sale_id: str
+) -> None:
+    cp = repo.load_client_package(uow.session, client_package_id)
+    _, entry = package_rules.release(cp, appointment_id, today)
+    record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+    row = _appointment_row(uow, appointment_id)
+    row.client_package_id = None
+    row.step_position = None
+    uow.session.flush()
 
 
 def _appointment_row(uow: UnitOfWork, appointment_id: str) -> AppointmentRow:

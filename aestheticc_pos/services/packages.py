@@ -3,6 +3,12 @@
 ``record_ledger_entry`` is the one way any service changes a package's sessions: it writes the ledger entry
 and moves the step's counters by a conditional update in the same transaction, so the database refuses a
 negative remaining even when two tills act on the last session at the same moment.
+
+The counters alone do not protect the rules that read the whole ledger (step delays, days between sessions,
+which package pays): on PostgreSQL two tills would each check against a ledger without the other's booking.
+So every use case that changes a client's packages first takes ``lock_client_packages`` (or loads through
+``load_client_package_for_change``), and two tills changing one client's packages go one after the other.
+Lock order, to stay clear of deadlocks: an appointment, then the practitioner, then the client, then steps.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from aestheticc_pos.domain import packages as rules
 from aestheticc_pos.domain.catalogue import Package
-from aestheticc_pos.domain.errors import RuleViolation
+from aestheticc_pos.domain.errors import NotFound, RuleViolation
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import ClientPackage, LedgerEntry, LedgerKind, PackageSummary
 from aestheticc_pos.domain.staff import Action
@@ -21,6 +29,7 @@ from aestheticc_pos.services.context import ClinicSettings, Services, read_clini
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
+from aestheticc_pos.store.tables import ClientPackageRow, ClientRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 
@@ -31,7 +40,9 @@ class PackageRefund:
     sessions_closed: int
 
 
-def client_packages_overview(services: Services, client_id: str, *, include_closed: bool = False) -> list[PackageSummary]:
+def client_packages_overview(
+    services: Services, client_id: str, *, include_closed: bool = False
+) -> list[PackageSummary]:
     """Every package of a client with used / booked / remaining per step and expiry, soonest expiry first."""
     with services.uow(read_only=True) as uow:
         today = services.today(_settings(uow))
@@ -44,20 +55,55 @@ def client_packages_overview(services: Services, client_id: str, *, include_clos
 
 
 def sell_package_in(
-    uow: UnitOfWork, package: Package, *, client_package_id: str, client_id: str, today: dt.date,
-    sale_id: str | None, description: str = "",
+    uow: UnitOfWork,
+    package: Package,
+    *,
+    client_package_id: str,
+    client_id: str,
+    today: dt.date,
+    sale_id: str | None,
+    description: str = "",
 ) -> ClientPackage:
     """Write a newly sold client package (a snapshot of ``package``'s terms) inside the caller's unit of work."""
-    cp = rules.sell_package(package, client_package_id=client_package_id, client_id=client_id, purchased_on=today)
+    cp = rules.sell_package(
+        package, client_package_id=client_package_id, client_id=client_id, purchased_on=today
+    )
     repo.add_client_package(
-        uow.session, cp, sale_id=sale_id, description=description or package.description,
-        vat_rate_bp=package.vat_rate_bp, validity_days=package.validity_days,
+        uow.session,
+        cp,
+        sale_id=sale_id,
+        description=description or package.description,
+        vat_rate_bp=package.vat_rate_bp,
+        validity_days=package.validity_days,
     )
     return cp
 
 
+def lock_client_packages(uow: UnitOfWork, client_id: str) -> None:
+    """Hold the client's packages until the unit of work ends: another till wanting them waits, then reads what
+    this one wrote. Take it before loading the packages (PostgreSQL: ``FOR UPDATE`` on the client's row; SQLite
+    writers already hold the database's write lock from ``BEGIN IMMEDIATE``)."""
+    uow.session.execute(select(ClientRow.id).where(ClientRow.id == client_id).with_for_update())
+
+
+def load_client_package_for_change(uow: UnitOfWork, client_package_id: str) -> ClientPackage:
+    """The client package, read after taking ``lock_client_packages`` for its client."""
+    client_id = uow.session.scalar(
+        select(ClientPackageRow.client_id).where(ClientPackageRow.id == client_package_id)
+    )
+    if client_id is None:
+        raise NotFound("That client package does not exist.")
+    lock_client_packages(uow, client_id)
+    return repo.load_client_package(uow.session, client_package_id)
+
+
 def record_ledger_entry(
-    uow: UnitOfWork, before: ClientPackage, entry: LedgerEntry, *, staff_id: str | None, sale_id: str | None = None
+    uow: UnitOfWork,
+    before: ClientPackage,
+    entry: LedgerEntry,
+    *,
+    staff_id: str | None,
+    sale_id: str | None = None,
 ) -> None:
     """Write ``entry`` (already accepted by the domain against ``before``) and move the step's counters.
 
@@ -83,17 +129,31 @@ def record_ledger_entry(
 
 
 def adjust_sessions(
-    services: Services, *, client_package_id: str, step_position: int, delta: int | str, reason: str, staff_id: str
+    services: Services,
+    *,
+    client_package_id: str,
+    step_position: int,
+    delta: int | str,
+    reason: str,
+    staff_id: str,
 ) -> PackageSummary:
     """A manager adds (or removes, when negative) sessions of one step, with a reason. Audited."""
     delta = inputs.whole_number(delta, what="The number of sessions", minimum=-100, maximum=100)
     with services.uow() as uow:
         require_staff(uow.session, staff_id, Action.ADJUST_PACKAGE)
         today = services.today(_settings(uow))
-        cp = repo.load_client_package(uow.session, client_package_id)
+        cp = load_client_package_for_change(uow, client_package_id)
         after, entry = rules.adjust(cp, step_position, delta, reason, today)
         record_ledger_entry(uow, cp, entry, staff_id=staff_id)
-        _audit(uow, services, staff_id, "package.adjusted", cp.id, reason, {"step": step_position, "delta": delta})
+        _audit(
+            uow,
+            services,
+            staff_id,
+            "package.adjusted",
+            cp.id,
+            reason,
+            {"step": step_position, "delta": delta},
+        )
         uow.commit()
     return rules.package_summary(after, today)
 
@@ -106,16 +166,25 @@ def extend_package(
     with services.uow() as uow:
         require_staff(uow.session, staff_id, Action.EXTEND_PACKAGE)
         today = services.today(_settings(uow))
-        cp = repo.load_client_package(uow.session, client_package_id)
+        cp = load_client_package_for_change(uow, client_package_id)
         extended = rules.extend_expiry(cp, new_date, reason)
         repo.save_client_package_terms(uow.session, extended)
-        _audit(uow, services, staff_id, "package.extended", cp.id, reason,
-               {"from": cp.expires_on.isoformat(), "to": new_date.isoformat()})
+        _audit(
+            uow,
+            services,
+            staff_id,
+            "package.extended",
+            cp.id,
+            reason,
+            {"from": cp.expires_on.isoformat(), "to": new_date.isoformat()},
+        )
         uow.commit()
     return rules.package_summary(extended, today)
 
 
-def refund_unused_sessions(services: Services, *, client_package_id: str, reason: str, staff_id: str) -> PackageRefund:
+def refund_unused_sessions(
+    services: Services, *, client_package_id: str, reason: str, staff_id: str
+) -> PackageRefund:
     """Close a package's unused sessions and say what to give back: package value pro rata, never list price.
 
     Refused while a session is still booked. The money itself goes back through a refund document at the
@@ -125,28 +194,44 @@ def refund_unused_sessions(services: Services, *, client_package_id: str, reason
     with services.uow() as uow:
         require_staff(uow.session, staff_id, Action.REFUND)
         today = services.today(_settings(uow))
-        cp = repo.load_client_package(uow.session, client_package_id)
+        cp = load_client_package_for_change(uow, client_package_id)
         refunded, entries, amount = rules.refund_unused(cp, today)
         for entry in entries:  # one entry per step: each moves only its own step's counters
             record_ledger_entry(uow, cp, entry, staff_id=staff_id)
         repo.save_client_package_terms(uow.session, refunded)
         closed = sum(e.sessions for e in entries)
-        _audit(uow, services, staff_id, "package.refunded", cp.id, reason,
-               {"sessions": closed, "amount_pence": amount.pence})
+        _audit(
+            uow,
+            services,
+            staff_id,
+            "package.refunded",
+            cp.id,
+            reason,
+            {"sessions": closed, "amount_pence": amount.pence},
+        )
         uow.commit()
     return PackageRefund(client_package_id=cp.id, amount=amount, sessions_closed=closed)
 
 
-def void_redemption(services: Services, *, client_package_id: str, appointment_id: str, reason: str,
-                    staff_id: str) -> PackageSummary:
+def void_redemption(
+    services: Services, *, client_package_id: str, appointment_id: str, reason: str, staff_id: str
+) -> PackageSummary:
     """A manager undoes a session redeemed by mistake; the session becomes free again. Audited."""
     with services.uow() as uow:
         require_staff(uow.session, staff_id, Action.VOID)
         today = services.today(_settings(uow))
-        cp = repo.load_client_package(uow.session, client_package_id)
+        cp = load_client_package_for_change(uow, client_package_id)
         after, entry = rules.void_redemption(cp, appointment_id, reason, today)
         record_ledger_entry(uow, cp, entry, staff_id=staff_id)
-        _audit(uow, services, staff_id, "package.redemption_voided", cp.id, reason, {"appointment": appointment_id})
+        _audit(
+            uow,
+            services,
+            staff_id,
+            "package.redemption_voided",
+            cp.id,
+            reason,
+            {"appointment": appointment_id},
+        )
         uow.commit()
     return rules.package_summary(after, today)
 
@@ -160,7 +245,22 @@ def _settings(uow: UnitOfWork) -> ClinicSettings:
     return read_clinic_settings(uow.session)
 
 
-def _audit(uow: UnitOfWork, services: Services, staff_id: str, action: str, record_id: str, reason: str | None,
-           details: dict[str, str | int]) -> None:
-    append_audit(uow.session, at=services.now(), staff_id=staff_id, action=action, record_type="client_package",
-                 record_id=record_id, reason=reason, details=details)
+def _audit(
+    uow: UnitOfWork,
+    services: Services,
+    staff_id: str,
+    action: str,
+    record_id: str,
+    reason: str | None,
+    details: dict[str, str | int],
+) -> None:
+    append_audit(
+        uow.session,
+        at=services.now(),
+        staff_id=staff_id,
+        action=action,
+        record_type="client_package",
+        record_id=record_id,
+        reason=reason,
+        details=details,
+    )

@@ -213,3 +213,71 @@ def test_walk_in_cannot_buy_a_package(services, catalogue, receptionist) -> None
             payments=[Payment("card", "1000")],
             staff_id=receptionist,
         )
+
+
+def _book_micro(services, client_id: str, practitioner: str, receptionist: str, *, use_package: bool = True):
+    from aestheticc_pos.services import appointments as appointments_service
+
+    starts = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
+    return appointments_service.book_appointment(
+        services,
+        client_id=client_id,
+        treatment_id="t-micro",
+        practitioner_id=practitioner,
+        starts_at=starts,
+        staff_id=receptionist,
+        use_package=use_package,
+    ).appointment
+
+
+def test_checking_out_a_booked_package_visit_uses_its_booked_session_once(
+    services, catalogue, receptionist, practitioner, clock
+) -> None:
+    from aestheticc_pos.services import appointments as appointments_service
+
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    complete_sale(
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
+        payments=[Payment("card", "1000")],
+        staff_id=receptionist,
+    )
+    visit = _book_micro(services, ada.id, practitioner, receptionist)
+    (summary,) = packages_service.client_packages_overview(services, ada.id)
+    assert (summary.steps[0].used, summary.steps[0].booked) == (0, 1)
+    clock.set(dt.datetime(2026, 11, 24, 16, 0, tzinfo=dt.UTC))
+    receipt = complete_sale(
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.TREATMENT, "t-micro", appointment_id=visit.id)],
+        payments=[],
+        staff_id=receptionist,
+    )
+    assert receipt.net == GBP("0")
+    (summary,) = packages_service.client_packages_overview(services, ada.id)
+    assert (summary.steps[0].used, summary.steps[0].booked, summary.steps[0].remaining) == (1, 0, 5)
+    detail = appointments_service.appointment_detail(services, visit.id)
+    assert detail.appointment.status.value == "attended"
+
+
+def test_paying_for_a_visit_booked_on_a_package_gives_the_session_back(
+    services, catalogue, receptionist, practitioner, clock
+) -> None:
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    complete_sale(
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
+        payments=[Payment("card", "1000")],
+        staff_id=receptionist,
+    )
+    visit = _book_micro(services, ada.id, practitioner, receptionist)
+    clock.set(dt.datetime(2026, 11, 24, 16, 0, tzinfo=dt.UTC))
+    item = BasketItem(ItemKind.TREATMENT, "t-micro", appointment_id=visit.id, use_package=False)
+    receipt = complete_sale(
+        services, client_id=ada.id, items=[item], payments=[Payment("card", "200")], staff_id=receptionist
+    )
+    assert receipt.net == GBP("200")
+    (summary,) = packages_service.client_packages_overview(services, ada.id)
+    assert (summary.steps[0].used, summary.steps[0].booked, summary.steps[0].remaining) == (0, 0, 6)
