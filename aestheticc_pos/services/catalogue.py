@@ -74,6 +74,7 @@ class StepInput(NamedTuple):
     sessions: int | str = 1
     min_days_after_previous: int | str = 0
     min_days_between_sessions: int | str = 0
+    name: str | None = None  # what the package calls the step ("Consultation"); the treatment's name if empty
 
 
 # --- Treatments ---------------------------------------------------------------------------------------------
@@ -440,7 +441,7 @@ def _build_package(
 
 
 def _package_steps(ctx: _Context, steps: Iterable[StepInput | Sequence[Any]]) -> tuple[PackageStep, ...]:
-    """The steps, numbered from 1, each with its treatment's name copied from the catalogue.
+    """The steps, numbered from 1, each named as the manager typed it or else after its treatment.
 
     A treatment no longer offered cannot be put into a package, but a package that already has it keeps it.
     """
@@ -466,7 +467,10 @@ def _package_steps(ctx: _Context, steps: Iterable[StepInput | Sequence[Any]]) ->
             PackageStep(
                 position=position,
                 treatment_id=treatment.id,
-                treatment_name=treatment.name,
+                treatment_name=inputs.text(
+                    step.name, what=f"Step {position}'s name", required=False, max_length=120
+                )
+                or treatment.name,
                 sessions=inputs.whole_number(
                     step.sessions, what=f"{what}'s number of sessions", minimum=1, maximum=MAX_SESSIONS
                 ),
@@ -491,7 +495,13 @@ def _package_fields(p: Package) -> dict[str, Any]:
         price=p.price,
         validity_days=p.validity_days,
         steps=tuple(
-            StepInput(s.treatment_id, s.sessions, s.min_days_after_previous, s.min_days_between_sessions)
+            StepInput(
+                s.treatment_id,
+                s.sessions,
+                s.min_days_after_previous,
+                s.min_days_between_sessions,
+                s.treatment_name,
+            )
             for s in p.steps
         ),
         description=p.description,

@@ -160,6 +160,7 @@ def save_package(session: Session, package: Package) -> None:
 def _package_step(row: PackageStepRow | None, package_id: str, step: PackageStep) -> PackageStepRow:
     row = row or PackageStepRow(package_id=package_id, position=step.position)
     row.treatment_id = step.treatment_id
+    row.name = step.treatment_name
     row.sessions = step.sessions
     row.min_days_after_previous = step.min_days_after_previous
     row.min_days_between_sessions = step.min_days_between_sessions
@@ -179,7 +180,7 @@ def _package(row: PackageRow) -> Package:
             PackageStep(
                 position=step.position,
                 treatment_id=step.treatment_id,
-                treatment_name=step.treatment.name,
+                treatment_name=step.name,
                 sessions=step.sessions,
                 min_days_after_previous=step.min_days_after_previous,
                 min_days_between_sessions=step.min_days_between_sessions,

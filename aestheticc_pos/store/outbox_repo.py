@@ -61,7 +61,9 @@ def next_version(session: Session, record_type: str, record_id: str, kind: str) 
             OutboxRow.record_type == record_type, OutboxRow.record_id == record_id, OutboxRow.kind == kind
         )
     ).all()
-    versions = [int(key[len(prefix):]) for key in keys if key.startswith(prefix) and key[len(prefix):].isdigit()]
+    versions = [
+        int(key[len(prefix) :]) for key in keys if key.startswith(prefix) and key[len(prefix) :].isdigit()
+    ]
     return max(versions, default=0) + 1
 
 

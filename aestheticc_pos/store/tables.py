@@ -361,6 +361,9 @@ class PackageStepRow(Base):
     package_id: Mapped[str] = mapped_column(String(36), ForeignKey("packages.id"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     treatment_id: Mapped[str] = _ref("treatments.id", index=True)
+    # What the package calls this step ("Consultation", "Review"): the treatment's name unless the clinic
+    # named it; sentences about step delays use it.
+    name: Mapped[str] = mapped_column(String(120))
     sessions: Mapped[int]
     min_days_after_previous: Mapped[int] = _counter()
     min_days_between_sessions: Mapped[int] = _counter()

@@ -29,8 +29,10 @@ from aestheticc_pos.services import clinic as clinic_service
 from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.ui.desk import SETTINGS, Desk
+from aestheticc_pos.ui.views.appointment import AppointmentView
 from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.overview import OverviewView
+from aestheticc_pos.ui.views.today import TodayView
 from aestheticc_pos.ui.views.welcome import WelcomeView
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -41,15 +43,17 @@ MESSAGE_SECONDS = 12
 class Screen:
     key: str
     title: str
-    shortcut: str
+    shortcut: str | None  # None: not in the side bar (opened from another screen)
     action: Action | None  # what the role must be allowed to do to see it
     make: Callable[[Desk], QWidget]
 
 
 def screens() -> list[Screen]:
-    """The desk's screens in side-bar order."""
+    """The desk's screens: side-bar ones in order, then those opened from another screen."""
     return [
-        Screen("today", "Today", "F1", None, OverviewView),
+        Screen("today", "Today", "F1", None, TodayView),
+        Screen("overview", "Clinic at a glance", "F9", Action.VIEW_REPORTS, OverviewView),
+        Screen("appointment", "Appointment", None, None, AppointmentView),
     ]
 
 
@@ -103,6 +107,7 @@ class MainWindow(QMainWindow):
         self._message_timer.timeout.connect(self.message_bar.hide)
         self.desk.message.connect(self.show_message)
         self.desk.changed.connect(self._on_changed)
+        self.desk.open_appointment.connect(self.show_appointment)
         self.welcome.ready.connect(self._show_login)
         self.login.signed_in.connect(self._signed_in)
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
@@ -150,18 +155,28 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stack, 1)
         self.views: dict[str, QWidget] = {}
         self._visible: list[Screen] = []
+        self._hidden: dict[str, Screen] = {}
+        self._shortcuts: list[QShortcut] = []
+        self._history: list[str] = []
         return workspace
 
     def _fill_nav(self) -> None:
         self.nav.blockSignals(True)
         self.nav.clear()
-        self._visible = [s for s in screens() if s.action is None or self.desk.may(s.action)]
+        allowed = [s for s in screens() if s.action is None or self.desk.may(s.action)]
+        self._visible = [s for s in allowed if s.shortcut is not None]
+        self._hidden = {s.key: s for s in allowed if s.shortcut is None}
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(False)
+            shortcut.deleteLater()
+        self._shortcuts = []
         for screen in self._visible:
             item = QListWidgetItem(f"{screen.title}")
             item.setToolTip(f"{screen.title} ({screen.shortcut})")
             self.nav.addItem(item)
             shortcut = QShortcut(QKeySequence(screen.shortcut), self)
             shortcut.activated.connect(lambda key=screen.key: self.open_screen(key))
+            self._shortcuts.append(shortcut)
         self.nav.blockSignals(False)
         self.nav.setCurrentRow(0)
         self._open_row(0)
@@ -170,8 +185,9 @@ class MainWindow(QMainWindow):
         if 0 <= row < len(self._visible):
             self.open_screen(self._visible[row].key)
 
-    def open_screen(self, key: str) -> QWidget | None:
-        screen = next((s for s in self._visible if s.key == key), None)
+    def open_screen(self, key: str, *, refresh: bool = True, remember: bool = True) -> QWidget | None:
+        """Show a screen (building it the first time); side-bar screens also select their row."""
+        screen = next((s for s in self._visible if s.key == key), None) or self._hidden.get(key)
         if screen is None:
             return None
         view = self.views.get(key)
@@ -179,16 +195,37 @@ class MainWindow(QMainWindow):
             view = screen.make(self.desk)
             self.views[key] = view
             self.stack.addWidget(view)
+            back = getattr(view, "back", None)
+            if back is not None:
+                back.connect(self.go_back)
+        current = self.current_screen()
+        if remember and current is not None and current != key:
+            self._history.append(current)
         self.stack.setCurrentWidget(view)
-        row = self._visible.index(screen)
-        if self.nav.currentRow() != row:
-            self.nav.blockSignals(True)
-            self.nav.setCurrentRow(row)
-            self.nav.blockSignals(False)
-        refresh = getattr(view, "refresh", None)
-        if callable(refresh):
-            refresh()
+        if screen in self._visible:
+            row = self._visible.index(screen)
+            if self.nav.currentRow() != row:
+                self.nav.blockSignals(True)
+                self.nav.setCurrentRow(row)
+                self.nav.blockSignals(False)
+        reload = getattr(view, "refresh", None)
+        if refresh and callable(reload):
+            reload()
         return view
+
+    def current_screen(self) -> str | None:
+        current = self.stack.currentWidget()
+        return next((key for key, view in self.views.items() if view is current), None)
+
+    def go_back(self) -> None:
+        """Return to the screen shown before this one (Today when there is none)."""
+        key = self._history.pop() if self._history else "today"
+        self.open_screen(key, remember=False)
+
+    def show_appointment(self, appointment_id: str) -> None:
+        view = self.open_screen("appointment", refresh=False)
+        if view is not None:
+            view.show_appointment(appointment_id)  # type: ignore[attr-defined]
 
     # --- messages and settings -----------------------------------------------------------------------------
 

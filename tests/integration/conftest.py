@@ -101,7 +101,10 @@ def make_client_package(uow_factory: UnitOfWorkFactory) -> Callable[..., str]:
                 currency="GBP",
                 vat_rate_bp=2000,
                 validity_days=365,
-                steps=[PackageStepRow(position=i, treatment_id=treatment_id, sessions=n) for i, n in steps],
+                steps=[
+                    PackageStepRow(position=i, treatment_id=treatment_id, name="Microneedling", sessions=n)
+                    for i, n in steps
+                ],
             )
             client = ClientRow(id=new_id(), first_name="Ada", last_name="Lovelace")
             uow.session.add_all([treatment, package, client])

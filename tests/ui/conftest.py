@@ -2,11 +2,15 @@
 
 ``desk`` is an empty clinic; ``demo_desk`` holds a small demo clinic (40 clients, 24 Nov 2026 09:00 UTC on a
 ``FixedClock``) with Rita Evans (receptionist) signed in. ``sign_in(desk, name)`` switches staff.
+
+The demo clinic is made once per run (through the real services) and each test gets its own copy of the file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +18,7 @@ from aestheticc_pos.app import build_services
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.demo import fill_demo_clinic
-from aestheticc_pos.settings import load_settings
+from aestheticc_pos.settings import DATABASE_FILE, AppSettings, load_settings, sqlite_url
 from aestheticc_pos.ui.desk import Desk
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
@@ -34,10 +38,25 @@ def desk(qtbot, ui_services) -> Desk:
     return desk
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo-clinic")
+    path = folder / DATABASE_FILE
+    services = build_services(AppSettings(data_dir=folder, database_url=sqlite_url(path)))
+    services.clock = FixedClock(NOW)
+    fill_demo_clinic(services, clients=40, seed=5)
+    services.uow.engine.dispose()  # closes the connections, so the WAL is checkpointed into the file
+    return path
+
+
 @pytest.fixture
-def demo_desk(desk: Desk) -> Desk:
-    fill_demo_clinic(desk.services, clients=40, seed=5)
-    desk.settings = desk.services.settings()
+def demo_desk(qtbot, demo_database: Path) -> Desk:
+    settings = load_settings()
+    shutil.copyfile(demo_database, settings.data_dir / DATABASE_FILE)
+    services = build_services(settings)
+    services.clock = FixedClock(NOW)
+    desk = Desk(services)
+    desk.settings = services.settings()
     sign_in(desk, "Rita Evans")
     return desk
 

@@ -314,6 +314,7 @@ def upgrade() -> None:
         sa.Column("package_id", sa.String(length=36), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("treatment_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("sessions", sa.Integer(), nullable=False),
         sa.Column("min_days_after_previous", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("min_days_between_sessions", sa.Integer(), server_default=sa.text("0"), nullable=False),
