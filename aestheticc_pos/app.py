@@ -40,7 +40,7 @@ def run_gui(settings: AppSettings, *, smoke: bool = False) -> int:
     app.setApplicationName("Aestheticc POS")
     app.setOrganizationName("Aestheticc")
     services = build_services(settings)
-    window = MainWindow(services, training=settings.training)
+    window = MainWindow(services, training=settings.training, app_settings=settings)
     window.show()
     if smoke:
         QTimer.singleShot(200, app.quit)

@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -97,3 +98,22 @@ def redact_url(url: str) -> str:
     creds, host = rest.rsplit("@", 1)
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+
+
+POSTGRESQL_PREFIX = "postgresql+psycopg://"
+
+
+def postgresql_url_problem(url: str) -> str:
+    """Why ``url`` cannot name the clinic's PostgreSQL server, as a sentence; "" when it can."""
+    example = "postgresql+psycopg://till:password@192.168.1.10/clinic"
+    if not url.startswith(POSTGRESQL_PREFIX):
+        return f"A server address starts with {POSTGRESQL_PREFIX}, like {example}."
+    try:
+        parts = urlsplit(url)
+        host, database = parts.hostname, parts.path.lstrip("/")
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        host, database = None, ""
+    if not host or not database:
+        return f"Give the server and the database, like {example}."
+    return ""

@@ -28,10 +28,14 @@ from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import clinic as clinic_service
 from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.staff import StaffMember
+from aestheticc_pos.settings import AppSettings
 from aestheticc_pos.ui.desk import SETTINGS, Desk
 from aestheticc_pos.ui.views.appointment import AppointmentView
+from aestheticc_pos.ui.views.catalogue import CatalogueView
 from aestheticc_pos.ui.views.login import LoginView
+from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.overview import OverviewView
+from aestheticc_pos.ui.views.settings import SettingsView
 from aestheticc_pos.ui.views.today import TodayView
 from aestheticc_pos.ui.views.welcome import WelcomeView
 
@@ -48,18 +52,26 @@ class Screen:
     make: Callable[[Desk], QWidget]
 
 
-def screens() -> list[Screen]:
+def screens(app_settings: AppSettings | None = None) -> list[Screen]:
     """The desk's screens: side-bar ones in order, then those opened from another screen."""
     return [
         Screen("today", "Today", "F1", None, TodayView),
-        Screen("overview", "Clinic at a glance", "F9", Action.VIEW_REPORTS, OverviewView),
+        Screen("memberships", "Memberships", "F4", Action.MANAGE_MEMBERSHIPS, MembershipsView),
+        Screen("catalogue", "Catalogue", "F5", Action.EDIT_CATALOGUE, CatalogueView),
+        Screen("overview", "Clinic at a glance", "F6", Action.VIEW_REPORTS, OverviewView),
+        Screen(
+            "settings", "Settings", "F7", Action.EDIT_SETTINGS, lambda desk: SettingsView(desk, app_settings)
+        ),
         Screen("appointment", "Appointment", None, None, AppointmentView),
     ]
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: Services, *, training: bool = False) -> None:
+    def __init__(
+        self, services: Services, *, training: bool = False, app_settings: AppSettings | None = None
+    ) -> None:
         super().__init__()
+        self.app_settings = app_settings
         self.desk = Desk(services, training=training, parent=self)
         self.setWindowTitle("Aestheticc POS — training" if training else "Aestheticc POS")
         self.resize(1366, 768)
@@ -163,7 +175,7 @@ class MainWindow(QMainWindow):
     def _fill_nav(self) -> None:
         self.nav.blockSignals(True)
         self.nav.clear()
-        allowed = [s for s in screens() if s.action is None or self.desk.may(s.action)]
+        allowed = [s for s in screens(self.app_settings) if s.action is None or self.desk.may(s.action)]
         self._visible = [s for s in allowed if s.shortcut is not None]
         self._hidden = {s.key: s for s in allowed if s.shortcut is None}
         for shortcut in self._shortcuts:

@@ -1,0 +1,466 @@
+"""The catalogue screen: treatments, products, packages and membership tiers, one tab each.
+
+Everyone who can open it sees the lists; only a manager adds, edits, takes items off sale or offers them
+again (the services check too). The add and edit forms are in ``dialogs/catalogue_forms.py``. The four lists
+are small (a clinic's menu), so one background call loads them all and each tab filters its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aestheticc_pos.domain.catalogue import DepositKind, Package, Product, Tier, Treatment
+from aestheticc_pos.services import catalogue
+from aestheticc_pos.services.catalogue import CatalogueKind
+from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.desk import CATALOGUE, Desk
+from aestheticc_pos.ui.dialogs.catalogue_forms import (
+    FormDialog,
+    PackageForm,
+    ProductForm,
+    TierForm,
+    TreatmentForm,
+    error_label,
+)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+MANAGER_ONLY = "Only a manager can change the catalogue."
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_MUTED = QBrush(QColor("#9d97a8"))
+
+
+# --- A small list of values as a table -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    caption: str
+    text: Callable[[Any], str]
+    align: Qt.AlignmentFlag = LEFT
+    tip: Callable[[Any], str] | None = None  # the tooltip, when the cell's text is a short form
+
+
+class RowsModel(QAbstractTableModel):
+    """Rows of frozen values (each with an ``id``), shown column by column. For short lists only (a menu, the
+    members): it holds the values themselves. Rows for which ``muted(row)`` is true are drawn grey."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        muted: Callable[[Any], bool] = lambda _row: False,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._muted = muted
+        self._rows: list[Any] = []
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row(self, index: int) -> Any:
+        return self._rows[index]
+
+    def row_of(self, row_id: str) -> int | None:
+        return next((i for i, row in enumerate(self._rows) if row.id == row_id), None)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row, column = self._rows[index.row()], self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (column.tip or column.text)(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(column.align)
+        if role == Qt.ItemDataRole.ForegroundRole and self._muted(row):
+            return _MUTED
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.columns[section].caption
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(self.columns[section].align)
+        return None
+
+
+def rows_table(model: QAbstractTableModel, *, stretch: int = 0) -> QTableView:
+    """A calm, read-only table over ``model``: whole rows selected, column ``stretch`` takes the spare width."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.setWordWrap(False)
+    table.setStyleSheet("QTableView::item { padding: 0px 8px; } QHeaderView::section { padding: 6px 8px; }")
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(36)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    header.setHighlightSections(False)
+    return table
+
+
+# --- The screen --------------------------------------------------------------------------------------------------
+
+
+class _Catalogue(NamedTuple):
+    treatments: list[Treatment]
+    products: list[Product]
+    packages: list[Package]
+    tiers: list[Tier]
+
+
+class CatalogueView(QWidget):
+    """Tabs of the catalogue. ``refresh()`` reloads every list (also after any change to the catalogue)."""
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        self._catalogue = _Catalogue([], [], [], [])
+        self.form: FormDialog | None = None  # the add/edit form open now, if any
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.setSpacing(12)
+        title = QLabel("Catalogue")
+        title.setObjectName("title")
+        subtitle = QLabel("What the clinic sells: treatments, products, packages and membership tiers.")
+        subtitle.setObjectName("subtitle")
+        self.notice = QLabel(MANAGER_ONLY)
+        self.notice.setObjectName("banner")
+        self.status = error_label()
+        for widget in (title, subtitle, self.notice, self.status):
+            layout.addWidget(widget)
+
+        self.treatments = CataloguePage("treatment", "Add treatment", _TREATMENT_COLUMNS)
+        self.products = CataloguePage("product", "Add product", _PRODUCT_COLUMNS)
+        self.packages = CataloguePage("package", "Add package", _PACKAGE_COLUMNS, stretch=3)
+        self.tiers = CataloguePage("tier", "Add tier", _TIER_COLUMNS, stretch=len(_TIER_COLUMNS) - 1)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.pages: dict[CatalogueKind, CataloguePage] = {
+            CatalogueKind.TREATMENT: self.treatments,
+            CatalogueKind.PRODUCT: self.products,
+            CatalogueKind.PACKAGE: self.packages,
+            CatalogueKind.TIER: self.tiers,
+        }
+        for kind, page, caption in (
+            (CatalogueKind.TREATMENT, self.treatments, "Treatments"),
+            (CatalogueKind.PRODUCT, self.products, "Products"),
+            (CatalogueKind.PACKAGE, self.packages, "Packages"),
+            (CatalogueKind.TIER, self.tiers, "Membership tiers"),
+        ):
+            self.tabs.addTab(page, caption)
+            page.add_button.clicked.connect(lambda _=False, k=kind: self.add(k))
+            page.edit_requested.connect(lambda item, k=kind: self.edit(k, item))
+            page.toggle_requested.connect(lambda item, k=kind: self.set_offered(k, item, not item.active))
+        layout.addWidget(self.tabs, 1)
+
+        desk.changed.connect(self._on_changed)
+        desk.staff_changed.connect(lambda _member: self._apply_role())
+        self._apply_role()
+
+    # --- loading -------------------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self._apply_role()
+        services = self.desk.services
+
+        def load() -> _Catalogue:
+            return _Catalogue(
+                catalogue.list_treatments(services, active_only=False),
+                catalogue.list_products(services, active_only=False),
+                catalogue.list_packages(services, active_only=False),
+                catalogue.list_tiers(services, active_only=False),
+            )
+
+        self.desk.run(load, self._show, self._show_error)
+
+    def _show(self, loaded: _Catalogue) -> None:
+        self._catalogue = loaded
+        self.status.hide()
+        self.treatments.set_items(loaded.treatments)
+        self.products.set_items(loaded.products)
+        self.packages.set_items(loaded.packages)
+        self.tiers.set_items(loaded.tiers)
+
+    def _on_changed(self, what: frozenset[str]) -> None:
+        if CATALOGUE in what:
+            self.refresh()
+
+    # --- changing the catalogue (manager) -----------------------------------------------------------------
+
+    def add(self, kind: CatalogueKind) -> FormDialog | None:
+        """Open the form for a new item of ``kind``; returns it (None when the signed-in staff may not)."""
+        return self._open_form(kind, None)
+
+    def edit(self, kind: CatalogueKind, item: Any) -> FormDialog | None:
+        return self._open_form(kind, item)
+
+    def set_offered(self, kind: CatalogueKind, item: Any, offered: bool) -> None:
+        """Take ``item`` off sale, or offer it again."""
+        if not self._may_change():
+            return
+        services, staff_id = self.desk.services, self.desk.staff_id
+        change = catalogue.reactivate if offered else catalogue.deactivate
+
+        def done(changed: Any) -> None:
+            self.desk.notify(CATALOGUE)
+            verb = "is offered again" if offered else "is no longer offered"
+            self.desk.message.emit(f"{changed.name} {verb}.")
+
+        self.desk.run(lambda: change(services, kind, item.id, staff_id=staff_id), done, self._show_error)
+
+    def _open_form(self, kind: CatalogueKind, item: Any) -> FormDialog | None:
+        if not self._may_change():
+            return None
+        if kind is CatalogueKind.TREATMENT:
+            form: FormDialog = TreatmentForm(self.desk, item, parent=self)
+        elif kind is CatalogueKind.PRODUCT:
+            form = ProductForm(self.desk, item, parent=self)
+        elif kind is CatalogueKind.PACKAGE:
+            form = PackageForm(self.desk, self._catalogue.treatments, item, parent=self)
+        else:
+            form = TierForm(self.desk, item, parent=self)
+        form.saved.connect(lambda saved: self.pages[kind].select(saved.id))
+        self.form = form
+        form.open()
+        return form
+
+    def _may_change(self) -> bool:
+        if self.desk.is_manager:
+            return True
+        self._show_error(MANAGER_ONLY)
+        return False
+
+    def _apply_role(self) -> None:
+        manager = self.desk.is_manager
+        self.notice.setVisible(not manager)
+        for page in self.pages.values():
+            page.set_editable(manager)
+
+    def _show_error(self, message: str) -> None:
+        self.status.setText(message)
+        self.status.show()
+
+
+class CataloguePage(QWidget):
+    """One tab: its buttons, a "show items no longer offered" switch and the list."""
+
+    edit_requested = Signal(object)
+    toggle_requested = Signal(object)
+
+    def __init__(self, noun: str, add_text: str, columns: Sequence[Column], *, stretch: int = 0) -> None:
+        super().__init__()
+        self.noun = noun
+        self._items: list[Any] = []
+        self._wanted: str | None = None  # the id to select once the list holds it
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 12, 0, 0)
+        layout.setSpacing(10)
+        bar = QHBoxLayout()
+        self.add_button = QPushButton(add_text)
+        self.add_button.setObjectName("primary")
+        self.add_button.setToolTip("Ctrl+N")
+        self.edit_button = QPushButton("Edit…")
+        self.toggle_button = QPushButton("Stop offering")
+        self.show_inactive = QCheckBox("Show what is no longer offered")
+        for widget in (self.add_button, self.edit_button, self.toggle_button):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.show_inactive)
+        layout.addLayout(bar)
+        self.model = RowsModel(columns, muted=lambda item: not item.active, parent=self)
+        self.table = rows_table(self.model, stretch=stretch)
+        self.empty = QLabel("")
+        self.empty.setObjectName("subtitle")
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        self._editable = False
+
+        self.edit_button.clicked.connect(self._edit_selected)
+        self.toggle_button.clicked.connect(self._toggle_selected)
+        self.table.doubleClicked.connect(lambda _index: self._edit_selected())
+        for keys, action in ((Qt.Key.Key_Return, self._edit_selected), ("Ctrl+N", self.add_button.click)):
+            shortcut = QShortcut(QKeySequence(keys), self, activated=action)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # this tab only
+        self.show_inactive.toggled.connect(lambda _on: self.set_items(self._items))
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self._update_buttons()
+
+    def set_items(self, items: Sequence[Any]) -> None:
+        """Show ``items`` (those no longer offered only when asked), keeping the selection where it was."""
+        wanted = self._wanted or getattr(self.selected(), "id", None)
+        self._wanted = None
+        self._items = list(items)
+        shown = [i for i in self._items if i.active or self.show_inactive.isChecked()]
+        self.model.set_rows(shown)
+        hidden = len(self._items) - len(shown)
+        if not self._items:
+            self.empty.setText(f"No {self.noun}s yet.")
+        elif hidden:
+            self.empty.setText(
+                f"{hidden} {self.noun}{'s' if hidden != 1 else ''} no longer offered, not shown."
+            )
+        else:
+            self.empty.setText("")
+        row = None if wanted is None else self.model.row_of(wanted)
+        if row is not None:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+        self._update_buttons()
+
+    def select(self, item_id: str) -> None:
+        """Select the item now, or once the next ``set_items`` brings it (an item just added)."""
+        row = self.model.row_of(item_id)
+        if row is None:
+            self._wanted = item_id
+            if any(i.id == item_id and not i.active for i in self._items):
+                self.show_inactive.setChecked(True)  # refills the list, with it
+            return
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+
+    def selected(self) -> Any:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row(rows[0].row()) if rows else None
+
+    def set_editable(self, editable: bool) -> None:
+        self._editable = editable
+        for button in (self.add_button, self.edit_button, self.toggle_button):
+            button.setVisible(editable)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        item = self.selected()
+        self.edit_button.setEnabled(item is not None)
+        self.toggle_button.setEnabled(item is not None)
+        self.toggle_button.setText("Offer again" if item is not None and not item.active else "Stop offering")
+
+    def _edit_selected(self) -> None:
+        item = self.selected()
+        if item is not None and self._editable:
+            self.edit_requested.emit(item)
+
+    def _toggle_selected(self) -> None:
+        item = self.selected()
+        if item is not None:
+            self.toggle_requested.emit(item)
+
+
+# --- What each list shows ----------------------------------------------------------------------------------------
+
+
+def _vat(basis_points: int) -> str:
+    return "Exempt" if basis_points == 0 else fmt.percent(basis_points)
+
+
+def _offered(item: Any) -> str:
+    return "" if item.active else "No longer offered"
+
+
+def _deposit(t: Treatment) -> str:
+    rule = t.deposit_rule
+    if rule.kind is DepositKind.FIXED:
+        return fmt.money(rule.amount)
+    if rule.kind is DepositKind.PERCENT:
+        return f"{fmt.percent(rule.percent_bp)} of the price"
+    return "None"
+
+
+def _steps(p: Package) -> str:
+    """ "Botox consultation ×1 → 2 days → Botox treatment ×1", "Microneedling ×6, 28 days apart"."""
+    parts = []
+    for step in p.steps:
+        if step.position > 1 and step.min_days_after_previous:
+            parts.append(_days(step.min_days_after_previous))
+        apart = f", {_days(step.min_days_between_sessions)} apart" if step.min_days_between_sessions else ""
+        parts.append(f"{step.treatment_name} ×{step.sessions}{apart}")
+    return " → ".join(parts)
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+def _covers(t: Tier) -> str:
+    covered = [
+        name
+        for name, yes in (
+            ("treatments", t.covers_treatments),
+            ("products", t.covers_products),
+            ("packages", t.covers_packages),
+        )
+        if yes
+    ]
+    return ", ".join(covered).capitalize() if covered else "Nothing"
+
+
+_TREATMENT_COLUMNS = (
+    Column("Name", lambda t: t.name),
+    Column("Price", lambda t: fmt.money(t.price), RIGHT),
+    Column("VAT", lambda t: _vat(t.vat_rate_bp)),
+    Column("Duration", lambda t: f"{t.duration_minutes} min", RIGHT),
+    Column("Deposit at booking", _deposit),
+    Column("", _offered),
+)
+_PRODUCT_COLUMNS = (
+    Column("Name", lambda p: p.name),
+    Column("Price", lambda p: fmt.money(p.price), RIGHT),
+    Column("VAT", lambda p: _vat(p.vat_rate_bp)),
+    Column("", _offered),
+)
+_PACKAGE_COLUMNS = (
+    Column("Name", lambda p: p.name),
+    Column("Price", lambda p: fmt.money(p.price), RIGHT),
+    Column("Valid for", lambda p: _days(p.validity_days), RIGHT),
+    Column("Steps", _steps),
+    Column("", _offered),
+)
+_TIER_COLUMNS = (
+    Column("Name", lambda t: t.name),
+    Column("Monthly", lambda t: fmt.money(t.monthly_price), RIGHT),
+    Column("Discount", lambda t: fmt.percent(t.discount_bp), RIGHT),
+    Column("Discount covers", _covers),
+    Column(
+        "Benefits start",
+        lambda t: "At sign-up" if t.benefits_start.value == "sign_up" else "At the first payment",
+    ),
+    Column("Grace", lambda t: _days(t.grace_days), RIGHT),
+    Column("", _offered),
+)

@@ -1,0 +1,130 @@
+"""Backing up and restoring the clinic's SQLite database from the Settings screen (manager only)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from aestheticc_pos.domain.errors import NotPermitted, RuleViolation
+from aestheticc_pos.services import backups
+from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.services.context import Services
+from aestheticc_pos.settings import AppSettings
+from aestheticc_pos.store.audit_repo import audit_entries
+from aestheticc_pos.store.backup import DEFAULT_KEEP, InvalidBackup, list_backups
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """Backups from the app are for the embedded SQLite file (PostgreSQL is refused: see below)."""
+    return f"sqlite:///{tmp_path / 'data' / 'aestheticc.db'}"
+
+
+@pytest.fixture
+def app_settings(migrated_url: str, tmp_path: Path) -> AppSettings:
+    return AppSettings(data_dir=tmp_path / "data", database_url=migrated_url)
+
+
+def test_a_manager_backs_up_and_the_backups_are_listed_newest_first(
+    services: Services, app_settings: AppSettings, manager: str, clock: FixedClock
+) -> None:
+    assert backups.list_backups(app_settings) == []
+
+    first = backups.back_up_now(services, app_settings, manager)
+    clock.advance(hours=2)
+    second = backups.back_up_now(services, app_settings, manager)
+
+    assert backups.list_backups(app_settings) == [second, first]
+    assert first.name == "aestheticc-20261124-090000Z.db"
+    assert second.taken_at == services.now()
+    assert first.path.parent == app_settings.backups_dir and first.size_bytes > 0
+    with services.uow(read_only=True) as uow:
+        entries = audit_entries(uow.session, record_type="database")
+    assert [(e.action, e.staff_id, e.details["file"]) for e in entries] == [
+        ("database.backed_up", manager, first.name),
+        ("database.backed_up", manager, second.name),
+    ]
+
+
+def test_restore_brings_the_backup_back_and_keeps_the_data_it_replaced(
+    services: Services, app_settings: AppSettings, manager: str, clock: FixedClock
+) -> None:
+    before = clients_service.add_client(services, first_name="Ada", last_name="Before")
+    taken = backups.back_up_now(services, app_settings, manager)
+    clock.advance(minutes=30)
+    after = clients_service.add_client(services, first_name="Bea", last_name="After")
+
+    restored = backups.restore_backup(services, app_settings, taken.path, manager)
+
+    assert restored.backup == taken
+    assert _client_ids(services) == {before.id}  # the same services carry on over the restored file
+    assert restored.safety_backup in backups.list_backups(app_settings)
+    assert _client_ids_in(restored.safety_backup.path) == {before.id, after.id}
+    with services.uow(read_only=True) as uow:
+        [entry] = [
+            e for e in audit_entries(uow.session, record_type="database") if e.action == "database.restored"
+        ]
+    assert entry.details == {"file": taken.name, "safety_backup": restored.safety_backup.name}
+
+
+def test_restoring_the_oldest_of_a_full_folder_prunes_nothing(
+    services: Services, app_settings: AppSettings, manager: str, clock: FixedClock
+) -> None:
+    for _ in range(DEFAULT_KEEP):
+        backups.back_up_now(services, app_settings, manager)
+        clock.advance(minutes=1)
+    oldest = backups.list_backups(app_settings)[-1]
+
+    restored = backups.restore_backup(services, app_settings, oldest.path, manager)
+
+    assert oldest.path.exists()
+    assert len(list_backups(app_settings.backups_dir)) == DEFAULT_KEEP + 1
+    assert restored.safety_backup.path.exists()
+
+
+def test_a_file_that_is_not_a_backup_is_refused_before_anything_changes(
+    services: Services, app_settings: AppSettings, manager: str, tmp_path: Path
+) -> None:
+    client = clients_service.add_client(services, first_name="Cara", last_name="Stays")
+    notes = tmp_path / "notes.db"
+    notes.write_text("shopping list")
+
+    with pytest.raises(InvalidBackup, match="not a database file"):
+        backups.restore_backup(services, app_settings, notes, manager)
+
+    assert backups.list_backups(app_settings) == []  # no safety backup either
+    assert _client_ids(services) == {client.id}
+
+
+def test_only_a_manager_backs_up_or_restores(
+    services: Services, app_settings: AppSettings, manager: str, receptionist: str
+) -> None:
+    taken = backups.back_up_now(services, app_settings, manager)
+
+    with pytest.raises(NotPermitted, match="Only a manager can back up"):
+        backups.back_up_now(services, app_settings, receptionist)
+    with pytest.raises(NotPermitted, match="Only a manager can restore a backup"):
+        backups.restore_backup(services, app_settings, taken.path, receptionist)
+    assert backups.list_backups(app_settings) == [taken]
+
+
+def test_a_postgresql_clinic_is_told_to_use_pg_dump(services: Services, manager: str, tmp_path: Path) -> None:
+    server = AppSettings(data_dir=tmp_path, database_url="postgresql+psycopg://till:secret@server/clinic")
+
+    with pytest.raises(RuleViolation, match="pg_dump"):
+        backups.back_up_now(services, server, manager)
+    with pytest.raises(RuleViolation, match="pg_dump"):
+        backups.restore_backup(services, server, tmp_path / "aestheticc-20261124-090000Z.db", manager)
+    assert backups.list_backups(server) == []
+
+
+def _client_ids(services: Services) -> set[str]:
+    return set(clients_service.search_client_ids(services, ""))
+
+
+def _client_ids_in(path: Path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        return {row[0] for row in connection.execute("SELECT id FROM clients")}
