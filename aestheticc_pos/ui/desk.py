@@ -4,6 +4,7 @@ and a "what changed" signal so screens refresh after an action elsewhere (STYLE.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
@@ -26,6 +27,15 @@ CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF 
     "settings",
     "staff",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    """What ``Desk.start_checkout`` carries: open checkout for a client, from an appointment if any."""
+
+    client_id: str | None
+    appointment_id: str | None = None
+    treatment_id: str | None = None
 
 
 class Desk(QObject):

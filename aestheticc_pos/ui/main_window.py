@@ -29,9 +29,10 @@ from aestheticc_pos.services import clinic as clinic_service
 from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.settings import AppSettings
-from aestheticc_pos.ui.desk import SETTINGS, Desk
+from aestheticc_pos.ui.desk import SETTINGS, CheckoutRequest, Desk
 from aestheticc_pos.ui.views.appointment import AppointmentView
 from aestheticc_pos.ui.views.catalogue import CatalogueView
+from aestheticc_pos.ui.views.checkout import CheckoutView
 from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.overview import OverviewView
@@ -56,6 +57,7 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
     """The desk's screens: side-bar ones in order, then those opened from another screen."""
     return [
         Screen("today", "Today", "F1", None, TodayView),
+        Screen("checkout", "Checkout", "F3", Action.TAKE_PAYMENTS, CheckoutView),
         Screen("memberships", "Memberships", "F4", Action.MANAGE_MEMBERSHIPS, MembershipsView),
         Screen("catalogue", "Catalogue", "F5", Action.EDIT_CATALOGUE, CatalogueView),
         Screen("overview", "Clinic at a glance", "F6", Action.VIEW_REPORTS, OverviewView),
@@ -120,6 +122,7 @@ class MainWindow(QMainWindow):
         self.desk.message.connect(self.show_message)
         self.desk.changed.connect(self._on_changed)
         self.desk.open_appointment.connect(self.show_appointment)
+        self.desk.start_checkout.connect(self.start_checkout)
         self.welcome.ready.connect(self._show_login)
         self.login.signed_in.connect(self._signed_in)
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
@@ -233,6 +236,13 @@ class MainWindow(QMainWindow):
         """Return to the screen shown before this one (Today when there is none)."""
         key = self._history.pop() if self._history else "today"
         self.open_screen(key, remember=False)
+
+    def start_checkout(self, request: CheckoutRequest) -> None:
+        view = self.open_screen("checkout")
+        if view is not None:
+            view.start_request(request)  # type: ignore[attr-defined]
+        else:
+            self.show_message("Only staff who take payments can open checkout.")
 
     def show_appointment(self, appointment_id: str) -> None:
         view = self.open_screen("appointment", refresh=False)

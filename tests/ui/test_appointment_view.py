@@ -12,8 +12,8 @@ from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
-from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES
-from aestheticc_pos.ui.views.appointment import GAPS_RESPECTED, AppointmentView, CheckoutRequest
+from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, CheckoutRequest
+from aestheticc_pos.ui.views.appointment import GAPS_RESPECTED, AppointmentView
 
 
 def _sell_botox_starter(desk, client_id: str) -> None:

@@ -8,7 +8,6 @@ Every service call runs through ``Desk.run``; a refusal is shown as the service'
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -31,7 +30,7 @@ from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.appointments import AppointmentDetail, Cancelled
 from aestheticc_pos.services.memberships import MembershipView
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, Desk
+from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, CheckoutRequest, Desk
 from aestheticc_pos.ui.models.appointments import STATUS_WORDS, package_badge, time_span
 from aestheticc_pos.ui.widgets.package_progress import TONE_STYLE, PackageProgress, set_tone
 
@@ -54,15 +53,6 @@ _MEMBERSHIP_WORDS = {
     MembershipStatus.CANCELLING: "ending",
     MembershipStatus.ENDED: "ended",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutRequest:
-    """What ``Desk.start_checkout`` carries: open checkout prefilled for this client, appointment and treatment."""
-
-    client_id: str | None
-    appointment_id: str | None
-    treatment_id: str | None
 
 
 class AppointmentView(QWidget):

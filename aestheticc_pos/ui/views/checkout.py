@@ -1,0 +1,545 @@
+"""Checkout: find the client (or sell to a walk-in), add what they buy, see the automatic discounts with their
+reasons, and take payment in cash, by card or split between the two; then the receipt.
+
+The screen owns the basket (a list of ``BasketItem``) and nothing else. Every change to it is priced again by
+``services.checkout.quote_basket`` off the GUI thread; only the answer to the latest change is shown (older
+ones are dropped). "Take payment" completes the sale with ``expected_total`` = the total on screen, so the
+client pays exactly what they were shown; any refusal (still due, total changed, an amount that is not an
+amount) is a sentence on the screen and the basket stays as it was.
+
+Keyboard: Alt+F find client, Alt+W walk-in, Alt+A add item (type, arrows, Enter), Delete removes a line,
+Space uses or declines a package session, + and − change the quantity, Alt+S / Alt+D / Alt+P cash / card /
+split, Ctrl+Enter or F9 takes payment, Enter on the receipt starts the next sale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aestheticc_pos.domain.benefits import PackageCredit
+from aestheticc_pos.domain.catalogue import ItemKind
+from aestheticc_pos.domain.pricing import MAX_QUANTITY, Quote
+from aestheticc_pos.services import appointments as appointments_service
+from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services.checkout import BasketItem, Receipt, complete_sale, quote_basket
+from aestheticc_pos.services.clients import ClientSummary
+from aestheticc_pos.services.context import Services
+from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.desk import (
+    APPOINTMENTS,
+    CATALOGUE,
+    CLIENTS,
+    MEMBERSHIPS,
+    PACKAGES,
+    SALES,
+    Desk,
+)
+from aestheticc_pos.ui.dialogs.receipt_dialog import ReceiptDialog
+from aestheticc_pos.ui.models.basket import ITEM, QUANTITY, REASON, BasketModel
+from aestheticc_pos.ui.views.checkout_payment import PaymentPanel
+from aestheticc_pos.ui.views.checkout_search import (
+    KIND_NAMES,
+    ClientCard,
+    Finder,
+    Sellable,
+    load_client_card,
+    load_sellables,
+    match_sellables,
+)
+
+SEARCH_DELAY_MS = 150
+MAX_MATCHES = 8
+
+_STYLE = """
+QLabel#clientCard { color: #3d3550; font-size: 15px; }
+QLabel#hint { color: #6b6478; font-size: 12px; }
+QTreeWidget#matches { background: #ffffff; border: 1px solid #9d8fc7; border-radius: 6px; }
+QTreeWidget#matches::item { padding: 5px 4px; }
+QTreeWidget#matches::item:selected { background: #d8cdf3; color: #2b2b2b; }
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A quote, and for each treatment line the receptionist declined, the package session that could pay."""
+
+    quote: Quote
+    offers: dict[int, PackageCredit]
+
+
+class CheckoutView(QWidget):
+    """The checkout screen. ``start(...)`` opens it prefilled; ``sale_completed`` carries the receipt."""
+
+    sale_completed = Signal(object)  # Receipt
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        self.setStyleSheet(_STYLE)
+        self.items: list[BasketItem] = []
+        self.client: ClientCard | None = None
+        self.catalogue: list[Sellable] = []
+        self.receipt_dialog: ReceiptDialog | None = None
+        self._priced_items: list[BasketItem] = []  # the basket the shown quote priced
+        self._quote_seq = 0
+        self._search_seq = 0
+        self._card_seq = 0
+        self._keep_row = 0
+
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(28, 20, 28, 20)
+        outer.setSpacing(24)
+        outer.addLayout(self._build_basket_side(), 1)
+        self.payment = PaymentPanel()
+        self.payment.take_payment.connect(self.take_payment)
+        outer.addWidget(self.payment)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter", "F9"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.take_payment)
+        desk.changed.connect(self._on_changed)
+        self._show_client(None)
+
+    # --- the screen's contract ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the catalogue and the client's benefits, and price the basket again."""
+        services = self.desk.services
+        self.desk.run(lambda: load_sellables(services), self._show_catalogue, self._basket_error)
+        if self.client is not None:
+            self._load_client(self.client.id)
+        self._requote(clear_error=False)
+        if not self.items:
+            self.client_search.setFocus()
+
+    def start(
+        self, client_id: str | None, appointment_id: str | None = None, treatment_id: str | None = None
+    ) -> None:
+        """Open a new sale for ``client_id`` (None: a walk-in), with the appointment's treatment in the basket."""
+        self.new_sale()
+        if client_id is not None:
+            self._load_client(client_id)
+        if treatment_id is not None:
+            self._set_items([BasketItem(ItemKind.TREATMENT, treatment_id, appointment_id=appointment_id)])
+        elif appointment_id is not None:
+            services = self.desk.services
+            self.desk.run(
+                lambda: appointments_service.appointment_detail(services, appointment_id).appointment,
+                lambda a: self._from_appointment(a.client_id, a.id, a.treatment_id),
+                self._basket_error,
+            )
+        self.item_search.setFocus()
+
+    def start_request(self, request: Any) -> None:
+        """``start`` from a ``CheckoutRequest`` (what ``Desk.start_checkout`` emits)."""
+        self.start(
+            request.client_id,
+            getattr(request, "appointment_id", None),
+            getattr(request, "treatment_id", None),
+        )
+
+    def new_sale(self) -> None:
+        """Empty the basket and the payment, back to a walk-in."""
+        self._show_client(None)
+        self._set_items([])
+        self.payment.reset()
+        self._basket_error("")
+        self.client_search.clear()
+        self.item_search.clear()
+        self.client_search.setFocus()
+
+    # --- building -------------------------------------------------------------------------------------------
+
+    def _build_basket_side(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        column.setSpacing(10)
+        title = QLabel("Checkout")
+        title.setObjectName("title")
+        column.addWidget(title)
+
+        self.client_search = QLineEdit()
+        self.client_search.setPlaceholderText("Name, phone or email")
+        self.client_search.setClearButtonEnabled(True)
+        self.walk_in_button = QPushButton("&Walk-in")
+        self.walk_in_button.setToolTip("Sell to someone who is not a client (Alt+W)")
+        self.walk_in_button.clicked.connect(self._walk_in)
+        column.addLayout(_labelled("&Find client", self.client_search, self.walk_in_button))
+        self.client_card = QLabel("")
+        self.client_card.setObjectName("clientCard")
+        self.client_card.setWordWrap(True)
+        column.addWidget(self.client_card)
+
+        self.item_search = QLineEdit()
+        self.item_search.setPlaceholderText(
+            "Type a treatment, product or package; arrows to choose, Enter to add"
+        )
+        self.item_search.setClearButtonEnabled(True)
+        column.addLayout(_labelled("&Add item", self.item_search))
+        self.basket_error = QLabel("")
+        self.basket_error.setObjectName("error")
+        self.basket_error.setWordWrap(True)
+        self.basket_error.hide()
+        column.addWidget(self.basket_error)
+
+        self.model = BasketModel(self)
+        self.model.package_choice_changed.connect(self._choose_package)
+        self.model.quantity_changed.connect(self._change_quantity)
+        self.table = BasketTable()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setMinimumSectionSize(40)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(ITEM, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(REASON, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        self.table.installEventFilter(self)
+        column.addWidget(self.table, 1)
+        hint = QLabel(
+            "Delete: remove the line  ·  Space: use or decline the package session  ·  + and −: quantity"
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        column.addWidget(hint)
+
+        self.client_finder = Finder(self.client_search, self, columns=3)
+        self.client_finder.picked.connect(self._pick_client)
+        self._client_timer = QTimer(self)
+        self._client_timer.setSingleShot(True)
+        self._client_timer.setInterval(SEARCH_DELAY_MS)
+        self._client_timer.timeout.connect(self._search_clients)
+        self.client_search.textEdited.connect(lambda _text: self._client_timer.start())
+        self.item_finder = Finder(self.item_search, self, columns=3)
+        self.item_finder.picked.connect(self._add)
+        self.item_search.textEdited.connect(self._search_items)
+        return column
+
+    # --- client ---------------------------------------------------------------------------------------------
+
+    def _search_clients(self) -> None:
+        typed = self.client_search.text().strip()
+        self._search_seq += 1
+        seq = self._search_seq
+        if not typed:
+            self.client_finder.show_rows([])
+            return
+        services = self.desk.services
+
+        def show(found: list[ClientSummary]) -> None:
+            if seq == self._search_seq and self.client_search.text().strip() == typed:
+                rows = [(c, (c.full_name, c.phone or "", c.email or "")) for c in found]
+                self.client_finder.show_rows(rows, empty=f"No client matches “{typed}”.")
+
+        self.desk.run(
+            lambda: clients_service.search_clients(services, typed, limit=MAX_MATCHES),
+            show,
+            self._basket_error,
+        )
+
+    def _pick_client(self, client: ClientSummary) -> None:
+        self.client_search.clear()
+        self._show_client(ClientCard(client.id, client.full_name, "", ""))
+        self._load_client(client.id)
+        self.item_search.setFocus()
+
+    def _walk_in(self) -> None:
+        self.client_search.clear()
+        self.client_finder.show_rows([])
+        self._show_client(None)
+        self.item_search.setFocus()
+
+    def _load_client(self, client_id: str) -> None:
+        services = self.desk.services
+        self._card_seq += 1
+        seq = self._card_seq
+        if self.client is None or self.client.id != client_id:
+            self._show_client(ClientCard(client_id, "…", "", ""))  # price for this client from now on
+
+        def show(card: ClientCard) -> None:
+            if seq == self._card_seq:
+                self._show_client(card)
+
+        self.desk.run(lambda: load_client_card(services, client_id), show, self._basket_error)
+
+    def _show_client(self, card: ClientCard | None) -> None:
+        changed = (card.id if card else None) != (self.client.id if self.client else None)
+        self.client = card
+        if card is None:
+            self.client_card.setText("Walk-in: no client chosen.")
+        else:
+            details = "  ·  ".join(part for part in (card.membership, card.packages) if part)
+            self.client_card.setText(
+                f"<b>{escape(card.name)}</b>" + (f"  ·  {escape(details)}" if details else "")
+            )
+        if changed and self.items:
+            self._requote()
+
+    def _from_appointment(self, client_id: str, appointment_id: str, treatment_id: str) -> None:
+        self._load_client(client_id)
+        self._set_items(
+            [*self.items, BasketItem(ItemKind.TREATMENT, treatment_id, appointment_id=appointment_id)]
+        )
+
+    # --- basket ---------------------------------------------------------------------------------------------
+
+    def _show_catalogue(self, sellables: list[Sellable]) -> None:
+        self.catalogue = sellables
+        if self.item_search.text().strip():
+            self._search_items(self.item_search.text())
+
+    def _search_items(self, typed: str) -> None:
+        found = match_sellables(self.catalogue, typed)[:MAX_MATCHES]
+        rows = [(s, (s.name, KIND_NAMES[s.kind], s.price_text)) for s in found]
+        self.item_finder.show_rows(
+            rows, empty=f"Nothing on the menu matches “{typed.strip()}”." if typed.strip() else ""
+        )
+
+    def _add(self, sellable: Sellable) -> None:
+        self.item_search.clear()
+        items = list(self.items)
+        same = next(
+            (
+                i
+                for i, item in enumerate(items)
+                if sellable.kind is ItemKind.PRODUCT
+                and item.kind is ItemKind.PRODUCT
+                and item.item_id == sellable.item_id
+            ),
+            None,
+        )
+        if same is not None and items[same].quantity < MAX_QUANTITY:
+            items[same] = replace(items[same], quantity=items[same].quantity + 1)
+            self._keep_row = same
+        else:
+            items.append(BasketItem(sellable.kind, sellable.item_id))
+            self._keep_row = len(items) - 1
+        self._set_items(items)
+
+    def remove_line(self, row: int) -> None:
+        if 0 <= row < len(self.items):
+            self._keep_row = max(0, min(row, len(self.items) - 2))
+            self._set_items([item for i, item in enumerate(self.items) if i != row])
+
+    def _choose_package(self, row: int, use: bool) -> None:
+        if 0 <= row < len(self.items):
+            self._keep_row = row
+            self._set_items(
+                [replace(item, use_package=use) if i == row else item for i, item in enumerate(self.items)]
+            )
+
+    def _change_quantity(self, row: int, quantity: int) -> None:
+        if 0 <= row < len(self.items) and 1 <= quantity <= MAX_QUANTITY:
+            self._keep_row = row
+            self._set_items(
+                [replace(item, quantity=quantity) if i == row else item for i, item in enumerate(self.items)]
+            )
+
+    def _set_items(self, items: list[BasketItem]) -> None:
+        self.items = items
+        self._requote()
+
+    def _requote(self, *, clear_error: bool = True) -> None:
+        """Price the basket in the background; an answer to an older basket is dropped."""
+        if clear_error:
+            self._basket_error("")
+            self.payment.show_error("")
+        self._quote_seq += 1
+        seq = self._quote_seq
+        items, client_id = list(self.items), self.client.id if self.client else None
+        if not items:
+            self._priced_items = []
+            self._show_priced(None)
+            return
+        self.payment.set_pricing(True)
+        services = self.desk.services
+
+        def done(priced: Priced) -> None:
+            if seq == self._quote_seq:
+                self._priced_items = items
+                self._show_priced(priced)
+
+        def failed(sentence: str) -> None:
+            if seq != self._quote_seq:
+                return
+            self._basket_error(sentence)
+            if items != self._priced_items:
+                self.items = list(self._priced_items)  # undo the change the engine refused; keep the rest
+                self._requote(clear_error=False)
+            else:
+                self.payment.set_pricing(False)  # nothing to undo; the sale will refuse it with the reason
+
+        self.desk.run(lambda: price_with_offers(services, client_id, items), done, failed)
+
+    def _show_priced(self, priced: Priced | None) -> None:
+        row = self._keep_row
+        self.model.set_quote(priced.quote if priced else None, priced.offers if priced else None)
+        self.payment.show_quote(priced.quote if priced else None)
+        if self.model.rowCount():
+            row = max(0, min(row, self.model.rowCount() - 1))
+            self.table.setCurrentIndex(self.model.index(row, ITEM))
+
+    def _basket_error(self, sentence: str) -> None:
+        self.basket_error.setText(sentence)
+        self.basket_error.setVisible(bool(sentence))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Basket keys: Delete removes, Space uses or declines the package, + and − change the quantity."""
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and self.table.state() is not QAbstractItemView.State.EditingState
+        ):
+            row = self.table.currentIndex().row()
+            key = event.key()  # type: ignore[attr-defined]
+            if 0 <= row < self.model.rowCount():
+                if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                    self.remove_line(row)
+                    return True
+                if key == Qt.Key.Key_Space and self.model.package_offer(row) is not None:
+                    self.model.setData(
+                        self.model.index(row, REASON),
+                        not self.model.uses_package(row),
+                        Qt.ItemDataRole.CheckStateRole,
+                    )
+                    return True
+                if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
+                    step = -1 if key == Qt.Key.Key_Minus else 1
+                    quantity = self.model.line(row).line.quantity + step
+                    self.model.setData(self.model.index(row, QUANTITY), quantity)
+                    return True
+        return super().eventFilter(watched, event)
+
+    # --- payment --------------------------------------------------------------------------------------------
+
+    def take_payment(self) -> None:
+        """Complete the sale for the total on screen, with the tenders typed."""
+        quote = self.model.quote
+        if quote is None or not self.items:
+            self.payment.show_error("The basket is empty. Add a treatment, product or package first.")
+            self.item_search.setFocus()
+            return
+        if self.payment.busy:
+            self.payment.show_error("The prices are being updated. Check the total, then take payment again.")
+            return
+        if self.desk.staff is None:
+            self.payment.show_error("Sign in to take payment.")
+            return
+        self.payment.show_error("")
+        payments = self.payment.payments()
+        items, client_id = list(self._priced_items), self.client.id if self.client else None
+        services, staff_id, total = self.desk.services, self.desk.staff_id, quote.net
+        self.payment.set_paying(True)
+
+        def failed(sentence: str) -> None:
+            self.payment.set_paying(False)
+            self.payment.show_error(sentence)
+            self._requote(clear_error=False)  # a changed total is shown at once; the basket is kept
+
+        self.desk.run(
+            lambda: complete_sale(
+                services,
+                client_id=client_id,
+                items=items,
+                payments=payments,
+                staff_id=staff_id,
+                expected_total=total,
+            ),
+            self._paid,
+            failed,
+        )
+
+    def _paid(self, receipt: Receipt) -> None:
+        self.payment.set_paying(False)
+        self.new_sale()
+        self.desk.notify(SALES, PACKAGES, APPOINTMENTS, CLIENTS)
+        paid = f"Sale {receipt.number} recorded: {fmt.money(receipt.net)}."
+        if receipt.change_due:
+            paid += f" Change due {fmt.money(receipt.change_due)}."
+        self.desk.message.emit(paid)
+        self.sale_completed.emit(receipt)
+        if self.receipt_dialog is not None:
+            self.receipt_dialog.deleteLater()  # the previous sale's
+        self.receipt_dialog = ReceiptDialog(receipt, self.desk.settings, self)
+        self.receipt_dialog.finished.connect(self._receipt_closed)
+        self.receipt_dialog.open()
+
+    def _receipt_closed(self) -> None:
+        self.window().activateWindow()  # back from the dialog, ready for the next client
+        self.client_search.setFocus()
+
+    def _on_changed(self, what: frozenset[str]) -> None:
+        if CATALOGUE in what:
+            services = self.desk.services
+            self.desk.run(lambda: load_sellables(services), self._show_catalogue, self._basket_error)
+        if what & {CLIENTS, MEMBERSHIPS, PACKAGES} and self.client is not None and SALES not in what:
+            self._load_client(self.client.id)
+            self._requote(clear_error=False)
+
+
+class BasketTable(QTableView):
+    """The basket; says what to do while it is empty."""
+
+    EMPTY = "The basket is empty. Find the client (or choose Walk-in), then add what they buy."
+
+    def paintEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().paintEvent(event)
+        if self.model() is not None and self.model().rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor("#9d97a8"))
+            area = self.viewport().rect().adjusted(40, 0, -40, 0)
+            painter.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.EMPTY)
+            painter.end()
+
+
+# --- background work: plain functions over services, run by Desk.run -----------------------------------------
+
+
+def price_with_offers(services: Services, client_id: str | None, items: list[BasketItem]) -> Priced:
+    """The quote of ``items``, and which declined treatment lines a package session could pay for."""
+    quote = quote_basket(services, client_id=client_id, items=items)
+    declined = [i for i, item in enumerate(items) if item.kind is ItemKind.TREATMENT and not item.use_package]
+    offers: dict[int, PackageCredit] = {}
+    if declined and client_id is not None:
+        accepted = quote_basket(
+            services, client_id=client_id, items=[replace(item, use_package=True) for item in items]
+        )
+        offers = {i: credit for i in declined if (credit := accepted.lines[i].package_credit) is not None}
+    return Priced(quote, offers)
+
+
+def _labelled(text: str, field: QWidget, extra: QWidget | None = None) -> QHBoxLayout:
+    row = QHBoxLayout()
+    label = QLabel(text)
+    label.setBuddy(field)
+    label.setMinimumWidth(90)
+    row.addWidget(label)
+    row.addWidget(field, 1)
+    if extra is not None:
+        row.addWidget(extra)
+    return row
