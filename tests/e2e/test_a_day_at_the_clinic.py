@@ -5,54 +5,18 @@ see 20% off, sell a package, and watch the sessions left change on the appointme
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
-import pytest
 from PySide6.QtCore import QDate, Qt, QTime
 
-from aestheticc_pos.app import build_services
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services.clock import FixedClock
-from aestheticc_pos.services.demo import fill_demo_clinic
-from aestheticc_pos.settings import DATABASE_FILE, AppSettings, load_settings, sqlite_url
 from aestheticc_pos.ui.main_window import MainWindow
 from aestheticc_pos.ui.models.basket import ITEM, NET, REASON
 from aestheticc_pos.ui.views.checkout_payment import TenderMode
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 EVENING = QTime(19, 0)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("day")
-    services = build_services(AppSettings(data_dir=folder, database_url=sqlite_url(folder / DATABASE_FILE)))
-    services.clock = FixedClock(NOW)
-    fill_demo_clinic(services, clients=60, seed=11)
-    services.uow.engine.dispose()
-    settings = load_settings()
-    shutil.copyfile(folder / DATABASE_FILE, settings.data_dir / DATABASE_FILE)
-    services = build_services(settings)
-    services.clock = FixedClock(NOW)
-    window = MainWindow(services, app_settings=settings)
-
-    def settle(_w: MainWindow) -> None:
-        qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=10_000)
-
-    qtbot.addWidget(window, before_close_func=settle)
-    window.resize(1366, 768)
-    window.show()
-    return window
-
-
-def _log_in(qtbot, window: MainWindow, name: str) -> None:
-    qtbot.waitUntil(lambda: name in window.login.buttons, timeout=5000)
-    qtbot.mouseClick(window.login.buttons[name], Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(window.login.pin, "1234")
-    qtbot.keyClick(window.login.pin, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.workspace, timeout=5000)
 
 
 def _choose(combo, starts_with: str) -> None:
@@ -108,7 +72,7 @@ def _counts(view, package: int, step: int) -> tuple[str, ...]:
     return tuple(label.text() for label in view.progress[package].counts[step])
 
 
-def test_a_day_at_the_front_desk(qtbot, window: MainWindow) -> None:
+def test_a_day_at_the_front_desk(qtbot, window: MainWindow, sign_in) -> None:
     services = window.desk.services
     clients_service.add_client(services, first_name="Nadia", last_name="Okafor", phone="07700 111222")
     gold = next(
@@ -119,7 +83,7 @@ def test_a_day_at_the_front_desk(qtbot, window: MainWindow) -> None:
     gold_name = clients_service.get_client(services, gold.client_id).full_name
 
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
-    _log_in(qtbot, window, "Rita Evans")
+    sign_in(window, "Rita Evans")
 
     # Nadia buys the Botox starter at the till.
     view = _checkout(qtbot, window, "Nadia Okafor", "botox sta", "Botox starter")

@@ -1,0 +1,121 @@
+"""Screenshots of the main screens on the demo clinic, grabbed from the real widgets.
+
+Each screen is checked to have drawn something (not a blank window). With ``AESTHETICC_SCREENSHOTS`` set to a
+folder, the pictures are saved there (``scripts/screenshots`` refreshes ``docs/screenshots/`` for the README);
+otherwise they go to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from aestheticc_pos.domain.catalogue import ItemKind
+from aestheticc_pos.domain.memberships import MembershipStatus
+from aestheticc_pos.services import appointments as appointments_service
+from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale
+from aestheticc_pos.ui.models.basket import ITEM
+
+
+def _folder(tmp_path: Path) -> Path:
+    chosen = os.environ.get("AESTHETICC_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _save(qtbot, widget, path: Path) -> None:
+    qtbot.wait(400)  # let background answers arrive and the screen settle
+    qtbot.waitUntil(lambda: not widget.desk.runner.busy, timeout=10_000)
+    qtbot.wait(100)
+    image: QImage = widget.grab().toImage()
+    assert image.width() >= 1300 and image.height() >= 700
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)}
+    assert len(colours) > 8, f"{path.name} looks blank"
+    assert image.save(str(path))
+
+
+@pytest.mark.screenshots
+def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    services = window.desk.services
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
+    _save(qtbot, window, folder / "01-login.png")
+    sign_in(window, "Sophie Laurent")
+
+    nadia = clients_service.add_client(
+        services,
+        first_name="Nadia",
+        last_name="Okafor",
+        phone="07700 111222",
+        email="nadia.okafor@example.com",
+    )
+    complete_sale(
+        services,
+        client_id=nadia.id,
+        items=[BasketItem(ItemKind.PACKAGE, "pk-botox-starter")],
+        payments=[Payment("card", "280.00")],
+        staff_id=window.desk.staff_id,
+    )
+    shah = next(m for m in appointments_service.practitioners(services) if m.name == "Dr Amira Shah")
+    booked = appointments_service.book_appointment(
+        services,
+        client_id=nadia.id,
+        treatment_id="tr-consult",
+        practitioner_id=shah.id,
+        starts_at=dt.datetime(2026, 11, 24, 18, 45, tzinfo=window.desk.settings.tz),
+        staff_id=window.desk.staff_id,
+    )
+    window.desk.notify("appointments", "packages", "clients", "sales")
+
+    window.open_screen("today")
+    _save(qtbot, window, folder / "02-today.png")
+
+    window.desk.open_appointment.emit(booked.appointment.id)
+    detail = window.views["appointment"]
+    qtbot.waitUntil(lambda: detail.appointment_id == booked.appointment.id and bool(detail.progress), timeout=5000)
+    _save(qtbot, window, folder / "03-appointment.png")
+
+    gold = next(
+        m
+        for m in memberships_service.memberships_list(services)
+        if m.tier_name == "Gold" and m.status is MembershipStatus.ACTIVE
+    )
+    gold_name = clients_service.get_client(services, gold.client_id).full_name
+    view = window.open_screen("checkout")
+    view.new_sale()
+    qtbot.waitUntil(lambda: len(view.catalogue) > 0, timeout=5000)
+    qtbot.keyClicks(view.client_search, gold_name)
+    qtbot.waitUntil(lambda: gold_name in view.client_finder.matches(), timeout=5000)
+    while view.client_finder.list.currentItem().text(0) != gold_name:
+        qtbot.keyClick(view.client_search, Qt.Key.Key_Down)
+    qtbot.keyClick(view.client_search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.client is not None, timeout=5000)
+    for typed, name in (("botox treat", "Botox treatment (up to 3 areas)"), ("vitamin", "Vitamin C serum")):
+        qtbot.keyClicks(view.item_search, typed)
+        qtbot.waitUntil(lambda name=name: name in view.item_finder.matches(), timeout=5000)
+        while view.item_finder.list.currentItem().text(0) != name:
+            qtbot.keyClick(view.item_search, Qt.Key.Key_Down)
+        qtbot.keyClick(view.item_search, Qt.Key.Key_Return)
+        qtbot.waitUntil(
+            lambda name=name: (
+                name in [view.model.index(r, ITEM).data() for r in range(view.model.rowCount())]
+            ),
+            timeout=5000,
+        )
+    _save(qtbot, window, folder / "04-checkout.png")
+
+    for key, name in (
+        ("memberships", "05-memberships"),
+        ("catalogue", "06-catalogue"),
+        ("settings", "07-settings"),
+    ):
+        window.open_screen(key)
+        _save(qtbot, window, folder / f"{name}.png")
