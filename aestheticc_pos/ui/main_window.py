@@ -33,6 +33,7 @@ from aestheticc_pos.ui.desk import SETTINGS, CheckoutRequest, Desk
 from aestheticc_pos.ui.views.appointment import AppointmentView
 from aestheticc_pos.ui.views.catalogue import CatalogueView
 from aestheticc_pos.ui.views.checkout import CheckoutView
+from aestheticc_pos.ui.views.clients import ClientsView
 from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.overview import OverviewView
@@ -57,6 +58,7 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
     """The desk's screens: side-bar ones in order, then those opened from another screen."""
     return [
         Screen("today", "Today", "F1", None, TodayView),
+        Screen("clients", "Clients", "F2", Action.VIEW_CLIENTS, ClientsView),
         Screen("checkout", "Checkout", "F3", Action.TAKE_PAYMENTS, CheckoutView),
         Screen("memberships", "Memberships", "F4", Action.MANAGE_MEMBERSHIPS, MembershipsView),
         Screen("catalogue", "Catalogue", "F5", Action.EDIT_CATALOGUE, CatalogueView),
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self.desk.changed.connect(self._on_changed)
         self.desk.open_appointment.connect(self.show_appointment)
         self.desk.start_checkout.connect(self.start_checkout)
+        self.desk.open_client.connect(self.show_client)
         self.welcome.ready.connect(self._show_login)
         self.login.signed_in.connect(self._signed_in)
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
@@ -243,6 +246,11 @@ class MainWindow(QMainWindow):
             view.start_request(request)  # type: ignore[attr-defined]
         else:
             self.show_message("Only staff who take payments can open checkout.")
+
+    def show_client(self, client_id: str) -> None:
+        view = self.open_screen("clients", refresh=False)
+        if view is not None:
+            view.show_client(client_id)  # type: ignore[attr-defined]
 
     def show_appointment(self, appointment_id: str) -> None:
         view = self.open_screen("appointment", refresh=False)

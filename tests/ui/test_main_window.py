@@ -78,4 +78,4 @@ def test_an_existing_clinic_opens_on_the_login(qtbot, services) -> None:
     window = _window(qtbot, services)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
     qtbot.waitUntil(lambda: "Sophie Laurent" in window.login.buttons, timeout=5000)
-    assert "Lumière Aesthetics" in window.login.title.text()
+    qtbot.waitUntil(lambda: "Lumière Aesthetics" in window.login.title.text(), timeout=5000)

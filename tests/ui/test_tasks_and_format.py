@@ -56,3 +56,23 @@ def test_a_domain_error_is_its_sentence_and_a_crash_is_a_generic_sentence(qtbot)
         runner.run(crash)
     assert errors == ["Only a manager can refund a sale."]
     assert blocker.args == [UNEXPECTED]
+
+
+def test_signals_do_not_leak_references_to_true(qtbot) -> None:
+    """PySide6 6.12.0 dropped a reference to True on every emit and aborted Python 3.11 after a few thousand:
+    a till emits that many in a morning. pyproject.toml keeps it out; this catches a future release."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    class Probe(QObject):
+        said = Signal(str)
+
+    probe = Probe()
+    heard: list[str] = []
+    probe.said.connect(heard.append)
+    before = sys.getrefcount(True)
+    for _ in range(5000):
+        probe.said.emit("x")
+    assert len(heard) == 5000
+    assert sys.getrefcount(True) >= before - 10

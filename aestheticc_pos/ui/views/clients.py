@@ -1,0 +1,326 @@
+"""Clients: search as you type by name, phone or email over the whole client base, add a client, open a record.
+
+The screen is a stack of two pages: the list, and the client record (``ClientRecordView``) with a
+"Back to clients" button (Esc). Opening a client (Enter or double-click) shows the record here and also
+emits ``desk.open_client`` so the rest of the desk knows; ``show_client(id)`` is how others open one here.
+
+Searching: typing restarts a 150 ms timer; when it fires, ``search_client_ids`` runs on the desk's thread pool
+and returns only ids (up to ``SEARCH_LIMIT``); the table model fetches the rows it shows. Every search is
+numbered, and an answer older than the one on screen is dropped, so a slow search never overwrites a newer one.
+
+Keys: Ctrl+F search, Down from the search to the list, Enter opens, Ctrl+N new client, Esc back to the list.
+"""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aestheticc_pos.domain.clients import Client
+from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.ui.desk import CLIENTS, Desk
+from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
+from aestheticc_pos.ui.models.clients import BIRTH, EMAIL, NAME, PHONE, ClientListModel
+from aestheticc_pos.ui.views.client_record import ClientRecordView
+
+SEARCH_DELAY_MS = 150
+SEARCH_LIMIT = 100_000  # ids are cheap: the whole client base of a large clinic scrolls in one list
+
+
+class ClientsView(QWidget):
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        self.form: ClientFormDialog | None = None
+        self._issued = 0  # number of the newest search sent
+        self._shown = 0  # number of the search on screen
+        self._open_when_found = False  # Enter pressed before the typed search came back
+        self._select_after_search: str | None = None
+        self._shown_text: str | None = None
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_list_page())
+        self.pages.addWidget(self._build_record_page())
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.pages)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self._search_now)
+        self.search.textChanged.connect(lambda _text: self._timer.start())
+        self.search.returnPressed.connect(self._enter_in_search)
+        self.search.installEventFilter(self)
+        self.table.activated.connect(lambda index: self.open_row(index.row()))
+        self.new_button.clicked.connect(self.new_client)
+        self.back_button.clicked.connect(self.show_list)
+        self.model.load_failed.connect(desk.message)
+        QWidget.setTabOrder(self.search, self.table)
+        QWidget.setTabOrder(self.table, self.new_button)
+        desk.changed.connect(self._on_changed)
+        for keys, slot in (("Ctrl+F", self.focus_search), ("Ctrl+N", self.new_client)):
+            shortcut = QShortcut(QKeySequence(keys), self, activated=slot)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.record_page, activated=self.show_list)
+        back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    # --- what the main window and other screens use ----------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Run the search again now (keeping the selection), reload the record if one is open."""
+        self._timer.stop()
+        self._search_now()
+        if self.pages.currentWidget() is self.record_page:
+            self.record.refresh()
+        else:
+            self.focus_search()
+
+    def show_client(self, client_id: str) -> None:
+        """Show this client's record inside the Clients screen (does not emit ``desk.open_client``).
+
+        Showing the client already on screen does nothing: the record reloads itself when the desk changes.
+        """
+        if self.pages.currentWidget() is self.record_page and self.record.client_id == client_id:
+            return
+        self.record.show_client(client_id)
+        self.pages.setCurrentWidget(self.record_page)
+        self.record.tabs.setFocus()  # arrows move between the tabs; Esc goes back, Ctrl+E edits
+
+    def show_list(self) -> None:
+        self.pages.setCurrentWidget(self.list_page)
+        self.focus_search()
+
+    def focus_search(self) -> None:
+        if self.pages.currentWidget() is not self.list_page:
+            self.pages.setCurrentWidget(self.list_page)
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def open_row(self, row: int) -> None:
+        """Open the client on ``row``: the record here, and ``desk.open_client`` for the rest of the desk."""
+        if not 0 <= row < self.model.rowCount():
+            return
+        client_id = self.model.client_id(row)
+        self.table.selectRow(row)
+        if self.pages.currentWidget() is self.record_page and self.record.client_id == client_id:
+            return  # a double-click on a single-click-activation desktop: already open
+        self.show_client(client_id)
+        self.desk.open_client.emit(client_id)
+
+    def new_client(self) -> None:
+        self.form = ClientFormDialog(self.desk, parent=self)
+        self.form.saved.connect(self._client_added)
+        self.form.open()
+
+    @property
+    def searched_text(self) -> str | None:
+        """The search whose results the list shows (None before the first one came back)."""
+        return self._shown_text
+
+    @property
+    def current_client_id(self) -> str | None:
+        index = self.table.currentIndex()
+        return self.model.client_id(index.row()) if index.isValid() else None
+
+    # --- searching -----------------------------------------------------------------------------------------
+
+    def _search_now(self) -> None:
+        self._timer.stop()
+        text = self.search.text()
+        self._issued += 1
+        number, services = self._issued, self.desk.services
+
+        def work() -> tuple[list[str], int | None]:
+            ids = clients_service.search_client_ids(services, text, limit=SEARCH_LIMIT)
+            total = clients_service.count_clients(services) if not text.strip() else None
+            return ids, total
+
+        self.desk.run(
+            work,
+            lambda found: self._show_found(number, text, *found),
+            lambda message: self._search_failed(number, message),
+        )
+
+    def _show_found(self, number: int, text: str, ids: list[str], total: int | None) -> None:
+        if not shiboken6.isValid(self) or number <= self._shown:
+            return  # the screen is gone, or a newer search is already on screen
+        self._shown = number
+        # The same search again (a refresh) keeps the selected client; a new one starts at the top match.
+        keep = self._select_after_search or (self.current_client_id if text == self._shown_text else None)
+        self._shown_text = text
+        self.model.set_ids(ids)
+        self._set_count(_count_text(text, len(ids), total), "subtitle")
+        row = self.model.row_of(keep) if keep else None
+        if row is None and ids:
+            row = 0
+        if row is not None:
+            self.table.setCurrentIndex(self.model.index(row, NAME))
+            self.table.scrollTo(self.model.index(row, NAME), QAbstractItemView.ScrollHint.PositionAtCenter)
+        if number == self._issued:
+            self._select_after_search = None
+            if self._open_when_found:
+                self._open_when_found = False
+                if ids:
+                    self.open_row(row or 0)
+
+    def _search_failed(self, number: int, message: str) -> None:
+        if not shiboken6.isValid(self) or number <= self._shown:
+            return
+        self._shown = number  # the list keeps the last results; the count line says what went wrong
+        self._open_when_found = False
+        self._set_count(message, "error")
+
+    def _set_count(self, text: str, style: str) -> None:
+        self.count.setText(text)
+        if self.count.objectName() != style:
+            self.count.setObjectName(style)
+            self.count.style().unpolish(self.count)
+            self.count.style().polish(self.count)
+
+    def _enter_in_search(self) -> None:
+        in_flight = self._shown != self._issued
+        if self._timer.isActive() or in_flight or self._shown_text != self.search.text():
+            self._open_when_found = True  # open the top match once what was typed has been searched
+            if not in_flight or self._timer.isActive():
+                self._search_now()
+            return
+        index = self.table.currentIndex()
+        self.open_row(index.row() if index.isValid() else 0)
+
+    def _client_added(self, client: Client) -> None:
+        self._select_after_search = client.id
+        self.search.setText(client.full_name)  # the new client, found and selected
+        self._search_now()
+
+    def _on_changed(self, what: frozenset[str]) -> None:
+        if CLIENTS in what:
+            self._search_now()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down or Page Down in the search box moves to the list, so the mouse is never needed."""
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown) and self.model.rowCount():
+                self.table.setFocus(Qt.FocusReason.TabFocusReason)
+                if not self.table.currentIndex().isValid():
+                    self.table.setCurrentIndex(self.model.index(0, NAME))
+                elif self.table.currentIndex().row() + 1 < self.model.rowCount():
+                    self.table.setCurrentIndex(self.model.index(self.table.currentIndex().row() + 1, NAME))
+                return True
+        return super().eventFilter(watched, event)
+
+    # --- building ------------------------------------------------------------------------------------------
+
+    def _build_list_page(self) -> QWidget:
+        self.list_page = QWidget()
+        column = QVBoxLayout(self.list_page)
+        column.setContentsMargins(32, 24, 32, 24)
+        column.setSpacing(12)
+        top = QHBoxLayout()
+        title = QLabel("Clients")
+        title.setObjectName("title")
+        top.addWidget(title)
+        top.addStretch(1)
+        self.new_button = QPushButton("New client")
+        self.new_button.setObjectName("primary")
+        self.new_button.setToolTip("Ctrl+N")
+        top.addWidget(self.new_button)
+        column.addLayout(top)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name, phone or email  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumHeight(40)
+        self.search.setStyleSheet("font-size: 16px; padding: 6px 10px;")
+        column.addWidget(self.search)
+        self.count = QLabel("")
+        self.count.setObjectName("subtitle")
+        column.addWidget(self.count)
+
+        self.model = ClientListModel(self._load_rows, run=self.desk.run, parent=self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)
+        self.table.setStyleSheet("QTableView::item { padding-left: 6px; }")
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never sizes to rows
+        self.table.verticalHeader().setDefaultSectionSize(36)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # Fixed or stretched columns only: sizing to contents would fetch every row.
+        for column_index, mode, width in (
+            (NAME, QHeaderView.ResizeMode.Stretch, 0),
+            (PHONE, QHeaderView.ResizeMode.Fixed, 170),
+            (EMAIL, QHeaderView.ResizeMode.Stretch, 0),
+            (BIRTH, QHeaderView.ResizeMode.Fixed, 150),
+        ):
+            header.setSectionResizeMode(column_index, mode)
+            if width:
+                header.resizeSection(column_index, width)
+        column.addWidget(self.table, 1)
+        hint = QLabel("Enter opens the client  ·  Ctrl+N adds one  ·  Ctrl+F searches again")
+        hint.setObjectName("subtitle")
+        hint.setStyleSheet("font-size: 12px;")
+        column.addWidget(hint)
+        return self.list_page
+
+    def _build_record_page(self) -> QWidget:
+        self.record_page = QWidget()
+        column = QVBoxLayout(self.record_page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(24, 12, 24, 0)
+        self.back_button = QPushButton("← Back to clients")
+        self.back_button.setObjectName("link")
+        self.back_button.setToolTip("Esc")
+        self.back_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        bar.addWidget(self.back_button)
+        bar.addStretch(1)
+        column.addLayout(bar)
+        self.record = ClientRecordView(self.desk)
+        column.addWidget(self.record, 1)
+        return self.record_page
+
+    def _load_rows(self, ids: list[str]) -> dict[str, clients_service.ClientSummary]:
+        """The model's page loader; runs on the desk's thread pool (the model passes it to ``desk.run``)."""
+        return clients_service.client_summaries(self.desk.services, ids)
+
+    def showEvent(self, event: object) -> None:  # type: ignore[override]
+        super().showEvent(event)  # type: ignore[arg-type]
+        if self.pages.currentWidget() is self.list_page:
+            self.focus_search()
+
+
+def _count_text(text: str, found: int, total: int | None) -> str:
+    if not text.strip():
+        total = found if total is None else total
+        if total == 0:
+            return "No clients yet. Press Ctrl+N to add the first one."
+        return "1 client" if total == 1 else f"{total:,} clients"
+    if found == 0:
+        return f"No client matches “{text.strip()}”. Check the spelling, or try a phone number or email."
+    if found >= SEARCH_LIMIT:
+        return f"More than {SEARCH_LIMIT:,} found: type more to narrow the search."
+    return f"{found:,} found"
