@@ -243,26 +243,31 @@ def _search_condition(typed: str):  # type: ignore[no-untyped-def]
         return ClientRow.phone_digits.like(_prefix(phone_digits(query.phone)), escape="\\")
     if query.kind is SearchKind.EMAIL:
         return ClientRow.search_email.like(_prefix(search_text(query.email)), escape="\\")
-    # Names: the whole text may start "first last" or "last first"; otherwise every word must start a name.
+    # Names. Every match starts a first or last name with the first word typed, so the query is always an
+    # indexed prefix lookup on one of the two name columns (or the email, for "olivia." typed without the @);
+    # further words then narrow it: the whole text starts "first last" / "last first", or each word starts a name.
     whole = search_text(typed)
     words = [search_text(w) for w in query.words]
+    first_word = [
+        ClientRow.search_name.like(_prefix(words[0]), escape="\\"),
+        ClientRow.search_name_reversed.like(_prefix(words[0]), escape="\\"),
+    ]
+    if len(words) == 1:
+        return or_(*first_word, ClientRow.search_email.like(_prefix(whole), escape="\\"))
     each_word = and_(
         *(
             or_(
                 ClientRow.search_name.like(_prefix(w), escape="\\"),
                 ClientRow.search_name.like("% " + _prefix(w), escape="\\"),
             )
-            for w in words
+            for w in words[1:]
         )
     )
-    return or_(
-        ClientRow.search_name.like(_prefix(whole), escape="\\"),
-        ClientRow.search_name_reversed.like(_prefix(whole), escape="\\"),
-        and_(
-            or_(
-                ClientRow.search_name.like(_prefix(words[0]), escape="\\"),
-                ClientRow.search_name_reversed.like(_prefix(words[0]), escape="\\"),
-            ),
+    return and_(
+        or_(*first_word),
+        or_(
+            ClientRow.search_name.like(_prefix(whole), escape="\\"),
+            ClientRow.search_name_reversed.like(_prefix(whole), escape="\\"),
             each_word,
         ),
     )

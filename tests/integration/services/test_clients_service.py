@@ -66,3 +66,12 @@ def test_erase_needs_a_manager_and_removes_the_client_from_search(services, mana
     assert clients_service.search_clients(services, "ada") == []
     with pytest.raises(NotFound):
         clients_service.get_client(services, ada.id)
+
+
+def test_an_email_typed_without_its_at_sign_still_finds_the_client(services) -> None:
+    grace = clients_service.add_client(
+        services, first_name="Grace", last_name="Hopper", email="g.hopper@navy.example"
+    )
+    clients_service.add_client(services, first_name="Gina", last_name="Hart")
+    assert [c.id for c in clients_service.search_clients(services, "g.hop")] == [grace.id]
+    assert [c.last_name for c in clients_service.search_clients(services, "g")] == ["Hart", "Hopper"]
