@@ -64,6 +64,25 @@ def back_up_now(services: Services, app_settings: AppSettings, staff_id: str) ->
     return _backup_file(path)
 
 
+SCHEDULE = dt.timedelta(hours=24)
+
+
+def back_up_if_due(
+    services: Services, app_settings: AppSettings, every: dt.timedelta = SCHEDULE
+) -> BackupFile | None:
+    """The scheduled backup: take one when the newest is older than ``every`` (or there is none).
+
+    Runs without a signed-in person (the app calls it at start and every hour); nothing to do on PostgreSQL.
+    """
+    if not app_settings.is_sqlite:
+        return None
+    newest = next(iter(list_backups(app_settings)), None)
+    if newest is not None and services.now() - newest.taken_at < every:
+        return None
+    path = store.backup_sqlite(app_settings.database_url, app_settings.backups_dir, now=services.now())
+    return _backup_file(path)
+
+
 def list_backups(app_settings: AppSettings) -> list[BackupFile]:
     """The backups in this PC's backups folder, newest first (empty for a PostgreSQL clinic)."""
     return [_backup_file(path) for path in reversed(store.list_backups(app_settings.backups_dir))]

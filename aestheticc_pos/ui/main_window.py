@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services import backups as backups_service
 from aestheticc_pos.services import clinic as clinic_service
 from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.staff import StaffMember
@@ -43,6 +44,7 @@ from aestheticc_pos.ui.views.welcome import WelcomeView
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 MESSAGE_SECONDS = 12
+BACKUP_CHECK_MINUTES = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,11 @@ class MainWindow(QMainWindow):
         self.welcome.ready.connect(self._show_login)
         self.login.signed_in.connect(self._signed_in)
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
+        self._backup_timer = QTimer(self)
+        self._backup_timer.timeout.connect(self._scheduled_backup)
+        if app_settings is not None and app_settings.is_sqlite:
+            self._backup_timer.start(BACKUP_CHECK_MINUTES * 60 * 1000)
+            QTimer.singleShot(30_000, self._scheduled_backup)  # once the desk has settled after start
 
     # --- pages ---------------------------------------------------------------------------------------------
 
@@ -256,6 +263,18 @@ class MainWindow(QMainWindow):
         view = self.open_screen("appointment", refresh=False)
         if view is not None:
             view.show_appointment(appointment_id)  # type: ignore[attr-defined]
+
+    def _scheduled_backup(self) -> None:
+        """The daily backup of the embedded database (DESIGN.md §4), off the GUI thread."""
+        if self.app_settings is None:
+            return
+        services, app_settings = self.desk.services, self.app_settings
+        self.desk.run(
+            lambda: backups_service.back_up_if_due(services, app_settings),
+            on_error=lambda sentence: self.show_message(
+                f"The automatic backup could not be taken. {sentence}"
+            ),
+        )
 
     # --- messages and settings -----------------------------------------------------------------------------
 

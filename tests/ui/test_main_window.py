@@ -79,3 +79,14 @@ def test_an_existing_clinic_opens_on_the_login(qtbot, services) -> None:
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
     qtbot.waitUntil(lambda: "Sophie Laurent" in window.login.buttons, timeout=5000)
     qtbot.waitUntil(lambda: "Lumière Aesthetics" in window.login.title.text(), timeout=5000)
+
+
+def test_the_window_takes_the_daily_backup_in_the_background(qtbot) -> None:
+    settings = load_settings()
+    services = build_services(settings)
+    window = MainWindow(services, app_settings=settings)
+    qtbot.addWidget(window)
+    assert window._backup_timer.isActive()
+    window._scheduled_backup()
+    qtbot.waitUntil(lambda: settings.backups_dir.exists() and any(settings.backups_dir.iterdir()), timeout=5000)
+    qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=5000)

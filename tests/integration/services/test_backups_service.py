@@ -128,3 +128,27 @@ def _client_ids(services: Services) -> set[str]:
 def _client_ids_in(path: Path) -> set[str]:
     with sqlite3.connect(path) as connection:
         return {row[0] for row in connection.execute("SELECT id FROM clients")}
+
+
+def test_the_scheduled_backup_runs_once_a_day(tmp_path) -> None:
+    import datetime as dt
+
+    from aestheticc_pos.app import build_services
+    from aestheticc_pos.services.backups import back_up_if_due, list_backups
+    from aestheticc_pos.services.clock import FixedClock
+    from aestheticc_pos.settings import AppSettings, sqlite_url
+
+    app_settings = AppSettings(data_dir=tmp_path, database_url=sqlite_url(tmp_path / "aestheticc.db"))
+    services = build_services(app_settings)
+    clock = FixedClock(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC))
+    services.clock = clock
+    first = back_up_if_due(services, app_settings)
+    assert first is not None
+    clock.advance(hours=23)
+    assert back_up_if_due(services, app_settings) is None
+    clock.advance(hours=2)
+    second = back_up_if_due(services, app_settings)
+    assert second is not None and second.path != first.path
+    assert [b.path for b in list_backups(app_settings)] == [second.path, first.path]
+    postgres = AppSettings(data_dir=tmp_path, database_url="postgresql+psycopg://till@server/clinic")
+    assert back_up_if_due(services, postgres) is None
