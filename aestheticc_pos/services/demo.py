@@ -221,14 +221,17 @@ def fill_demo_clinic(services: Services, *, clients: int = 300, seed: int = 7) -
     history.sell_packages(client_ids)
     for _ in range(HISTORY_DAYS):
         history.run_day(client_ids)
+        _collect_due_payments(past, members)
         clock.advance(days=1)
     clock.set(now)
+    _collect_due_payments(past, members)
+    _a_few_payments_fail(past, rng, members)
     history.book_ahead(client_ids, days=14)
     return DemoSummary(
         clients=clients,
         sales=history.sales,
         appointments=history.appointments,
-        members=members,
+        members=len(members),
         packages_sold=history.packages_sold,
     )
 
@@ -351,13 +354,15 @@ def _add_client(services: Services, rng: random.Random, index: int) -> str:
     return client.id
 
 
-def _sign_up_members(services: Services, rng: random.Random, client_ids: list[str], tiers: list[Tier]) -> int:
-    """About a fifth of clients are members, collected by Direct Debit for a month or more (no GoCardless
-    account in the demo: the states are set as the sync would have set them)."""
+def _sign_up_members(
+    services: Services, rng: random.Random, client_ids: list[str], tiers: list[Tier]
+) -> list[str]:
+    """About a fifth of clients are members with an active Direct Debit (no GoCardless account in the demo:
+    the states are set as the sync would have set them); ``_collect_due_payments`` keeps them paid."""
     today = services.today()
-    count = 0
+    ids = []
     with services.uow() as uow:
-        for client_id in rng.sample(client_ids, k=len(client_ids) // 5):
+        for count, client_id in enumerate(rng.sample(client_ids, k=len(client_ids) // 5)):
             tier = rng.choices(tiers, weights=(5, 3, 1))[0]
             started = today - dt.timedelta(days=rng.randint(0, 300))
             m = membership_rules.sign_up(
@@ -365,18 +370,46 @@ def _sign_up_members(services: Services, rng: random.Random, client_ids: list[st
             )
             m = membership_rules.mandate_set_up(m, f"MD-DEMO{count:05d}", customer_id=f"CU-DEMO{count:05d}")
             m = membership_rules.mandate_activated(m)
-            _, period_end = membership_rules.next_period(started)
-            while period_end < today + dt.timedelta(days=20):
-                m = membership_rules.payment_confirmed(m, period_end, min(period_end, today))
-                _, period_end = membership_rules.next_period(started, m.paid_through)
-            if rng.random() < 0.05:
-                m = membership_rules.payment_failed(
-                    m, today - dt.timedelta(days=rng.randint(1, 12)), will_retry=False
-                )
             repo.save_membership(uow.session, m)
-            count += 1
+            ids.append(m.id)
         uow.commit()
-    return count
+    _collect_due_payments(services, ids)
+    return ids
+
+
+def _collect_due_payments(services: Services, membership_ids: list[str]) -> None:
+    """What GoCardless does each day: collect every monthly payment whose period has started."""
+    today = services.today()
+    with services.uow() as uow:
+        for membership_id in membership_ids:
+            m = repo.load_membership(uow.session, membership_id)
+            if m.status is not membership_rules.MembershipStatus.ACTIVE and m.paid_through is not None:
+                continue
+            start, end = membership_rules.next_period(m.started_on, m.paid_through)
+            changed = False
+            while start <= today:
+                m = membership_rules.payment_confirmed(m, end, start)
+                start, end = membership_rules.next_period(m.started_on, m.paid_through)
+                changed = True
+            if changed:
+                repo.save_membership(uow.session, m)
+        uow.commit()
+
+
+def _a_few_payments_fail(services: Services, rng: random.Random, membership_ids: list[str]) -> None:
+    """One member in twenty has a failed payment in the last fortnight (past due, some beyond the grace)."""
+    today = services.today()
+    with services.uow() as uow:
+        for membership_id in membership_ids:
+            if rng.random() >= 0.05:
+                continue
+            m = repo.load_membership(uow.session, membership_id)
+            failed_on = today - dt.timedelta(days=rng.randint(1, 12))
+            m = membership_rules.daily_review(
+                membership_rules.payment_failed(m, failed_on, will_retry=False), today
+            )
+            repo.save_membership(uow.session, m)
+        uow.commit()
 
 
 class _History:

@@ -80,7 +80,9 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
 
     window.desk.open_appointment.emit(booked.appointment.id)
     detail = window.views["appointment"]
-    qtbot.waitUntil(lambda: detail.appointment_id == booked.appointment.id and bool(detail.progress), timeout=5000)
+    qtbot.waitUntil(
+        lambda: detail.appointment_id == booked.appointment.id and bool(detail.progress), timeout=5000
+    )
     _save(qtbot, window, folder / "03-appointment.png")
 
     gold = next(
@@ -112,10 +114,18 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
         )
     _save(qtbot, window, folder / "04-checkout.png")
 
+    clients = window.open_screen("clients")
+    qtbot.keyClicks(clients.search, "o")
+    qtbot.waitUntil(lambda: clients.searched_text == "o", timeout=5000)
+    _save(qtbot, window, folder / "05-clients.png")
+    window.desk.open_client.emit(nadia.id)
+    qtbot.waitUntil(lambda: clients.record.client_id == nadia.id, timeout=5000)
+    _save(qtbot, window, folder / "06-client-record.png")
+
     for key, name in (
-        ("memberships", "05-memberships"),
-        ("catalogue", "06-catalogue"),
-        ("settings", "07-settings"),
+        ("memberships", "07-memberships"),
+        ("catalogue", "08-catalogue"),
+        ("settings", "09-settings"),
     ):
         window.open_screen(key)
         _save(qtbot, window, folder / f"{name}.png")
