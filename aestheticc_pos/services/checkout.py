@@ -5,7 +5,25 @@ gets its prices from: it loads the catalogue items and the client's benefits (pa
 discount in force that day) and calls ``domain.pricing.quote``.
 
 A completed sale is written in one transaction with its lines, tenders, package ledger entries, new client
-packages and any Direct Debit work for the outbox; it is never edited afterwards.
+packages, new memberships and any Direct Debit work for the outbox; it is never edited afterwards.
+
+A membership is sold at the till too: a line of kind MEMBERSHIP whose ``item_id`` is the tier, for a known
+client, quantity 1. Completing the sale starts it with ``memberships.start_membership_in`` inside the sale's
+transaction (``pending_mandate``, its Direct Debit set-up queued), so a refused payment starts nothing, and
+the same rules refuse it (a client with a membership that has not ended, a tier no longer offered).
+
+- Its price: GoCardless collects every month, the first one included, never the till. So the line is priced
+  £0.00 with no VAT and adds nothing to the total. Its *name* carries the terms, "Gold membership · Billed
+  monthly by Direct Debit: £49.00 a month": the name is what the basket, the receipt and the client's
+  history all show, whereas a discount reason explains a discount (this line has none, and the receipt prints
+  reasons only beside discounts). ``domain.pricing`` is unchanged: no tier covers a membership line, so the
+  line never gets a discount either.
+- The rest of the basket: the client is priced as the member they become at that moment, a ``pending_mandate``
+  membership of that tier (``memberships.member_discount_on_joining``). A tier whose benefits start at sign-up
+  (Platinum) takes its discount off the treatment done the same day, which is what a clinic offering
+  "benefits from sign-up" promises; a tier whose benefits start at the first collected payment (Gold) gives
+  none today. It is the rule ``domain.memberships.discount_applies`` applies to the membership once written,
+  and ``quote_basket`` and ``complete_sale`` both price with it, so the total shown is the total taken.
 """
 
 from __future__ import annotations
@@ -18,7 +36,7 @@ from sqlalchemy import select
 from aestheticc_pos.domain import packages as package_rules
 from aestheticc_pos.domain.appointments import AppointmentStatus
 from aestheticc_pos.domain.benefits import Benefits
-from aestheticc_pos.domain.catalogue import ItemKind
+from aestheticc_pos.domain.catalogue import EXEMPT_VAT_BP, ItemKind, Tier
 from aestheticc_pos.domain.checkout import Settlement, Tender, TenderKind, amount_text, settle
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
 from aestheticc_pos.domain.money import Money
@@ -27,7 +45,11 @@ from aestheticc_pos.domain.staff import Action, Role, can
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.appointments import attend_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
-from aestheticc_pos.services.memberships import member_discount_for
+from aestheticc_pos.services.memberships import (
+    member_discount_for,
+    member_discount_on_joining,
+    start_membership_in,
+)
 from aestheticc_pos.services.packages import lock_client_packages, record_ledger_entry, sell_package_in
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
@@ -37,10 +59,16 @@ from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import AppointmentRow, SaleLineRow, SaleRow, TenderRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
+_MAX_LINE_NAME = 120  # BasketLine's names, as for every catalogue name
+_MEMBERSHIP_NEEDS_CLIENT = "Choose the client first: a membership belongs to a client."
+
 
 @dataclass(frozen=True, slots=True)
 class BasketItem:
-    """What the receptionist put in the basket. ``override_price`` (typed, with a reason) needs a manager."""
+    """What the receptionist put in the basket. ``override_price`` (typed, with a reason) needs a manager.
+
+    A membership is ``BasketItem(ItemKind.MEMBERSHIP, tier_id)``: quantity 1, never overridden.
+    """
 
     kind: ItemKind
     item_id: str
@@ -126,21 +154,34 @@ def price_basket_in(
 
     Every checkout type calls this, so a member gets the same discount at the till, on a deposit, a payment
     link or an invoice. ``staff_id`` is needed only when a line carries a price override (manager only).
+    A basket that signs the client up to a membership is priced with that membership's discount (module
+    docstring), and refused when the client cannot join.
     """
     s = uow.session
     if client_id is not None:
         repo.load_client(s, client_id)
-    lines = [_basket_line(uow, item, staff_id) for item in items]
-    return quote(lines, benefits_of(uow, client_id, on), on, channel)
+    lines = [_basket_line(uow, item, client_id, staff_id) for item in items]
+    joining = _joining_tier(uow, lines)
+    return quote(lines, benefits_of(uow, client_id, on, joining=joining), on, channel)
 
 
-def benefits_of(uow: UnitOfWork, client_id: str | None, on: dt.date) -> Benefits:
-    """What lowers this client's prices on ``on``: usable package sessions and the member discount in force."""
+def benefits_of(
+    uow: UnitOfWork, client_id: str | None, on: dt.date, *, joining: Tier | None = None
+) -> Benefits:
+    """What lowers this client's prices on ``on``: usable package sessions and the member discount in force.
+
+    ``joining`` is the tier the basket signs the client up to: its discount as a new member replaces theirs
+    (they have no membership that has not ended, or joining is refused).
+    """
     if client_id is None:
         return Benefits()
     s = uow.session
     credits = package_rules.package_credits(repo.client_packages_of(s, client_id), on)
-    return Benefits(package_credits=credits, member_discount=member_discount_for(s, client_id, on))
+    if joining is None:
+        discount = member_discount_for(s, client_id, on)
+    else:
+        discount = member_discount_on_joining(s, client_id, joining, on)
+    return Benefits(package_credits=credits, member_discount=discount)
 
 
 def complete_sale(
@@ -157,11 +198,12 @@ def complete_sale(
     The basket is priced again inside the transaction; if that total differs from ``expected_total`` (the
     one the client was shown: a membership lapsed, another till used the package session), nothing is
     written and the refusal says the new total. Package sessions are redeemed, packages sold become the
-    client's, booked appointments in the basket are marked attended, and a Direct Debit tender is queued
-    for GoCardless against the client's mandate.
+    client's, a membership sold is started (pending until the client authorises its Direct Debit), booked
+    appointments in the basket are marked attended, and a Direct Debit tender is queued for GoCardless
+    against the client's mandate.
     """
     if not items:
-        raise InvalidInput("The basket is empty. Add a treatment, product or package first.")
+        raise InvalidInput("The basket is empty. Add a treatment, product, package or membership first.")
     now = services.now()
     with services.uow() as uow:
         s = uow.session
@@ -300,7 +342,9 @@ def sales_of_client(services: Services, client_id: str, *, limit: int = 200) -> 
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-def _basket_line(uow: UnitOfWork, item: BasketItem, staff_id: str | None) -> BasketLine:
+def _basket_line(
+    uow: UnitOfWork, item: BasketItem, client_id: str | None, staff_id: str | None
+) -> BasketLine:
     s = uow.session
     kind = ItemKind(item.kind)
     if kind is ItemKind.TREATMENT:
@@ -315,9 +359,18 @@ def _basket_line(uow: UnitOfWork, item: BasketItem, staff_id: str | None) -> Bas
             raise RuleViolation(f"{package.name} is no longer offered for sale.")
         name, price, vat = package.name, package.price, package.vat_rate_bp
     else:
-        raise InvalidInput(
-            "Memberships are started from the Memberships screen: they are paid monthly by Direct Debit."
-        )
+        if client_id is None:
+            raise InvalidInput(_MEMBERSHIP_NEEDS_CLIENT)
+        tier = catalogue_repo.load_tier(s, item.item_id)
+        if item.quantity != 1:
+            raise InvalidInput("A client has one membership at a time: sell it once.", field="quantity")
+        if item.override_price is not None:
+            raise InvalidInput(
+                "A membership's price is its monthly Direct Debit: it cannot be changed at the till.",
+                field="override",
+            )
+        # Nothing is taken at the till (module docstring): the name says what the client will pay.
+        name, price, vat = _membership_line_name(tier), Money.zero(tier.monthly_price.currency), EXEMPT_VAT_BP
     override = None
     if item.override_price is not None:
         if staff_id is None:
@@ -343,6 +396,22 @@ def _basket_line(uow: UnitOfWork, item: BasketItem, staff_id: str | None) -> Bas
     )
 
 
+def _joining_tier(uow: UnitOfWork, lines: list[BasketLine]) -> Tier | None:
+    """The tier the basket signs the client up to, if any (one at most)."""
+    tiers = [line.item_id for line in lines if line.kind is ItemKind.MEMBERSHIP]
+    if len(tiers) > 1:
+        raise InvalidInput("The basket already has a membership: a client has one at a time.")
+    return catalogue_repo.load_tier(uow.session, tiers[0]) if tiers else None
+
+
+def _membership_line_name(tier: Tier) -> str:
+    """ "Gold membership · Billed monthly by Direct Debit: £49.00 a month" (a very long tier name shortened)."""
+    terms = f" membership · Billed monthly by Direct Debit: {amount_text(tier.monthly_price)} a month"
+    room = _MAX_LINE_NAME - len(terms)
+    name = tier.name if len(tier.name) <= room else tier.name[: room - 1].rstrip() + "…"
+    return name + terms
+
+
 def _fulfil_line(
     uow: UnitOfWork,
     services: Services,
@@ -356,6 +425,11 @@ def _fulfil_line(
     """Do what a sold line promises; returns the client package the line concerns, if any."""
     s = uow.session
     basket = line.line
+    if basket.kind is ItemKind.MEMBERSHIP:
+        if client_id is None:
+            raise InvalidInput(_MEMBERSHIP_NEEDS_CLIENT)
+        start_membership_in(uow, services, client_id=client_id, tier_id=basket.item_id, staff_id=staff_id)
+        return None
     if basket.kind is ItemKind.PACKAGE:
         if client_id is None:
             raise InvalidInput("Choose the client first: a package belongs to a client.")

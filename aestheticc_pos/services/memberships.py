@@ -3,7 +3,9 @@
 Only ``domain/memberships.py`` moves a membership. These use cases load it (locked, with the calendar's rules
 applied as of today, so staff act on what the screen shows), call the domain, save it and queue the GoCardless
 work in the outbox **in the same transaction** (DESIGN.md §5). Nothing here touches the network: a till that is
-offline all day signs members up as usual, and the sync engine sends the work later.
+offline all day signs members up as usual, and the sync engine sends the work later. A sign-up is also sold
+at checkout: ``start_membership_in`` does it inside the sale's unit of work, and ``member_discount_on_joining``
+prices the rest of that basket.
 
 Outbox rows: record_type "membership", record_id the membership's id, idempotency key
 ``membership-<id>-<kind>-v<n>`` (``n`` counts that kind for the membership). Payloads:
@@ -44,6 +46,8 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.benefits import MemberDiscount
+from aestheticc_pos.domain.catalogue import Tier
+from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import BillingAction, BillingChange, Membership, MembershipStatus
 from aestheticc_pos.domain.money import Money
@@ -57,6 +61,7 @@ from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import enqueue, next_version
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, OutboxRow
+from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 RECORD_TYPE = "membership"
 WAITING_FOR_CLIENT = "waiting for the client to authorise"
@@ -144,39 +149,48 @@ def start_membership(services: Services, *, client_id: str, tier_id: str, staff_
     Refused when the client already has a membership that has not ended.
     """
     with services.uow() as uow:
-        s = uow.session
-        require_staff(s, staff_id, Action.MANAGE_MEMBERSHIPS)
-        today = services.today(read_clinic_settings(s))
-        s.get(ClientRow, client_id, with_for_update=True)  # one sign-up at a time per client
-        client = repo.load_client(s, client_id)
-        tier = catalogue_repo.load_tier(s, tier_id)
-        existing = repo.current_membership_of(s, client_id)
-        if existing is not None:
-            reviewed = ms.daily_review(existing, today)
-            if reviewed.status is not MembershipStatus.ENDED:
-                raise RuleViolation(
-                    f"{client.full_name} is already a {existing.tier.name} member. "
-                    "Change the tier, or end that membership first."
-                )
-            repo.save_membership(s, reviewed)
-        m = ms.sign_up(tier, membership_id=services.new_id(), client_id=client.id, on=today)
-        m = replace(m, customer_id=_known_customer_id(s, client.id))
-        repo.save_membership(s, m)
-        s.flush()
-        _queue_mandate_set_up(s, m, client.first_name, client.last_name, client.email, client.phone)
-        _audit(
-            services,
-            s,
-            staff_id,
-            "membership.started",
-            m.id,
-            tier_id=tier.id,
-            monthly_price_pence=tier.monthly_price.pence,
-            discount_bp=tier.discount_bp,
-        )
-        view = _view_of(s, m, today)
+        m = start_membership_in(uow, services, client_id=client_id, tier_id=tier_id, staff_id=staff_id)
+        view = _view_of(uow.session, m, m.started_on)  # started today
         uow.commit()
     return view
+
+
+def start_membership_in(
+    uow: UnitOfWork, services: Services, *, client_id: str, tier_id: str, staff_id: str
+) -> Membership:
+    """``start_membership`` inside the caller's unit of work, which commits it (checkout sells a membership
+    in the same transaction as the sale, so a refused payment starts nothing).
+
+    Writes the ``pending_mandate`` membership, queues create_customer (unless the client already has a
+    GoCardless customer) → create_billing_request → create_flow, and audits "membership.started". Refused when
+    ``staff_id`` may not manage memberships, the tier is no longer offered, or the client already has a
+    membership that has not ended.
+    """
+    s = uow.session
+    require_staff(s, staff_id, Action.MANAGE_MEMBERSHIPS)
+    today = services.today(read_clinic_settings(s))
+    s.get(ClientRow, client_id, with_for_update=True)  # one sign-up at a time per client
+    client = repo.load_client(s, client_id)
+    tier = catalogue_repo.load_tier(s, tier_id)
+    ended = _refuse_a_second_membership(s, client, today)
+    if ended is not None:
+        repo.save_membership(s, ended)
+    m = ms.sign_up(tier, membership_id=services.new_id(), client_id=client.id, on=today)
+    m = replace(m, customer_id=_known_customer_id(s, client.id))
+    repo.save_membership(s, m)
+    s.flush()
+    _queue_mandate_set_up(s, m, client.first_name, client.last_name, client.email, client.phone)
+    _audit(
+        services,
+        s,
+        staff_id,
+        "membership.started",
+        m.id,
+        tier_id=tier.id,
+        monthly_price_pence=tier.monthly_price.pence,
+        discount_bp=tier.discount_bp,
+    )
+    return m
 
 
 def change_tier(services: Services, *, membership_id: str, tier_id: str, staff_id: str) -> MembershipView:
@@ -385,6 +399,23 @@ def member_discount_for(session: Session, client_id: str, on: dt.date) -> Member
     return None if m is None else ms.member_discount(ms.daily_review(m, on), on)
 
 
+def member_discount_on_joining(
+    session: Session, client_id: str, tier: Tier, on: dt.date
+) -> MemberDiscount | None:
+    """The member discount a client who joins ``tier`` on ``on`` has that same day, or None, for pricing the
+    rest of a basket that signs them up (checkout).
+
+    It is the discount of the membership ``start_membership_in`` would write: ``pending_mandate``, so the
+    tier's discount when its benefits start at sign-up and none when they start at the first payment. Refused
+    like ``start_membership`` when the client already has a membership that has not ended, or the tier is no
+    longer offered. Writes nothing; the discount names no membership yet (``membership_id`` is empty).
+    """
+    client = repo.load_client(session, client_id)
+    _refuse_a_second_membership(session, client, on)
+    joining = ms.sign_up(tier, membership_id="", client_id=client.id, on=on)
+    return ms.member_discount(joining, on)
+
+
 def memberships_list(
     services: Services, status: MembershipStatus | str | None = None
 ) -> list[MembershipView]:
@@ -524,6 +555,21 @@ def _amount_text(amount: Money) -> str:
     symbol = {"GBP": "£", "EUR": "€"}.get(amount.currency, f"{amount.currency} ")
     whole, pence = divmod(amount.pence, 100)
     return f"{symbol}{whole:,}.{pence:02d}"
+
+
+def _refuse_a_second_membership(s: Session, client: Client, today: dt.date) -> Membership | None:
+    """Raise when the client has a membership that has not ended as of ``today``. Returns their last one when
+    the calendar ended it today and it is not saved as ended yet (the caller saves it), else None."""
+    existing = repo.current_membership_of(s, client.id)
+    if existing is None:
+        return None
+    reviewed = ms.daily_review(existing, today)
+    if reviewed.status is not MembershipStatus.ENDED:
+        raise RuleViolation(
+            f"{client.full_name} is already a {existing.tier.name} member. "
+            "Change the tier, or end that membership first."
+        )
+    return reviewed
 
 
 def _known_customer_id(s: Session, client_id: str) -> str | None:

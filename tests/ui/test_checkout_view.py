@@ -388,3 +388,62 @@ def test_the_screen_fits_a_small_laptop(qtbot, demo_desk, tmp_path) -> None:
     assert view.payment.pay_button.isVisible() and bottom.y() <= 768
     assert view.payment.total.width() >= view.payment.total.sizeHint().width()  # the total is never cut
     assert view.grab().save(str(tmp_path / "checkout.png"))
+
+
+def test_a_gold_membership_sold_at_the_till_adds_nothing_today_and_waits_for_the_direct_debit(
+    qtbot, demo_desk
+) -> None:
+    services = demo_desk.services
+    view = _open(qtbot, demo_desk)
+    name = _plain_client(demo_desk)
+    _pick_client(qtbot, view, name)
+    _add(qtbot, view, "botox tr", "Botox treatment (up to 3 areas)")
+    assert view.payment.total.text() == "£250.00"
+
+    qtbot.keyClicks(view.item_search, "gold")
+    qtbot.waitUntil(lambda: "Gold membership" in view.item_finder.matches(), timeout=5000)
+    offered = next(
+        view.item_finder.list.topLevelItem(i)
+        for i in range(view.item_finder.list.topLevelItemCount())
+        if view.item_finder.list.topLevelItem(i).text(0) == "Gold membership"
+    )
+    assert [offered.text(c) for c in range(3)] == [
+        "Gold membership",
+        "Membership",
+        "£49.00 a month, 20% off treatments and products",
+    ]
+    view.item_search.clear()
+    _choose(qtbot, view.item_finder, view.item_search, "gold membership", "Gold membership")
+    line = "Gold membership · Billed monthly by Direct Debit: £49.00 a month"
+    qtbot.waitUntil(lambda: _priced(view) and view.model.rowCount() == 2, timeout=5000)
+    row = _row_of(view, line)
+    assert (_cell(view, row, NET), _cell(view, row, VAT), _cell(view, row, REASON)) == ("£0.00", "£0.00", "")
+    assert view.payment.total.text() == "£250.00"  # Gold's discount starts with the first collected payment
+
+    messages: list[str] = []
+    demo_desk.message.connect(messages.append)
+    qtbot.mouseClick(view.payment.mode_buttons[TenderMode.CARD], Qt.MouseButton.LeftButton)
+    _pay(qtbot, view)
+    shown = _receipt_text(qtbot, view)
+    assert line in shown
+    (message,) = messages
+    assert f"{name} must authorise the Direct Debit for the membership" in message
+
+    client_id = clients_service.search_clients(services, name)[0].id
+    member = memberships_service.membership_of(services, client_id)
+    assert member is not None
+    assert (member.tier_name, member.status.value, member.direct_debit) == (
+        "Gold",
+        "pending_mandate",
+        "waiting for the client to authorise",
+    )
+
+
+def test_a_membership_for_a_walk_in_is_refused_and_taken_out_of_the_basket(qtbot, demo_desk) -> None:
+    view = _open(qtbot, demo_desk)
+    _add(qtbot, view, "vit", "Vitamin C serum")
+    _choose(qtbot, view.item_finder, view.item_search, "gold membership", "Gold membership")
+    qtbot.waitUntil(lambda: view.basket_error.text() != "", timeout=5000)
+    assert view.basket_error.text() == "Choose the client first: a membership belongs to a client."
+    qtbot.waitUntil(lambda: _priced(view) and view.model.rowCount() == 1, timeout=5000)
+    assert _cell(view, 0, ITEM) == "Vitamin C serum"

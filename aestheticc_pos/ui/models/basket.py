@@ -25,7 +25,12 @@ from aestheticc_pos.ui import format as fmt
 ITEM, QUANTITY, PRICE, DISCOUNT, REASON, NET, VAT = range(7)
 HEADERS = ("Item", "Qty", "Price", "Discount", "Reason", "Net", "VAT")
 _MONEY_COLUMNS = (PRICE, DISCOUNT, NET, VAT)
-_KIND_NAMES = {ItemKind.TREATMENT: "Treatment", ItemKind.PRODUCT: "Product", ItemKind.PACKAGE: "Package"}
+_KIND_NAMES = {
+    ItemKind.TREATMENT: "Treatment",
+    ItemKind.PRODUCT: "Product",
+    ItemKind.PACKAGE: "Package",
+    ItemKind.MEMBERSHIP: "Membership",
+}
 _DISCOUNT_COLOUR = QColor("#5b4b8a")
 _MUTED_COLOUR = QColor("#6b6478")
 

@@ -1,6 +1,9 @@
 """Checkout: find the client (or sell to a walk-in), add what they buy, see the automatic discounts with their
 reasons, and take payment in cash, by card or split between the two; then the receipt.
 
+A membership is sold here too: the line costs nothing today (GoCardless collects it monthly, the first month
+included), and once the sale is recorded the message says the client must authorise the Direct Debit.
+
 The screen owns the basket (a list of ``BasketItem``) and nothing else. Every change to it is priced again by
 ``services.checkout.quote_basket`` off the GUI thread; only the answer to the latest change is shown (older
 ones are dropped). "Take payment" completes the sale with ``expected_total`` = the total on screen, so the
@@ -188,7 +191,7 @@ class CheckoutView(QWidget):
 
         self.item_search = QLineEdit()
         self.item_search.setPlaceholderText(
-            "Type a treatment, product or package; arrows to choose, Enter to add"
+            "Type a treatment, product, package or membership; arrows to choose, Enter to add"
         )
         self.item_search.setClearButtonEnabled(True)
         column.addLayout(_labelled("&Add item", self.item_search))
@@ -441,7 +444,9 @@ class CheckoutView(QWidget):
         """Complete the sale for the total on screen, with the tenders typed."""
         quote = self.model.quote
         if quote is None or not self.items:
-            self.payment.show_error("The basket is empty. Add a treatment, product or package first.")
+            self.payment.show_error(
+                "The basket is empty. Add a treatment, product, package or membership first."
+            )
             self.item_search.setFocus()
             return
         if self.payment.busy:
@@ -454,6 +459,7 @@ class CheckoutView(QWidget):
         payments = self.payment.payments()
         items, client_id = list(self._priced_items), self.client.id if self.client else None
         services, staff_id, total = self.desk.services, self.desk.staff_id, quote.net
+        sells_membership = any(item.kind is ItemKind.MEMBERSHIP for item in items)
         self.payment.set_paying(True)
 
         def failed(sentence: str) -> None:
@@ -470,17 +476,24 @@ class CheckoutView(QWidget):
                 staff_id=staff_id,
                 expected_total=total,
             ),
-            self._paid,
+            lambda receipt: self._paid(receipt, joined_membership=sells_membership),
             failed,
         )
 
-    def _paid(self, receipt: Receipt) -> None:
+    def _paid(self, receipt: Receipt, *, joined_membership: bool = False) -> None:
         self.payment.set_paying(False)
         self.new_sale()
-        self.desk.notify(SALES, PACKAGES, APPOINTMENTS, CLIENTS)
+        self.desk.notify(
+            SALES, PACKAGES, APPOINTMENTS, CLIENTS, *([MEMBERSHIPS] if joined_membership else [])
+        )
         paid = f"Sale {receipt.number} recorded: {fmt.money(receipt.net)}."
         if receipt.change_due:
             paid += f" Change due {fmt.money(receipt.change_due)}."
+        if joined_membership:
+            paid += (
+                f" {receipt.client_name} must authorise the Direct Debit for the membership: the link will be"
+                " on their membership once it is ready."
+            )
         self.desk.message.emit(paid)
         self.sale_completed.emit(receipt)
         if self.receipt_dialog is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeWidget, QTreeWidgetItem, QWidget
 
-from aestheticc_pos.domain.catalogue import ItemKind
+from aestheticc_pos.domain.catalogue import ItemKind, Tier
 from aestheticc_pos.services import catalogue as catalogue_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
@@ -17,13 +17,19 @@ from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.ui import format as fmt
 
-KIND_NAMES = {ItemKind.TREATMENT: "Treatment", ItemKind.PRODUCT: "Product", ItemKind.PACKAGE: "Package"}
-_KIND_ORDER = {ItemKind.TREATMENT: 0, ItemKind.PRODUCT: 1, ItemKind.PACKAGE: 2}
+KIND_NAMES = {
+    ItemKind.TREATMENT: "Treatment",
+    ItemKind.PRODUCT: "Product",
+    ItemKind.PACKAGE: "Package",
+    ItemKind.MEMBERSHIP: "Membership",
+}
+_KIND_ORDER = {ItemKind.TREATMENT: 0, ItemKind.PRODUCT: 1, ItemKind.PACKAGE: 2, ItemKind.MEMBERSHIP: 3}
 
 
 @dataclass(frozen=True, slots=True)
 class Sellable:
-    """A line of the catalogue the item search offers (memberships are never sold here)."""
+    """A line of the catalogue the item search offers. A membership's ``item_id`` is its tier and its
+    ``price_text`` says what the client pays and gets ("£49.00 a month, 20% off treatments")."""
 
     kind: ItemKind
     item_id: str
@@ -135,7 +141,7 @@ class Finder(QObject):
 
 
 def load_sellables(services: Services) -> list[Sellable]:
-    """What checkout can sell: active treatments, products and packages (memberships start elsewhere)."""
+    """What checkout can sell: active treatments, products, packages and membership tiers."""
     found = [
         Sellable(ItemKind.TREATMENT, t.id, t.name, fmt.money(t.price))
         for t in catalogue_service.list_treatments(services)
@@ -147,6 +153,10 @@ def load_sellables(services: Services) -> list[Sellable]:
     found += [
         Sellable(ItemKind.PACKAGE, k.id, k.name, fmt.money(k.price))
         for k in catalogue_service.list_packages(services)
+    ]
+    found += [
+        Sellable(ItemKind.MEMBERSHIP, t.id, f"{t.name} membership", _membership_terms(t))
+        for t in catalogue_service.list_tiers(services)
     ]
     return found
 
@@ -185,3 +195,21 @@ def match_sellables(catalogue: list[Sellable], typed: str) -> list[Sellable]:
 
     ranked = [(r, s) for s in catalogue if (r := rank(s)) is not None]
     return [s for _, s in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def _membership_terms(tier: Tier) -> str:
+    """ "£49.00 a month, 20% off treatments and products"."""
+    monthly = f"{fmt.money(tier.monthly_price)} a month"
+    covered = [
+        what
+        for what, kind in (
+            ("treatments", ItemKind.TREATMENT),
+            ("products", ItemKind.PRODUCT),
+            ("packages", ItemKind.PACKAGE),
+        )
+        if tier.covers(kind)
+    ]
+    if not tier.discount_bp or not covered:
+        return monthly
+    kinds = covered[0] if len(covered) == 1 else ", ".join(covered[:-1]) + " and " + covered[-1]
+    return f"{monthly}, {fmt.percent(tier.discount_bp)} off {kinds}"

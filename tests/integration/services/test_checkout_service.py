@@ -6,17 +6,28 @@ import pytest
 from sqlalchemy import func, select
 
 from aestheticc_pos.domain import memberships as membership_rules
-from aestheticc_pos.domain.catalogue import ItemKind, Package, PackageStep, Product, Tier, Treatment
+from aestheticc_pos.domain.catalogue import (
+    BenefitsStart,
+    ItemKind,
+    Package,
+    PackageStep,
+    Product,
+    Tier,
+    Treatment,
+)
 from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
+from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import Channel
 from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
-from aestheticc_pos.store.tables import SaleRow, SessionLedgerRow
+from aestheticc_pos.store.audit_repo import audit_entries
+from aestheticc_pos.store.tables import MembershipRow, OutboxRow, SaleRow, SessionLedgerRow
 
 GBP = Money.parse
 
@@ -38,6 +49,13 @@ def catalogue(services):
     )
     gold = Tier(id="tier-gold", name="Gold", monthly_price=GBP("49.00"), discount_bp=2000)
     silver = Tier(id="tier-silver", name="Silver", monthly_price=GBP("29.00"), discount_bp=1000)
+    platinum = Tier(
+        id="tier-platinum",
+        name="Platinum",
+        monthly_price=GBP("89.00"),
+        discount_bp=3000,
+        benefits_start=BenefitsStart.SIGN_UP,
+    )
     with services.uow() as uow:
         for t in ("botox", "peel", "micro"):
             catalogue_repo.save_treatment(uow.session, items[t])
@@ -45,8 +63,9 @@ def catalogue(services):
         catalogue_repo.save_package(uow.session, course)
         catalogue_repo.save_tier(uow.session, gold)
         catalogue_repo.save_tier(uow.session, silver)
+        catalogue_repo.save_tier(uow.session, platinum)
         uow.commit()
-    return {**items, "course": course, "gold": gold, "silver": silver}
+    return {**items, "course": course, "gold": gold, "silver": silver, "platinum": platinum}
 
 
 def _member(services, client_id: str, tier: Tier) -> str:
@@ -281,3 +300,180 @@ def test_paying_for_a_visit_booked_on_a_package_gives_the_session_back(
     assert receipt.net == GBP("200")
     (summary,) = packages_service.client_packages_overview(services, ada.id)
     assert (summary.steps[0].used, summary.steps[0].booked, summary.steps[0].remaining) == (0, 0, 6)
+
+
+# --- A membership sold at the till ----------------------------------------------------------------------------
+
+GOLD_LINE = "Gold membership · Billed monthly by Direct Debit: £49.00 a month"
+
+
+def _written(services) -> tuple[int, int, list[tuple[str, str]]]:
+    """(sales, memberships, the membership outbox rows as (kind, status)) in the database."""
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        outbox = s.execute(
+            select(OutboxRow.kind, OutboxRow.status)
+            .where(OutboxRow.record_type == "membership")
+            .order_by(OutboxRow.seq)
+        )
+        return (
+            s.scalar(select(func.count()).select_from(SaleRow)) or 0,
+            s.scalar(select(func.count()).select_from(MembershipRow)) or 0,
+            [(kind, status) for kind, status in outbox],
+        )
+
+
+def test_selling_gold_at_the_till_starts_a_pending_membership_in_the_sale_transaction(
+    services, catalogue, receptionist
+) -> None:
+    ada = clients_service.add_client(
+        services, first_name="Ada", last_name="Lovelace", email="ada@example.com"
+    )
+    items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold"), BasketItem(ItemKind.PRODUCT, "p-serum")]
+
+    q = quote_basket(services, client_id=ada.id, items=items)
+    joining, serum = q.lines
+    assert joining.line.name == GOLD_LINE
+    assert (joining.gross, joining.discount, joining.net, joining.vat) == (GBP("0"),) * 4
+    assert joining.discount_reason is None
+    assert (q.net, q.vat) == (serum.net, serum.vat) == (GBP("45"), GBP("7.50"))  # the membership adds nothing
+
+    # Refused before anything is written (too little paid), and after the membership was written in the
+    # transaction (a Direct Debit tender the new membership has no mandate for yet): neither leaves a trace.
+    with pytest.raises(RuleViolation, match="£35.00 is still due"):
+        complete_sale(
+            services, client_id=ada.id, items=items, payments=[Payment("cash", "10")], staff_id=receptionist
+        )
+    with pytest.raises(RuleViolation, match="no active Direct Debit mandate"):
+        complete_sale(
+            services,
+            client_id=ada.id,
+            items=items,
+            payments=[Payment("direct_debit", "45", "MD1")],
+            staff_id=receptionist,
+        )
+    assert _written(services) == (0, 0, [])
+    assert memberships_service.membership_of(services, ada.id) is None
+
+    receipt = complete_sale(
+        services,
+        client_id=ada.id,
+        items=items,
+        payments=[Payment("card", "45")],
+        staff_id=receptionist,
+        expected_total=GBP("45"),
+    )
+    assert [(line.name, line.net) for line in receipt.lines] == [
+        (GOLD_LINE, GBP("0")),
+        ("Vitamin C serum", GBP("45")),
+    ]
+    assert receipt.net == GBP("45")
+    member = memberships_service.membership_of(services, ada.id)
+    assert member is not None
+    assert (member.tier_name, member.status, member.started_on, member.discount_in_force) == (
+        "Gold",
+        MembershipStatus.PENDING_MANDATE,
+        dt.date(2026, 11, 24),
+        False,
+    )
+    assert _written(services) == (
+        1,
+        1,
+        [
+            ("create_customer", "pending"),
+            ("create_billing_request", "waiting_for_prerequisite"),
+            ("create_flow", "waiting_for_prerequisite"),
+        ],
+    )
+    with services.uow(read_only=True) as uow:
+        (entry,) = audit_entries(uow.session, record_type="membership")
+    assert (entry.action, entry.record_id, entry.staff_id) == ("membership.started", member.id, receptionist)
+
+
+def test_a_client_who_has_a_membership_cannot_buy_another_at_the_till(
+    services, catalogue, receptionist
+) -> None:
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    _member(services, ada.id, catalogue["silver"])
+    items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold")]
+    refusal = "Ada Lovelace is already a Silver member. Change the tier, or end that membership first."
+    with pytest.raises(RuleViolation, match=refusal):
+        quote_basket(services, client_id=ada.id, items=items)
+    with pytest.raises(RuleViolation, match=refusal):
+        complete_sale(services, client_id=ada.id, items=items, payments=[], staff_id=receptionist)
+    assert _written(services)[0] == 0
+
+
+def test_one_membership_per_basket_sold_once(services, catalogue) -> None:
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    with pytest.raises(InvalidInput, match="already has a membership"):
+        quote_basket(
+            services,
+            client_id=ada.id,
+            items=[
+                BasketItem(ItemKind.MEMBERSHIP, "tier-gold"),
+                BasketItem(ItemKind.MEMBERSHIP, "tier-silver"),
+            ],
+        )
+    with pytest.raises(InvalidInput, match="one membership at a time"):
+        quote_basket(
+            services, client_id=ada.id, items=[BasketItem(ItemKind.MEMBERSHIP, "tier-gold", quantity=2)]
+        )
+
+
+def test_a_walk_in_cannot_buy_a_membership(services, catalogue, receptionist) -> None:
+    items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold")]
+    with pytest.raises(InvalidInput, match="Choose the client first: a membership belongs to a client."):
+        quote_basket(services, client_id=None, items=items)
+    with pytest.raises(InvalidInput, match="Choose the client first: a membership belongs to a client."):
+        complete_sale(services, client_id=None, items=items, payments=[], staff_id=receptionist)
+    assert _written(services) == (0, 0, [])
+
+
+def test_platinum_benefits_from_sign_up_take_30_percent_off_the_treatment_sold_with_it(
+    services, catalogue, receptionist
+) -> None:
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    items = [BasketItem(ItemKind.MEMBERSHIP, "tier-platinum"), BasketItem(ItemKind.TREATMENT, "t-botox")]
+    q = quote_basket(services, client_id=ada.id, items=items)
+    _, botox = q.lines
+    assert (botox.discount, botox.discount_reason, botox.net) == (
+        GBP("75"),
+        "Platinum member 30%",
+        GBP("175"),
+    )
+
+    receipt = complete_sale(
+        services,
+        client_id=ada.id,
+        items=items,
+        payments=[Payment("card", "175")],
+        staff_id=receptionist,
+        expected_total=q.net,
+    )
+    assert (receipt.net, receipt.lines[1].discount_reason) == (GBP("175"), "Platinum member 30%")
+    member = memberships_service.membership_of(services, ada.id)
+    assert (
+        member is not None and member.status is MembershipStatus.PENDING_MANDATE and member.discount_in_force
+    )
+
+
+def test_gold_benefits_from_the_first_payment_give_nothing_off_the_basket_that_signs_up(
+    services, catalogue, receptionist
+) -> None:
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold"), BasketItem(ItemKind.TREATMENT, "t-botox")]
+    q = quote_basket(services, client_id=ada.id, items=items)
+    assert (q.discount, q.net) == (GBP("0"), GBP("250"))
+
+    receipt = complete_sale(
+        services,
+        client_id=ada.id,
+        items=items,
+        payments=[Payment("card", "250")],
+        staff_id=receptionist,
+        expected_total=GBP("250"),
+    )
+    assert receipt.discount == GBP("0")
+    member = memberships_service.membership_of(services, ada.id)
+    assert member is not None and member.tier_name == "Gold" and not member.discount_in_force
