@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.desk = Desk(services, training=training, parent=self)
         self.setWindowTitle("Aestheticc POS — training" if training else "Aestheticc POS")
         self.resize(1366, 768)
+        self.setWindowIcon(QIcon(str(RESOURCES / "icons" / "app.svg")))
         style = RESOURCES / "style.qss"
         if style.exists():
             self.setStyleSheet(style.read_text(encoding="utf-8"))
@@ -173,7 +174,8 @@ class MainWindow(QMainWindow):
         row.setSpacing(0)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(200)
+        self.nav.setFixedWidth(210)
+        self.nav.setIconSize(QSize(22, 22))
         self.nav.currentRowChanged.connect(self._open_row)
         self.stack = QStackedWidget()
         row.addWidget(self.nav)
@@ -196,7 +198,7 @@ class MainWindow(QMainWindow):
             shortcut.deleteLater()
         self._shortcuts = []
         for screen in self._visible:
-            item = QListWidgetItem(f"{screen.title}")
+            item = QListWidgetItem(QIcon(str(RESOURCES / "icons" / f"{screen.key}.svg")), screen.title)
             item.setToolTip(f"{screen.title} ({screen.shortcut})")
             self.nav.addItem(item)
             shortcut = QShortcut(QKeySequence(screen.shortcut), self)

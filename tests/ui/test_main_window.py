@@ -90,3 +90,11 @@ def test_the_window_takes_the_daily_backup_in_the_background(qtbot) -> None:
     window._scheduled_backup()
     qtbot.waitUntil(lambda: settings.backups_dir.exists() and any(settings.backups_dir.iterdir()), timeout=5000)
     qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=5000)
+
+
+def test_every_side_bar_screen_has_its_icon() -> None:
+    from aestheticc_pos.ui.main_window import RESOURCES, screens
+
+    for screen in screens():
+        if screen.shortcut is not None:
+            assert (RESOURCES / "icons" / f"{screen.key}.svg").is_file(), screen.key
