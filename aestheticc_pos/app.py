@@ -41,7 +41,10 @@ def run_gui(settings: AppSettings, *, smoke: bool = False) -> int:
     app.setOrganizationName("Aestheticc")
     services = build_services(settings)
     window = MainWindow(services, training=settings.training, app_settings=settings)
-    window.show()
+    if smoke:
+        window.show()
+    else:
+        window.showMaximized()  # a till's screen belongs to the front desk
     if smoke:
         QTimer.singleShot(200, app.quit)
     return app.exec() if not smoke else (app.exec() or 0)
