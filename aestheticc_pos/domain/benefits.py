@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from aestheticc_pos.domain.catalogue import ItemKind
+from aestheticc_pos.domain.catalogue import ItemKind, discount_covers
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +48,7 @@ class MemberDiscount:
     covers_packages: bool = False
 
     def covers(self, kind: ItemKind) -> bool:
-        return {
-            ItemKind.TREATMENT: self.covers_treatments,
-            ItemKind.PRODUCT: self.covers_products,
-            ItemKind.PACKAGE: self.covers_packages,
-        }.get(kind, False)
+        return discount_covers(kind, self.covers_treatments, self.covers_products, self.covers_packages)
 
     @property
     def reason(self) -> str:

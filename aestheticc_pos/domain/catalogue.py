@@ -143,7 +143,9 @@ class Package:
         require_price(self.price, "A package")
         check_basis_points(self.vat_rate_bp, what="A VAT rate")
         if not 1 <= self.validity_days <= MAX_VALIDITY_DAYS:
-            raise InvalidInput(f"A package is valid for between 1 and {MAX_VALIDITY_DAYS} days.", field="validity")
+            raise InvalidInput(
+                f"A package is valid for between 1 and {MAX_VALIDITY_DAYS} days.", field="validity"
+            )
         if not self.steps:
             raise InvalidInput("A package needs at least one treatment step.", field="steps")
         if [s.position for s in self.steps] != list(range(1, len(self.steps) + 1)):
@@ -191,11 +193,14 @@ class Tier:
 
     def covers(self, kind: ItemKind) -> bool:
         """Whether this tier's discount applies to a line of ``kind``."""
-        return {
-            ItemKind.TREATMENT: self.covers_treatments,
-            ItemKind.PRODUCT: self.covers_products,
-            ItemKind.PACKAGE: self.covers_packages,
-        }.get(kind, False)
+        return discount_covers(kind, self.covers_treatments, self.covers_products, self.covers_packages)
+
+
+def discount_covers(kind: ItemKind, treatments: bool, products: bool, packages: bool) -> bool:
+    """Whether a member discount covering these kinds applies to a line of ``kind`` (never a membership)."""
+    return {ItemKind.TREATMENT: treatments, ItemKind.PRODUCT: products, ItemKind.PACKAGE: packages}.get(
+        kind, False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,9 @@ class Money:
         return cls(0, currency)
 
     @classmethod
-    def parse(cls, text: str | int | Decimal, currency: str = "GBP", *, allow_negative: bool = False) -> Money:
+    def parse(
+        cls, text: str | int | Decimal, currency: str = "GBP", *, allow_negative: bool = False
+    ) -> Money:
         """Read an amount typed in pounds ("12.5", "£1,234.56", " 3 ") into Money.
 
         Raises ``InvalidInput`` with a sentence for anything that is not a plain amount with at most two

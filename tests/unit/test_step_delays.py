@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from example_packages import BOTOX_STARTER, MICRONEEDLING
 
 from aestheticc_pos.domain.catalogue import Package, PackageStep
 from aestheticc_pos.domain.errors import BookingRefused, NoSessionsRemaining, NotFound, PackageExpired
@@ -22,24 +23,6 @@ from aestheticc_pos.domain.packages import (
     step_balance,
 )
 
-BOTOX_STARTER = Package(
-    id="pkg-botox",
-    name="Botox starter",
-    price=Money(30_000),
-    validity_days=180,
-    steps=(
-        PackageStep(1, "tr-consult", "Consultation"),
-        PackageStep(2, "tr-botox", "Treatment", sessions=1, min_days_after_previous=2),
-        PackageStep(3, "tr-review", "Review", sessions=1, min_days_after_previous=14),
-    ),
-)
-MICRONEEDLING = Package(
-    id="pkg-micro",
-    name="Microneedling course",
-    price=Money(60_000),
-    validity_days=365,
-    steps=(PackageStep(1, "tr-micro", "Microneedling", sessions=6, min_days_between_sessions=28),),
-)
 BOUGHT = dt.date(2026, 11, 20)
 
 
