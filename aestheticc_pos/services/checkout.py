@@ -350,6 +350,8 @@ def _basket_line(
     if kind is ItemKind.TREATMENT:
         found = catalogue_repo.load_treatment(s, item.item_id)
         name, price, vat = found.name, found.price, found.vat_rate_bp
+        if item.appointment_id is not None:
+            _refuse_a_visit_already_settled(uow, item.appointment_id)
     elif kind is ItemKind.PRODUCT:
         found_p = catalogue_repo.load_product(s, item.item_id)
         name, price, vat = found_p.name, found_p.price, found_p.vat_rate_bp
@@ -410,6 +412,30 @@ def _membership_line_name(tier: Tier) -> str:
     room = _MAX_LINE_NAME - len(terms)
     name = tier.name if len(tier.name) <= room else tier.name[: room - 1].rstrip() + "…"
     return name + terms
+
+
+def _refuse_a_visit_already_settled(uow: UnitOfWork, appointment_id: str) -> None:
+    """A visit is charged once: not after its package session was used at "Attend", not a second time,
+    and not once it was cancelled or missed."""
+    s = uow.session
+    appointment = repo.load_appointment(s, appointment_id)
+    sold = s.scalars(
+        select(SaleRow.number)
+        .join(SaleLineRow, SaleLineRow.sale_id == SaleRow.id)
+        .where(SaleLineRow.appointment_id == appointment_id, SaleRow.kind == "sale")
+    ).first()
+    if sold is not None:
+        raise RuleViolation(f"This visit was already checked out (sale {sold}). Add only what is new.")
+    if appointment.status is AppointmentStatus.ATTENDED and appointment.client_package_id is not None:
+        cp = repo.load_client_package(s, appointment.client_package_id)
+        raise RuleViolation(
+            f"This visit was paid with a session of {cp.name} when it was attended, so there is nothing to "
+            "charge for the treatment. Add any products or other items the client is buying."
+        )
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED):
+        raise RuleViolation(
+            "This appointment did not take place, so its treatment cannot be charged as a visit."
+        )
 
 
 def _fulfil_line(

@@ -377,6 +377,10 @@ class AppointmentView(QWidget):
         if self.detail is None:
             return
         a = self.detail.appointment
+        if a.status is AppointmentStatus.ATTENDED and a.client_package_id is not None:
+            # The package paid for the treatment at "Attend": checkout opens for anything else the client buys.
+            self.desk.start_checkout.emit(CheckoutRequest(a.client_id))
+            return
         self.desk.start_checkout.emit(CheckoutRequest(a.client_id, a.id, a.treatment_id))
 
     def _ask(self, action: str) -> None:

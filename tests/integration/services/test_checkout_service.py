@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -234,10 +235,18 @@ def test_walk_in_cannot_buy_a_package(services, catalogue, receptionist) -> None
         )
 
 
-def _book_micro(services, client_id: str, practitioner: str, receptionist: str, *, use_package: bool = True):
+def _book_micro(
+    services,
+    client_id: str,
+    practitioner: str,
+    receptionist: str,
+    *,
+    use_package: bool = True,
+    hour: int = 15,
+):
     from aestheticc_pos.services import appointments as appointments_service
 
-    starts = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
+    starts = dt.datetime(2026, 11, 24, hour, 0, tzinfo=dt.UTC)
     return appointments_service.book_appointment(
         services,
         client_id=client_id,
@@ -477,3 +486,36 @@ def test_gold_benefits_from_the_first_payment_give_nothing_off_the_basket_that_s
     assert receipt.discount == GBP("0")
     member = memberships_service.membership_of(services, ada.id)
     assert member is not None and member.tier_name == "Gold" and not member.discount_in_force
+
+
+def test_a_visit_is_charged_once(services, catalogue, receptionist, practitioner, clock) -> None:
+    from aestheticc_pos.services import appointments as appointments_service
+
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    complete_sale(
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.PACKAGE, "k-micro")],
+        payments=[Payment("card", "1000")],
+        staff_id=receptionist,
+    )
+    on_package = _book_micro(services, ada.id, practitioner, receptionist)
+    clock.set(dt.datetime(2026, 11, 24, 16, 0, tzinfo=dt.UTC))
+    appointments_service.attend_appointment(services, appointment_id=on_package.id, staff_id=practitioner)
+    visit = [BasketItem(ItemKind.TREATMENT, "t-micro", appointment_id=on_package.id)]
+    with pytest.raises(
+        RuleViolation, match="paid with a session of Microneedling course of 6 when it was attended"
+    ):
+        quote_basket(services, client_id=ada.id, items=visit)
+
+    clock.set(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC))
+    paid = _book_micro(services, ada.id, practitioner, receptionist, use_package=False, hour=13)
+    clock.set(dt.datetime(2026, 11, 24, 16, 0, tzinfo=dt.UTC))
+    visit = [BasketItem(ItemKind.TREATMENT, "t-micro", appointment_id=paid.id, use_package=False)]
+    receipt = complete_sale(
+        services, client_id=ada.id, items=visit, payments=[Payment("card", "200")], staff_id=receptionist
+    )
+    with pytest.raises(RuleViolation, match=re.escape(f"already checked out (sale {receipt.number})")):
+        complete_sale(
+            services, client_id=ada.id, items=visit, payments=[Payment("card", "200")], staff_id=receptionist
+        )
