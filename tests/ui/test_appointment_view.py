@@ -102,7 +102,8 @@ def test_the_practitioner_sees_the_sessions_left_and_attending_redeems_one(qtbot
 
     with qtbot.waitSignal(demo_desk.start_checkout) as checkout:
         qtbot.mouseClick(view.checkout_button, Qt.MouseButton.LeftButton)
-    assert checkout.args == [CheckoutRequest(client.id, consultation, "tr-consult")]
+    # The package paid for the consultation at Attend: checkout opens for the client without it.
+    assert checkout.args == [CheckoutRequest(client.id)]
 
 
 def test_cancelling_warns_about_later_bookings_and_a_no_show_is_marked_once_the_time_has_passed(
