@@ -1,0 +1,1 @@
+"""Synchronisation with GoCardless: outbox, sync engine, gateway and a local API simulator."""

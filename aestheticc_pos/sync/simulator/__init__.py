@@ -1,0 +1,25 @@
+"""A local GoCardless API simulator (127.0.0.1 only) for tests and the app's training mode.
+
+It speaks the subset of the API the POS uses, with GoCardless's envelopes, errors, idempotency
+conflicts, cursor pagination, rate-limit headers and events; it serves a hosted "Authorise Direct
+Debit" page, has scenario controls (mandates, payments, subscriptions over a controllable clock)
+and fault injection. See ``Simulator``.
+"""
+
+from .clock import SimClock
+from .faults import ERROR_500, FAULTS, HTML_502, LOST_RESPONSE, RATE_LIMIT_429, RESET, TIMEOUT
+from .scenarios import ScenarioError
+from .server import Simulator
+
+__all__ = [
+    "ERROR_500",
+    "FAULTS",
+    "HTML_502",
+    "LOST_RESPONSE",
+    "RATE_LIMIT_429",
+    "RESET",
+    "TIMEOUT",
+    "ScenarioError",
+    "SimClock",
+    "Simulator",
+]
