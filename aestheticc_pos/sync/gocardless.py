@@ -1,0 +1,390 @@
+"""``GoCardlessGateway``: the payment gateway port over the official ``gocardless-pro`` client (never raw HTTP).
+
+Contracts (see ``sync/gateway.py`` for the port and its errors):
+
+- Every create and action sends the outbox row's stored key as ``Idempotency-Key``, so a replay after a crash
+  returns the resource GoCardless already made (the client refetches it on a 409 ``idempotent_creation_conflict``).
+- ``billing_request_flows`` has no GET and the client does not refetch on its 409. Its whole point is the page
+  address, which cannot be read back, so on that conflict a new flow is made for the same billing request under
+  the key ``<key>-after-<conflicting flow id>`` (deterministic, so a crash during that replacement is replayed
+  too). The result names the flow it replaced; the old link still works for a client who already has it.
+- An action that fails with ``invalid_state`` (a second cancel gives 422 ``cancellation_failed``) re-reads the
+  resource: when it is already in the state the action aims at, the action counts as done.
+- ``requests`` exceptions are caught as well as ``GoCardlessProError``, and everything leaves as one of the
+  port's errors. Results are plain dicts; optional nested sections are read from ``.attributes``, because the
+  client's nested wrappers raise AttributeError on a missing or null section.
+- The access token lives only inside the client. It is not an attribute of this object, not in its repr and never
+  logged; log lines carry the kind, the idempotency key and GoCardless's request id.
+
+Calls block (the client's own network retries included) and are meant for the sync engine's thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gocardless_pro
+import requests
+from gocardless_pro import errors
+
+from aestheticc_pos.sync.gateway import (
+    AuthenticationFailed,
+    EventPage,
+    FlowResult,
+    GatewayError,
+    PermanentGatewayError,
+    RateLimited,
+    RemoteResult,
+    TransientGatewayError,
+)
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = ("sandbox", "live")
+# When a 429 arrives the client does not record that response's RateLimit-Reset, so we fall back to the reset
+# seen on the previous response, or to one window (GoCardless counts requests per minute).
+_DEFAULT_RATE_LIMIT_WAIT = dt.timedelta(seconds=60)
+_MAX_FLOW_REPLAYS = 10  # each replay of a flow row follows the chain of replacements one step further
+
+T = TypeVar("T")
+
+
+class GoCardlessGateway:
+    """The real gateway. ``base_url`` (the simulator, in tests and training mode) wins over ``environment``."""
+
+    def __init__(
+        self,
+        access_token: str,
+        *,
+        environment: str = "sandbox",
+        base_url: str | None = None,
+        timeout: float = 20,
+    ) -> None:
+        if not access_token:
+            raise ValueError("a GoCardless access token is required")
+        if environment not in ENVIRONMENTS:
+            raise ValueError(f"environment must be one of {ENVIRONMENTS}, not {environment!r}")
+        self.environment = environment
+        self.base_url = base_url
+        self._client = gocardless_pro.Client(
+            access_token=access_token, environment=environment, base_url=base_url, timeout=timeout
+        )
+
+    def __repr__(self) -> str:
+        return f"GoCardlessGateway(environment={self.environment!r}, base_url={self.base_url!r})"
+
+    # --- creates -------------------------------------------------------------------------------------------
+
+    def create_customer(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        return self._create("customers", payload, idempotency_key, "the client's details")
+
+    def create_billing_request(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        return self._create("billing_requests", payload, idempotency_key, "the Direct Debit request")
+
+    def create_subscription(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        return self._create("subscriptions", payload, idempotency_key, "the membership's Direct Debit plan")
+
+    def create_payment(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        params = _with_link(payload, "mandate_id", "mandate")
+        return self._create("payments", params, idempotency_key, "the Direct Debit payment")
+
+    def create_refund(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        params = _with_link(payload, "payment_id", "payment")
+        return self._create("refunds", params, idempotency_key, "the refund")
+
+    def create_flow(self, payload: dict[str, Any], idempotency_key: str) -> FlowResult:
+        what = "the Direct Debit sign-up link"
+        service = self._client.billing_request_flows
+        key, replaced = idempotency_key, None
+        for _ in range(_MAX_FLOW_REPLAYS):
+            try:
+                flow = self._call(
+                    what,
+                    idempotency_key,
+                    lambda k=key: service.create(params=dict(payload), headers=_headers(k)),
+                    passthrough=(errors.IdempotentCreationConflictError,),
+                )
+            except errors.IdempotentCreationConflictError as conflict:
+                replaced = _conflicting_id(conflict)
+                if replaced is None:
+                    raise self._translate(conflict, what, idempotency_key) from None
+                log.info("flow %s already made under key %s; making a replacement", replaced, key)
+                key = f"{idempotency_key}-after-{replaced}"
+                continue
+            data = dict(flow.attributes)
+            return FlowResult(
+                remote_id=_id_of(data),
+                status=data.get("status"),
+                data=data,
+                authorisation_url=data.get("authorisation_url"),
+                expires_at=data.get("expires_at"),
+                replaced_flow_id=replaced,
+            )
+        raise PermanentGatewayError(
+            "GoCardless keeps reporting this sign-up link as already made. Start a new Direct Debit sign-up.",
+            reason="idempotent_creation_conflict",
+            detail=f"{_MAX_FLOW_REPLAYS} flow conflicts for key {idempotency_key}",
+        )
+
+    # --- changes to a subscription or payment --------------------------------------------------------------
+
+    def update_subscription(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        subscription_id, params = _split_id(payload, "subscription_id")
+        what = "the change to the membership's Direct Debit plan"
+        service = self._client.subscriptions
+        resource = self._call(
+            what,
+            idempotency_key,
+            lambda: service.update(subscription_id, params=params, headers=_headers(idempotency_key)),
+        )
+        return _result(resource.attributes)
+
+    def cancel_subscription(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        subscription_id, params = _split_id(payload, "subscription_id")
+        params.pop("ends_on", None)  # the engine's rule for when to send this; not a request parameter
+        return self._action(
+            "subscriptions",
+            "cancel",
+            subscription_id,
+            params,
+            idempotency_key,
+            {"cancelled"},
+            "the cancellation",
+        )
+
+    def pause_subscription(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        subscription_id, params = _split_id(payload, "subscription_id")
+        return self._action(
+            "subscriptions", "pause", subscription_id, params, idempotency_key, {"paused"}, "the pause"
+        )
+
+    def resume_subscription(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        subscription_id, params = _split_id(payload, "subscription_id")
+        return self._action(
+            "subscriptions", "resume", subscription_id, params, idempotency_key, {"active"}, "the resumption"
+        )
+
+    def cancel_payment(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        payment_id, params = _split_id(payload, "payment_id")
+        return self._action(
+            "payments", "cancel", payment_id, params, idempotency_key, {"cancelled"}, "cancelling the payment"
+        )
+
+    # --- reads ---------------------------------------------------------------------------------------------
+
+    def list_events(self, since: str | None = None, after: str | None = None, limit: int = 500) -> EventPage:
+        # Flat bracketed keys: the client encodes a nested {"created_at": {"gt": t}} wrongly.
+        params: dict[str, Any] = {"limit": limit}
+        if since:
+            params["created_at[gt]"] = since
+        if after:
+            params["after"] = after
+        service = self._client.events
+        page = self._call("the list of GoCardless events", None, lambda: service.list(params=params))
+        return EventPage(events=[dict(event.attributes) for event in page.records], after=page.after)
+
+    def get_mandate(self, mandate_id: str) -> dict[str, Any]:
+        return self._read("mandates", mandate_id)
+
+    def get_billing_request(self, billing_request_id: str) -> dict[str, Any]:
+        return self._read("billing_requests", billing_request_id)
+
+    def get_subscription(self, subscription_id: str) -> dict[str, Any]:
+        return self._read("subscriptions", subscription_id)
+
+    def get_payment(self, payment_id: str) -> dict[str, Any]:
+        return self._read("payments", payment_id)
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    def _create(self, service_name: str, params: dict[str, Any], key: str, what: str) -> RemoteResult:
+        service = getattr(self._client, service_name)
+        resource = self._call(what, key, lambda: service.create(params=dict(params), headers=_headers(key)))
+        return _result(resource.attributes)
+
+    def _action(
+        self,
+        service_name: str,
+        action: str,
+        resource_id: str,
+        params: dict[str, Any],
+        key: str,
+        done_statuses: set[str],
+        what: str,
+    ) -> RemoteResult:
+        service = getattr(self._client, service_name)
+        send = getattr(service, action)
+        try:
+            resource = self._call(
+                what,
+                key,
+                lambda: send(resource_id, params=params or None, headers=_headers(key)),
+                passthrough=(errors.InvalidStateError,),
+            )
+        except errors.InvalidStateError as refused:
+            current = self._call(what, key, lambda: service.get(resource_id))
+            status = current.attributes.get("status")
+            if status in done_statuses:
+                log.info("%s %s on %s already done (status %s)", service_name, action, resource_id, status)
+                return _result(current.attributes)
+            raise self._translate(refused, what, key) from None
+        return _result(resource.attributes)
+
+    def _read(self, service_name: str, resource_id: str) -> dict[str, Any]:
+        service = getattr(self._client, service_name)
+        resource = self._call(
+            f"the request for {service_name} {resource_id}", None, lambda: service.get(resource_id)
+        )
+        return dict(resource.attributes)
+
+    def _call(
+        self,
+        what: str,
+        key: str | None,
+        send: Callable[[], T],
+        passthrough: tuple[type[Exception], ...] = (),
+    ) -> T:
+        try:
+            return send()
+        except passthrough:
+            raise
+        except (errors.GoCardlessProError, requests.RequestException) as exc:
+            raise self._translate(exc, what, key) from None
+
+    def _translate(self, exc: Exception, what: str, key: str | None) -> GatewayError:
+        error = self._error_for(exc, what)
+        log.warning("GoCardless call for %s (key %s) failed: %s", what, key, error.detail)
+        return error
+
+    def _error_for(self, exc: Exception, what: str) -> GatewayError:
+        if isinstance(exc, requests.Timeout):
+            return TransientGatewayError(
+                "GoCardless did not answer in time; queued work will be sent again shortly.",
+                detail=f"timeout: {type(exc).__name__}",
+            )
+        if isinstance(exc, requests.RequestException):
+            return TransientGatewayError(
+                "The till could not reach GoCardless (is the internet down?); queued work will be sent "
+                "when the connection is back.",
+                detail=f"network: {type(exc).__name__}",
+            )
+        if isinstance(exc, errors.MalformedResponseError):
+            return TransientGatewayError(
+                "GoCardless sent an answer the till could not read; it will try again shortly.",
+                detail=f"malformed response, HTTP {exc.status_code}",
+            )
+        if not isinstance(exc, errors.ApiError):
+            # The client refused before sending (an id with a "/" in it, an unknown error type).
+            return PermanentGatewayError(
+                f"The till could not send {what} to GoCardless: {exc}.",
+                reason="client_error",
+                detail=str(exc),
+            )
+        detail = _api_detail(exc)
+        if isinstance(exc, errors.AuthenticationError):
+            return AuthenticationFailed(
+                f"GoCardless did not accept the {self.environment} access token. "
+                "Enter a new token in Settings; queued work will wait until then.",
+                detail=detail,
+            )
+        if isinstance(exc, errors.PermissionsError):
+            return AuthenticationFailed(
+                f"The {self.environment} GoCardless access token is not allowed to do this. "
+                "Create a read-write token in GoCardless and enter it in Settings.",
+                detail=detail,
+            )
+        if isinstance(exc, errors.RateLimitError):
+            return RateLimited(self._reset_at(), detail=detail)
+        if isinstance(exc, errors.GoCardlessInternalError) or (exc.code or 0) >= 500:
+            return TransientGatewayError(
+                "GoCardless had a problem on its side; queued work will be sent again shortly.", detail=detail
+            )
+        first = (exc.errors or [{}])[0]
+        return PermanentGatewayError(
+            f"GoCardless did not accept {what}: {_reasons(exc)}.",
+            reason=first.get("reason") or exc.type,
+            field=first.get("field"),
+            detail=detail,
+        )
+
+    def _reset_at(self) -> dt.datetime:
+        now = dt.datetime.now(dt.UTC)
+        reset = _parse_reset(self._client.rate_limit.get("ratelimit-reset"))
+        return reset if reset is not None and reset > now else now + _DEFAULT_RATE_LIMIT_WAIT
+
+
+def _headers(key: str) -> dict[str, str]:
+    if not key:
+        raise ValueError("every create and action needs its stored idempotency key")
+    return {"Idempotency-Key": key}
+
+
+def _result(attributes: dict[str, Any]) -> RemoteResult:
+    data = dict(attributes)
+    return RemoteResult(remote_id=_id_of(data), status=data.get("status"), data=data)
+
+
+def _id_of(data: dict[str, Any]) -> str:
+    remote_id = data.get("id")
+    if not remote_id:
+        raise TransientGatewayError(
+            "GoCardless sent an answer the till could not read; it will try again shortly.",
+            detail="response without an id",
+        )
+    return str(remote_id)
+
+
+def _split_id(payload: dict[str, Any], id_key: str) -> tuple[str, dict[str, Any]]:
+    """The id the action is for, and the rest of the payload as request parameters."""
+    params = dict(payload)
+    resource_id = params.pop(id_key, None)
+    if not resource_id:
+        raise ValueError(f"{id_key} must be filled in before the request is sent")
+    return str(resource_id), params
+
+
+def _with_link(payload: dict[str, Any], id_key: str, link: str) -> dict[str, Any]:
+    """Our payloads may name a linked resource as ``<x>_id``; the API wants it under ``links``."""
+    params = dict(payload)
+    if id_key in params:
+        params["links"] = {**(params.get("links") or {}), link: params.pop(id_key)}
+    return params
+
+
+def _conflicting_id(conflict: errors.IdempotentCreationConflictError) -> str | None:
+    try:
+        return conflict.conflicting_resource_id
+    except errors.ApiError:
+        return None
+
+
+def _reasons(exc: errors.ApiError) -> str:
+    parts = []
+    for item in exc.errors or []:
+        message = item.get("message") or item.get("reason") or ""
+        parts.append(f"{item['field']} {message}" if item.get("field") else message)
+    parts = [p for p in parts if p]
+    return "; ".join(parts) or exc.message or "no reason given"
+
+
+def _api_detail(exc: errors.ApiError) -> str:
+    reasons = ",".join(str(item.get("reason")) for item in exc.errors or [])
+    return f"HTTP {exc.code} {exc.type} [{reasons}] request_id={exc.request_id}"
+
+
+def _parse_reset(value: str | None) -> dt.datetime | None:
+    """RateLimit-Reset is an HTTP-date; accept ISO-8601 too."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
