@@ -350,6 +350,42 @@ def record_desk_payment_of_arrears(
     )
 
 
+def queue_first_subscription_in(
+    uow: UnitOfWork, membership_id: str, *, mandate_next_charge_date: dt.date | None, today: dt.date
+) -> str | None:
+    """Queue the membership's first ``create_subscription`` now that its mandate is set up (the sync engine
+    calls it after a ``billing_requests fulfilled`` event); the caller commits. Returns the outbox id, or None
+    when nothing was queued.
+
+    The subscription collects the tier's monthly price on the membership's period day, from the first period
+    start on or after the mandate's ``next_possible_charge_date`` (``mandate_next_charge_date``; when unknown,
+    ``today`` + 7 days). A membership under notice gets an ``end_date`` the day after its last day (GoCardless
+    creates no payment on or after ``end_date``), and none at all when no period starts before it ends.
+
+    Idempotent: nothing is queued for a membership that has a subscription, already has a
+    ``create_subscription`` queued (not yet done or failed), is paused or ended, or has no mandate.
+    """
+    s = uow.session
+    row = s.get(MembershipRow, membership_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFound("That membership does not exist.")
+    m = ms.daily_review(repo.membership_from_row(row), today)
+    if (
+        m.mandate_id is None
+        or m.subscription_id is not None
+        or m.status in (MembershipStatus.PAUSED, MembershipStatus.ENDED)
+        or _latest_job(s, m.id, "create_subscription", statuses=(*_UNSENT, "in_flight")) is not None
+    ):
+        return None
+    earliest = mandate_next_charge_date or today + dt.timedelta(days=7)
+    params = _subscription_params(m, max(earliest, today))
+    if m.ends_on is not None:
+        if dt.date.fromisoformat(params["start_date"]) > m.ends_on:
+            return None
+        params["end_date"] = (m.ends_on + dt.timedelta(days=1)).isoformat()
+    return _queue(s, m.id, "create_subscription", params)
+
+
 # --- The daily review and what screens read -----------------------------------------------------------------
 
 

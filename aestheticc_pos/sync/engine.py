@@ -16,6 +16,20 @@ the limit is the gateway's last known one when it exposes it (``gateway.rate_lim
 ``{"ratelimit-limit": n, …}`` mapping), otherwise ``requests_per_minute`` (1000, GoCardless's standard). When the
 bucket is empty the drain stops early and says so; the next drain continues.
 
+Events (``pull_events_once``): the watermark is the latest ``created_at`` applied (``sync_state`` key
+``events_watermark``). A pull asks for events created after the watermark minus ``EVENT_OVERLAP`` (GoCardless's
+``created_at[gt]`` would skip an event created in the same millisecond as the last one seen; the overlap is
+re-read and ``processed_events`` makes it a no-op), reads every page, dedupes by id, fills in the payment of
+``payment_created`` events (what ``include=payment`` would add) and applies them with ``events.apply_events``.
+Only when every page was read and every event applied does the watermark move, to the latest ``created_at``
+seen; a pull stopped by a network error applies what it read and leaves the watermark where it was. Then the
+follow-ups: a set-up mandate queues the first subscription (``memberships.queue_first_subscription_in``, from
+the mandate's ``next_possible_charge_date``); an unfinished set-up or a lost mandate is counted as a new link
+to offer.
+
+``run_cycle``: at its first call ``recover_in_flight``; then drain, pull, drain again (so a subscription queued
+by a follow-up is sent in the same cycle).
+
 No threads and no Qt here: the caller decides when to drain.
 """
 
@@ -30,12 +44,22 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.clock import Clock
-from aestheticc_pos.store.tables import OutboxRow
+from aestheticc_pos.store.tables import (
+    MembershipPaymentRow,
+    MembershipRow,
+    OutboxRow,
+    ProcessedEventRow,
+    SyncStateRow,
+)
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
+from aestheticc_pos.sync import events as sync_events
 from aestheticc_pos.sync import outbox
+from aestheticc_pos.sync.events import Applied, FollowUp, Outcome
 from aestheticc_pos.sync.gateway import (
     AuthenticationFailed,
+    GatewayError,
     PaymentGateway,
     PermanentGatewayError,
     RateLimited,
@@ -45,6 +69,10 @@ from aestheticc_pos.sync.gateway import (
 log = logging.getLogger(__name__)
 
 DEFAULT_REQUESTS_PER_MINUTE = 1000  # GoCardless's standard allowance per token (NOTES.md §8)
+WATERMARK_KEY = "events_watermark"
+LAST_SYNC_KEY = "last_successful_sync"
+EVENT_OVERLAP = dt.timedelta(seconds=1)  # re-read this much before the watermark (equal timestamps)
+EVENTS_PAGE_LIMIT = 500  # GoCardless's maximum page size
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +87,53 @@ class DrainReport:
     blocked: tuple[str, ...] = ()
     stopped: str | None = None
     authentication_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PullReport:
+    """What one pull of ``GET /events`` did.
+
+    ``received``: distinct events read; ``applied`` / ``duplicates`` / ``ignored`` / ``deferred``: their
+    outcomes (``applied`` includes deferred events applied now); ``subscriptions_queued``: first subscriptions
+    queued by follow-ups; ``new_links``: memberships whose client should be offered a new Direct Debit link
+    (their ids in ``new_link_memberships``); ``watermark``: the stored watermark after the pull; ``stopped``:
+    why the pull ended early (a sentence; the watermark did not move), or None.
+    """
+
+    pages: int = 0
+    received: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    deferred: int = 0
+    subscriptions_queued: int = 0
+    new_links: int = 0
+    new_link_memberships: tuple[str, ...] = ()
+    watermark: str | None = None
+    stopped: str | None = None
+    authentication_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    """One sync cycle: ``recovered`` rows left in flight (first cycle only), drain, pull, drain again.
+
+    ``ok``: nothing stopped early (the time of the last successful sync is stored when it is).
+    """
+
+    recovered: int
+    first_drain: DrainReport
+    pull: PullReport | None
+    second_drain: DrainReport | None
+
+    @property
+    def sent(self) -> int:
+        return self.first_drain.sent + (self.second_drain.sent if self.second_drain else 0)
+
+    @property
+    def ok(self) -> bool:
+        reports: list[DrainReport | PullReport | None] = [self.first_drain, self.pull, self.second_drain]
+        return all(r is not None and r.stopped is None for r in reports)
 
 
 @dataclass
@@ -118,6 +193,7 @@ class SyncEngine:
         self._rng = rng if rng is not None else random.Random()
         self._default_rpm = requests_per_minute
         self._bucket = TokenBucket(self._limit() * rate_share, clock.now())
+        self._recovered = False
 
     # --- public -------------------------------------------------------------------------------------------
 
@@ -162,6 +238,188 @@ class SyncEngine:
             stopped=tally.stopped,
             authentication_failed=tally.authentication_failed,
         )
+
+    def run_cycle(self, today: dt.date) -> CycleReport:
+        """One sync cycle: drain, pull events, drain again (``recover_in_flight`` first, once per engine).
+
+        Stops after the first drain when the token was refused; never raises for a network problem.
+        """
+        recovered = 0
+        if not self._recovered:
+            recovered = self.recover_in_flight()
+            self._recovered = True
+        first = self.drain_once()
+        if first.authentication_failed:
+            return CycleReport(recovered, first, None, None)
+        pull = self.pull_events_once(today)
+        if pull.authentication_failed:
+            return CycleReport(recovered, first, pull, None)
+        second = self.drain_once()
+        report = CycleReport(recovered, first, pull, second)
+        if report.ok:
+            self._set_state(LAST_SYNC_KEY, self._clock.now().isoformat())
+        return report
+
+    def pull_events_once(self, today: dt.date) -> PullReport:
+        """Read every page of events since the watermark, apply them, then move the watermark (module doc)."""
+        watermark = self._get_state(WATERMARK_KEY)
+        since = None if watermark is None else _gc_time(_parse_time(watermark) - EVENT_OVERLAP)
+        received: dict[str, dict[str, Any]] = {}
+        pages = 0
+        cursor: str | None = None
+        stopped: str | None = None
+        auth_failed = False
+        while True:
+            if not self._bucket.take(self._clock.now()):
+                stopped = "Paused to stay within GoCardless's rate limit; the rest is read shortly."
+                break
+            try:
+                page = self._gateway.list_events(since=since, after=cursor, limit=EVENTS_PAGE_LIMIT)
+            except GatewayError as error:
+                stopped, auth_failed = self._network_failure(error)
+                break
+            pages += 1
+            for event in page.events:
+                event_id = event.get("id")
+                if isinstance(event_id, str) and event_id:
+                    received.setdefault(event_id, event)
+            cursor = page.after
+            if cursor is None:
+                break
+        batch = list(received.values())
+        if stopped is None:
+            try:
+                self._add_linked_payments(batch)
+            except GatewayError as error:  # apply nothing without the payments: periods would be guessed
+                stopped, auth_failed = self._network_failure(error)
+                batch = []
+        results = sync_events.apply_events(self._uow, batch, today) if batch else []
+        if not batch:
+            with self._uow() as uow:
+                results = sync_events.replay_deferred(uow, today)
+                uow.commit()
+        if stopped is None:
+            latest = max((t for t in (_event_time(e) for e in batch) if t is not None), default=None)
+            if latest is not None and (watermark is None or latest > _parse_time(watermark)):
+                watermark = _gc_time(latest)
+                self._set_state(WATERMARK_KEY, watermark)
+        queued, new_links = self._follow_ups(results, today)
+        outcomes = [r.outcome for r in results]
+        return PullReport(
+            pages=pages,
+            received=len(received),
+            applied=outcomes.count(Outcome.APPLIED),
+            duplicates=outcomes.count(Outcome.DUPLICATE),
+            ignored=outcomes.count(Outcome.IGNORED),
+            deferred=outcomes.count(Outcome.DEFERRED),
+            subscriptions_queued=queued,
+            new_links=len(new_links),
+            new_link_memberships=tuple(new_links),
+            watermark=watermark,
+            stopped=stopped,
+            authentication_failed=auth_failed,
+        )
+
+    # --- events -------------------------------------------------------------------------------------------
+
+    def _network_failure(self, error: GatewayError) -> tuple[str, bool]:
+        """The same taxonomy as a drain: a sentence for the report, and whether the token was refused."""
+        log.warning("pulling GoCardless events stopped: %s", error.detail or error)
+        if isinstance(error, RateLimited):
+            self._bucket.empty_until(min(error.reset_at, self._clock.now() + outbox.BACKOFF_CAP))
+        return str(error), isinstance(error, AuthenticationFailed)
+
+    def _add_linked_payments(self, batch: list[dict[str, Any]]) -> None:
+        """What ``include=payment`` adds: the payment named by each new event about a payment the till has no
+        row for yet (its charge date places it in the right monthly period). One read per payment; events
+        already processed, and payments already known, cost nothing."""
+        wanted = [
+            e
+            for e in batch
+            if (
+                e.get("resource_type") == "payments"
+                or (e.get("resource_type") == "subscriptions" and e.get("action") == "payment_created")
+            )
+            and isinstance((e.get("links") or {}).get("payment"), str)
+            and not (e.get("linked") or {}).get("payments")
+        ]
+        if not wanted:
+            return
+        with self._uow(read_only=True) as uow:
+            s = uow.session
+            processed = set(
+                s.scalars(
+                    select(ProcessedEventRow.event_id).where(
+                        ProcessedEventRow.event_id.in_([str(e["id"]) for e in wanted])
+                    )
+                )
+            )
+            payment_ids = {e["links"]["payment"] for e in wanted}
+            known = set(
+                s.scalars(
+                    select(MembershipPaymentRow.gc_payment_id).where(
+                        MembershipPaymentRow.gc_payment_id.in_(payment_ids)
+                    )
+                )
+            )
+        fetched: dict[str, dict[str, Any]] = {}
+        for event in wanted:
+            payment_id = event["links"]["payment"]
+            if event["id"] in processed or payment_id in known:
+                continue
+            if payment_id not in fetched:
+                fetched[payment_id] = self._gateway.get_payment(payment_id)
+            event["linked"] = {**(event.get("linked") or {}), "payments": [fetched[payment_id]]}
+
+    def _follow_ups(self, results: list[Applied], today: dt.date) -> tuple[int, list[str]]:
+        queued = 0
+        new_links: list[str] = []
+        wanted: list[str] = []
+        for result in results:
+            if result.membership_id is None:
+                continue
+            if result.follow_up is FollowUp.SEND_NEW_LINK and result.membership_id not in new_links:
+                new_links.append(result.membership_id)
+            elif result.follow_up is FollowUp.CREATE_SUBSCRIPTION and result.membership_id not in wanted:
+                wanted.append(result.membership_id)
+        for membership_id in wanted:
+            next_charge = self._next_possible_charge_date(membership_id)
+            with self._uow() as uow:
+                outbox_id = memberships_service.queue_first_subscription_in(
+                    uow, membership_id, mandate_next_charge_date=next_charge, today=today
+                )
+                uow.commit()
+            queued += outbox_id is not None
+        return queued, new_links
+
+    def _next_possible_charge_date(self, membership_id: str) -> dt.date | None:
+        """The mandate's ``next_possible_charge_date``, or None when it cannot be read now."""
+        with self._uow(read_only=True) as uow:
+            mandate_id = uow.session.scalar(
+                select(MembershipRow.gc_mandate_id).where(MembershipRow.id == membership_id)
+            )
+        if mandate_id is None or not self._bucket.take(self._clock.now()):
+            return None
+        try:
+            mandate = self._gateway.get_mandate(mandate_id)
+        except GatewayError as error:
+            log.info("could not read mandate %s: %s", mandate_id, error.detail or error)
+            return None
+        value = mandate.get("next_possible_charge_date")
+        try:
+            return dt.date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    def _get_state(self, key: str) -> str | None:
+        with self._uow(read_only=True) as uow:
+            row = uow.session.get(SyncStateRow, key)
+            return None if row is None else row.value
+
+    def _set_state(self, key: str, value: str) -> None:
+        with self._uow() as uow:
+            uow.session.merge(SyncStateRow(key=key, value=value))
+            uow.commit()
 
     # --- one row ------------------------------------------------------------------------------------------
 
@@ -264,6 +522,27 @@ class SyncEngine:
         self._bucket.set_rate(self._limit() * self._rate_share)
 
 
+def _parse_time(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def _event_time(event: Mapping[str, Any]) -> dt.datetime | None:
+    value = event.get("created_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return _parse_time(value)
+    except ValueError:
+        return None
+
+
+def _gc_time(value: dt.datetime) -> str:
+    """GoCardless's timestamp format: UTC, milliseconds, ``Z``."""
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
 def _back_to_pending(row: OutboxRow, error: Exception, now: dt.datetime) -> None:
     """Not sent for a reason of ours (the token): pending, due as soon as a new token is entered."""
     row.status = "pending"
@@ -272,4 +551,4 @@ def _back_to_pending(row: OutboxRow, error: Exception, now: dt.datetime) -> None
     row.updated_at = now
 
 
-__all__ = ["DrainReport", "SyncEngine", "TokenBucket"]
+__all__ = ["CycleReport", "DrainReport", "PullReport", "SyncEngine", "TokenBucket"]

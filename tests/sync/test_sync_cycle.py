@@ -1,0 +1,312 @@
+"""Whole sync cycles: the real services on a SQLite file, the real gocardless-pro client, the simulator.
+
+A member signs up offline; cycles (drain, pull events, drain) set up the Direct Debit, queue and create the
+subscription once the mandate is known, follow the monthly payments, and handle a failed one paid at the desk.
+The till's clock and the simulator's are kept on the same day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import gocardless_pro
+import pytest
+from sqlalchemy import delete, select
+
+from aestheticc_pos.domain.memberships import MembershipStatus
+from aestheticc_pos.domain.staff import Role
+from aestheticc_pos.services import catalogue, clients
+from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
+from aestheticc_pos.store.db import create_engine_for
+from aestheticc_pos.store.migrate import upgrade_to_head
+from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow, OutboxRow, SyncStateRow
+from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
+from aestheticc_pos.sync.engine import WATERMARK_KEY, CycleReport, SyncEngine
+from aestheticc_pos.sync.gateway import EventPage
+from aestheticc_pos.sync.gocardless import GoCardlessGateway
+from aestheticc_pos.sync.simulator import ERROR_500, Simulator
+
+START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Till:
+    services: Services
+    uow: UnitOfWorkFactory
+    clock: FixedClock
+    gateway: GoCardlessGateway
+    simulator: Simulator
+    engine: SyncEngine
+    receptionist: str
+    manager: str
+    tier_id: str
+
+    @property
+    def today(self) -> dt.date:
+        return self.clock.now().date()
+
+    def cycle(self) -> CycleReport:
+        report = self.engine.run_cycle(self.today)
+        assert report.ok, report
+        return report
+
+    def go_to(self, day: dt.date, *, auto_confirm: bool = True) -> list[str]:
+        """Both clocks to ``day``; the simulator runs the subscriptions' schedule on the way."""
+        created = self.simulator.advance_to(day, auto_confirm=auto_confirm)
+        self.clock.set(dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC))
+        return created
+
+    def sign_up(self) -> str:
+        client = clients.add_client(
+            self.services, first_name="Ada", last_name="Lovelace", email="ada@example.com"
+        )
+        view = memberships_service.start_membership(
+            self.services, client_id=client.id, tier_id=self.tier_id, staff_id=self.receptionist
+        )
+        return view.id
+
+    def membership(self, membership_id: str) -> MembershipRow:
+        with self.uow(read_only=True) as uow:
+            row = uow.session.get(MembershipRow, membership_id)
+            assert row is not None
+            uow.session.expunge(row)
+        return row
+
+    def rows(self, kind: str | None = None) -> list[OutboxRow]:
+        with self.uow(read_only=True) as uow:
+            query = select(OutboxRow).order_by(OutboxRow.seq)
+            if kind is not None:
+                query = query.where(OutboxRow.kind == kind)
+            rows = list(uow.session.scalars(query))
+            uow.session.expunge_all()
+        return rows
+
+    def payments(self, membership_id: str) -> list[MembershipPaymentRow]:
+        with self.uow(read_only=True) as uow:
+            rows = list(
+                uow.session.scalars(
+                    select(MembershipPaymentRow)
+                    .where(MembershipPaymentRow.membership_id == membership_id)
+                    .order_by(MembershipPaymentRow.period_start, MembershipPaymentRow.id)
+                )
+            )
+            uow.session.expunge_all()
+        return rows
+
+    def watermark(self) -> str | None:
+        with self.uow(read_only=True) as uow:
+            row = uow.session.get(SyncStateRow, WATERMARK_KEY)
+            return None if row is None else row.value
+
+    def posts(self) -> int:
+        return len([r for r in self.simulator.requests if r[0] == "POST"])
+
+
+@pytest.fixture
+def till(tmp_path, simulator: Simulator) -> Iterator[Till]:
+    simulator.set_clock(START)
+    url = f"sqlite:///{tmp_path / 'till.db'}"
+    upgrade_to_head(url)
+    db = create_engine_for(url)
+    uow = UnitOfWorkFactory(db)
+    clock = FixedClock(START)
+    services = Services(uow=uow, clock=clock)
+    with services.uow() as work:
+        write_clinic_settings(work.session, ClinicSettings(name="Test Clinic", address="1 High Street, Bath"))
+        work.commit()
+    manager = staff_service.add_staff(
+        services, name="Mia Manager", role=Role.MANAGER, pin="1234", by_staff_id=None
+    ).id
+    receptionist = staff_service.add_staff(
+        services, name="Rita Reception", role=Role.RECEPTIONIST, pin="1234", by_staff_id=manager
+    ).id
+    tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
+    gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
+    engine = SyncEngine(uow, gateway, clock, rng=random.Random(7))
+    yield Till(services, uow, clock, gateway, simulator, engine, receptionist, manager, tier.id)
+    db.dispose()
+
+
+def _set_up_and_subscribe(till: Till) -> str:
+    """Offline sign-up, cycle 1 (set-up sent), the client authorises, cycle 2 (mandate → subscription)."""
+    membership_id = till.sign_up()  # offline: nothing has run yet
+    assert till.posts() == 0
+
+    first = till.cycle()
+    assert first.recovered == 0 and first.first_drain.sent == 3
+    m = till.membership(membership_id)
+    assert m.gc_flow_id and m.gc_authorisation_url
+    assert m.gc_authorisation_url.startswith(till.simulator.base_url)
+
+    till.simulator.authorise(m.gc_flow_id, account_holder_name="Ada Lovelace", account_number="55779911")
+    second = till.cycle()
+
+    assert second.pull is not None and second.pull.subscriptions_queued == 1
+    assert second.second_drain is not None and second.second_drain.sent == 1
+    m = till.membership(membership_id)
+    mandate = till.simulator.get("mandates", m.gc_mandate_id or "")
+    assert till.simulator.count("subscriptions") == 1
+    subscription = till.simulator.all("subscriptions")[0]
+    assert m.gc_subscription_id == subscription["id"]
+    assert subscription["links"]["mandate"] == mandate["id"]
+    assert subscription["amount"] == 4900 and subscription["currency"] == "GBP"
+    assert subscription["day_of_month"] == 24
+    assert subscription["metadata"] == {"membership_id": membership_id}
+    # The first period start on or after the mandate's first possible charge date.
+    assert subscription["start_date"] == "2026-12-24"
+    assert mandate["next_possible_charge_date"] <= subscription["start_date"]
+    return membership_id
+
+
+def test_an_offline_sign_up_is_set_up_subscribed_and_collected_through_cycles(till: Till) -> None:
+    membership_id = _set_up_and_subscribe(till)
+    mandate = till.membership(membership_id).gc_mandate_id
+    assert mandate is not None
+    till.simulator.activate_mandate(mandate)
+    till.cycle()
+    assert till.membership(membership_id).gc_mandate_status == "active"
+
+    paid_through = []
+    for day in (dt.date(2026, 12, 31), dt.date(2027, 1, 31), dt.date(2027, 2, 28)):
+        till.go_to(day)
+        till.cycle()
+        paid_through.append(till.membership(membership_id).paid_through)
+
+    assert paid_through == [dt.date(2027, 1, 23), dt.date(2027, 2, 23), dt.date(2027, 3, 23)]
+    m = till.membership(membership_id)
+    assert m.status == MembershipStatus.ACTIVE.value
+    assert [p.status for p in till.payments(membership_id)] == ["confirmed"] * 3
+    assert till.simulator.count("subscriptions") == 1
+
+    # Nothing new: a second cycle sends nothing and applies nothing.
+    posts = till.posts()
+    again = till.cycle()
+    assert again.sent == 0 and again.pull is not None and again.pull.applied == 0
+    assert till.posts() == posts
+
+    # The next payment fails and GoCardless will retry it: past due.
+    [failing] = till.go_to(dt.date(2027, 3, 24), auto_confirm=False)
+    till.simulator.fail_payment(failing, will_retry=True)
+    gocardless_pro.Client(access_token="sim-token", base_url=till.simulator.base_url).payments.retry(failing)
+    till.cycle()
+    m = till.membership(membership_id)
+    assert m.status == MembershipStatus.PAST_DUE.value
+    assert m.past_due_since == dt.date(2027, 3, 24)
+    assert m.pending_retry_payment_id == failing
+
+    # The grace period passes: suspended by the daily review.
+    till.clock.set(dt.datetime(2027, 4, 1, 9, 0, tzinfo=dt.UTC))
+    memberships_service.daily_review(till.services)
+    assert till.membership(membership_id).status == MembershipStatus.SUSPENDED.value
+
+    # Arrears paid at the desk: the pending retry is cancelled, so nobody is charged twice.
+    due = memberships_service.arrears_of(till.services, membership_id)
+    assert due is not None and due.months == 1
+    memberships_service.record_desk_payment_of_arrears(
+        till.services, membership_id=membership_id, amount=due.amount, staff_id=till.manager
+    )
+    report = till.cycle()
+
+    assert report.first_drain.sent == 1
+    [cancel] = till.rows("cancel_payment")
+    assert cancel.status == "done" and cancel.payload["payment_id"] == failing
+    assert till.simulator.get("payments", failing)["status"] == "cancelled"
+    m = till.membership(membership_id)
+    assert m.status == MembershipStatus.ACTIVE.value
+    assert m.pending_retry_payment_id is None
+    assert m.paid_through == dt.date(2027, 4, 23)
+    collected = [p for p in till.simulator.all("payments") if p["status"] in ("confirmed", "paid_out")]
+    assert len(collected) == 3  # the failed month was paid at the desk, not collected again
+
+
+def test_a_replayed_events_page_changes_nothing(till: Till) -> None:
+    membership_id = _set_up_and_subscribe(till)
+    till.simulator.activate_mandate(till.membership(membership_id).gc_mandate_id or "")
+    till.go_to(dt.date(2026, 12, 31))
+    till.cycle()
+    before = (till.membership(membership_id), [(p.id, p.status) for p in till.payments(membership_id)])
+    rows_before = [(r.id, r.status) for r in till.rows()]
+    posts = till.posts()
+
+    with till.uow() as uow:  # forget the watermark: every event is read again
+        uow.session.execute(delete(SyncStateRow).where(SyncStateRow.key == WATERMARK_KEY))
+        uow.commit()
+    report = till.cycle()
+
+    assert report.pull is not None
+    assert report.pull.received == len(till.simulator.events()) > 0
+    assert report.pull.duplicates == report.pull.received and report.pull.applied == 0
+    assert report.pull.subscriptions_queued == 0 and report.sent == 0
+    after = (till.membership(membership_id), [(p.id, p.status) for p in till.payments(membership_id)])
+    assert _comparable(after[0]) == _comparable(before[0]) and after[1] == before[1]
+    assert [(r.id, r.status) for r in till.rows()] == rows_before
+    assert till.posts() == posts
+    assert till.simulator.count("subscriptions") == 1
+
+
+def _comparable(row: MembershipRow) -> dict[str, object]:
+    return {
+        c: getattr(row, c) for c in (col.key for col in MembershipRow.__table__.columns) if c != "updated_at"
+    }
+
+
+def test_every_page_is_read_and_the_watermark_moves_to_the_latest_event(till: Till) -> None:
+    membership_id = _set_up_and_subscribe(till)
+    till.cycle()  # reads the subscription's own events
+    events = till.simulator.events()
+    assert till.watermark() == max(e["created_at"] for e in events)
+    pages: list[tuple[str | None, str | None]] = []
+    real = till.gateway.list_events
+
+    def small_pages(since: str | None = None, after: str | None = None, limit: int = 500) -> EventPage:
+        pages.append((since, after))
+        return real(since=since, after=after, limit=2)
+
+    with till.uow() as uow:
+        uow.session.execute(delete(SyncStateRow).where(SyncStateRow.key == WATERMARK_KEY))
+        uow.commit()
+    till.gateway.list_events = small_pages  # type: ignore[method-assign]
+    report = till.engine.pull_events_once(till.today)
+
+    assert report.pages == len(pages) == (len(events) + 1) // 2
+    assert pages[0] == (None, None) and all(after for _, after in pages[1:])
+    assert report.received == len(events) and report.watermark == till.watermark()
+    assert till.membership(membership_id).gc_subscription_id
+
+
+def test_a_network_error_while_pulling_is_reported_and_the_watermark_stays(till: Till) -> None:
+    membership_id = till.sign_up()
+    till.cycle()
+    m = till.membership(membership_id)
+    till.simulator.authorise(
+        m.gc_flow_id or "", account_holder_name="Ada Lovelace", account_number="55779911"
+    )
+    watermark = till.watermark()
+    till.simulator.inject(ERROR_500, path_prefix="/events")
+
+    report = till.engine.run_cycle(till.today)
+
+    assert report.pull is not None and report.pull.stopped and not report.ok
+    assert till.watermark() == watermark
+    assert till.membership(membership_id).gc_mandate_id is None
+    till.cycle()  # the next cycle catches up
+    assert till.membership(membership_id).gc_subscription_id is not None
+    assert till.simulator.count("subscriptions") == 1
+
+
+def test_the_first_subscription_is_queued_once(till: Till) -> None:
+    membership_id = _set_up_and_subscribe(till)
+    mandate = till.membership(membership_id).gc_mandate_id
+    with till.uow() as uow:
+        queued = memberships_service.queue_first_subscription_in(
+            uow, membership_id, mandate_next_charge_date=None, today=till.today
+        )
+        uow.commit()
+    assert queued is None and mandate
+    assert len(till.rows("create_subscription")) == 1
