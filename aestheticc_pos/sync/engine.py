@@ -438,6 +438,10 @@ class SyncEngine:
         kind, payload, key = taken
         failure: Exception | None = None
         try:
+            hold = self._cancellation_hold(payload) if kind == "cancel_subscription" else None
+            if hold is not None:
+                self._record(outbox_id, lambda row, now: outbox.hold_until(row, hold, now))
+                return
             result = getattr(self._gateway, kind)(payload, key)
         except (AuthenticationFailed, TransientGatewayError, PermanentGatewayError, ValueError) as error:
             failure = error
@@ -493,6 +497,28 @@ class SyncEngine:
             taken = (row.kind, payload, row.idempotency_key)
             uow.commit()
         return taken
+
+    def _cancellation_hold(self, payload: Mapping[str, Any]) -> dt.datetime | None:
+        """When a subscription cancelled with notice may be cancelled: None for now, or the moment to try again.
+
+        A member who gave notice still owes every monthly payment charged on or before ``ends_on``; cancelling
+        the subscription earlier would cancel those too. So the cancellation waits until the day after the last
+        such charge date among the subscription's upcoming payments, and goes out once none is left.
+        """
+        ends_on = payload.get("ends_on")
+        subscription_id = payload.get("subscription_id")
+        if not ends_on or not subscription_id:
+            return None
+        last_day = dt.date.fromisoformat(str(ends_on))
+        subscription = self._gateway.get_subscription(str(subscription_id))
+        owed = [
+            dt.date.fromisoformat(str(p["charge_date"]))
+            for p in subscription.get("upcoming_payments") or []
+            if p.get("charge_date") and dt.date.fromisoformat(str(p["charge_date"])) <= last_day
+        ]
+        if not owed:
+            return None
+        return dt.datetime.combine(max(owed) + dt.timedelta(days=1), dt.time(6, 0), dt.UTC)
 
     def _record(self, outbox_id: str, change: Callable[[OutboxRow, dt.datetime], object]) -> None:
         with self._uow() as uow:

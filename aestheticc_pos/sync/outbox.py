@@ -228,6 +228,16 @@ def mark_in_flight(row: OutboxRow, now: dt.datetime, payload: dict[str, Any] | N
     row.updated_at = now
 
 
+def hold_until(row: OutboxRow, when: dt.datetime, now: dt.datetime) -> None:
+    """Put a row taken for sending back, unsent, until ``when`` (a cancellation that must wait for a payment
+    the member still owes). The attempt counted when it was taken is given back: nothing went out."""
+    row.status = "pending"
+    row.attempts = max(0, (row.attempts or 0) - 1)
+    row.next_attempt_at = when
+    row.last_error = None
+    row.updated_at = now
+
+
 def mark_done(row: OutboxRow, result: RemoteResult, now: dt.datetime) -> None:
     """Done, with GoCardless's id; for a membership, the id (and a flow's page address) goes onto the record."""
     row.status = "done"

@@ -310,3 +310,30 @@ def test_the_first_subscription_is_queued_once(till: Till) -> None:
         uow.commit()
     assert queued is None and mandate
     assert len(till.rows("create_subscription")) == 1
+
+
+def test_a_cancellation_with_notice_waits_for_the_last_payment_owed(till: Till) -> None:
+    membership_id = _set_up_and_subscribe(till)  # the subscription collects on the 24th, from 24 Dec
+    till.simulator.activate_mandate(till.membership(membership_id).gc_mandate_id or "")
+    till.go_to(dt.date(2026, 12, 28))  # the first payment is collected: the membership has started
+    till.cycle()
+    assert till.membership(membership_id).status == MembershipStatus.ACTIVE.value
+    # Notice to the end of 10 Feb: the payment of 24 Jan (for 24 Jan–23 Feb) is still owed.
+    memberships_service.give_notice(
+        till.services, membership_id=membership_id, ends_on=dt.date(2027, 2, 10), staff_id=till.receptionist
+    )
+    till.cycle()
+    [cancel] = till.rows("cancel_subscription")
+    subscription_id = till.membership(membership_id).gc_subscription_id or ""
+    assert cancel.status == "pending" and cancel.attempts == 0
+    assert cancel.next_attempt_at == dt.datetime(2027, 1, 25, 6, 0, tzinfo=dt.UTC)
+    assert till.simulator.get("subscriptions", subscription_id)["status"] == "active"
+
+    till.go_to(dt.date(2027, 1, 28))  # the 24 Jan payment is made and collected
+    till.cycle()
+    [cancel] = till.rows("cancel_subscription")
+    assert cancel.status == "done"
+    assert till.simulator.get("subscriptions", subscription_id)["status"] == "cancelled"
+    owed = [p for p in till.simulator.all("payments") if p["charge_date"] == "2027-01-24"]
+    assert len(owed) == 1 and owed[0]["status"] in {"confirmed", "paid_out"}
+    assert till.membership(membership_id).paid_through == dt.date(2027, 2, 23)
