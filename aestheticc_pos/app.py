@@ -43,8 +43,7 @@ def run_gui(settings: AppSettings, *, smoke: bool = False) -> int:
     window = MainWindow(services, training=settings.training, app_settings=settings)
     if smoke:
         window.show()
+        QTimer.singleShot(200, app.quit)
     else:
         window.showMaximized()  # a till's screen belongs to the front desk
-    if smoke:
-        QTimer.singleShot(200, app.quit)
-    return app.exec() if not smoke else (app.exec() or 0)
+    return app.exec()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from aestheticc_pos.domain import packages as rules
 from aestheticc_pos.domain.catalogue import Package
-from aestheticc_pos.domain.errors import NotFound, RuleViolation
+from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import ClientPackage, LedgerEntry, LedgerKind, PackageSummary
 from aestheticc_pos.domain.staff import Action
@@ -234,11 +234,6 @@ def void_redemption(
         )
         uow.commit()
     return rules.package_summary(after, today)
-
-
-def require_active_package(cp: ClientPackage) -> None:
-    if cp.status is not rules.ClientPackageStatus.ACTIVE:
-        raise RuleViolation(f"{cp.name} has been refunded and cannot be used.")
 
 
 def _settings(uow: UnitOfWork) -> ClinicSettings:

@@ -21,7 +21,14 @@ from aestheticc_pos.domain.catalogue import (
 )
 from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.money import Money
-from aestheticc_pos.store.tables import PackageRow, PackageStepRow, ProductRow, TierRow, TreatmentRow
+from aestheticc_pos.store.tables import (
+    ClientPackageStepRow,
+    PackageRow,
+    PackageStepRow,
+    ProductRow,
+    TierRow,
+    TreatmentRow,
+)
 
 # --- Treatments ---------------------------------------------------------------------------------------------
 
@@ -176,17 +183,19 @@ def _package(row: PackageRow) -> Package:
         vat_rate_bp=row.vat_rate_bp,
         validity_days=row.validity_days,
         active=row.active,
-        steps=tuple(
-            PackageStep(
-                position=step.position,
-                treatment_id=step.treatment_id,
-                treatment_name=step.name,
-                sessions=step.sessions,
-                min_days_after_previous=step.min_days_after_previous,
-                min_days_between_sessions=step.min_days_between_sessions,
-            )
-            for step in row.steps
-        ),
+        steps=tuple(package_step_from(step, step.name) for step in row.steps),
+    )
+
+
+def package_step_from(row: PackageStepRow | ClientPackageStepRow, name: str) -> PackageStep:
+    """The step terms of a catalogue package step or of a client package's snapshot of one."""
+    return PackageStep(
+        position=row.position,
+        treatment_id=row.treatment_id,
+        treatment_name=name,
+        sessions=row.sessions,
+        min_days_after_previous=row.min_days_after_previous,
+        min_days_between_sessions=row.min_days_between_sessions,
     )
 
 

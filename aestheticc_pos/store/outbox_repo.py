@@ -65,13 +65,3 @@ def next_version(session: Session, record_type: str, record_id: str, kind: str) 
         int(key[len(prefix) :]) for key in keys if key.startswith(prefix) and key[len(prefix) :].isdigit()
     ]
     return max(versions, default=0) + 1
-
-
-def queued_for(session: Session, record_type: str, record_id: str) -> list[tuple[str, str, str]]:
-    """(kind, status, idempotency key) of the work queued for a record, in order."""
-    rows = session.execute(
-        select(OutboxRow.kind, OutboxRow.status, OutboxRow.idempotency_key)
-        .where(OutboxRow.record_type == record_type, OutboxRow.record_id == record_id)
-        .order_by(OutboxRow.seq)
-    ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from aestheticc_pos.domain.appointments import Appointment, AppointmentStatus
-from aestheticc_pos.domain.catalogue import BenefitsStart, PackageStep, Tier
+from aestheticc_pos.domain.catalogue import BenefitsStart, Tier
 from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import ClientPackage, ClientPackageStatus, LedgerEntry, LedgerKind
 from aestheticc_pos.domain.staff import LoginState, Role
+from aestheticc_pos.store.catalogue_repo import package_step_from
 from aestheticc_pos.store.tables import (
     AppointmentRow,
     ClientPackageRow,
@@ -196,17 +197,7 @@ def _client_packages(session: Session, rows: list[ClientPackageRow]) -> list[Cli
             price=Money(row.price_pence, row.currency),
             purchased_on=row.purchased_on,
             expires_on=row.expires_on,
-            steps=tuple(
-                PackageStep(
-                    position=s.position,
-                    treatment_id=s.treatment_id,
-                    treatment_name=s.treatment_name,
-                    sessions=s.sessions,
-                    min_days_after_previous=s.min_days_after_previous,
-                    min_days_between_sessions=s.min_days_between_sessions,
-                )
-                for s in row.steps
-            ),
+            steps=tuple(package_step_from(s, s.treatment_name) for s in row.steps),
             ledger=tuple(ledger[row.id]),
             status=ClientPackageStatus(row.status),
         )

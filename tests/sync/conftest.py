@@ -1,13 +1,58 @@
-"""Fixtures for the GoCardless sync tests: a fresh simulator per test and the real client pointed at it."""
+"""Fixtures for the GoCardless sync tests: a fresh simulator per test, the real client pointed at it, and a
+clinic on a migrated SQLite file (``clinic``: services on a FixedClock, a manager, a receptionist, a Gold tier)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import gocardless_pro
 import pytest
 
+from aestheticc_pos.domain.staff import Role
+from aestheticc_pos.services import catalogue
+from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
+from aestheticc_pos.store.db import create_engine_for
+from aestheticc_pos.store.migrate import upgrade_to_head
+from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync.simulator import Simulator
+
+START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Clinic:
+    services: Services
+    uow: UnitOfWorkFactory
+    clock: FixedClock
+    manager: str
+    receptionist: str
+    tier_id: str
+
+
+@pytest.fixture
+def clinic(tmp_path) -> Iterator[Clinic]:
+    url = f"sqlite:///{tmp_path / 'till.db'}"
+    upgrade_to_head(url)
+    db = create_engine_for(url)
+    uow = UnitOfWorkFactory(db)
+    clock = FixedClock(START)
+    services = Services(uow=uow, clock=clock)
+    with services.uow() as work:
+        write_clinic_settings(work.session, ClinicSettings(name="Test Clinic", address="1 High Street, Bath"))
+        work.commit()
+    manager = staff_service.add_staff(
+        services, name="Mia Manager", role=Role.MANAGER, pin="1234", by_staff_id=None
+    ).id
+    receptionist = staff_service.add_staff(
+        services, name="Rita Reception", role=Role.RECEPTIONIST, pin="1234", by_staff_id=manager
+    ).id
+    tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
+    yield Clinic(services, uow, clock, manager, receptionist, tier.id)
+    db.dispose()
 
 
 @pytest.fixture

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select, update
 
-from aestheticc_pos.domain.staff import Role
-from aestheticc_pos.services import catalogue, clients
+from aestheticc_pos.services import clients
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.clock import FixedClock
-from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
-from aestheticc_pos.store.db import create_engine_for
-from aestheticc_pos.store.migrate import upgrade_to_head
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
@@ -95,26 +90,11 @@ class Till:
 
 
 @pytest.fixture
-def till(tmp_path, simulator: Simulator) -> Iterator[Till]:
-    url = f"sqlite:///{tmp_path / 'till.db'}"
-    upgrade_to_head(url)
-    db = create_engine_for(url)
-    uow = UnitOfWorkFactory(db)
-    clock = FixedClock(START)
-    services = Services(uow=uow, clock=clock)
-    with services.uow() as work:
-        write_clinic_settings(work.session, ClinicSettings(name="Test Clinic", address="1 High Street, Bath"))
-        work.commit()
-    manager = staff_service.add_staff(
-        services, name="Mia Manager", role=Role.MANAGER, pin="1234", by_staff_id=None
-    ).id
-    receptionist = staff_service.add_staff(
-        services, name="Rita Reception", role=Role.RECEPTIONIST, pin="1234", by_staff_id=manager
-    ).id
-    tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
+def till(clinic, simulator: Simulator) -> Till:
     gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
-    yield Till(services, uow, clock, gateway, simulator, receptionist, tier.id)
-    db.dispose()
+    return Till(
+        clinic.services, clinic.uow, clinic.clock, gateway, simulator, clinic.receptionist, clinic.tier_id
+    )
 
 
 def _set_up_counts(simulator: Simulator) -> tuple[int, int, int]:

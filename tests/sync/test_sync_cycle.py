@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import gocardless_pro
@@ -17,14 +16,10 @@ import pytest
 from sqlalchemy import delete, select
 
 from aestheticc_pos.domain.memberships import MembershipStatus
-from aestheticc_pos.domain.staff import Role
-from aestheticc_pos.services import catalogue, clients
+from aestheticc_pos.services import clients
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.clock import FixedClock
-from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
-from aestheticc_pos.store.db import create_engine_for
-from aestheticc_pos.store.migrate import upgrade_to_head
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow, OutboxRow, SyncStateRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync.engine import WATERMARK_KEY, CycleReport, SyncEngine
@@ -109,28 +104,21 @@ class Till:
 
 
 @pytest.fixture
-def till(tmp_path, simulator: Simulator) -> Iterator[Till]:
+def till(clinic, simulator: Simulator) -> Till:
     simulator.set_clock(START)
-    url = f"sqlite:///{tmp_path / 'till.db'}"
-    upgrade_to_head(url)
-    db = create_engine_for(url)
-    uow = UnitOfWorkFactory(db)
-    clock = FixedClock(START)
-    services = Services(uow=uow, clock=clock)
-    with services.uow() as work:
-        write_clinic_settings(work.session, ClinicSettings(name="Test Clinic", address="1 High Street, Bath"))
-        work.commit()
-    manager = staff_service.add_staff(
-        services, name="Mia Manager", role=Role.MANAGER, pin="1234", by_staff_id=None
-    ).id
-    receptionist = staff_service.add_staff(
-        services, name="Rita Reception", role=Role.RECEPTIONIST, pin="1234", by_staff_id=manager
-    ).id
-    tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
     gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
-    engine = SyncEngine(uow, gateway, clock, rng=random.Random(7))
-    yield Till(services, uow, clock, gateway, simulator, engine, receptionist, manager, tier.id)
-    db.dispose()
+    engine = SyncEngine(clinic.uow, gateway, clinic.clock, rng=random.Random(7))
+    return Till(
+        clinic.services,
+        clinic.uow,
+        clinic.clock,
+        gateway,
+        simulator,
+        engine,
+        clinic.receptionist,
+        clinic.manager,
+        clinic.tier_id,
+    )
 
 
 def _set_up_and_subscribe(till: Till) -> str:
