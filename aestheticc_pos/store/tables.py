@@ -819,7 +819,7 @@ class SyncStateRow(Base):
 
 
 class ProcessedEventRow(Base):
-    """A GoCardless event already applied, so a replayed page never applies it twice."""
+    """A GoCardless event already seen, so a replayed page never applies it twice; also the Sync screen's log."""
 
     __tablename__ = "processed_events"
 
@@ -827,6 +827,10 @@ class ProcessedEventRow(Base):
     resource_type: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(60))
     processed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # What applying it did, for the Sync screen's log: applied / ignored / deferred, and for whom.
+    outcome: Mapped[str] = mapped_column(String(20), default="applied")
+    membership_id: Mapped[str | None] = mapped_column(String(36))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 metadata = Base.metadata

@@ -127,9 +127,19 @@ def apply_event(uow: UnitOfWork, event: Mapping[str, Any], today: dt.date) -> Ap
     )
     s.flush()
     result, known = _apply(s, event, today)
+    _log(s, result)
     if result.outcome is Outcome.APPLIED and known:
         result = replace(result, replayed=_replay(s, known, today))
     return result
+
+
+def _log(s: Session, result: Applied) -> None:
+    """Keep what the event did beside its id (the Sync screen's log of recent events)."""
+    row = s.get(ProcessedEventRow, result.event_id)
+    if row is not None:
+        row.outcome = str(result.outcome)
+        row.membership_id = result.membership_id
+        row.note = result.note
 
 
 def apply_events(
@@ -168,6 +178,7 @@ def replay_deferred(uow: UnitOfWork, today: dt.date) -> list[Applied]:
             continue
         s.flush()
         result, known = _apply(s, parked["event"], today)
+        _log(s, result)
         if result.outcome is Outcome.APPLIED:
             applied.append(replace(result, replayed=_replay(s, known, today) if known else ()))
     return applied
@@ -508,6 +519,7 @@ def _replay(s: Session, known: tuple[str, ...], today: dt.date) -> tuple[Applied
             s.delete(row)
             s.flush()
             result, more = _apply(s, parked["event"], today)
+            _log(s, result)
             if result.outcome is Outcome.APPLIED:
                 applied.append(result)
                 waiting.update(more)
