@@ -23,11 +23,15 @@ DATABASE_FILE = "aestheticc.db"
 TRAINING_DIR = "training"
 
 
+GOCARDLESS_ENVIRONMENTS = ("live", "sandbox")
+
+
 @dataclass(frozen=True, slots=True)
 class AppSettings:
     data_dir: Path
     database_url: str
     training: bool = False
+    gocardless_environment: str = "live"  # which token this till uses (the tokens live in the OS keyring)
 
     @property
     def backups_dir(self) -> Path:
@@ -62,7 +66,12 @@ def load_settings(*, training: bool = False, environ: dict[str, str] | None = No
         url = str(read_settings_file(data_dir).get("database_url", "")).strip()
     if not url:
         url = sqlite_url(data_dir / DATABASE_FILE)
-    return AppSettings(data_dir=data_dir, database_url=url, training=training)
+    environment = str(read_settings_file(data_dir).get("gocardless_environment", "live"))
+    if environment not in GOCARDLESS_ENVIRONMENTS:
+        environment = "live"
+    return AppSettings(
+        data_dir=data_dir, database_url=url, training=training, gocardless_environment=environment
+    )
 
 
 def sqlite_url(path: Path) -> str:
@@ -82,8 +91,19 @@ def read_settings_file(data_dir: Path) -> dict[str, object]:
 
 def write_database_url(data_dir: Path, url: str) -> None:
     """Point this PC at another database (e.g. the clinic's PostgreSQL server) from the next start."""
+    _write_setting(data_dir, "database_url", url)
+
+
+def write_gocardless_environment(data_dir: Path, environment: str) -> None:
+    """Which GoCardless environment this till syncs with (its token is in the keyring, never here)."""
+    if environment not in GOCARDLESS_ENVIRONMENTS:
+        raise ValueError(f"environment must be one of {GOCARDLESS_ENVIRONMENTS}")
+    _write_setting(data_dir, "gocardless_environment", environment)
+
+
+def _write_setting(data_dir: Path, key: str, value: str) -> None:
     current = read_settings_file(data_dir)
-    current["database_url"] = url
+    current[key] = value
     path = data_dir / SETTINGS_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(current, indent=2), encoding="utf-8")

@@ -55,6 +55,7 @@ class Action(enum.StrEnum):
     ERASE_CLIENT = "erase a client's record"
     VIEW_REPORTS = "see the reports"
     VIEW_AUDIT_LOG = "see the audit log"
+    RESOLVE_SYNC = "retry or discard work GoCardless refused"
 
 
 _PRACTITIONER = frozenset({Action.VIEW_CLIENTS, Action.BOOK_APPOINTMENTS, Action.REDEEM_SESSIONS})

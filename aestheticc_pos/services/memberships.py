@@ -78,6 +78,7 @@ _SCHEMES = {
     "USD": "ach",
 }
 _UNSENT = ("pending", "waiting_for_prerequisite")
+_SET_UP_KINDS = ("create_customer", "create_billing_request", "create_flow")
 _WITHDRAWN_AT_END = (
     "create_customer",
     "create_billing_request",
@@ -291,6 +292,31 @@ def end_membership(
         return ended, {}
 
     return _desk_change(services, membership_id, staff_id, "membership.ended", change, reason=reason)
+
+
+def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: str) -> MembershipView:
+    """Prepare a new Direct Debit link for a member whose mandate was lost, or whose link expired or was
+    cancelled before they used it: a new billing request and hosted flow are queued (for the client's existing
+    GoCardless customer), and the old link is no longer shown."""
+
+    def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
+        if m.status is MembershipStatus.ENDED:
+            raise RuleViolation("That membership has ended: sign the client up again instead.")
+        if _jobs(s, m.id, _SET_UP_KINDS, statuses=(*_UNSENT, "in_flight", "failed")):
+            raise RuleViolation(
+                "A Direct Debit link is already being prepared for this member; it appears once the till has "
+                "reached GoCardless (see the Sync screen)."
+            )
+        if m.mandate_id is not None and not ms.needs_new_mandate(m):
+            raise RuleViolation("This member's Direct Debit is in place: no new link is needed.")
+        row = s.get(MembershipRow, m.id)
+        if row is not None:
+            row.gc_authorisation_url = None
+        client = repo.load_client(s, m.client_id)
+        _queue_mandate_set_up(s, m, client.first_name, client.last_name, client.email, client.phone)
+        return m, {}
+
+    return _desk_change(services, membership_id, staff_id, "membership.new_link", change)
 
 
 def arrears_of(services: Services, membership_id: str) -> Arrears | None:

@@ -58,7 +58,7 @@ NAMING_CONVENTION = {
 # Values fixed by DESIGN.md for columns that have no domain enum (the migrations repeat every value literally).
 SALE_KINDS = ("sale", "refund", "void")
 PAYMENT_SOURCES = ("direct_debit", "desk")
-OUTBOX_STATUSES = ("pending", "in_flight", "done", "waiting_for_prerequisite", "failed")
+OUTBOX_STATUSES = ("pending", "in_flight", "done", "waiting_for_prerequisite", "failed", "discarded")
 
 
 def new_id() -> str:

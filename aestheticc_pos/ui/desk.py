@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -14,10 +14,13 @@ from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.ui.tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from aestheticc_pos.ui.sync_bridge import SyncBridge
+
 T = TypeVar("T")
 
 # What a change touched; screens refresh when one they show is in the set.
-CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF = (
+CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF, SYNC = (
     "clients",
     "appointments",
     "sales",
@@ -26,6 +29,7 @@ CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF 
     "catalogue",
     "settings",
     "staff",
+    "sync",
 )
 
 
@@ -56,6 +60,7 @@ class Desk(QObject):
         self.runner.failed.connect(self.message)
         self.staff: StaffMember | None = None
         self.settings: ClinicSettings = ClinicSettings()
+        self.sync: SyncBridge | None = None  # set by the main window
 
     def run(
         self,

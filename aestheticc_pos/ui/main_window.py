@@ -30,7 +30,9 @@ from aestheticc_pos.services import clinic as clinic_service
 from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.settings import AppSettings
+from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.ui.desk import SETTINGS, CheckoutRequest, Desk
+from aestheticc_pos.ui.sync_bridge import SyncBridge, status_text
 from aestheticc_pos.ui.views.appointment import AppointmentView
 from aestheticc_pos.ui.views.catalogue import CatalogueView
 from aestheticc_pos.ui.views.checkout import CheckoutView
@@ -39,6 +41,7 @@ from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.overview import OverviewView
 from aestheticc_pos.ui.views.settings import SettingsView
+from aestheticc_pos.ui.views.sync import SyncView
 from aestheticc_pos.ui.views.today import TodayView
 from aestheticc_pos.ui.views.welcome import WelcomeView
 
@@ -68,17 +71,25 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
         Screen(
             "settings", "Settings", "F7", Action.EDIT_SETTINGS, lambda desk: SettingsView(desk, app_settings)
         ),
+        Screen("sync", "Sync", "F8", Action.TAKE_PAYMENTS, SyncView),
         Screen("appointment", "Appointment", None, None, AppointmentView),
     ]
 
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, services: Services, *, training: bool = False, app_settings: AppSettings | None = None
+        self,
+        services: Services,
+        *,
+        training: bool = False,
+        app_settings: AppSettings | None = None,
+        sync: SyncConnection | None = None,
     ) -> None:
         super().__init__()
         self.app_settings = app_settings
         self.desk = Desk(services, training=training, parent=self)
+        self.sync = SyncBridge(self.desk, sync, parent=self)
+        self.desk.sync = self.sync
         self.setWindowTitle("Aestheticc POS — training" if training else "Aestheticc POS")
         self.resize(1366, 768)
         self.setWindowIcon(QIcon(str(RESOURCES / "icons" / "app.svg")))
@@ -99,7 +110,8 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         if training:
             banner = QLabel(
-                "Training mode: a separate practice database and a simulated GoCardless. Nothing here is real."
+                "Training mode: a practice clinic, fresh each time training starts, and a simulated GoCardless. "
+                "Nothing here is real; every practice login's PIN is 1234."
             )
             banner.setObjectName("banner")
             column.addWidget(banner)
@@ -112,7 +124,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(root)
 
         self.staff_label = QLabel("Not signed in")
-        self.sync_label = QLabel("Sync: not configured")
+        self.sync_label = QPushButton(status_text(self.sync.state, 0, 0))
+        self.sync_label.setObjectName("link")
+        self.sync_label.setToolTip(self.sync.state.sentence)
+        self.sync_label.clicked.connect(lambda: self.open_screen("sync"))
         self.sign_out_button = QPushButton("Sign out")
         self.sign_out_button.setObjectName("link")
         self.sign_out_button.clicked.connect(self.sign_out)
@@ -129,6 +144,9 @@ class MainWindow(QMainWindow):
         self.desk.open_appointment.connect(self.show_appointment)
         self.desk.start_checkout.connect(self.start_checkout)
         self.desk.open_client.connect(self.show_client)
+        self.sync.state_changed.connect(lambda _state: self._show_sync())
+        self.sync.counts_changed.connect(lambda *_: self._show_sync())
+        self.sync.start()
         self.welcome.ready.connect(self._show_login)
         self.login.signed_in.connect(self._signed_in)
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
@@ -277,6 +295,14 @@ class MainWindow(QMainWindow):
                 f"The automatic backup could not be taken. {sentence}"
             ),
         )
+
+    def _show_sync(self) -> None:
+        self.sync_label.setText(status_text(self.sync.state, self.sync.queued, self.sync.attention))
+        self.sync_label.setToolTip(self.sync.state.sentence)
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.sync.stop()
+        super().closeEvent(event)
 
     # --- messages and settings -----------------------------------------------------------------------------
 

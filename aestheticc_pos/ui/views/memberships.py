@@ -38,6 +38,7 @@ from aestheticc_pos.ui.dialogs.membership_forms import (
     SignUpDialog,
 )
 from aestheticc_pos.ui.views.catalogue import Column, RowsModel, rows_table
+from aestheticc_pos.ui.widgets.qr import LinkPanel
 
 Status = MembershipStatus
 # The filter, in order: (caption, the statuses it shows); None shows them all.
@@ -172,6 +173,13 @@ class MembershipsView(QWidget):
         panel.pause.clicked.connect(lambda: self._act(memberships.pause, "{name}'s membership is paused."))
         panel.resume.clicked.connect(lambda: self._act(memberships.resume, "{name}'s membership is resumed."))
         panel.end.clicked.connect(self.end_selected)
+        panel.new_link.clicked.connect(
+            lambda: self._act(
+                memberships.send_new_mandate_link,
+                "A new Direct Debit link for {name} is being prepared; it shows here once the till has reached "
+                "GoCardless.",
+            )
+        )
 
         desk.changed.connect(self._on_changed)
         desk.staff_changed.connect(lambda _member: self._show_selected())
@@ -334,9 +342,13 @@ class _MemberPanel(QFrame):
         self.withdraw_notice = QPushButton("Withdraw notice")
         self.pause = QPushButton("Pause")
         self.resume = QPushButton("Resume")
+        self.link = LinkPanel("The client scans this to set up their Direct Debit:")
+        box.addWidget(self.link)
+        self.new_link = QPushButton("Prepare a new Direct Debit link")
         self.take_arrears = QPushButton("Take payment of arrears…")
         self.end = QPushButton("End the membership…")
         self.actions = (
+            self.new_link,
             self.take_arrears,
             self.change_tier,
             self.give_notice,
@@ -361,7 +373,16 @@ class _MemberPanel(QFrame):
         if m is None:
             for button in self.actions:
                 button.hide()
+            self.link.hide()
             return
+        waiting = m.status is Status.PENDING_MANDATE and not m.needs_new_mandate
+        self.link.setVisible(waiting)
+        if waiting:
+            self.link.set_link(
+                m.authorisation_url,
+                missing="The Direct Debit link is being prepared: it appears here once the till has reached "
+                "GoCardless (see Sync, F8).",
+            )
         self.values["Tier"].setText(
             f"{m.tier_name}, {fmt.money(m.monthly_price)} a month, {fmt.percent(m.discount_bp)} off"
         )
@@ -373,6 +394,7 @@ class _MemberPanel(QFrame):
         s = m.status
         in_arrears = s in (Status.PAST_DUE, Status.SUSPENDED) or m.past_due_since is not None
         allowed = {
+            self.new_link: may_manage and m.needs_new_mandate and s is not Status.ENDED,
             self.take_arrears: may_take_payments and in_arrears,
             self.change_tier: may_manage and s in (Status.ACTIVE, Status.PENDING_MANDATE, Status.PAUSED),
             self.give_notice: may_manage

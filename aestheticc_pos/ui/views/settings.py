@@ -1,4 +1,4 @@
-"""Settings (manager): the clinic's details and rules, where this till's data lives, and backups.
+"""Settings (manager): the clinic's details and rules, GoCardless, where this till's data lives, and backups.
 
     SettingsView(desk, app_settings)   # ``app_settings``: this start's AppSettings (database URL, data folder)
 
@@ -55,6 +55,7 @@ from aestheticc_pos.ui.dialogs.catalogue_forms import (
     number_field,
 )
 from aestheticc_pos.ui.views.catalogue import RIGHT, Column, RowsModel, rows_table
+from aestheticc_pos.ui.views.gocardless_settings import GoCardlessCard
 
 MANAGER_ONLY = "Only a manager can change the settings."
 RESTART = "Close Aestheticc POS and open it again now: until then the screens still show the old data."
@@ -107,6 +108,8 @@ class SettingsView(QWidget):
         right.setSpacing(16)
         left.addWidget(self._clinic_card())
         left.addStretch(1)
+        self.gocardless = GoCardlessCard(desk, app_settings)
+        right.addWidget(self.gocardless)
         right.addWidget(self._database_card())
         right.addWidget(self._backups_card(), 1)
         columns.addLayout(left, 3)
@@ -191,6 +194,7 @@ class SettingsView(QWidget):
 
     def refresh(self) -> None:
         self._apply_role()
+        self.gocardless.refresh()
         services, app_settings = self.desk.services, self.app_settings
 
         def load() -> tuple[ClinicSettings, list[BackupFile]]:
