@@ -49,6 +49,16 @@ class FlowResult(RemoteResult):
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateResult(RemoteResult):
+    """A reusable payment link (a billing request template): ``authorisation_url`` is its permanent address.
+
+    Every visit to it makes a new billing request and, once paid, a new customer and payment.
+    """
+
+    authorisation_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EventPage:
     """One page of events, oldest order not guaranteed; ``after`` is the cursor of the next page or None."""
 
@@ -129,6 +139,36 @@ class PaymentGateway(Protocol):
     def cancel_payment(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult: ...
 
     def create_refund(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult: ...
+
+    # Payment links (deposits, a basket paid by link, "Buy" buttons): Instant Bank Pay billing requests.
+
+    def create_payment_request(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        """A billing request with a ``payment_request`` (amount in pence, currency, description)."""
+        ...
+
+    def create_payment_link_flow(self, payload: dict[str, Any], idempotency_key: str) -> FlowResult:
+        """The hosted "pay by bank" page for a payment request (``links.billing_request``)."""
+        ...
+
+    def cancel_billing_request(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        """``billing_request_id``: the link stops working. Already cancelled counts as done."""
+        ...
+
+    def create_billing_request_template(
+        self, payload: dict[str, Any], idempotency_key: str
+    ) -> TemplateResult:
+        """A reusable payment link; ``payment_request_amount`` in pence (int) or full units (str)."""
+        ...
+
+    def update_billing_request_template(
+        self, payload: dict[str, Any], idempotency_key: str
+    ) -> TemplateResult:
+        """``billing_request_template_id`` plus the fields to change; affects future visits only."""
+        ...
+
+    def get_billing_request_template(self, template_id: str) -> dict[str, Any]: ...
+
+    def get_refund(self, refund_id: str) -> dict[str, Any]: ...
 
     def list_events(self, since: str | None = None, after: str | None = None, limit: int = 500) -> EventPage:
         """One page of events created after ``since`` (ISO timestamp), from cursor ``after``."""

@@ -13,6 +13,10 @@ Contracts (see ``sync/gateway.py`` for the port and its errors):
 - ``requests`` exceptions are caught as well as ``GoCardlessProError``, and everything leaves as one of the
   port's errors. Results are plain dicts; optional nested sections are read from ``.attributes``, because the
   client's nested wrappers raise AttributeError on a missing or null section.
+- Payment links (deposits, a basket paid by link, a package's "Buy" button) are billing requests with a
+  ``payment_request`` (Instant Bank Pay) and their flows, or reusable billing request templates. Amounts in our
+  payloads are pence everywhere; a template's ``payment_request_amount`` given as pence (an int) is sent as the
+  string in full units the API takes there ("25.00").
 - The access token lives only inside the client. It is not an attribute of this object, not in its repr and never
   logged; log lines carry the kind, the idempotency key and GoCardless's request id.
 
@@ -25,6 +29,7 @@ import datetime as dt
 import email.utils
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import gocardless_pro
@@ -39,6 +44,7 @@ from aestheticc_pos.sync.gateway import (
     PermanentGatewayError,
     RateLimited,
     RemoteResult,
+    TemplateResult,
     TransientGatewayError,
 )
 
@@ -97,7 +103,86 @@ class GoCardlessGateway:
         return self._create("refunds", params, idempotency_key, "the refund")
 
     def create_flow(self, payload: dict[str, Any], idempotency_key: str) -> FlowResult:
-        what = "the Direct Debit sign-up link"
+        return self._create_flow(
+            payload,
+            idempotency_key,
+            "the Direct Debit sign-up link",
+            "GoCardless keeps reporting this sign-up link as already made. Start a new Direct Debit sign-up.",
+        )
+
+    # --- payment links -------------------------------------------------------------------------------------
+
+    def create_payment_request(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        """A billing request for one payment by bank: ``payment_request`` {amount (pence), currency, description,
+        metadata?}, optional ``metadata`` and ``links.customer`` (or ``customer_id``); without a customer the payer
+        types a name and an email on the page."""
+        params = _with_link(payload, "customer_id", "customer")
+        request = params.get("payment_request")
+        if not isinstance(request, dict) or not request.get("amount"):
+            raise ValueError("a payment link needs a payment_request with an amount in pence")
+        return self._create("billing_requests", params, idempotency_key, "the payment link")
+
+    def create_payment_link_flow(self, payload: dict[str, Any], idempotency_key: str) -> FlowResult:
+        """The page the payer opens for a payment request: ``links.billing_request`` (or ``billing_request_id``),
+        optional ``redirect_uri``, ``exit_uri``, ``prefilled_customer``. Replays behave as ``create_flow``'s."""
+        params = _with_link(payload, "billing_request_id", "billing_request")
+        if not (params.get("links") or {}).get("billing_request"):
+            raise ValueError("links.billing_request must be filled in before the request is sent")
+        return self._create_flow(
+            params,
+            idempotency_key,
+            "the payment link page",
+            "GoCardless keeps reporting this payment link page as already made. Make a new payment link.",
+        )
+
+    def cancel_billing_request(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
+        """``billing_request_id`` (and optional ``metadata``). A request already cancelled counts as done; one
+        already paid (fulfilled) is a ``PermanentGatewayError``."""
+        billing_request_id, params = _split_id(payload, "billing_request_id")
+        return self._action(
+            "billing_requests",
+            "cancel",
+            billing_request_id,
+            params,
+            idempotency_key,
+            {"cancelled"},
+            "cancelling the payment link",
+        )
+
+    def create_billing_request_template(
+        self, payload: dict[str, Any], idempotency_key: str
+    ) -> TemplateResult:
+        """``name``, ``payment_request_amount`` (pence as an int, or full units as a string),
+        ``payment_request_currency``, ``payment_request_description``, ``payment_request_metadata`` (copied onto
+        every payment made from the template: the way to tell which package was bought), ``redirect_uri``…"""
+        params = _template_params(payload)
+        service = self._client.billing_request_templates
+        template = self._call(
+            "the package's payment link",
+            idempotency_key,
+            lambda: service.create(params=params, headers=_headers(idempotency_key)),
+        )
+        return _template_result(template.attributes)
+
+    def update_billing_request_template(
+        self, payload: dict[str, Any], idempotency_key: str
+    ) -> TemplateResult:
+        """``billing_request_template_id`` and the fields to change; visits after the change use the new terms."""
+        template_id, params = _split_id(payload, "billing_request_template_id")
+        params = _template_params(params)
+        service = self._client.billing_request_templates
+        template = self._call(
+            "the change to the package's payment link",
+            idempotency_key,
+            lambda: service.update(template_id, params=params, headers=_headers(idempotency_key)),
+        )
+        return _template_result(template.attributes)
+
+    # --- flows ---------------------------------------------------------------------------------------------
+
+    def _create_flow(
+        self, payload: dict[str, Any], idempotency_key: str, what: str, exhausted: str
+    ) -> FlowResult:
         service = self._client.billing_request_flows
         key, replaced = idempotency_key, None
         for _ in range(_MAX_FLOW_REPLAYS):
@@ -125,7 +210,7 @@ class GoCardlessGateway:
                 replaced_flow_id=replaced,
             )
         raise PermanentGatewayError(
-            "GoCardless keeps reporting this sign-up link as already made. Start a new Direct Debit sign-up.",
+            exhausted,
             reason="idempotent_creation_conflict",
             detail=f"{_MAX_FLOW_REPLAYS} flow conflicts for key {idempotency_key}",
         )
@@ -198,6 +283,12 @@ class GoCardlessGateway:
 
     def get_payment(self, payment_id: str) -> dict[str, Any]:
         return self._read("payments", payment_id)
+
+    def get_billing_request_template(self, template_id: str) -> dict[str, Any]:
+        return self._read("billing_request_templates", template_id)
+
+    def get_refund(self, refund_id: str) -> dict[str, Any]:
+        return self._read("refunds", refund_id)
 
     # --- helpers -------------------------------------------------------------------------------------------
 
@@ -326,6 +417,28 @@ def _headers(key: str) -> dict[str, str]:
 def _result(attributes: dict[str, Any]) -> RemoteResult:
     data = dict(attributes)
     return RemoteResult(remote_id=_id_of(data), status=data.get("status"), data=data)
+
+
+def _template_result(attributes: dict[str, Any]) -> TemplateResult:
+    data = dict(attributes)
+    return TemplateResult(
+        remote_id=_id_of(data), status=None, data=data, authorisation_url=data.get("authorisation_url")
+    )
+
+
+def _template_params(payload: dict[str, Any]) -> dict[str, Any]:
+    """A template's amount is a string in full units ("25.00"); ours are pence, so an int is converted."""
+    params = dict(payload)
+    amount = params.get("payment_request_amount")
+    if isinstance(amount, bool) or not (amount is None or isinstance(amount, (int, str))):
+        raise ValueError(
+            "payment_request_amount must be pence (an int) or full units (a string such as '25.00')"
+        )
+    if isinstance(amount, int):
+        if amount <= 0:
+            raise ValueError("payment_request_amount must be more than zero")
+        params["payment_request_amount"] = f"{Decimal(amount) / 100:.2f}"
+    return params
 
 
 def _id_of(data: dict[str, Any]) -> str:

@@ -2,8 +2,9 @@
 
 It speaks the subset of the API the POS uses, with GoCardless's envelopes, errors, idempotency
 conflicts, cursor pagination, rate-limit headers and events; it serves a hosted "Authorise Direct
-Debit" page, has scenario controls (mandates, payments, subscriptions over a controllable clock)
-and fault injection. See ``Simulator``.
+Debit" page, "Pay by bank" pages for payment links (Instant Bank Pay billing requests) and reusable
+billing request templates (``payment_links.py``), has scenario controls (mandates, payments, refunds,
+expiring links, subscriptions over a controllable clock) and fault injection. See ``Simulator``.
 """
 
 from .clock import SimClock

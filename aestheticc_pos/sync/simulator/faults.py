@@ -49,7 +49,7 @@ class FaultPlan:
         return fault
 
     def take(self, method: str, path: str) -> str | None:
-        if path.startswith("/_sim") or path.startswith("/flow/"):
+        if path.startswith(("/_sim", "/flow/", "/template/")):
             return None
         with self._lock:
             for fault in self._faults:

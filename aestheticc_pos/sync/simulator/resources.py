@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .clock import add_working_days
+from .payment_links import PaymentLinks
 from .state import SimApiError, Store, invalid_state, paginate, public, validation
 
 CREDITOR_ID = "CR000SIMULATOR"
@@ -37,6 +38,10 @@ class Options:
         self.unrequested_sections = "object"
         # Working days between today and a new mandate's next_possible_charge_date.
         self.mandate_lead_days = 4
+        # Status a payment by bank (a payment-only billing request) reaches on its own once the payer has
+        # authorised it: "pending_submission", "submitted", "confirmed" (money collected; the default, as
+        # Instant Bank Pay settles within moments) or "failed". Scenario controls move it on from there.
+        self.instant_payment_status_on_authorise = "confirmed"
 
 
 # ----- small helpers ----------------------------------------------------------------------------
@@ -133,7 +138,7 @@ def charge_dates(sub: dict[str, Any]) -> Iterator[date]:
             return
 
 
-class Api:
+class Api(PaymentLinks):
     def __init__(self, store: Store, options: Options, base_url: Callable[[], str]) -> None:
         self.store = store
         self.options = options
@@ -151,6 +156,7 @@ class Api:
             "customer_bank_accounts": ("customer_bank_accounts", None),
             "billing_requests": ("billing_requests", self.create_billing_request),
             "billing_request_flows": ("billing_request_flows", self.create_flow),
+            "billing_request_templates": ("billing_request_templates", self.create_template),
             "mandates": ("mandates", None),
             "subscriptions": ("subscriptions", self.create_subscription),
             "payments": ("payments", self.create_payment),
@@ -168,6 +174,8 @@ class Api:
         elif len(parts) == 2:
             if method == "GET" and kind != "billing_request_flows":
                 return 200, {kind: public(self.store.get(kind, parts[1]))}
+            if method == "PUT" and kind == "billing_request_templates":
+                return 200, {kind: public(self.update_template(parts[1], _params(body, kind)))}
             if method == "PUT" and kind in ("customers", "mandates", "payments", "refunds", "subscriptions"):
                 return self.update(kind, parts[1], _params(body, kind))
         elif len(parts) == 4 and parts[2] == "actions" and method == "POST":
@@ -264,7 +272,7 @@ class Api:
             return value
         return None if self.options.unrequested_sections == "null" else {}
 
-    def create_billing_request(self, p: dict[str, Any]) -> dict[str, Any]:
+    def create_billing_request(self, p: dict[str, Any], origin: str = "api") -> dict[str, Any]:
         meta = _metadata(p)
         mr = p.get("mandate_request")
         pr = p.get("payment_request")
@@ -300,21 +308,34 @@ class Api:
         payment_request = None
         if pr:
             pointer = "/billing_requests/payment_request"
+            currency = _currency(pr, pointer)
+            if mandate_request:
+                scheme = pr.get("scheme") or mandate_request["scheme"]
+            else:
+                scheme = pr.get("scheme") or self.check_instant_currency(currency, pointer)
             payment_request = {
                 "amount": _amount(pr, pointer=pointer),
-                "currency": _currency(pr, pointer),
+                "currency": currency,
                 "description": pr.get("description"),
-                "scheme": pr.get("scheme") or (mandate_request or {}).get("scheme") or "faster_payments",
+                "reference": pr.get("reference"),
+                "scheme": scheme,
                 "app_fee": None,
-                "metadata": pr.get("metadata") or {},
+                "funds_settlement": "managed",
+                "metadata": _metadata(pr, "payment_request[metadata]"),
                 "links": {},
             }
             links["payment_request"] = self.store.new_id("billing_requests").replace("BRQ", "PRQ")
         actions = []
-        if not customer_id:
-            actions.append(self._action("collect_customer_details", ["collect_bank_account"]))
-        actions.append(self._action("collect_bank_account", []))
-        actions.append(self._action("confirm_payer_details", []))
+        if mandate_request:
+            if not customer_id:
+                actions.append(self._action("collect_customer_details", ["collect_bank_account"]))
+            actions.append(self._action("collect_bank_account", []))
+            actions.append(self._action("confirm_payer_details", []))
+        else:  # a payment by bank: the payer authorises it at their bank, no account details are typed
+            if not customer_id:
+                actions.append(self._action("collect_customer_details", []))
+            actions.append(self._action("confirm_payer_details", []))
+            actions.append(self._action("bank_authorisation", ["confirm_payer_details"]))
         br = self.store.add(
             "billing_requests",
             {
@@ -336,7 +357,7 @@ class Api:
             "billing_requests",
             "created",
             {"billing_request": br["id"], **({"customer": customer_id} if customer_id else {})},
-            "api",
+            origin,
             "billing_request_created",
             "This billing request has been created.",
         )
@@ -376,7 +397,7 @@ class Api:
         self.fulfil(br, origin="api")
 
     # ===== billing request flows =================================================================
-    def create_flow(self, p: dict[str, Any]) -> dict[str, Any]:
+    def create_flow(self, p: dict[str, Any], origin: str = "api") -> dict[str, Any]:
         br_id = (p.get("links") or {}).get("billing_request")
         br = self.store.find("billing_requests", br_id)
         if br is None:
@@ -415,7 +436,7 @@ class Api:
             "billing_requests",
             "flow_created",
             {"billing_request": br["id"], "billing_request_flow": flow_id},
-            "api",
+            origin,
             "billing_request_flow_created",
             "A billing request flow has been created.",
         )
@@ -440,15 +461,24 @@ class Api:
             )
 
     def authorise(
-        self, flow: dict[str, Any], form: dict[str, str], mandate_status: str | None = None
+        self,
+        flow: dict[str, Any],
+        form: dict[str, str],
+        mandate_status: str | None = None,
+        payment_status: str | None = None,
     ) -> dict[str, Any]:
-        """What the payer does on the hosted page: details, bank account, confirm; then fulfil."""
+        """What the payer does on the hosted page: details, bank account, confirm; then fulfil.
+
+        A payment-only billing request is paid by bank instead (``pay_by_bank``), with no bank details typed.
+        """
         br = self.store.get("billing_requests", flow["links"]["billing_request"])
         if self.flow_expired(flow):
             raise invalid_state("billing_request_flow_expired", "This link has expired")
         if br["status"] != "pending":
             raise invalid_state("billing_request_not_pending", f"The billing request is {br['status']}")
         self.visit_flow(flow)
+        if self.is_instant(br):
+            return self.pay_by_bank(flow, br, form, payment_status)
         pre = flow["prefilled_customer"]
         links = br["links"]
         br_link = {"billing_request": br["id"]}
@@ -504,7 +534,8 @@ class Api:
     def fulfil(self, br: dict[str, Any], origin: str) -> None:
         links = br["links"]
         event_links = {"billing_request": br["id"], "customer": links["customer"]}
-        event_links["customer_bank_account"] = links["customer_bank_account"]
+        if links.get("customer_bank_account"):
+            event_links["customer_bank_account"] = links["customer_bank_account"]
         mandate = payment = None
         if br["mandate_request"]:
             mr = br["mandate_request"]
@@ -513,7 +544,16 @@ class Api:
             )
             links["mandate_request_mandate"] = mandate["id"]
             event_links["mandate_request_mandate"] = mandate["id"]
-        if br["payment_request"]:
+            mr["links"] = {**(mr.get("links") or {}), "mandate": mandate["id"]}
+        if self.is_instant(br):
+            payment = self.new_instant_payment(br)
+            br["payment_request"]["links"] = {
+                **(br["payment_request"].get("links") or {}),
+                "payment": payment["id"],
+            }
+            links["payment_request_payment"] = payment["id"]
+            event_links["payment_request_payment"] = payment["id"]
+        elif br["payment_request"]:
             pr = br["payment_request"]
             if mandate is None:
                 mandate = self.new_mandate(
@@ -525,10 +565,11 @@ class Api:
                 pr["currency"],
                 pr.get("description"),
                 None,
-                {},
+                dict(pr.get("metadata") or {}),
                 "gocardless",
                 emit=False,
             )
+            pr["links"] = {**(pr.get("links") or {}), "payment": payment["id"]}
             links["payment_request_payment"] = payment["id"]
             event_links["payment_request_payment"] = payment["id"]
         br["status"] = "fulfilled"
@@ -544,6 +585,10 @@ class Api:
             self.emit_mandate_created(mandate)
         if payment is not None:
             self.emit_payment_created(payment, "gocardless")
+        if payment is not None and mandate is None:
+            self.move_instant_payment(
+                payment, br.pop("_payment_status", self.options.instant_payment_status_on_authorise)
+            )
         target = br.pop("_mandate_status", self.options.mandate_status_on_authorise)
         if mandate is not None and target != "pending_submission":
             from . import scenarios
@@ -871,6 +916,10 @@ class Api:
             raise invalid_state(
                 "retry_failed", f"Only failed payments can be retried (payment is {payment['status']})"
             )
+        if not payment["links"].get("mandate"):
+            raise invalid_state(
+                "retry_failed", "A payment by bank cannot be retried; send a new payment link"
+            )
         if payment["_retries"] >= MAX_RETRIES:
             raise invalid_state("retry_failed", "This payment has been retried the maximum number of times")
         mandate = self.store.get("mandates", payment["links"]["mandate"])
@@ -913,6 +962,9 @@ class Api:
                 "amount", "exceeds the amount left to refund on the payment", f"{pointer}/amount"
             )
         payment["amount_refunded"] = total
+        links = {"payment": payment["id"]}
+        if payment["links"].get("mandate"):  # a payment by bank has no mandate
+            links["mandate"] = payment["links"]["mandate"]
         refund = self.store.add(
             "refunds",
             {
@@ -927,13 +979,13 @@ class Api:
                 "metadata": _metadata(p),
                 "reference": p.get("reference"),
                 "status": "created",
-                "links": {"payment": payment["id"], "mandate": payment["links"]["mandate"]},
+                "links": links,
             },
         )
         self.store.emit(
             "refunds",
             "created",
-            {"refund": refund["id"], "payment": payment["id"], "mandate": payment["links"]["mandate"]},
+            {"refund": refund["id"], **links},
             "api",
             "refund_created",
             "The refund has been created.",

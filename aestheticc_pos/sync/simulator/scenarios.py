@@ -94,7 +94,7 @@ def end_mandate(
                 sub, "gocardless", sub_cause, f"The subscription was cancelled because its mandate {status}."
             )
     for payment in list(api.store.resources["payments"].values()):
-        if payment["links"]["mandate"] == mandate["id"] and payment["status"] in (
+        if payment["links"].get("mandate") == mandate["id"] and payment["status"] in (
             "pending_submission",
             "pending_customer_approval",
         ):
@@ -181,6 +181,21 @@ def fail_payment(api: Api, payment: dict[str, Any], will_retry: bool = False) ->
     if payment["status"] == "pending_submission":
         submit_payment(api, payment)
     payment["status"] = "failed"
+    if not payment["links"].get("mandate"):
+        # A payment by bank (faster_payments): the payer's bank declined it; it is never retried.
+        payment["_will_retry"] = False
+        _payment_event(
+            api,
+            payment,
+            "failed",
+            "bank",
+            "bank_declined_payment",
+            "Payment declined by the bank.",
+            scheme=payment["scheme"],
+            will_attempt_retry=False,
+            not_retried_reason="other",
+        )
+        return
     details: dict[str, Any] = {
         "scheme": payment["scheme"],
         "reason_code": "ARRUD-0",
@@ -333,3 +348,52 @@ def run_until(api: Api, target: date, auto_confirm: bool = False, confirm_after_
         day += timedelta(days=1)
         clock.set(day)
     return created
+
+
+# ----- billing requests and refunds -------------------------------------------------------------
+def expire_billing_request(api: Api, br: dict[str, Any]) -> None:
+    """The link lapsed unpaid: its flows stop working and the request is cancelled by GoCardless."""
+    _require(br, {"pending", "ready_to_fulfil"}, "expire")
+    api.expire_billing_request(br)
+
+
+def expire_flow(api: Api, flow: dict[str, Any]) -> None:
+    """Only this link stops working; its billing request stays pending, so a new flow can be sent for it.
+
+    GoCardless sends no event when a flow expires.
+    """
+    past = api.store.clock.iso(api.store.clock.now() - timedelta(seconds=1))
+    flow["expires_at"] = min(flow["expires_at"], past)
+
+
+def _refund_event(api: Api, refund: dict[str, Any], action: str, cause: str, description: str) -> None:
+    api.store.emit(
+        "refunds", action, {"refund": refund["id"], **refund["links"]}, "gocardless", cause, description
+    )
+
+
+def pay_refund(api: Api, refund: dict[str, Any]) -> None:
+    _require(refund, {"created", "pending_submission", "submitted"}, "pay")
+    refund["status"] = "paid"
+    _refund_event(api, refund, "paid", "refund_paid", "The refund has been paid to your customer.")
+
+
+def fail_refund(api: Api, refund: dict[str, Any]) -> None:
+    """The refund did not reach the payer: it bounces, then the funds come back to the clinic."""
+    _require(refund, {"created", "pending_submission", "submitted", "paid"}, "fail")
+    refund["status"] = "bounced"
+    _refund_event(
+        api,
+        refund,
+        "failed",
+        "refund_failed",
+        "The refund did not reach your customer, the funds will be returned to you.",
+    )
+    refund["status"] = "funds_returned"
+    _refund_event(
+        api,
+        refund,
+        "funds_returned",
+        "refund_funds_returned",
+        "The funds for the refund have been returned to you.",
+    )

@@ -76,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
+        if content_type == "text/html":
+            content_type = "text/html; charset=utf-8"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -116,6 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
             sim.requests.append((method, self.path, key))
         if path.startswith("/flow/"):
             return self._hosted(method, unquote(path[len("/flow/") :]), raw)
+        if path.startswith("/template/"):
+            return self._template(method, unquote(path[len("/template/") :]))
         if path.startswith("/_sim/"):
             return self._control(method, path[len("/_sim/") :], raw)
 
@@ -187,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
                     404, hosted.message_page("Not found", "This link is not valid."), "text/html"
                 )
             br = sim.store.get("billing_requests", flow["links"]["billing_request"])
+            if sim.api.is_instant(br):
+                return self._hosted_payment(method, flow, br, raw)
             if method == "GET":
                 if br["status"] == "fulfilled":
                     return self._send(200, hosted.done_page(flow, br), "text/html")
@@ -209,6 +215,62 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(status, hosted.message_page("Cannot complete", err.message), "text/html")
             return self._send(200, hosted.done_page(flow, br), "text/html")
 
+    def _hosted_payment(self, method: str, flow: dict[str, Any], br: dict[str, Any], raw: bytes) -> None:
+        """The "Pay by bank" page of a payment-only billing request (called under the store lock)."""
+        sim = self.sim
+        store = sim.store
+
+        def paid() -> None:
+            payment = store.find("payments", br["links"].get("payment_request_payment"))
+            return self._send(200, hosted.paid_page(flow, br, payment), "text/html")
+
+        if br["status"] == "fulfilled":
+            return paid()
+        if br["status"] == "cancelled" or sim.api.flow_expired(flow):
+            return self._send(
+                410, hosted.message_page("Link expired", "Ask the clinic for a new link."), "text/html"
+            )
+        customer = store.find("customers", br["links"].get("customer"))
+        if method == "GET":
+            sim.api.visit_flow(flow)
+            return self._send(200, hosted.payment_page(flow, br, customer), "text/html")
+        if method != "POST":
+            return self._send(405, hosted.message_page("Not allowed", "Use the form."), "text/html")
+        form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        form = {k: v.strip() for k, v in form.items()}
+        if customer is None:
+            problem = None
+            if not (form.get("given_name") or form.get("family_name")):
+                problem = "Enter your name."
+            elif "@" not in form.get("email", ""):
+                problem = "Enter your email address."
+            if problem:
+                page = hosted.payment_page(flow, br, None, form, problem)
+                return self._send(422, page, "text/html")
+        try:
+            sim.api.authorise(flow, form)
+        except SimApiError as err:
+            status = 410 if "expired" in err.errors[0]["reason"] else 409
+            return self._send(status, hosted.message_page("Cannot complete", err.message), "text/html")
+        return paid()
+
+    def _template(self, method: str, template_id: str) -> None:
+        """A template's permanent link: every visit makes a new billing request and flow, then goes to it."""
+        sim = self.sim
+        if method != "GET":
+            return self._send(405, hosted.message_page("Not allowed", "Open the link."), "text/html")
+        with sim.store.lock:
+            template = sim.store.find("billing_request_templates", template_id)
+            if template is None:
+                return self._send(
+                    404, hosted.message_page("Not found", "This link is not valid."), "text/html"
+                )
+            flow = sim.api.visit_template(template)
+        # The flow's page is on this same loopback server.
+        return self._send(
+            303, b"", "text/html", {"Location": flow["authorisation_url"], "Cache-Control": "no-store"}
+        )
+
     # ----- control endpoints -------------------------------------------------------------------
     _CONTROLS = frozenset(
         [
@@ -223,6 +285,11 @@ class _Handler(BaseHTTPRequestHandler):
             "charge_back",
             "pay_out",
             "late_failure",
+            "expire_billing_request",
+            "expire_flow",
+            "pay_refund",
+            "fail_refund",
+            "visit_template",
             "authorise",
             "advance",
             "advance_to",
@@ -360,12 +427,42 @@ class Simulator:
         self.faults.clear()
 
     # ----- payer and scenarios -----------------------------------------------------------------
-    def authorise(self, flow_id: str, mandate_status: str | None = None, **form: str) -> dict[str, Any]:
-        """Same as the payer submitting the hosted page; returns the billing request."""
+    def authorise(
+        self,
+        flow_id: str,
+        mandate_status: str | None = None,
+        payment_status: str | None = None,
+        **form: str,
+    ) -> dict[str, Any]:
+        """Same as the payer submitting the hosted page; returns the billing request.
+
+        ``payment_status`` is how far a payment by bank goes on its own (see
+        ``Options.instant_payment_status_on_authorise``).
+        """
         with self.store.lock:
             flow = self.store.get("billing_request_flows", flow_id)
-            br = self.api.authorise(flow, form, mandate_status)
+            br = self.api.authorise(flow, form, mandate_status, payment_status)
             return public(br)
+
+    def visit_template(self, template_id: str) -> dict[str, Any]:
+        """Same as a visitor opening a template's link: returns the new flow (its billing request is new too)."""
+        with self.store.lock:
+            template = self.store.get("billing_request_templates", template_id)
+            return public(self.api.visit_template(template))
+
+    def expire_billing_request(self, billing_request_id: str) -> None:
+        """The link lapsed unpaid: its pages say "Link expired" and GoCardless cancels the request."""
+        self._run("billing_requests", billing_request_id, scenarios.expire_billing_request)
+
+    def expire_flow(self, flow_id: str) -> None:
+        """Only this link lapses; the billing request stays pending, so a new flow can be sent for it."""
+        self._run("billing_request_flows", flow_id, scenarios.expire_flow)
+
+    def pay_refund(self, refund_id: str) -> None:
+        self._run("refunds", refund_id, scenarios.pay_refund)
+
+    def fail_refund(self, refund_id: str) -> None:
+        self._run("refunds", refund_id, scenarios.fail_refund)
 
     def _run(self, kind: str, ident: str, fn: Any, *args: Any) -> Any:
         with self.store.lock:

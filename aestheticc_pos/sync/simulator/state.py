@@ -20,6 +20,7 @@ PREFIXES = {
     "customer_bank_accounts": "BA",
     "billing_requests": "BRQ",
     "billing_request_flows": "BRF",
+    "billing_request_templates": "BRT",
     "mandates": "MD",
     "subscriptions": "SB",
     "payments": "PM",
