@@ -220,60 +220,93 @@ def complete_sale(
                 f"The total changed to {amount_text(priced.net)} since it was shown "
                 f"({amount_text(expected_total)}). Check the basket with the client before taking payment."
             )
-        tenders = [_tender(p, priced.currency) for p in payments]
-        settlement = settle(priced.net, tenders)
-        sale_id = services.new_id()
-        prefix = settings.till_prefix
-        number = uow.next_number(f"sale:{prefix}", prefix + "-{n:06d}")
-        s.add(
-            SaleRow(
-                id=sale_id,
-                number=number,
-                till_prefix=prefix,
-                client_id=client_id,
-                staff_id=staff_id,
-                kind="sale",
-                channel=Channel.POS.value,
-                gross_pence=priced.gross.pence,
-                discount_pence=priced.discount.pence,
-                net_pence=priced.net.pence,
-                vat_pence=priced.vat.pence,
-                currency=priced.currency,
-                created_at=now,
-            )
+        sale_id, settlement = record_sale_in(
+            uow,
+            services,
+            settings,
+            priced=priced,
+            payments=payments,
+            client_id=client_id,
+            staff_id=staff_id,
         )
-        s.flush()
-        for position, line in enumerate(priced.lines, start=1):
-            cp_id = _fulfil_line(uow, services, settings, line, client_id, today, sale_id, staff_id)
-            s.add(_sale_line(sale_id, position, line, cp_id))
-        for tender in _kept_tenders(settlement):
-            s.add(
-                TenderRow(
-                    sale_id=sale_id,
-                    kind=tender.kind.value,
-                    amount_pence=tender.amount.pence,
-                    currency=tender.amount.currency,
-                    reference=tender.reference,
-                )
-            )
-            if tender.kind is TenderKind.DIRECT_DEBIT:
-                _queue_direct_debit(uow, client_id, sale_id, number, tender)
-        for line in priced.lines:
-            if line.line.override is not None:
-                append_audit(
-                    s,
-                    at=now,
-                    staff_id=line.line.override.staff_id,
-                    action="price.overridden",
-                    record_type="sale",
-                    record_id=sale_id,
-                    reason=line.line.override.reason,
-                    details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence},
-                )
-        s.flush()
         uow.commit()
     receipt = sale_receipt(services, sale_id)
     return _with_change(receipt, settlement, staff.name)
+
+
+def record_sale_in(
+    uow: UnitOfWork,
+    services: Services,
+    settings: ClinicSettings,
+    *,
+    priced: Quote,
+    payments: list[Payment],
+    client_id: str | None,
+    staff_id: str,
+) -> tuple[str, Settlement]:
+    """Take ``payments`` for an already priced basket and write its sale inside the caller's unit of work.
+
+    What ``complete_sale`` writes, for a quote priced by the caller (an issued invoice keeps the prices it was
+    issued with): the sale numbered on this till, with ``priced.channel``; each line fulfilled (sessions
+    redeemed, packages and memberships started, visits attended); the tenders, a Direct Debit one queued for
+    GoCardless; price overrides audited. Lock the client's packages before pricing. Returns the new sale's id
+    and how it was settled; the caller commits.
+    """
+    s = uow.session
+    now = services.now()
+    today = now.astimezone(settings.tz).date()
+    tenders = [_tender(p, priced.currency) for p in payments]
+    settlement = settle(priced.net, tenders)
+    sale_id = services.new_id()
+    prefix = settings.till_prefix
+    number = uow.next_number(f"sale:{prefix}", prefix + "-{n:06d}")
+    s.add(
+        SaleRow(
+            id=sale_id,
+            number=number,
+            till_prefix=prefix,
+            client_id=client_id,
+            staff_id=staff_id,
+            kind="sale",
+            channel=priced.channel.value,
+            gross_pence=priced.gross.pence,
+            discount_pence=priced.discount.pence,
+            net_pence=priced.net.pence,
+            vat_pence=priced.vat.pence,
+            currency=priced.currency,
+            created_at=now,
+        )
+    )
+    s.flush()
+    for position, line in enumerate(priced.lines, start=1):
+        cp_id = _fulfil_line(uow, services, settings, line, client_id, today, sale_id, staff_id)
+        s.add(_sale_line(sale_id, position, line, cp_id))
+    for tender in _kept_tenders(settlement):
+        s.add(
+            TenderRow(
+                sale_id=sale_id,
+                kind=tender.kind.value,
+                amount_pence=tender.amount.pence,
+                currency=tender.amount.currency,
+                reference=tender.reference,
+            )
+        )
+        if tender.kind is TenderKind.DIRECT_DEBIT:
+            _queue_direct_debit(uow, client_id, sale_id, number, tender)
+    for line in priced.lines:
+        if line.line.override is not None:
+            append_audit(
+                s,
+                at=now,
+                staff_id=line.line.override.staff_id,
+                action="price.overridden",
+                record_type="sale",
+                record_id=sale_id,
+                reason=line.line.override.reason,
+                details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence},
+            )
+    s.flush()
+    return sale_id, settlement
 
 
 def sale_receipt(services: Services, sale_id: str) -> Receipt:

@@ -43,6 +43,7 @@ from sqlalchemy.types import TypeDecorator
 from aestheticc_pos.domain.appointments import AppointmentStatus
 from aestheticc_pos.domain.catalogue import BenefitsStart, DepositKind
 from aestheticc_pos.domain.clients import phone_digits
+from aestheticc_pos.domain.invoices import InvoiceStatus
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.packages import ClientPackageStatus, LedgerKind
 from aestheticc_pos.domain.staff import Role
@@ -727,21 +728,38 @@ class PaymentLinkRow(Base):
 
 
 class InvoiceRow(_TotalsColumns, Base):
+    """An invoice (``domain/invoices.py``): a draft has no number or dates; issuing gives it both.
+
+    ``sale_id`` is the sale its payment completed (once paid); a void invoice keeps its number.
+    """
+
     __tablename__ = "invoices"
     __table_args__ = (
+        _one_of("status", InvoiceStatus),
         _net_is_gross_less_discount(),
         CheckConstraint("due_on >= issued_on", name="due_after_issue"),
+        CheckConstraint(
+            "status = 'draft' OR (number IS NOT NULL AND issued_on IS NOT NULL AND due_on IS NOT NULL)",
+            name="issued_has_number_and_dates",
+        ),
+        CheckConstraint("payment_terms_days >= 0", name="payment_terms_days_not_negative"),
     )
 
     id: Mapped[str] = _id()
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
     client_id: Mapped[str] = _ref("clients.id", index=True)
+    staff_id: Mapped[str] = _ref("staff.id")
     status: Mapped[str] = mapped_column(String(20), index=True)
-    issued_on: Mapped[dt.date]
-    due_on: Mapped[dt.date]
+    payment_terms_days: Mapped[int]
+    priced_on: Mapped[dt.date]
+    issued_on: Mapped[dt.date | None]
+    due_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
     paid_at: Mapped[dt.datetime | None]
+    sale_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("sales.id"), unique=True)
     voided_at: Mapped[dt.datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     lines: Mapped[list[InvoiceLineRow]] = relationship(
         back_populates="invoice",
@@ -752,6 +770,8 @@ class InvoiceRow(_TotalsColumns, Base):
 
 
 class InvoiceLineRow(_PricedLineColumns, Base):
+    """A priced invoice line. A manager's price override is kept with it, so the line can be priced again."""
+
     __tablename__ = "invoice_lines"
     __table_args__ = (UniqueConstraint("invoice_id", "position"), _net_is_gross_less_discount())
 
@@ -759,6 +779,9 @@ class InvoiceLineRow(_PricedLineColumns, Base):
     invoice_id: Mapped[str] = _ref("invoices.id")
     client_package_id: Mapped[str | None] = _ref("client_packages.id")
     appointment_id: Mapped[str | None] = _ref("appointments.id")
+    override_price_pence: Mapped[int | None] = mapped_column(BigInteger)
+    override_reason: Mapped[str | None] = mapped_column(String(200))
+    override_staff_id: Mapped[str | None] = _ref("staff.id")
 
     invoice: Mapped[InvoiceRow] = relationship(back_populates="lines", lazy="raise")
 

@@ -36,6 +36,7 @@ MANAGER_ONLY = {
     Action.ERASE_CLIENT,
     Action.VIEW_REPORTS,
     Action.VIEW_AUDIT_LOG,
+    Action.RESOLVE_SYNC,
 }
 
 

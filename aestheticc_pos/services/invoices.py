@@ -1,0 +1,683 @@
+"""Invoices: draft, issue, void, and take payment for them (rules in ``domain/invoices.py``).
+
+Pricing: an invoice is priced by ``checkout.price_basket_in`` on the invoice channel, the same ``quote`` the
+till uses, so a member gets exactly the discount they would get at the desk that day. A draft is priced when
+it is made or edited, and priced again when it is issued (an invoice shows the prices and discounts in force
+on its issue date; ``expected_total`` refuses the issue when that changed what staff were shown). Once issued
+its lines are fixed: paying it takes exactly the issued total, even if a membership lapsed since.
+
+Package sessions are not redeemed on an invoice: it bills money owed, so every treatment line is charged
+(``use_package`` False) and the client keeps their sessions for visits checked out at the till. A visit
+booked on a package session is refused, since invoicing it would give that session back and charge instead.
+Selling a package on an invoice is fine: the client gets the package when the invoice is paid. A membership
+is never invoiced (its Direct Debit bills it).
+
+Paying (at the desk, or through a payment link) completes the sale the lines describe, once, inside the same
+transaction: ``checkout.record_sale_in`` writes it with the channel "invoice", fulfils its lines (packages
+become the client's, booked visits are marked attended) and the invoice points at it.
+
+Numbers: an invoice takes its number only when issued, from the series of its issue year, so discarded drafts
+leave no gap; a void invoice keeps its number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from aestheticc_pos.domain import invoices as rules
+from aestheticc_pos.domain.catalogue import ItemKind
+from aestheticc_pos.domain.checkout import Settlement, TenderKind, amount_text
+from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
+from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus, VatBand
+from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine
+from aestheticc_pos.domain.staff import Action, Role, require_manager
+from aestheticc_pos.services.checkout import (
+    BasketItem,
+    Payment,
+    Receipt,
+    price_basket_in,
+    record_sale_in,
+    sale_receipt,
+)
+from aestheticc_pos.services.context import Services, read_clinic_settings
+from aestheticc_pos.services.packages import lock_client_packages
+from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store.audit_repo import append_audit
+from aestheticc_pos.store.tables import ClientRow, InvoiceLineRow, InvoiceRow, SaleRow, StaffRow, TenderRow
+from aestheticc_pos.store.unit_of_work import UnitOfWork
+
+_NO_LINES = "The invoice has no lines. Add a treatment, product or package first."
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """A priced line as the invoice shows it. ``override_price`` is a manager's unit price, with its reason."""
+
+    position: int
+    kind: ItemKind
+    item_id: str | None
+    name: str
+    quantity: int
+    unit_price: Money
+    gross: Money
+    discount: Money
+    discount_reason: str | None
+    net: Money
+    vat: Money
+    vat_rate_bp: int
+    appointment_id: str | None = None
+    override_price: Money | None = None
+    override_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDetail:
+    """One invoice as staff and the client see it. ``standing`` is its status on the clinic's today."""
+
+    id: str
+    number: str | None
+    status: InvoiceStatus
+    standing: InvoiceStanding
+    client_id: str
+    client_name: str
+    client_email: str | None
+    client_phone: str | None
+    staff_name: str
+    payment_terms_days: int
+    priced_on: dt.date
+    issued_on: dt.date | None
+    due_on: dt.date | None
+    lines: tuple[InvoiceLine, ...]
+    gross: Money
+    discount: Money
+    net: Money
+    vat: Money
+    vat_bands: tuple[VatBand, ...]
+    created_at: dt.datetime
+    paid_at: dt.datetime | None = None
+    sale_id: str | None = None
+    sale_number: str | None = None
+    voided_at: dt.datetime | None = None
+    void_reason: str | None = None
+
+    @property
+    def currency(self) -> str:
+        return self.net.currency
+
+    @property
+    def amount_due(self) -> Money:
+        """What the client still owes: the total while issued, nothing once paid or void (or as a draft)."""
+        return self.net if self.status is InvoiceStatus.ISSUED else Money.zero(self.currency)
+
+    @property
+    def payment_terms(self) -> str:
+        return rules.terms_text(self.payment_terms_days)
+
+    def basket_items(self) -> list[BasketItem]:
+        """The lines as basket items, to edit a draft (overrides kept, so editing them still needs a manager)."""
+        return [_basket_item(line) for line in self.lines]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSummary:
+    """A row of an invoice list."""
+
+    id: str
+    number: str | None
+    standing: InvoiceStanding
+    client_id: str
+    client_name: str
+    issued_on: dt.date | None
+    due_on: dt.date | None
+    total: Money
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePayment:
+    """An invoice paid at the desk: the invoice as it now is, and the receipt of the sale its payment made."""
+
+    invoice: InvoiceDetail
+    receipt: Receipt
+
+
+# --- Drafts --------------------------------------------------------------------------------------------------
+
+
+def create_invoice_draft(
+    services: Services,
+    *,
+    client_id: str,
+    items: list[BasketItem],
+    staff_id: str,
+    payment_terms_days: int = rules.DEFAULT_PAYMENT_TERMS_DAYS,
+) -> InvoiceDetail:
+    """A new draft invoice for a client, priced today. It has no number until it is issued."""
+    terms = rules.check_payment_terms(payment_terms_days)
+    with services.uow() as uow:
+        s = uow.session
+        require_staff(s, staff_id, Action.SELL)
+        today = services.now().astimezone(read_clinic_settings(s).tz).date()
+        priced = _price(uow, client_id, items, today, staff_id)
+        invoice_id = services.new_id()
+        s.add(
+            InvoiceRow(
+                id=invoice_id,
+                client_id=client_id,
+                staff_id=staff_id,
+                status=InvoiceStatus.DRAFT.value,
+                payment_terms_days=terms,
+                priced_on=today,
+                created_at=services.now(),
+                **_totals(priced),
+            )
+        )
+        s.flush()
+        _write_lines(s, invoice_id, priced)
+        uow.commit()
+    return invoice_detail(services, invoice_id)
+
+
+def update_invoice_draft(
+    services: Services,
+    invoice_id: str,
+    *,
+    staff_id: str,
+    items: list[BasketItem] | None = None,
+    payment_terms_days: int | None = None,
+) -> InvoiceDetail:
+    """Change a draft's lines (``items``) or payment terms, and price it again today.
+
+    ``items`` None keeps the lines (``InvoiceDetail.basket_items``) and only prices them again.
+    """
+    terms = None if payment_terms_days is None else rules.check_payment_terms(payment_terms_days)
+    with services.uow() as uow:
+        s = uow.session
+        require_staff(s, staff_id, Action.SELL)
+        row = _lock_invoice(s, invoice_id)
+        rules.require_draft(_state(row))
+        today = services.now().astimezone(read_clinic_settings(s).tz).date()
+        if items is None:
+            items = [_basket_item(_line_from_row(r, row.currency)) for r in _line_rows(s, invoice_id)]
+        priced = _price(uow, row.client_id, items, today, staff_id)
+        _set_priced(s, row, priced, today)
+        if terms is not None:
+            row.payment_terms_days = terms
+        uow.commit()
+    return invoice_detail(services, invoice_id)
+
+
+def discard_invoice_draft(services: Services, invoice_id: str, *, staff_id: str) -> None:
+    """Throw a draft away. It never had a number, so the series keeps no gap."""
+    with services.uow() as uow:
+        s = uow.session
+        require_staff(s, staff_id, Action.SELL)
+        row = _lock_invoice(s, invoice_id)
+        rules.require_discardable(_state(row))
+        s.execute(delete(InvoiceLineRow).where(InvoiceLineRow.invoice_id == invoice_id))
+        s.delete(row)
+        uow.commit()
+
+
+# --- Issue and void ------------------------------------------------------------------------------------------
+
+
+def issue_invoice(
+    services: Services, invoice_id: str, *, staff_id: str, expected_total: Money | None = None
+) -> InvoiceDetail:
+    """Price the draft on today's date, give it the next number of this year's series and its due date.
+
+    When the new total differs from ``expected_total`` (what staff were shown: a membership lapsed, a price
+    changed), nothing is issued and the refusal gives the new total. The number is taken last, inside the
+    same transaction, so a refused or failed issue leaves no gap.
+    """
+    now = services.now()
+    with services.uow() as uow:
+        s = uow.session
+        staff = require_staff(s, staff_id, Action.SELL)
+        row = _lock_invoice(s, invoice_id)
+        state = _state(row)
+        rules.require_issuable(state)
+        today = now.astimezone(read_clinic_settings(s).tz).date()
+        items = [_basket_item(_line_from_row(r, row.currency)) for r in _line_rows(s, invoice_id)]
+        if any(item.override_price is not None for item in items):
+            require_manager(staff.role, "issue an invoice with a price override")
+        priced = _price(uow, row.client_id, items, today, staff_id)
+        if expected_total is not None and priced.net != expected_total:
+            raise RuleViolation(
+                f"The invoice total changed to {amount_text(priced.net)} since it was shown "
+                f"({amount_text(expected_total)}). Check the invoice before issuing it."
+            )
+        number = uow.next_number(rules.number_series(today), rules.number_template(today))
+        issued = rules.issue(
+            state, number=number, on=today, terms_days=row.payment_terms_days, total=priced.net
+        )
+        _set_priced(s, row, priced, today)
+        row.status = issued.status.value
+        row.number = issued.number
+        row.issued_on = issued.issued_on
+        row.due_on = issued.due_on
+        for line in priced.lines:
+            if line.line.override is not None:
+                append_audit(
+                    s,
+                    at=now,
+                    staff_id=line.line.override.staff_id,
+                    action="price.overridden",
+                    record_type="invoice",
+                    record_id=invoice_id,
+                    reason=line.line.override.reason,
+                    details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence},
+                )
+        uow.commit()
+    return invoice_detail(services, invoice_id)
+
+
+def void_invoice(services: Services, invoice_id: str, *, staff_id: str, reason: str) -> InvoiceDetail:
+    """A manager voids an issued, unpaid invoice, saying why (audited). It keeps its number."""
+    now = services.now()
+    with services.uow() as uow:
+        s = uow.session
+        require_manager(Role(repo.load_staff_row(s, staff_id).role), "void an invoice")
+        row = _lock_invoice(s, invoice_id)
+        voided = rules.void(_state(row), reason)
+        row.status = voided.status.value
+        row.void_reason = voided.void_reason
+        row.voided_at = now
+        append_audit(
+            s,
+            at=now,
+            staff_id=staff_id,
+            action="invoice.voided",
+            record_type="invoice",
+            record_id=invoice_id,
+            reason=voided.void_reason,
+            details={"number": row.number or "", "total_pence": row.net_pence},
+        )
+        uow.commit()
+    return invoice_detail(services, invoice_id)
+
+
+# --- Payment -------------------------------------------------------------------------------------------------
+
+
+def pay_invoice_at_desk(
+    services: Services, invoice_id: str, *, payments: list[Payment], staff_id: str
+) -> InvoicePayment:
+    """Take payment for an issued invoice at the desk (tenders as at the till; cash may give change).
+
+    Completes the invoice's sale in the same transaction, exactly once: a second payment of the same invoice,
+    here or on another till, is refused because the invoice is then paid.
+    """
+    with services.uow() as uow:
+        s = uow.session
+        require_staff(s, staff_id, Action.TAKE_PAYMENTS)
+        sale_id, settlement = _complete_invoice_sale(uow, services, invoice_id, payments, staff_id)
+        uow.commit()
+    receipt = replace(
+        sale_receipt(services, sale_id), change_due=settlement.change_due, tenders=settlement.tenders
+    )
+    return InvoicePayment(invoice=invoice_detail(services, invoice_id), receipt=receipt)
+
+
+def mark_invoice_paid_by_link(
+    services: Services, invoice_id: str, *, billing_request_id: str
+) -> InvoiceDetail:
+    """Record that the client paid the invoice through its payment link (GoCardless billing request).
+
+    Completes the invoice's sale with a payment-link tender, on behalf of the staff member who made the
+    invoice. Applying the same payment again changes nothing (events can arrive twice). A payment for an
+    invoice that was voided or paid at the desk meanwhile is refused with a ``RuleViolation``: that money
+    must be refunded to the client.
+    """
+    if not billing_request_id:
+        raise InvalidInput("A payment-link payment needs the link it was paid through.")
+    with services.uow() as uow:
+        s = uow.session
+        row = _lock_invoice(s, invoice_id)
+        if row.status == InvoiceStatus.PAID and _paid_by_link(s, row, billing_request_id):
+            return invoice_detail(services, invoice_id)
+        amount = Money(row.net_pence, row.currency)
+        link = Payment(TenderKind.PAYMENT_LINK, amount, billing_request_id)
+        _complete_invoice_sale(uow, services, invoice_id, [link], row.staff_id)
+        uow.commit()
+    return invoice_detail(services, invoice_id)
+
+
+# --- Read model ----------------------------------------------------------------------------------------------
+
+
+def invoice_detail(services: Services, invoice_id: str) -> InvoiceDetail:
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        row = s.get(InvoiceRow, invoice_id)
+        if row is None:
+            raise NotFound("That invoice does not exist (a draft may have been discarded).")
+        today = services.today(read_clinic_settings(s))
+        lines = tuple(_line_from_row(r, row.currency) for r in _line_rows(s, invoice_id))
+        client = s.get(ClientRow, row.client_id)
+        staff = s.get(StaffRow, row.staff_id)
+        sale_number = (
+            s.scalar(select(SaleRow.number).where(SaleRow.id == row.sale_id)) if row.sale_id else None
+        )
+        cur = row.currency
+        return InvoiceDetail(
+            id=row.id,
+            number=row.number,
+            status=InvoiceStatus(row.status),
+            standing=rules.standing(_state(row), today),
+            client_id=row.client_id,
+            client_name=_client_name(client),
+            client_email=None if client is None or client.anonymised_at else client.email,
+            client_phone=None if client is None or client.anonymised_at else client.phone,
+            staff_name=staff.name if staff else "",
+            payment_terms_days=row.payment_terms_days,
+            priced_on=row.priced_on,
+            issued_on=row.issued_on,
+            due_on=row.due_on,
+            lines=lines,
+            gross=Money(row.gross_pence, cur),
+            discount=Money(row.discount_pence, cur),
+            net=Money(row.net_pence, cur),
+            vat=Money(row.vat_pence, cur),
+            vat_bands=rules.vat_bands([(x.vat_rate_bp, x.net, x.vat) for x in lines], cur),
+            created_at=row.created_at,
+            paid_at=row.paid_at,
+            sale_id=row.sale_id,
+            sale_number=sale_number,
+            voided_at=row.voided_at,
+            void_reason=row.void_reason,
+        )
+
+
+def invoices_of_client(services: Services, client_id: str, *, limit: int = 200) -> list[InvoiceSummary]:
+    """A client's invoices, newest first."""
+    return _summaries(services, client_id=client_id, standing=None, limit=limit, offset=0)
+
+
+def invoices_list(
+    services: Services,
+    *,
+    status: InvoiceStanding | InvoiceStatus | str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[InvoiceSummary]:
+    """Invoices newest first, optionally only those whose standing is ``status`` ("issued": issued and not
+    yet past due; "overdue": issued and past its due date; "draft", "paid", "void")."""
+    wanted = None if status is None else _standing(status)
+    return _summaries(services, client_id=None, standing=wanted, limit=limit, offset=offset)
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def _price(uow: UnitOfWork, client_id: str, items: list[BasketItem], on: dt.date, staff_id: str) -> Quote:
+    if not items:
+        raise InvalidInput(_NO_LINES)
+    invoiced = [_invoiceable(uow, item) for item in items]
+    return price_basket_in(
+        uow, client_id=client_id, items=invoiced, on=on, channel=Channel.INVOICE, staff_id=staff_id
+    )
+
+
+def _invoiceable(uow: UnitOfWork, item: BasketItem) -> BasketItem:
+    """The item as an invoice charges it: never paid from a package session (module docstring)."""
+    rules.check_invoice_item(ItemKind(item.kind))
+    if item.appointment_id is not None:
+        appointment = repo.load_appointment(uow.session, item.appointment_id)
+        if appointment.client_package_id is not None:
+            cp = repo.load_client_package(uow.session, appointment.client_package_id)
+            raise RuleViolation(
+                f"This visit is booked on a session of {cp.name}, so there is nothing to invoice for it. "
+                "Check it out at the till to use the session."
+            )
+    return replace(item, use_package=False)
+
+
+def _complete_invoice_sale(
+    uow: UnitOfWork, services: Services, invoice_id: str, payments: list[Payment], staff_id: str
+) -> tuple[str, Settlement]:
+    s = uow.session
+    row = _lock_invoice(s, invoice_id)
+    paid = rules.mark_paid(_state(row))
+    lock_client_packages(uow, row.client_id)  # a package on the invoice becomes the client's
+    sale_id, settlement = record_sale_in(
+        uow,
+        services,
+        read_clinic_settings(s),
+        priced=_issued_quote(s, row),
+        payments=payments,
+        client_id=row.client_id,
+        staff_id=staff_id,
+    )
+    row.status = paid.status.value
+    row.paid_at = services.now()
+    row.sale_id = sale_id
+    s.flush()
+    return sale_id, settlement
+
+
+def _issued_quote(s: Session, row: InvoiceRow) -> Quote:
+    """The invoice's lines as the quote they were issued with (never priced again)."""
+    assert row.issued_on is not None
+    cur = row.currency
+    quoted = []
+    for r in _line_rows(s, row.id):
+        override = None
+        if r.override_price_pence is not None and r.override_staff_id is not None:
+            override = PriceOverride(
+                Money(r.override_price_pence, cur), r.override_reason or "", r.override_staff_id
+            )
+        basket = BasketLine(
+            kind=ItemKind(r.kind),
+            item_id=r.item_id or "",
+            name=r.name,
+            unit_price=Money(r.unit_price_pence, cur),
+            quantity=r.quantity,
+            vat_rate_bp=r.vat_rate_bp,
+            appointment_id=r.appointment_id,
+            use_package=False,
+            override=override,
+        )
+        quoted.append(
+            QuotedLine(
+                line=basket,
+                gross=Money(r.gross_pence, cur),
+                discount=Money(r.discount_pence, cur),
+                discount_reason=r.discount_reason,
+                net=Money(r.net_pence, cur),
+                vat=Money(r.vat_pence, cur),
+            )
+        )
+    return Quote(
+        lines=tuple(quoted),
+        gross=Money(row.gross_pence, cur),
+        discount=Money(row.discount_pence, cur),
+        net=Money(row.net_pence, cur),
+        vat=Money(row.vat_pence, cur),
+        currency=cur,
+        channel=Channel.INVOICE,
+        priced_on=row.issued_on,
+    )
+
+
+def _paid_by_link(s: Session, row: InvoiceRow, billing_request_id: str) -> bool:
+    return (
+        s.scalar(
+            select(TenderRow.id).where(
+                TenderRow.sale_id == row.sale_id,
+                TenderRow.kind == TenderKind.PAYMENT_LINK.value,
+                TenderRow.reference == billing_request_id,
+            )
+        )
+        is not None
+    )
+
+
+def _lock_invoice(s: Session, invoice_id: str) -> InvoiceRow:
+    """The invoice, held until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite holds the write lock)."""
+    row = s.scalars(
+        select(InvoiceRow)
+        .where(InvoiceRow.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("That invoice does not exist (a draft may have been discarded).")
+    return row
+
+
+def _state(row: InvoiceRow) -> rules.Invoice:
+    return rules.Invoice(
+        status=InvoiceStatus(row.status),
+        number=row.number,
+        issued_on=row.issued_on,
+        due_on=row.due_on,
+        void_reason=row.void_reason,
+    )
+
+
+def _set_priced(s: Session, row: InvoiceRow, priced: Quote, on: dt.date) -> None:
+    for name, value in _totals(priced).items():
+        setattr(row, name, value)
+    row.priced_on = on
+    s.execute(delete(InvoiceLineRow).where(InvoiceLineRow.invoice_id == row.id))
+    s.flush()
+    _write_lines(s, row.id, priced)
+
+
+def _totals(priced: Quote) -> dict[str, int | str]:
+    return {
+        "gross_pence": priced.gross.pence,
+        "discount_pence": priced.discount.pence,
+        "net_pence": priced.net.pence,
+        "vat_pence": priced.vat.pence,
+        "currency": priced.currency,
+    }
+
+
+def _write_lines(s: Session, invoice_id: str, priced: Quote) -> None:
+    for position, q in enumerate(priced.lines, start=1):
+        override = q.line.override
+        s.add(
+            InvoiceLineRow(
+                invoice_id=invoice_id,
+                position=position,
+                kind=q.line.kind.value,
+                item_id=q.line.item_id,
+                name=q.line.name,
+                quantity=q.line.quantity,
+                unit_price_pence=q.line.unit_price.pence,
+                gross_pence=q.gross.pence,
+                discount_pence=q.discount.pence,
+                discount_reason=q.discount_reason,
+                net_pence=q.net.pence,
+                vat_pence=q.vat.pence,
+                vat_rate_bp=q.line.vat_rate_bp,
+                step_position=None,
+                appointment_id=q.line.appointment_id,
+                override_price_pence=override.unit_price.pence if override else None,
+                override_reason=override.reason if override else None,
+                override_staff_id=override.staff_id if override else None,
+            )
+        )
+    s.flush()
+
+
+def _line_rows(s: Session, invoice_id: str) -> list[InvoiceLineRow]:
+    return list(
+        s.scalars(
+            select(InvoiceLineRow)
+            .where(InvoiceLineRow.invoice_id == invoice_id)
+            .order_by(InvoiceLineRow.position)
+        )
+    )
+
+
+def _line_from_row(r: InvoiceLineRow, cur: str) -> InvoiceLine:
+    return InvoiceLine(
+        position=r.position,
+        kind=ItemKind(r.kind),
+        item_id=r.item_id,
+        name=r.name,
+        quantity=r.quantity,
+        unit_price=Money(r.unit_price_pence, cur),
+        gross=Money(r.gross_pence, cur),
+        discount=Money(r.discount_pence, cur),
+        discount_reason=r.discount_reason,
+        net=Money(r.net_pence, cur),
+        vat=Money(r.vat_pence, cur),
+        vat_rate_bp=r.vat_rate_bp,
+        appointment_id=r.appointment_id,
+        override_price=None if r.override_price_pence is None else Money(r.override_price_pence, cur),
+        override_reason=r.override_reason,
+    )
+
+
+def _basket_item(line: InvoiceLine) -> BasketItem:
+    return BasketItem(
+        kind=line.kind,
+        item_id=line.item_id or "",
+        quantity=line.quantity,
+        appointment_id=line.appointment_id,
+        use_package=False,
+        override_price=line.override_price,
+        override_reason=line.override_reason,
+    )
+
+
+def _client_name(client: ClientRow | None) -> str:
+    if client is None or client.anonymised_at is not None:
+        return "Erased client"
+    return f"{client.first_name} {client.last_name}"
+
+
+def _standing(value: InvoiceStanding | InvoiceStatus | str) -> InvoiceStanding:
+    try:
+        return InvoiceStanding(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in InvoiceStanding)
+        raise InvalidInput(f"“{value}” is not an invoice status: choose {choices}.") from None
+
+
+def _summaries(
+    services: Services,
+    *,
+    client_id: str | None,
+    standing: InvoiceStanding | None,
+    limit: int,
+    offset: int,
+) -> list[InvoiceSummary]:
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        query = select(InvoiceRow, ClientRow).join(ClientRow, ClientRow.id == InvoiceRow.client_id)
+        if client_id is not None:
+            query = query.where(InvoiceRow.client_id == client_id)
+        if standing is InvoiceStanding.OVERDUE:
+            query = query.where(InvoiceRow.status == InvoiceStatus.ISSUED.value, InvoiceRow.due_on < today)
+        elif standing is InvoiceStanding.ISSUED:
+            query = query.where(InvoiceRow.status == InvoiceStatus.ISSUED.value, InvoiceRow.due_on >= today)
+        elif standing is not None:
+            query = query.where(InvoiceRow.status == standing.value)
+        query = query.order_by(InvoiceRow.created_at.desc(), InvoiceRow.id).limit(limit).offset(offset)
+        return [
+            InvoiceSummary(
+                id=row.id,
+                number=row.number,
+                standing=rules.standing(_state(row), today),
+                client_id=row.client_id,
+                client_name=_client_name(client),
+                issued_on=row.issued_on,
+                due_on=row.due_on,
+                total=Money(row.net_pence, row.currency),
+                created_at=row.created_at,
+            )
+            for row, client in s.execute(query)
+        ]
