@@ -64,3 +64,9 @@ def demo_desk(qtbot, demo_database: Path) -> Desk:
 def sign_in(desk: Desk, name: str) -> None:
     member = next(m for m in staff_service.list_staff(desk.services) if m.name == name)
     desk.sign_in(member)
+
+
+@pytest.fixture
+def switch_staff():
+    """``switch_staff(desk, name)``: another member of staff takes over the till (``sign_in``)."""
+    return sign_in

@@ -95,9 +95,16 @@ class GoCardlessCard(QFrame):
         self.keyring_ok = True
         self.keyring_sentence = ""
         if desk.sync is not None:
-            desk.sync.state_changed.connect(lambda _state: self.show_state())
-        desk.staff_changed.connect(lambda _member: self.apply_role())
+            desk.sync.state_changed.connect(self._on_state)  # bound methods: dropped when the card goes
+        desk.staff_changed.connect(self._on_staff)
+        self.apply_role()
         self.refresh()
+
+    def _on_state(self, _state: object) -> None:
+        self.show_state()
+
+    def _on_staff(self, _member: object) -> None:
+        self.apply_role()
 
     @property
     def connection(self):  # type: ignore[no-untyped-def]

@@ -182,11 +182,12 @@ class SyncView(QWidget):
         self.events_table = rows_table(self.events_model, stretch=3)
         layout.addWidget(self.events_table, 1)
 
+        # Bound methods, not lambdas: Qt drops the connections when this view goes.
         desk.changed.connect(self._on_changed)
-        desk.staff_changed.connect(lambda _member: self._enable())
+        desk.staff_changed.connect(self._on_staff)
         if desk.sync is not None:
-            desk.sync.state_changed.connect(lambda _state: self._show_state())
-            desk.sync.counts_changed.connect(lambda *_: self._show_state())
+            desk.sync.state_changed.connect(self._on_state)
+            desk.sync.counts_changed.connect(self._on_counts)
         self._show_state()
         self._enable()
 
@@ -195,6 +196,16 @@ class SyncView(QWidget):
     def refresh(self) -> None:
         services = self.desk.services
         self.desk.run(lambda: sync_status.sync_overview(services), self._show, self._show_error)
+
+    def _on_staff(self, _member: object) -> None:
+        self._enable()
+
+    def _on_state(self, _state: object) -> None:
+        self._show_state()
+
+    def _on_counts(self, _queued: int, _attention: int) -> None:
+        if self.isVisible():
+            self.refresh()
 
     def _on_changed(self, what: frozenset[str]) -> None:
         if what & {SYNC, MEMBERSHIPS}:
@@ -239,8 +250,7 @@ class SyncView(QWidget):
             "never" if last is None else f"{fmt.date_time(last, self.desk.settings.tz)} ({_ago(last, now)})"
         )
         self.last_sync.setText(f"Last successful sync: {when}")
-        overview_queued = 0 if self.overview is None else self.overview.queued
-        queued = bridge.queued if bridge is not None else overview_queued
+        queued = 0 if self.overview is None else self.overview.queued
         retrying = 0 if self.overview is None else self.overview.retrying
         text = f"Waiting to be sent: {queued}" if queued else "Nothing waiting to be sent."
         if retrying:
