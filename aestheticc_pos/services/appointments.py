@@ -51,6 +51,7 @@ class AppointmentView:
 class Booked:
     appointment: AppointmentView
     warnings: tuple[str, ...] = ()
+    deposit_id: str | None = None  # a deposit asked for by payment link (``services/deposits.py``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class Cancelled:
     appointment: AppointmentView
     session_outcome: SessionOutcome | None  # what happened to its package session, if it had one
     warnings: tuple[str, ...]  # later bookings that now break the package's step rules
+    deposit: str | None = None  # what happened to its deposit, as a sentence for staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +82,12 @@ def book_appointment(
     use_package: bool = True,
     client_package_id: str | None = None,
     notes: str = "",
+    ask_deposit: bool = True,
 ) -> Booked:
     """Book a treatment. When a package covers it (``client_package_id``, or the one expiring first) and
     ``use_package`` is on, a session is reserved, and the package's step-delay and expiry rules apply: a
-    refusal is a ``BookingRefused`` naming the earliest date allowed and why.
+    refusal is a ``BookingRefused`` naming the earliest date allowed and why. Otherwise a treatment with a
+    deposit rule gets its deposit asked for by payment link (``ask_deposit``; ``services/deposits.py``).
     """
     now = services.now()
     with services.uow() as uow:
@@ -127,9 +131,14 @@ def book_appointment(
         else:
             repo.save_appointment(s, appointment)
         s.flush()
+        deposit_id = None
+        if ask_deposit and cp is None:
+            from aestheticc_pos.services.deposits import request_deposit_in  # deposits price through checkout
+
+            deposit_id = request_deposit_in(uow, services, appointment, treatment, staff_id=staff_id)
         view = _view(uow, appointment.id)
         uow.commit()
-    return Booked(appointment=view)
+    return Booked(appointment=view, deposit_id=deposit_id)
 
 
 def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str) -> Cancelled:
@@ -149,9 +158,10 @@ def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str
         )
         repo.save_appointment(s, cancelled, cancelled_at=now)
         s.flush()
+        deposit = _settle_deposit(uow, services, settings, appointment_id, cancelled.status)
         view = _view(uow, appointment_id)
         uow.commit()
-    return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings)
+    return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings, deposit=deposit)
 
 
 def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> Cancelled:
@@ -168,9 +178,24 @@ def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> C
         )
         repo.save_appointment(s, no_show)
         s.flush()
+        deposit = _settle_deposit(uow, services, settings, appointment_id, no_show.status)
         view = _view(uow, appointment_id)
         uow.commit()
-    return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings)
+    return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings, deposit=deposit)
+
+
+def _settle_deposit(
+    uow: UnitOfWork,
+    services: Services,
+    settings: ClinicSettings,
+    appointment_id: str,
+    status: AppointmentStatus,
+) -> str | None:
+    from aestheticc_pos.services.deposits import (
+        settle_deposit_on_cancel_in,
+    )  # deposits price through checkout
+
+    return settle_deposit_on_cancel_in(uow, services, settings, appointment_id, status)
 
 
 def attend_appointment(services: Services, *, appointment_id: str, staff_id: str) -> AppointmentDetail:

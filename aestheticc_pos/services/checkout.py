@@ -293,6 +293,13 @@ def record_sale_in(
         )
         if tender.kind is TenderKind.DIRECT_DEBIT:
             _queue_direct_debit(uow, client_id, sale_id, number, tender)
+        elif tender.kind is TenderKind.DEPOSIT:
+            from aestheticc_pos.services.deposits import credit_deposit_in  # deposits are priced by checkout
+
+            assert tender.reference is not None  # settle() refuses a deposit tender without one
+            credit_deposit_in(
+                uow, deposit_id=tender.reference, amount=tender.amount, client_id=client_id, sale_id=sale_id
+            )
     for line in priced.lines:
         if line.line.override is not None:
             append_audit(

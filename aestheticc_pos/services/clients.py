@@ -19,7 +19,7 @@ from aestheticc_pos.domain.clients import (
 )
 from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.staff import Action
-from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
@@ -32,6 +32,7 @@ from aestheticc_pos.store.tables import (
     phone_digits,
     search_text,
 )
+from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
@@ -78,6 +79,33 @@ def add_client(
     with services.uow() as uow:
         repo.save_client(uow.session, client)
         uow.commit()
+    return client
+
+
+def add_client_in(
+    uow: UnitOfWork,
+    services: Services,
+    *,
+    first_name: str,
+    last_name: str,
+    email: str | None = None,
+    notes: str = "",
+) -> Client:
+    """``add_client`` inside the caller's unit of work (a purchase on the booking portal adds its buyer)."""
+    today = services.today(read_clinic_settings(uow.session))
+    fields = validate_client_fields(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=None,
+        date_of_birth=None,
+        notes=notes,
+        marketing_consent=False,
+        today=today,
+    )
+    client = new_client(services.new_id(), fields)
+    repo.save_client(uow.session, client)
+    uow.session.flush()
     return client
 
 

@@ -38,6 +38,7 @@ class ClinicSettings:
     late_cancel_hours: int = 24
     grace_days: int = 7
     currency: str = "GBP"
+    late_deposit: str = "keep"  # a paid deposit on a late cancellation or a no-show: "keep" or "refund"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -90,6 +91,8 @@ def check_clinic_settings(settings: ClinicSettings) -> None:
         raise InvalidInput("Late cancellation is between 0 and 168 hours before.", field="late_cancel_hours")
     if not 0 <= settings.grace_days <= 60:
         raise InvalidInput("A grace period is between 0 and 60 days.", field="grace_days")
+    if settings.late_deposit not in ("keep", "refund"):
+        raise InvalidInput("A late cancellation either keeps or refunds the deposit.", field="late_deposit")
 
 
 @dataclass

@@ -486,6 +486,7 @@ class _History:
                         practitioner_id=self.rng.choice(self.practitioner_ids),
                         starts_at=starts,
                         staff_id=self.reception_id,
+                        ask_deposit=False,  # the demo's history has no GoCardless behind it
                     )
                     self.appointments += 1
                 except DomainError:

@@ -336,18 +336,27 @@ def mark_invoice_paid_by_link(
     invoice that was voided or paid at the desk meanwhile is refused with a ``RuleViolation``: that money
     must be refunded to the client.
     """
-    if not billing_request_id:
-        raise InvalidInput("A payment-link payment needs the link it was paid through.")
     with services.uow() as uow:
-        s = uow.session
-        row = _lock_invoice(s, invoice_id)
-        if row.status == InvoiceStatus.PAID and _paid_by_link(s, row, billing_request_id):
-            return invoice_detail(services, invoice_id)
-        amount = Money(row.net_pence, row.currency)
-        link = Payment(TenderKind.PAYMENT_LINK, amount, billing_request_id)
-        _complete_invoice_sale(uow, services, invoice_id, [link], row.staff_id)
+        mark_invoice_paid_by_link_in(uow, services, invoice_id, billing_request_id=billing_request_id)
         uow.commit()
     return invoice_detail(services, invoice_id)
+
+
+def mark_invoice_paid_by_link_in(
+    uow: UnitOfWork, services: Services, invoice_id: str, *, billing_request_id: str
+) -> str | None:
+    """``mark_invoice_paid_by_link`` inside the caller's unit of work (the sync engine applies a confirmed
+    payment this way). Returns the new sale's id, or None when this payment was recorded already."""
+    if not billing_request_id:
+        raise InvalidInput("A payment-link payment needs the link it was paid through.")
+    s = uow.session
+    row = _lock_invoice(s, invoice_id)
+    if row.status == InvoiceStatus.PAID and _paid_by_link(s, row, billing_request_id):
+        return None
+    amount = Money(row.net_pence, row.currency)
+    link = Payment(TenderKind.PAYMENT_LINK, amount, billing_request_id)
+    sale_id, _settlement = _complete_invoice_sale(uow, services, invoice_id, [link], row.staff_id)
+    return sale_id
 
 
 # --- Read model ----------------------------------------------------------------------------------------------

@@ -59,6 +59,9 @@ NAMING_CONVENTION = {
 # Values fixed by DESIGN.md for columns that have no domain enum (the migrations repeat every value literally).
 SALE_KINDS = ("sale", "refund", "void")
 PAYMENT_SOURCES = ("direct_debit", "desk")
+DEPOSIT_STATUSES = ("requested", "paid", "credited", "refund_pending", "refunded", "kept", "cancelled")
+PAYMENT_LINK_STATUSES = ("preparing", "open", "authorised", "paid", "cancelled", "expired", "failed")
+PAYMENT_LINK_PURPOSES = ("basket", "invoice", "deposit", "portal")
 OUTBOX_STATUSES = ("pending", "in_flight", "done", "waiting_for_prerequisite", "failed", "discarded")
 
 
@@ -692,38 +695,86 @@ class TenderRow(Base):
 
 
 class DepositRow(Base):
-    """A deposit asked for when booking, paid through a payment link and credited at checkout."""
+    """A deposit asked for when booking, paid through a payment link and credited at checkout.
+
+    ``requested`` (link sent) → ``paid`` → ``credited`` (taken off the bill, ``credited_sale_id``); a cancelled
+    booking's deposit is ``refund_pending`` → ``refunded``, or ``kept`` under the clinic's policy; one never
+    paid is ``cancelled`` with its link.
+    """
 
     __tablename__ = "deposits"
+    __table_args__ = (_one_of("status", DEPOSIT_STATUSES),)
 
     id: Mapped[str] = _id()
     appointment_id: Mapped[str] = _ref("appointments.id", index=True)
     amount_pence: Mapped[int] = _pence()
     currency: Mapped[str] = _currency()
     status: Mapped[str] = mapped_column(String(20))
+    payment_link_id: Mapped[str | None] = _ref("payment_links.id", index=True)
     gc_billing_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
     authorisation_url: Mapped[str | None] = mapped_column(Text)
+    gc_refund_id: Mapped[str | None] = mapped_column(String(40))
+    credited_sale_id: Mapped[str | None] = _ref("sales.id")
     paid_at: Mapped[dt.datetime | None]
+    refunded_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _updated()
 
 
 class PaymentLinkRow(Base):
-    """A GoCardless billing request with a hosted flow; ``quote`` is the priced basket it collects."""
+    """A GoCardless billing request with a payment request (Instant Bank Pay) and a hosted flow.
+
+    ``purpose``: a ``basket`` (``quote`` is the priced basket it collects; paid, it becomes a sale), an
+    ``invoice``, a booking ``deposit``, or a ``portal`` purchase made through a package's public link
+    (``package_id``; the buyer is matched or added by email). Status: ``preparing`` (queued for GoCardless) →
+    ``open`` (the link works) → ``authorised`` (the payer approved it in their bank) → ``paid`` (confirmed);
+    or ``cancelled`` / ``expired`` / ``failed``. A link sent again names the one it replaces.
+    """
 
     __tablename__ = "payment_links"
+    __table_args__ = (_one_of("status", PAYMENT_LINK_STATUSES), _one_of("purpose", PAYMENT_LINK_PURPOSES))
 
     id: Mapped[str] = _id()
+    purpose: Mapped[str] = mapped_column(String(20))
     client_id: Mapped[str | None] = _ref("clients.id", index=True)
     invoice_id: Mapped[str | None] = _ref("invoices.id", index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    package_id: Mapped[str | None] = _ref("packages.id")
+    staff_id: Mapped[str | None] = _ref("staff.id")
+    replaces_id: Mapped[str | None] = _ref("payment_links.id")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    description: Mapped[str] = mapped_column(String(200))
     quote: Mapped[Any] = mapped_column(JSONText)
     amount_pence: Mapped[int] = _pence()
     currency: Mapped[str] = _currency()
+    buyer_name: Mapped[str | None] = mapped_column(String(170))
+    buyer_email: Mapped[str | None] = mapped_column(String(254))
     gc_billing_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    gc_flow_id: Mapped[str | None] = mapped_column(String(40))
+    gc_payment_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    gc_customer_id: Mapped[str | None] = mapped_column(String(40))
     authorisation_url: Mapped[str | None] = mapped_column(Text)
     sale_id: Mapped[str | None] = _ref("sales.id")
+    paid_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
+class PackageLinkRow(Base):
+    """A package's public "Buy" link for the booking portal: a GoCardless billing request template.
+
+    ``name`` and ``price_pence`` are what the template was last made or updated with; ``published`` is False
+    once the package is no longer sold (the page stops showing it)."""
+
+    __tablename__ = "package_links"
+
+    package_id: Mapped[str] = mapped_column(String(36), ForeignKey("packages.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    price_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    published: Mapped[bool]
+    gc_template_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    authorisation_url: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = _updated()
 
 
