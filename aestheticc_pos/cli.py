@@ -7,6 +7,8 @@ aestheticc-pos db upgrade    create or migrate the database
 aestheticc-pos db current    print the schema revision
 aestheticc-pos demo          fill an empty database with a demo clinic
 aestheticc-pos backup        take an online backup of the SQLite database now
+aestheticc-pos publish-catalogue --out DIR
+                             write the booking portal's catalogue.json and index.html to DIR
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--clients", type=int, default=300, help="how many demo clients (default 300)")
     demo.add_argument("--seed", type=int, default=7, help="random seed, for a repeatable demo")
     sub.add_parser("backup", help="take an online backup of the SQLite database now")
+    publish = sub.add_parser(
+        "publish-catalogue", help="write the booking portal's catalogue.json and index.html"
+    )
+    publish.add_argument("--out", required=True, help="the folder to write them to (created if needed)")
     return parser
 
 
@@ -54,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(settings, clients=args.clients, seed=args.seed)
         if args.command == "backup":
             return run_backup(settings)
+        if args.command == "publish-catalogue":
+            return run_publish(settings, args.out)
         from aestheticc_pos.app import run_gui
 
         return run_gui(settings, smoke=args.smoke)
@@ -95,4 +103,18 @@ def run_backup(settings) -> int:  # type: ignore[no-untyped-def]
         return 1
     path = backup_sqlite(settings.database_url, settings.backups_dir)
     print(f"Backup written to {path}")
+    return 0
+
+
+def run_publish(settings, out: str) -> int:  # type: ignore[no-untyped-def]
+    """Publish the active packages and tiers. Packages whose GoCardless link is not made yet are queued for the
+    app's background sync and shown "ask at reception" until a later publish."""
+    from pathlib import Path
+
+    from aestheticc_pos.app import build_services
+    from aestheticc_pos.services.portal import publish_catalogue
+
+    services = build_services(settings)
+    published = publish_catalogue(services, Path(out).expanduser())
+    print(published.sentence)
     return 0

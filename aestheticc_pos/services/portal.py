@@ -119,26 +119,12 @@ def _sync_links(s: Session, packages: list[Package]) -> int:
             queued += 1
             continue
         row.published = True
-        if (row.name, row.price_pence, row.currency) == (
-            package.name,
-            package.price.pence,
-            package.price.currency,
-        ):
+        latest = _latest_job(s, package.id)
+        sent_terms = (row.name, row.price_pence, row.currency) if latest is None else _terms_of(latest.payload)
+        if sent_terms == (package.name, package.price.pence, package.price.currency):
             continue
-        create = s.scalars(
-            select(OutboxRow)
-            .where(
-                OutboxRow.record_type == RECORD_TYPE,
-                OutboxRow.record_id == package.id,
-                OutboxRow.kind == "create_billing_request_template",
-            )
-            .order_by(OutboxRow.seq.desc())
-        ).first()
-        if (
-            create is not None
-            and create.status in ("pending", "waiting_for_prerequisite")
-            and create.attempts == 0
-        ):
+        create = _latest_job(s, package.id, "create_billing_request_template")
+        if create is not None and create.status in ("pending", "waiting_for_prerequisite") and create.attempts == 0:
             create.payload = terms  # never sent: it goes with the new terms
         else:
             update = {k: v for k, v in terms.items() if k != "payment_request_metadata"}
@@ -150,9 +136,26 @@ def _sync_links(s: Session, packages: list[Package]) -> int:
                 depends_on=None if row.gc_template_id is not None or create is None else create.id,
             )
             queued += 1
-        row.name, row.price_pence, row.currency = package.name, package.price.pence, package.price.currency
     s.flush()
     return queued
+
+
+def _latest_job(s: Session, package_id: str, kind: str | None = None) -> OutboxRow | None:
+    """The package's latest link work (of ``kind``), not counting work staff discarded."""
+    query = select(OutboxRow).where(
+        OutboxRow.record_type == RECORD_TYPE, OutboxRow.record_id == package_id, OutboxRow.status != "discarded"
+    )
+    if kind is not None:
+        query = query.where(OutboxRow.kind == kind)
+    return s.scalars(query.order_by(OutboxRow.seq.desc())).first()
+
+
+def _terms_of(payload: dict[str, Any]) -> tuple[str, int, str]:
+    return (
+        payload.get("name", ""),
+        int(payload.get("payment_request_amount", 0)),
+        payload.get("payment_request_currency", ""),
+    )
 
 
 def _template_terms(package: Package) -> dict[str, Any]:
