@@ -27,10 +27,30 @@ follow-ups: a set-up mandate queues the first subscription (``memberships.queue_
 the mandate's ``next_possible_charge_date``); an unfinished set-up or a lost mandate is counted as a new link
 to offer.
 
-``run_cycle``: at its first call ``recover_in_flight``; then drain, pull, drain again (so a subscription queued
-by a follow-up is sent in the same cycle).
+``run_cycle``: take the lease, ``recover_in_flight``, drain, pull, sweep, drain again (so a subscription queued
+by a follow-up or by the sweep is sent in the same cycle), release the lease.
 
-No threads and no Qt here: the caller decides when to drain.
+**One engine at a time per database.** Every till of a clinic runs the app against the same database, so the
+engine that drains the outbox or pulls events holds a lease first: ``sync_state`` key ``sync_lease``, value
+``"<expiry> <holder>"`` (the expiry in a fixed-width UTC form, so values compare as text). It is taken, renewed
+and released with compare-and-swap statements (an INSERT for a lease nobody ever took, else an UPDATE whose
+``WHERE value = <the value read>`` matches only if nobody changed it meanwhile), each in its own short
+transaction, so two tills can never both believe they hold it, on SQLite or on PostgreSQL. A lease lasts
+``LEASE_DURATION`` (5 minutes) and is renewed during long drains and pulls once ``LEASE_RENEW_AFTER`` (1 minute)
+has passed since it was last written; a holder that lost it (it stalled past the expiry and another till took
+over) stops at once. A till that cannot take it does nothing and says so (``ANOTHER_TILL_SYNCING``); when the
+holder dies, its lease expires and the next till takes over. While an engine holds the lease nobody else is
+sending, so a row still in flight was left by an engine that stopped mid-send: ``recover_in_flight`` (only
+under the lease) makes such rows pending again.
+
+**Sweep.** Once an hour (``SWEEP_INTERVAL``, ``sync_state`` key ``last_sweep``), after a complete pull,
+``run_cycle`` looks for memberships whose mandate is set up and not lost but that have no subscription and no
+``create_subscription`` queued, in flight or failed (the event or the follow-up that should have queued it was
+lost, e.g. a crash between applying an event and its follow-up), and queues their first subscription with
+``memberships.queue_first_subscription_in``.
+
+Calls on one engine are serialised (a lock), so a background thread's cycle and a "send now" from the screen
+never run at the same time. No Qt here: the caller decides when to drain.
 """
 
 from __future__ import annotations
@@ -38,12 +58,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable, Mapping
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
+from aestheticc_pos.domain.memberships import LOST_MANDATE_STATUSES, MembershipStatus
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.clock import Clock
 from aestheticc_pos.store.tables import (
@@ -73,6 +98,12 @@ WATERMARK_KEY = "events_watermark"
 LAST_SYNC_KEY = "last_successful_sync"
 EVENT_OVERLAP = dt.timedelta(seconds=1)  # re-read this much before the watermark (equal timestamps)
 EVENTS_PAGE_LIMIT = 500  # GoCardless's maximum page size
+LEASE_KEY = "sync_lease"
+LEASE_DURATION = dt.timedelta(minutes=5)  # a till that died holding the lease is taken over after this
+LEASE_RENEW_AFTER = dt.timedelta(minutes=1)  # renewed during a drain or pull once this has passed
+SWEEP_KEY = "last_sweep"
+SWEEP_INTERVAL = dt.timedelta(hours=1)
+ANOTHER_TILL_SYNCING = "Another till is syncing with GoCardless; this till takes over if that one stops."
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +118,7 @@ class DrainReport:
     blocked: tuple[str, ...] = ()
     stopped: str | None = None
     authentication_failed: bool = False
+    another_till_syncing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +144,25 @@ class PullReport:
     watermark: str | None = None
     stopped: str | None = None
     authentication_failed: bool = False
+    another_till_syncing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CycleReport:
-    """One sync cycle: ``recovered`` rows left in flight (first cycle only), drain, pull, drain again.
+    """One sync cycle: ``recovered`` rows left in flight by an engine that stopped mid-send, drain, pull,
+    ``swept`` first subscriptions queued by the sweep, drain again.
 
     ``ok``: nothing stopped early (the time of the last successful sync is stored when it is).
+    ``another_till_syncing``: the cycle did not run because another till holds the sync lease (its first drain
+    says so in ``stopped``; nothing is wrong, that till is sending the work).
     """
 
     recovered: int
     first_drain: DrainReport
     pull: PullReport | None
     second_drain: DrainReport | None
+    swept: int = 0
+    another_till_syncing: bool = False
 
     @property
     def sent(self) -> int:
@@ -174,6 +212,9 @@ class TokenBucket:
 
 
 class SyncEngine:
+    """Sends the outbox and pulls events (module doc). ``holder`` names this engine in the sync lease (a new
+    id per engine by default; give each till its own)."""
+
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
@@ -183,6 +224,7 @@ class SyncEngine:
         rate_share: float = 0.5,
         rng: random.Random | None = None,
         requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE,
+        holder: str | None = None,
     ) -> None:
         if not 0 < rate_share <= 1:
             raise ValueError("rate_share must be above 0 and at most 1")
@@ -193,32 +235,191 @@ class SyncEngine:
         self._rng = rng if rng is not None else random.Random()
         self._default_rpm = requests_per_minute
         self._bucket = TokenBucket(self._limit() * rate_share, clock.now())
-        self._recovered = False
+        self.holder = (holder or f"till-{uuid.uuid4().hex[:12]}").replace(" ", "_")[:40]
+        self._busy = threading.RLock()
+        self._lease_depth = 0
+        self._lease_value: str | None = None  # what we last wrote to sync_lease while we hold it
+        self._lease_written_at: dt.datetime | None = None
 
     # --- public -------------------------------------------------------------------------------------------
 
     def recover_in_flight(self) -> int:
-        """At start: rows a crash left in flight are pending again, due at once. Returns how many."""
+        """Rows left in flight by an engine that stopped mid-send are pending again, due at once.
+
+        Only under the sync lease (then nobody else is sending, so every row in flight is such a row);
+        returns 0 without touching anything when another till holds it. Returns how many rows were reset.
+        """
+        with self._busy, self._leased() as held:
+            if not held:
+                return 0
+            return self._recover()
+
+    def drain_once(self, max_rows: int = 100) -> DrainReport:
+        """Send what is due, one row at a time, until nothing is due, ``max_rows`` were tried, or a stop.
+
+        Does nothing (``another_till_syncing``) when another till holds the sync lease."""
+        with self._busy, self._leased() as held:
+            if not held:
+                return DrainReport(stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
+            return self._drain(max_rows)
+
+    def run_cycle(self, today: dt.date) -> CycleReport:
+        """One sync cycle under the sync lease: recover rows left in flight, drain, pull events, sweep, drain.
+
+        Stops after the first drain when the token was refused; never raises for a network problem. When
+        another till holds the lease nothing is done and the report says so (``another_till_syncing``).
+        """
+        with self._busy, self._leased() as held:
+            if not held:
+                busy = DrainReport(stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
+                return CycleReport(0, busy, None, None, another_till_syncing=True)
+            recovered = self._recover()
+            first = self._drain(100)
+            if first.authentication_failed or first.another_till_syncing:
+                return CycleReport(recovered, first, None, None)
+            pull = self._pull(today)
+            if pull.authentication_failed or pull.another_till_syncing:
+                return CycleReport(recovered, first, pull, None)
+            swept = self._sweep(today) if pull.stopped is None else 0
+            second = self._drain(100)
+            report = CycleReport(recovered, first, pull, second, swept=swept)
+            if report.ok:
+                self._set_state(LAST_SYNC_KEY, self._clock.now().isoformat())
+            return report
+
+    def pull_events_once(self, today: dt.date) -> PullReport:
+        """Read every page of events since the watermark, apply them, then move the watermark (module doc).
+
+        Does nothing (``another_till_syncing``) when another till holds the sync lease."""
+        with self._busy, self._leased() as held:
+            if not held:
+                return PullReport(stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
+            return self._pull(today)
+
+    # --- the sync lease -----------------------------------------------------------------------------------
+
+    def lease_holder(self) -> str | None:
+        """Who holds the sync lease now (a holder id), or None when nobody does."""
+        value = self._get_state(LEASE_KEY)
+        if value is None:
+            return None
+        holder, expires = _parse_lease(value)
+        return holder if expires is not None and expires > self._clock.now() else None
+
+    @contextmanager
+    def _leased(self) -> Iterator[bool]:
+        """Hold the sync lease for the block (nested blocks share the outer one); yields whether it is held."""
+        if self._lease_depth:
+            self._lease_depth += 1
+            try:
+                yield True
+            finally:
+                self._lease_depth -= 1
+            return
+        if not self._take_lease():
+            yield False
+            return
+        self._lease_depth = 1
+        try:
+            yield True
+        finally:
+            self._lease_depth = 0
+            self._release_lease()
+
+    def _take_lease(self) -> bool:
+        """Take the lease if nobody holds it, its holder's time ran out, or it is ours (compare-and-swap)."""
+        now = self._clock.now()
+        mine = _lease_value(self.holder, now + LEASE_DURATION)
+        try:
+            with self._uow() as uow:
+                s = uow.session
+                current = s.scalar(select(SyncStateRow.value).where(SyncStateRow.key == LEASE_KEY))
+                if current is None:
+                    s.add(SyncStateRow(key=LEASE_KEY, value=mine))
+                    s.flush()
+                else:
+                    holder, expires = _parse_lease(current)
+                    if holder != self.holder and expires is not None and expires > now:
+                        return False
+                    swapped = s.execute(
+                        update(SyncStateRow)
+                        .where(SyncStateRow.key == LEASE_KEY, SyncStateRow.value == current)
+                        .values(value=mine)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+                    if swapped != 1:
+                        return False
+                    if holder != self.holder:
+                        log.info("took the sync lease from %s (expired)", holder)
+                uow.commit()
+        except IntegrityError:  # another till inserted it first
+            return False
+        self._lease_value, self._lease_written_at = mine, now
+        return True
+
+    def _keep_lease(self) -> bool:
+        """During a long drain or pull: renew the lease once ``LEASE_RENEW_AFTER`` has passed since it was
+        written. False when it is no longer ours (it ran out and another till took it): stop at once."""
+        now = self._clock.now()
+        if self._lease_value is None:
+            return False
+        if self._lease_written_at is not None and now - self._lease_written_at < LEASE_RENEW_AFTER:
+            return True
+        renewed = _lease_value(self.holder, now + LEASE_DURATION)
+        with self._uow() as uow:
+            swapped = uow.session.execute(
+                update(SyncStateRow)
+                .where(SyncStateRow.key == LEASE_KEY, SyncStateRow.value == self._lease_value)
+                .values(value=renewed)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            uow.commit()
+        if swapped != 1:
+            log.warning("the sync lease of %s was taken over by another till; stopping", self.holder)
+            self._lease_value = None
+            return False
+        self._lease_value, self._lease_written_at = renewed, now
+        return True
+
+    def _release_lease(self) -> None:
+        value, self._lease_value, self._lease_written_at = self._lease_value, None, None
+        if value is None:
+            return
+        with self._uow() as uow:
+            uow.session.execute(
+                delete(SyncStateRow)
+                .where(SyncStateRow.key == LEASE_KEY, SyncStateRow.value == value)
+                .execution_options(synchronize_session=False)
+            )
+            uow.commit()
+
+    # --- the work, under the lease ------------------------------------------------------------------------
+
+    def _recover(self) -> int:
         with self._uow() as uow:
             count = uow.session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.status == "in_flight")
                 .values(status="pending", next_attempt_at=None)
+                .execution_options(synchronize_session=False)
             ).rowcount
             uow.commit()
         if count:
             log.info("%d outbox rows left in flight by an interrupted run are pending again", count)
         return count or 0
 
-    def drain_once(self, max_rows: int = 100) -> DrainReport:
-        """Send what is due, one row at a time, until nothing is due, ``max_rows`` were tried, or a stop."""
+    def _drain(self, max_rows: int) -> DrainReport:
         tally = _Tally()
+        lost_lease = False
         while len(tally.attempted) < max_rows and tally.stopped is None:
             due = self._next_due(tally.attempted, max_rows - len(tally.attempted))
             if not due:
                 break
             for outbox_id in due:
                 if len(tally.attempted) >= max_rows or tally.stopped is not None:
+                    break
+                if not self._keep_lease():
+                    tally.stopped, lost_lease = ANOTHER_TILL_SYNCING, True
                     break
                 if not self._bucket.take(self._clock.now()):
                     tally.stopped = "Paused to stay within GoCardless's rate limit; the rest is sent shortly."
@@ -237,31 +438,10 @@ class SyncEngine:
             blocked=tuple(blocked),
             stopped=tally.stopped,
             authentication_failed=tally.authentication_failed,
+            another_till_syncing=lost_lease,
         )
 
-    def run_cycle(self, today: dt.date) -> CycleReport:
-        """One sync cycle: drain, pull events, drain again (``recover_in_flight`` first, once per engine).
-
-        Stops after the first drain when the token was refused; never raises for a network problem.
-        """
-        recovered = 0
-        if not self._recovered:
-            recovered = self.recover_in_flight()
-            self._recovered = True
-        first = self.drain_once()
-        if first.authentication_failed:
-            return CycleReport(recovered, first, None, None)
-        pull = self.pull_events_once(today)
-        if pull.authentication_failed:
-            return CycleReport(recovered, first, pull, None)
-        second = self.drain_once()
-        report = CycleReport(recovered, first, pull, second)
-        if report.ok:
-            self._set_state(LAST_SYNC_KEY, self._clock.now().isoformat())
-        return report
-
-    def pull_events_once(self, today: dt.date) -> PullReport:
-        """Read every page of events since the watermark, apply them, then move the watermark (module doc)."""
+    def _pull(self, today: dt.date) -> PullReport:
         watermark = self._get_state(WATERMARK_KEY)
         since = None if watermark is None else _gc_time(_parse_time(watermark) - EVENT_OVERLAP)
         received: dict[str, dict[str, Any]] = {}
@@ -270,6 +450,8 @@ class SyncEngine:
         stopped: str | None = None
         auth_failed = False
         while True:
+            if not self._keep_lease():
+                return PullReport(pages=pages, stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
             if not self._bucket.take(self._clock.now()):
                 stopped = "Paused to stay within GoCardless's rate limit; the rest is read shortly."
                 break
@@ -280,9 +462,9 @@ class SyncEngine:
                 break
             pages += 1
             for event in page.events:
-                event_id = event.get("id")
+                event_id = event.get("id") if isinstance(event, Mapping) else None
                 if isinstance(event_id, str) and event_id:
-                    received.setdefault(event_id, event)
+                    received.setdefault(event_id, dict(event))
             cursor = page.after
             if cursor is None:
                 break
@@ -319,6 +501,57 @@ class SyncEngine:
             stopped=stopped,
             authentication_failed=auth_failed,
         )
+
+    def _sweep(self, today: dt.date) -> int:
+        """Queue the first subscription of memberships that should have one queued and do not (module doc).
+
+        Runs at most once per ``SWEEP_INTERVAL``; returns how many were queued."""
+        now = self._clock.now()
+        last = self._get_state(SWEEP_KEY)
+        if last is not None:
+            try:
+                if now - _parse_time(last) < SWEEP_INTERVAL:
+                    return 0
+            except ValueError:
+                pass
+        subscription_work = exists().where(
+            OutboxRow.record_type == memberships_service.RECORD_TYPE,
+            OutboxRow.record_id == MembershipRow.id,
+            OutboxRow.kind == "create_subscription",
+            OutboxRow.status.in_(("pending", "waiting_for_prerequisite", "in_flight", "failed")),
+        )
+        with self._uow(read_only=True) as uow:
+            candidates = list(
+                uow.session.scalars(
+                    select(MembershipRow.id)
+                    .where(
+                        MembershipRow.gc_mandate_id.is_not(None),
+                        MembershipRow.gc_subscription_id.is_(None),
+                        MembershipRow.status.not_in(
+                            (MembershipStatus.PAUSED.value, MembershipStatus.ENDED.value)
+                        ),
+                        or_(
+                            MembershipRow.gc_mandate_status.is_(None),
+                            MembershipRow.gc_mandate_status.not_in(sorted(LOST_MANDATE_STATUSES)),
+                        ),
+                        ~subscription_work,
+                    )
+                    .order_by(MembershipRow.created_at, MembershipRow.id)
+                )
+            )
+        queued = 0
+        for membership_id in candidates:
+            next_charge = self._next_possible_charge_date(membership_id)
+            with self._uow() as uow:
+                outbox_id = memberships_service.queue_first_subscription_in(
+                    uow, membership_id, mandate_next_charge_date=next_charge, today=today
+                )
+                uow.commit()
+            if outbox_id is not None:
+                log.info("membership %s had no subscription queued: queued its first one", membership_id)
+                queued += 1
+        self._set_state(SWEEP_KEY, now.isoformat())
+        return queued
 
     # --- events -------------------------------------------------------------------------------------------
 
@@ -569,6 +802,20 @@ def _gc_time(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+def _lease_value(holder: str, expires: dt.datetime) -> str:
+    """``"<expiry> <holder>"``: the expiry in UTC, fixed width (microseconds), so it sorts as text."""
+    return expires.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + " " + holder
+
+
+def _parse_lease(value: str) -> tuple[str, dt.datetime | None]:
+    """(holder, expiry) of a lease value; an unreadable expiry is None (treated as run out)."""
+    expires, _, holder = value.partition(" ")
+    try:
+        return holder, _parse_time(expires)
+    except ValueError:
+        return holder, None
+
+
 def _back_to_pending(row: OutboxRow, error: Exception, now: dt.datetime) -> None:
     """Not sent for a reason of ours (the token): pending, due as soon as a new token is entered."""
     row.status = "pending"
@@ -577,4 +824,11 @@ def _back_to_pending(row: OutboxRow, error: Exception, now: dt.datetime) -> None
     row.updated_at = now
 
 
-__all__ = ["CycleReport", "DrainReport", "PullReport", "SyncEngine", "TokenBucket"]
+__all__ = [
+    "ANOTHER_TILL_SYNCING",
+    "CycleReport",
+    "DrainReport",
+    "PullReport",
+    "SyncEngine",
+    "TokenBucket",
+]

@@ -369,6 +369,8 @@ def _payment(e: _Event) -> _Handled:
     m = _load(e.s, row.membership_id)
     if e.action == "created":
         return e.result(m, "A monthly payment is due."), known
+    if e.action not in PAYMENT_STATUS_ACTIONS:  # submitted, paid_out, customer_approval_granted…
+        return e.ignored(f"Payment action “{e.action}” changes nothing here.", m), known
     if e.action == "confirmed" or e.action == "chargeback_cancelled":
         changed = ms.payment_confirmed(m, row.period_end, e.today, payment_id=payment)
         row.status = "confirmed"

@@ -31,7 +31,9 @@ def _connection(clinic, secrets, base_url: str | None, **kwargs) -> SyncConnecti
 
 
 def _sign_up(clinic) -> str:
-    client = clients_service.add_client(clinic.services, first_name="Amy", last_name="Jones", email="a@example.com")
+    client = clients_service.add_client(
+        clinic.services, first_name="Amy", last_name="Jones", email="a@example.com"
+    )
     return memberships.start_membership(
         clinic.services, client_id=client.id, tier_id=clinic.tier_id, staff_id=clinic.manager
     ).id

@@ -88,7 +88,9 @@ def test_the_window_takes_the_daily_backup_in_the_background(qtbot) -> None:
     qtbot.addWidget(window)
     assert window._backup_timer.isActive()
     window._scheduled_backup()
-    qtbot.waitUntil(lambda: settings.backups_dir.exists() and any(settings.backups_dir.iterdir()), timeout=5000)
+    qtbot.waitUntil(
+        lambda: settings.backups_dir.exists() and any(settings.backups_dir.iterdir()), timeout=5000
+    )
     qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=5000)
 
 
