@@ -71,10 +71,12 @@ from sqlalchemy.exc import IntegrityError
 from aestheticc_pos.domain.memberships import LOST_MANDATE_STATUSES, MembershipStatus
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.clock import Clock
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.tables import (
     MembershipPaymentRow,
     MembershipRow,
     OutboxRow,
+    PaymentLinkRow,
     ProcessedEventRow,
     SyncStateRow,
 )
@@ -472,13 +474,15 @@ class SyncEngine:
         if stopped is None:
             try:
                 self._add_linked_payments(batch)
+                self._add_linked_billing_requests(batch)
             except GatewayError as error:  # apply nothing without the payments: periods would be guessed
                 stopped, auth_failed = self._network_failure(error)
                 batch = []
-        results = sync_events.apply_events(self._uow, batch, today) if batch else []
+        services = Services(uow=self._uow, clock=self._clock)
+        results = sync_events.apply_events(self._uow, batch, today, services) if batch else []
         if not batch:
             with self._uow() as uow:
-                results = sync_events.replay_deferred(uow, today)
+                results = sync_events.replay_deferred(uow, today, services)
                 uow.commit()
         if stopped is None:
             latest = max((t for t in (_event_time(e) for e in batch) if t is not None), default=None)
@@ -594,6 +598,10 @@ class SyncEngine:
                         MembershipPaymentRow.gc_payment_id.in_(payment_ids)
                     )
                 )
+            ) | set(  # a payment link's payment needs no period
+                s.scalars(
+                    select(PaymentLinkRow.gc_payment_id).where(PaymentLinkRow.gc_payment_id.in_(payment_ids))
+                )
             )
         fetched: dict[str, dict[str, Any]] = {}
         for event in wanted:
@@ -603,6 +611,49 @@ class SyncEngine:
             if payment_id not in fetched:
                 fetched[payment_id] = self._gateway.get_payment(payment_id)
             event["linked"] = {**(event.get("linked") or {}), "payments": [fetched[payment_id]]}
+
+    def _add_linked_billing_requests(self, batch: list[dict[str, Any]]) -> None:
+        """A fulfilled billing request the till did not make (a purchase through a package's public link) is
+        read in full, so applying it knows the package (its payment's metadata) and the buyer's name and email.
+        One read per such request; requests of memberships and payment links cost nothing."""
+        wanted = [
+            e
+            for e in batch
+            if e.get("resource_type") == "billing_requests"
+            and e.get("action") == "fulfilled"
+            and isinstance((e.get("links") or {}).get("billing_request"), str)
+            and "linked_billing_request" not in e
+        ]
+        if not wanted:
+            return
+        ids = {e["links"]["billing_request"] for e in wanted}
+        with self._uow(read_only=True) as uow:
+            s = uow.session
+            processed = set(
+                s.scalars(
+                    select(ProcessedEventRow.event_id).where(
+                        ProcessedEventRow.event_id.in_([str(e["id"]) for e in wanted])
+                    )
+                )
+            )
+            ours = set(
+                s.scalars(
+                    select(MembershipRow.gc_billing_request_id).where(
+                        MembershipRow.gc_billing_request_id.in_(ids)
+                    )
+                )
+            ) | set(
+                s.scalars(
+                    select(PaymentLinkRow.gc_billing_request_id).where(
+                        PaymentLinkRow.gc_billing_request_id.in_(ids)
+                    )
+                )
+            )
+        for event in wanted:
+            br = event["links"]["billing_request"]
+            if event["id"] in processed or br in ours:
+                continue
+            event["linked_billing_request"] = self._gateway.get_billing_request(br)
 
     def _follow_ups(self, results: list[Applied], today: dt.date) -> tuple[int, list[str]]:
         queued = 0

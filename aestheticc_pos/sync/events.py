@@ -50,16 +50,22 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.errors import DomainError
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
+from aestheticc_pos.domain.money import Money
+from aestheticc_pos.services import deposits, payment_links, portal
+from aestheticc_pos.services.clock import SystemClock
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import (
+    DepositRow,
     MembershipPaymentRow,
     MembershipRow,
+    PaymentLinkRow,
     ProcessedEventRow,
     SyncStateRow,
     new_id,
@@ -109,9 +115,13 @@ class Applied:
 # --- Entry points ---------------------------------------------------------------------------------------------
 
 
-def apply_event(uow: UnitOfWork, event: Mapping[str, Any], today: dt.date) -> Applied:
+def apply_event(
+    uow: UnitOfWork, event: Mapping[str, Any], today: dt.date, services: Services | None = None
+) -> Applied:
     """Apply one GoCardless event in the caller's unit of work (the caller commits). Never raises for the
-    event's content; see the module docstring."""
+    event's content; see the module docstring. ``services`` gives the clock and ids that payment links use
+    (a confirmed link payment writes a sale); the engine passes its own."""
+    ctx = _Ctx(uow, services or _services_of(uow))
     s = uow.session
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id:
@@ -126,10 +136,10 @@ def apply_event(uow: UnitOfWork, event: Mapping[str, Any], today: dt.date) -> Ap
         )
     )
     s.flush()
-    result, known = _apply(s, event, today)
+    result, known = _apply(ctx, event, today)
     _log(s, result)
     if result.outcome is Outcome.APPLIED and known:
-        result = replace(result, replayed=_replay(s, known, today))
+        result = replace(result, replayed=_replay(ctx, known, today))
     return result
 
 
@@ -143,7 +153,10 @@ def _log(s: Session, result: Applied) -> None:
 
 
 def apply_events(
-    uow_factory: Callable[[], UnitOfWork], events: list[dict[str, Any]], today: dt.date
+    uow_factory: Callable[[], UnitOfWork],
+    events: list[dict[str, Any]],
+    today: dt.date,
+    services: Services | None = None,
 ) -> list[Applied]:
     """Apply ``events`` one transaction each, in ``created_at`` then ``id`` order; duplicates are skipped.
 
@@ -152,22 +165,27 @@ def apply_events(
     """
     results: list[Applied] = []
     for event in sorted(events, key=_order):
-        applied = run_in_transaction(uow_factory, partial(_apply_one, event=event, today=today))
+        applied = run_in_transaction(
+            uow_factory, partial(_apply_one, event=event, today=today, services=services)
+        )
         results.append(replace(applied, replayed=()))
         results.extend(_flatten(applied.replayed))
-    for applied in run_in_transaction(uow_factory, lambda uow: replay_deferred(uow, today)):
+    for applied in run_in_transaction(uow_factory, lambda uow: replay_deferred(uow, today, services)):
         results.append(replace(applied, replayed=()))
         results.extend(_flatten(applied.replayed))
     return results
 
 
-def _apply_one(uow: UnitOfWork, *, event: Mapping[str, Any], today: dt.date) -> Applied:
-    return apply_event(uow, event, today)
+def _apply_one(
+    uow: UnitOfWork, *, event: Mapping[str, Any], today: dt.date, services: Services | None
+) -> Applied:
+    return apply_event(uow, event, today, services)
 
 
-def replay_deferred(uow: UnitOfWork, today: dt.date) -> list[Applied]:
+def replay_deferred(uow: UnitOfWork, today: dt.date, services: Services | None = None) -> list[Applied]:
     """Try every deferred event again (the outbox drain may have recorded the id it was waiting for), and drop
     those older than ``DEFER_DAYS``. Returns the ones applied now. The caller commits."""
+    ctx = _Ctx(uow, services or _services_of(uow))
     s = uow.session
     applied: list[Applied] = []
     for row, parked in _parked(s):
@@ -177,10 +195,10 @@ def replay_deferred(uow: UnitOfWork, today: dt.date) -> list[Applied]:
         if _event_day(parked["event"], today) < today - dt.timedelta(days=DEFER_DAYS):
             continue
         s.flush()
-        result, known = _apply(s, parked["event"], today)
+        result, known = _apply(ctx, parked["event"], today)
         _log(s, result)
         if result.outcome is Outcome.APPLIED:
-            applied.append(replace(result, replayed=_replay(s, known, today) if known else ()))
+            applied.append(replace(result, replayed=_replay(ctx, known, today) if known else ()))
     return applied
 
 
@@ -196,8 +214,21 @@ class _Defer(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class _Ctx:
+    """What applying events needs beyond the session: the unit of work (sale numbers) and the services."""
+
+    uow: UnitOfWork
+    services: Services
+
+
+def _services_of(uow: UnitOfWork) -> Services:
+    return Services(uow=lambda **_: uow, clock=SystemClock())  # type: ignore[arg-type,return-value]
+
+
+@dataclass(frozen=True, slots=True)
 class _Event:
     s: Session
+    ctx: _Ctx
     raw: Mapping[str, Any]
     today: dt.date
     links: Mapping[str, Any]
@@ -236,11 +267,13 @@ class _Event:
 _Handled = tuple[Applied, tuple[str, ...]]
 
 
-def _apply(s: Session, raw: Mapping[str, Any], today: dt.date) -> _Handled:
+def _apply(ctx: _Ctx, raw: Mapping[str, Any], today: dt.date) -> _Handled:
+    s = ctx.uow.session
     links = raw.get("links")
     details = raw.get("details")
     e = _Event(
         s,
+        ctx,
         raw,
         today,
         links if isinstance(links, Mapping) else {},
@@ -264,7 +297,13 @@ def _billing_request(e: _Event) -> _Handled:
     br = e.link("billing_request")
     if br is None:
         return e.ignored("The event names no billing request."), ()
+    link = payment_links.link_by_billing_request(e.s, br)
+    if link is not None:
+        return _link_request(e, br, link)
     if e.action == "fulfilled":
+        bought = _portal_purchase(e, br)
+        if bought is not None:
+            return bought
         m = _membership(e, MembershipRow.gc_billing_request_id, br, defer=True)
         assert m is not None
         mandate = e.link("mandate_request_mandate")
@@ -287,6 +326,11 @@ def _billing_request(e: _Event) -> _Handled:
         m = _membership(e, MembershipRow.gc_billing_request_id, br)
         if m is None:
             return e.ignored("No membership uses that billing request."), ()
+        e.s.execute(  # that link no longer works: stop showing it
+            update(MembershipRow)
+            .where(MembershipRow.id == m.id, MembershipRow.gc_billing_request_id == br)
+            .values(gc_authorisation_url=None)
+        )
         note = "The Direct Debit set-up was not finished: offer the client a new link."
         return e.result(m, note, follow_up=FollowUp.SEND_NEW_LINK), ()
     return e.ignored(f"Billing request action “{e.action}” changes nothing here."), ()
@@ -351,6 +395,9 @@ def _payment(e: _Event) -> _Handled:
     payment = e.link("payment")
     if payment is None:
         return e.ignored("The event names no payment."), ()
+    link = payment_links.link_by_payment(e.s, payment)
+    if link is not None:
+        return _link_payment(e, payment, link)
     row = _find_payment(e.s, payment)
     known: tuple[str, ...] = ()
     if row is None:
@@ -402,11 +449,95 @@ def _payment(e: _Event) -> _Handled:
     return e.result(changed, note), known
 
 
+# --- Payment links, portal purchases, deposit refunds ----------------------------------------------------------
+
+
+def _link_request(e: _Event, br: str, link: PaymentLinkRow) -> _Handled:
+    ctx = e.ctx
+    if e.action == "fulfilled":
+        payment = e.link("payment_request_payment")
+        payment_links.link_authorised_in(
+            ctx.uow, ctx.services, billing_request_id=br, payment_id=payment, customer_id=e.link("customer")
+        )
+        note = f"The payer approved “{link.description}” by bank; waiting for GoCardless to confirm it."
+        return e.result(None, note), (payment,) if payment else ()
+    if e.action == "cancelled":
+        lapsed = e.details.get("origin") == "gocardless"
+        payment_links.link_closed_in(
+            ctx.uow, ctx.services, billing_request_id=br, status="expired" if lapsed else "cancelled"
+        )
+        words = "expired unused" if lapsed else "was cancelled"
+        return e.result(None, f"The payment link for “{link.description}” {words}: it can be sent again."), ()
+    return e.ignored(f"Billing request action “{e.action}” changes nothing here."), ()
+
+
+def _portal_purchase(e: _Event, br: str) -> _Handled | None:
+    """A billing request made from a package's public link (the engine attached it as
+    ``linked_billing_request``): the buyer gets the package once the payment is confirmed."""
+    linked = e.raw.get("linked_billing_request")
+    if not isinstance(linked, Mapping):
+        return None
+    request = linked.get("payment_request") if isinstance(linked.get("payment_request"), Mapping) else {}
+    metadata = request.get("metadata") if isinstance(request.get("metadata"), Mapping) else {}
+    package_id = metadata.get("package_id")
+    if not isinstance(package_id, str) or not package_id:
+        return None
+    resources = linked.get("resources") if isinstance(linked.get("resources"), Mapping) else {}
+    customer = resources.get("customer") if isinstance(resources.get("customer"), Mapping) else {}
+    links = linked.get("links") if isinstance(linked.get("links"), Mapping) else {}
+    payment = e.link("payment_request_payment") or links.get("payment_request_payment")
+    name = " ".join(str(customer.get(k) or "").strip() for k in ("given_name", "family_name")).strip()
+    amount = Money(int(request.get("amount") or 0), str(request.get("currency") or "GBP"))
+    portal.portal_purchase_in(
+        e.ctx.uow,
+        e.ctx.services,
+        billing_request_id=br,
+        payment_id=payment,
+        package_id=package_id,
+        amount=amount,
+        buyer_name=name or "Online buyer",
+        buyer_email=customer.get("email") if isinstance(customer.get("email"), str) else None,
+        customer_id=e.link("customer") or links.get("customer"),
+    )
+    note = f"{name or 'Someone'} bought a package on the booking portal; it is theirs once the payment is confirmed."
+    return e.result(None, note), (payment,) if payment else ()
+
+
+def _link_payment(e: _Event, payment: str, link: PaymentLinkRow) -> _Handled:
+    ctx = e.ctx
+    if e.action == "confirmed":
+        payment_links.link_paid_in(ctx.uow, ctx.services, payment_id=payment)
+        return e.result(None, f"Paid by link: “{link.description}”."), ()
+    if e.action == "failed":
+        payment_links.link_failed_in(ctx.uow, ctx.services, payment_id=payment)
+        return e.result(None, f"The payment for “{link.description}” failed: the link can be sent again."), ()
+    return e.ignored(f"Payment action “{e.action}” changes nothing here."), ()
+
+
+def _refund(e: _Event) -> _Handled:
+    refund = e.link("refund")
+    if refund is None:
+        return e.ignored("The event names no refund."), ()
+    deposit = e.s.scalars(select(DepositRow).where(DepositRow.gc_refund_id == refund)).first()
+    if deposit is None:
+        if e.action in ("paid", "failed", "funds_returned"):
+            raise _Defer(refund)
+        return e.ignored(f"Refund action “{e.action}” changes nothing here."), ()
+    if e.action == "paid":
+        deposits.deposit_refunded_in(e.ctx.uow, e.ctx.services, deposit_id=deposit.id, refund_id=refund)
+        return e.result(None, "A deposit was refunded to the client."), ()
+    if e.action in ("failed", "funds_returned") and deposit.status == "refund_pending":
+        deposit.status = "paid"  # still held by the clinic: staff can refund it again
+        return e.result(None, "A deposit refund failed: the clinic still holds the deposit."), ()
+    return e.ignored(f"Refund action “{e.action}” changes nothing here."), ()
+
+
 _HANDLERS: dict[str, Callable[[_Event], _Handled]] = {
     "billing_requests": _billing_request,
     "mandates": _mandate,
     "subscriptions": _subscription,
     "payments": _payment,
+    "refunds": _refund,
 }
 
 
@@ -508,8 +639,9 @@ def _parked(s: Session) -> list[tuple[SyncStateRow, dict[str, Any]]]:
     return sorted(parked, key=lambda pair: _order(pair[1]["event"]))
 
 
-def _replay(s: Session, known: tuple[str, ...], today: dt.date) -> tuple[Applied, ...]:
+def _replay(ctx: _Ctx, known: tuple[str, ...], today: dt.date) -> tuple[Applied, ...]:
     """Apply the deferred events waiting for ``known`` ids (and, in turn, for the ids those make known)."""
+    s = ctx.uow.session
     waiting = set(known)
     applied: list[Applied] = []
     progress = True
@@ -520,7 +652,7 @@ def _replay(s: Session, known: tuple[str, ...], today: dt.date) -> tuple[Applied
                 continue
             s.delete(row)
             s.flush()
-            result, more = _apply(s, parked["event"], today)
+            result, more = _apply(ctx, parked["event"], today)
             _log(s, result)
             if result.outcome is Outcome.APPLIED:
                 applied.append(result)

@@ -26,7 +26,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, object_session
 
-from aestheticc_pos.store.tables import MembershipRow, OutboxRow
+from aestheticc_pos.store.tables import (
+    DepositRow,
+    MembershipRow,
+    OutboxRow,
+    PackageLinkRow,
+    PaymentLinkRow,
+)
 from aestheticc_pos.sync.gateway import (
     FlowResult,
     GatewayError,
@@ -37,6 +43,12 @@ from aestheticc_pos.sync.gateway import (
 BACKOFF_BASE = dt.timedelta(seconds=5)
 BACKOFF_CAP = dt.timedelta(minutes=30)
 MEMBERSHIP = "membership"
+PAYMENT_LINK = "payment_link"
+PACKAGE_LINK = "package_link"
+DEPOSIT = "deposit"
+
+# Finished work: sent, or given up by a manager (it no longer holds back the rest of its record).
+FINISHED = ("done", "discarded")
 
 # Ready states reported by ``ready``.
 READY = "pending"
@@ -49,6 +61,23 @@ _MEMBERSHIP_COLUMNS = {
     "create_billing_request": "gc_billing_request_id",
     "create_flow": "gc_flow_id",
     "create_subscription": "gc_subscription_id",
+}
+
+
+_RECORDS: dict[str, Any] = {
+    MEMBERSHIP: MembershipRow,
+    PAYMENT_LINK: PaymentLinkRow,
+    PACKAGE_LINK: PackageLinkRow,
+}
+
+# (record type, kind) → the local table and column that take the remote id when the work is done.
+_WRITE_BACK: dict[tuple[str, str], tuple[Any, str | None]] = {
+    **{(MEMBERSHIP, kind): (MembershipRow, column) for kind, column in _MEMBERSHIP_COLUMNS.items()},
+    (PAYMENT_LINK, "create_payment_request"): (PaymentLinkRow, "gc_billing_request_id"),
+    (PAYMENT_LINK, "create_payment_link_flow"): (PaymentLinkRow, "gc_flow_id"),
+    (PACKAGE_LINK, "create_billing_request_template"): (PackageLinkRow, "gc_template_id"),
+    (PACKAGE_LINK, "update_billing_request_template"): (PackageLinkRow, None),
+    (DEPOSIT, "create_refund"): (DepositRow, "gc_refund_id"),
 }
 
 
@@ -70,7 +99,7 @@ def due_rows(session: Session, now: dt.datetime, limit: int) -> list[OutboxRow]:
         .where(
             other.record_type == OutboxRow.record_type,
             other.record_id == OutboxRow.record_id,
-            other.status != "done",
+            other.status.not_in(FINISHED),
         )
         .scalar_subquery()
     )
@@ -99,7 +128,7 @@ def ready(session: Session, row: OutboxRow) -> str:
     if prerequisite is None or prerequisite.status == "done":
         row.status = "pending"
         return READY
-    return BLOCKED if prerequisite.status == "failed" else WAITING
+    return BLOCKED if prerequisite.status in ("failed", "discarded") else WAITING
 
 
 def promote_ready(session: Session) -> list[str]:
@@ -161,6 +190,26 @@ def resolve_payload(session: Session, row: OutboxRow) -> dict[str, Any]:
             "gc_billing_request_id",
             "the Direct Debit request",
         )
+    elif kind == "create_payment_link_flow":
+        _fill_link(
+            session,
+            row,
+            payload,
+            "billing_request",
+            "create_payment_request",
+            "gc_billing_request_id",
+            "the payment link's request",
+        )
+    elif kind == "cancel_billing_request" and not payload.get("billing_request_id"):
+        remote = _remote_of_kind(session, row, "create_payment_request")
+        if remote is None and row.record_type == PAYMENT_LINK:
+            remote = _record_value(session, row, "gc_billing_request_id")
+        payload["billing_request_id"] = _required(remote, row, "the payment link's request")
+    elif kind == "update_billing_request_template" and not payload.get("billing_request_template_id"):
+        remote = _remote_of_kind(session, row, "create_billing_request_template")
+        if remote is None and row.record_type == PACKAGE_LINK:
+            remote = _record_value(session, row, "gc_template_id")
+        payload["billing_request_template_id"] = _required(remote, row, "the package's payment link")
     elif kind == "create_subscription":
         links = dict(payload.get("links") or {})
         if not links.get("mandate") and row.record_type == MEMBERSHIP:
@@ -182,8 +231,8 @@ def _fill_link(
     links = dict(payload.get("links") or {})
     if not links.get(link):
         links[link] = _remote_of_kind(session, row, source_kind)
-    if not links.get(link) and row.record_type == MEMBERSHIP:
-        links[link] = _membership_value(session, row.record_id, membership_column)
+    if not links.get(link) and row.record_type in _RECORDS:
+        links[link] = _record_value(session, row, membership_column)
     links[link] = _required(links.get(link), row, what)
     payload["links"] = links
 
@@ -239,22 +288,43 @@ def hold_until(row: OutboxRow, when: dt.datetime, now: dt.datetime) -> None:
 
 
 def mark_done(row: OutboxRow, result: RemoteResult, now: dt.datetime) -> None:
-    """Done, with GoCardless's id; for a membership, the id (and a flow's page address) goes onto the record."""
+    """Done, with GoCardless's id, which also goes onto the local record it concerns (``_WRITE_BACK``): a
+    membership's customer, request, flow and subscription; a payment link's request, and its page (the link is
+    then open); a package's public link and the terms GoCardless now has; a deposit's refund."""
     row.status = "done"
     row.remote_id = result.remote_id
     row.last_error = None
     row.next_attempt_at = None
     row.updated_at = now
-    column = _MEMBERSHIP_COLUMNS.get(row.kind)
-    if row.record_type != MEMBERSHIP or column is None:
+    target = _WRITE_BACK.get((row.record_type, row.kind))
+    if target is None:
         return
-    values: dict[str, Any] = {column: result.remote_id, "updated_at": now}
-    if isinstance(result, FlowResult):
+    table, column = target
+    values: dict[str, Any] = {column: result.remote_id} if column else {}
+    url = getattr(result, "authorisation_url", None)
+    if row.record_type == MEMBERSHIP and isinstance(result, FlowResult):
         values["gc_authorisation_url"] = result.authorisation_url
+    elif row.record_type == PAYMENT_LINK and isinstance(result, FlowResult):
+        values["authorisation_url"] = result.authorisation_url
+    elif row.record_type == PACKAGE_LINK:
+        values["authorisation_url"] = url
+        payload = row.payload or {}
+        if "name" in payload:
+            values["name"] = payload["name"]
+        if "payment_request_amount" in payload:
+            values["price_pence"] = int(payload["payment_request_amount"])
     session = object_session(row)
     if session is None:  # pragma: no cover - rows are always loaded through a session
         raise RuntimeError("mark_done needs a row that belongs to a session")
-    session.execute(update(MembershipRow).where(MembershipRow.id == row.record_id).values(values))
+    key = table.package_id if table is PackageLinkRow else table.id
+    if values:
+        session.execute(update(table).where(key == row.record_id).values(values))
+    if row.record_type == PAYMENT_LINK and row.kind == "create_payment_link_flow":
+        session.execute(
+            update(PaymentLinkRow)
+            .where(PaymentLinkRow.id == row.record_id, PaymentLinkRow.status == "preparing")
+            .values(status="open")
+        )
 
 
 def backoff(attempts: int, rng: random.Random) -> dt.timedelta:
@@ -307,6 +377,15 @@ def _by_id(session: Session, outbox_id: str) -> OutboxRow | None:
 
 def _membership_value(session: Session, membership_id: str, column: str) -> Any:
     return session.scalar(select(getattr(MembershipRow, column)).where(MembershipRow.id == membership_id))
+
+
+def _record_value(session: Session, row: OutboxRow, column: str) -> Any:
+    """A column of the local record the row concerns (a membership, payment link or package link)."""
+    table = _RECORDS.get(row.record_type)
+    if table is None or not hasattr(table, column):
+        return None
+    key = table.package_id if table is PackageLinkRow else table.id
+    return session.scalar(select(getattr(table, column)).where(key == row.record_id))
 
 
 def _describe(row: OutboxRow) -> str:
