@@ -31,6 +31,7 @@ CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF,
     "staff",
     "sync",
 )
+PAYMENTS = "payments"  # invoices and payment links
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from aestheticc_pos.ui.views.clients import ClientsView
 from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.overview import OverviewView
+from aestheticc_pos.ui.views.payments import PaymentsView
 from aestheticc_pos.ui.views.settings import SettingsView
 from aestheticc_pos.ui.views.sync import SyncView
 from aestheticc_pos.ui.views.today import TodayView
@@ -72,6 +73,7 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
             "settings", "Settings", "F7", Action.EDIT_SETTINGS, lambda desk: SettingsView(desk, app_settings)
         ),
         Screen("sync", "Sync", "F8", Action.TAKE_PAYMENTS, SyncView),
+        Screen("payments", "Payments", "F9", Action.TAKE_PAYMENTS, PaymentsView),
         Screen("appointment", "Appointment", None, None, AppointmentView),
     ]
 

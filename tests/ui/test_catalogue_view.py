@@ -183,3 +183,27 @@ def test_a_receptionist_sees_the_catalogue_but_cannot_change_it(qtbot, demo_desk
 def _sign_in(desk: Desk, name: str) -> None:
     """Another member of the demo staff takes over the till (as ``conftest.sign_in``)."""
     desk.sign_in(next(m for m in staff_service.list_staff(desk.services) if m.name == name))
+
+
+def test_a_manager_publishes_the_catalogue_to_the_booking_portal_folder(qtbot, view, tmp_path) -> None:
+    messages: list[str] = []
+    view.desk.message.connect(messages.append)
+    assert view.publish_button.isEnabled()
+
+    view.publish(tmp_path / "portal")
+
+    qtbot.waitUntil(lambda: bool(messages), timeout=WAIT)
+    assert messages[0].startswith("Published ") and str(tmp_path / "portal") in messages[0]
+    assert (tmp_path / "portal" / "catalogue.json").exists()
+    assert (tmp_path / "portal" / "index.html").exists()
+    assert view.publish_button.text() == "Publish to booking portal…"
+
+
+def test_a_receptionist_cannot_publish_the_catalogue(qtbot, demo_desk, tmp_path) -> None:
+    view = _open(qtbot, demo_desk)  # Rita Evans, receptionist
+    assert not view.publish_button.isEnabled()
+
+    view.publish(tmp_path / "portal")
+
+    assert view.status.text() == MANAGER_ONLY
+    assert not (tmp_path / "portal").exists()

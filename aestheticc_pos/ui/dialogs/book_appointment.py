@@ -35,12 +35,14 @@ from aestheticc_pos.domain.packages import ClientPackageStatus, PackageSummary
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import catalogue as catalogue_service
 from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services import deposits as deposits_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.appointments import Booked
 from aestheticc_pos.services.clients import ClientSummary
+from aestheticc_pos.services.deposits import DepositView
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, Desk
+from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, PAYMENTS, Desk
 from aestheticc_pos.ui.models.appointments import ClientMatchesModel, package_badge
 from aestheticc_pos.ui.widgets.package_progress import TONE_STYLE, set_tone
 
@@ -256,9 +258,9 @@ class BookAppointmentDialog(QDialog):
         practitioner_id, starts_at = self.practitioner.currentData(), self.starts_at()
         use_package, notes = self.use_package.isChecked(), self.notes.text()
 
-        def work() -> Booked | BookingRefused:
+        def work() -> tuple[Booked | BookingRefused, DepositView | None]:
             try:
-                return appointments_service.book_appointment(
+                booked = appointments_service.book_appointment(
                     services,
                     client_id=client_id,
                     treatment_id=treatment_id,
@@ -269,7 +271,11 @@ class BookAppointmentDialog(QDialog):
                     notes=notes,
                 )
             except BookingRefused as refusal:
-                return refusal  # returned, not raised: Desk.run would keep only its sentence, not its date
+                # returned, not raised: Desk.run would keep only its sentence, not its date
+                return refusal, None
+            if booked.deposit_id is None:
+                return booked, None
+            return booked, deposits_service.deposit_of_appointment(services, booked.appointment.id)
 
         self._busy(True)
         self.desk.run(work, self._done, self._failed)
@@ -289,7 +295,8 @@ class BookAppointmentDialog(QDialog):
             date.year(), date.month(), date.day(), time.hour(), time.minute(), tzinfo=self.desk.settings.tz
         )
 
-    def _done(self, result: Booked | BookingRefused) -> None:
+    def _done(self, outcome: tuple[Booked | BookingRefused, DepositView | None]) -> None:
+        result, deposit = outcome
         self._busy(False)
         if isinstance(result, BookingRefused):
             self._show_refusal(result)
@@ -302,11 +309,14 @@ class BookAppointmentDialog(QDialog):
             f"{fmt.long_date(a.starts_at.astimezone(tz).date())} at {fmt.time(a.starts_at, tz)}"
             + (f", from {badge}." if badge else ".")
         )
-        self.desk.message.emit(" ".join((sentence, *result.warnings)))
-        if a.client_package_id is not None:
-            self.desk.notify(APPOINTMENTS, PACKAGES)
-        else:
-            self.desk.notify(APPOINTMENTS)
+        said = [sentence, *result.warnings]
+        if deposit is not None:
+            said.append(
+                f"A deposit link of {fmt.money(deposit.amount)} is being prepared; it shows on the appointment."
+            )
+        self.desk.message.emit(" ".join(said))
+        paid_by = (PACKAGES,) if a.client_package_id is not None else (PAYMENTS,) if deposit else ()
+        self.desk.notify(APPOINTMENTS, *paid_by)
         self.booked.emit(a)
         self.accept()
 

@@ -1,6 +1,7 @@
 """The appointment, as the practitioner sees it before treating: who, what, when, the sessions left on every
 package covering the treatment, whether the booking respects the package's gaps, and the actions of the day
-(attend, check out, no-show, cancel).
+(attend, check out, no-show, cancel). A treatment booked with a deposit shows it in words, with the deposit
+link's QR code and "Copy link" while it waits to be paid ("being prepared" until the sync has made it).
 
 Every service call runs through ``Desk.run``; a refusal is shown as the service's sentence.
 """
@@ -26,15 +27,22 @@ from aestheticc_pos.domain.appointments import AppointmentStatus, NoShowPolicy, 
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import appointments as appointments_service
+from aestheticc_pos.services import deposits as deposits_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.appointments import AppointmentDetail, Cancelled
+from aestheticc_pos.services.deposits import DepositView
 from aestheticc_pos.services.memberships import MembershipView
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, CheckoutRequest, Desk
+from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, PAYMENTS, SYNC, CheckoutRequest, Desk
 from aestheticc_pos.ui.models.appointments import STATUS_WORDS, package_badge, time_span
 from aestheticc_pos.ui.widgets.package_progress import TONE_STYLE, PackageProgress, set_tone
+from aestheticc_pos.ui.widgets.qr import LinkPanel
 
 GAPS_RESPECTED = "Respects the package's minimum gaps."
+DEPOSIT_BEING_PREPARED = (
+    "The deposit link is being prepared: its QR code appears here once the till has reached GoCardless "
+    "(see Sync, F8)."
+)
 MAX_WIDTH = 960  # past this, a screen of facts reads worse, not better
 
 _STATUS_TONES = {
@@ -66,6 +74,7 @@ class AppointmentView(QWidget):
         self.desk = desk
         self.detail: AppointmentDetail | None = None
         self.membership: MembershipView | None = None
+        self.deposit: DepositView | None = None
         self._appointment_id: str | None = None
         self._pending: str | None = None  # the action awaiting "yes": "cancel" or "no_show"
         self._load_token = 0
@@ -101,18 +110,28 @@ class AppointmentView(QWidget):
         token, appointment_id, services = self._load_token, self._appointment_id, self.desk.services
         assert appointment_id is not None
 
-        def work() -> tuple[AppointmentDetail, MembershipView | None]:
+        def work() -> tuple[AppointmentDetail, MembershipView | None, DepositView | None]:
             detail = appointments_service.appointment_detail(services, appointment_id)
-            return detail, memberships_service.membership_of(services, detail.appointment.client_id)
+            return (
+                detail,
+                memberships_service.membership_of(services, detail.appointment.client_id),
+                deposits_service.deposit_of_appointment(services, appointment_id),
+            )
 
-        def done(result: tuple[AppointmentDetail, MembershipView | None]) -> None:
+        def done(result: tuple[AppointmentDetail, MembershipView | None, DepositView | None]) -> None:
             if token == self._load_token:
-                self._show(*result)
+                detail, membership, deposit = result
+                self._show_deposit(deposit)
+                self._show(detail, membership)
 
         self.desk.run(work, done, self._show_error)
 
     def _on_changed(self, what: frozenset[str]) -> None:
-        if what & {APPOINTMENTS, PACKAGES} and self._appointment_id is not None and self.isVisible():
+        if (
+            what & {APPOINTMENTS, PACKAGES, PAYMENTS, SYNC}
+            and self._appointment_id is not None
+            and self.isVisible()
+        ):
             self._load()
 
     # --- what is shown -----------------------------------------------------------------------------------------
@@ -211,6 +230,10 @@ class AppointmentView(QWidget):
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes_caption = _caption("Notes")
+        self.deposit_words = QLabel("")
+        self.deposit_caption = _caption("Deposit")
+        self.deposit_link = LinkPanel("The client scans this to pay the deposit by bank:", size=140)
+        self.deposit_link.setMaximumWidth(420)
         grid.addWidget(_caption("Client"), 0, 0)
         grid.addLayout(client_row, 0, 1)
         grid.addWidget(_caption("Practitioner"), 1, 0)
@@ -219,6 +242,10 @@ class AppointmentView(QWidget):
         grid.addWidget(self.paid_by, 2, 1)
         grid.addWidget(self.notes_caption, 3, 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.notes, 3, 1)
+        grid.addWidget(self.deposit_caption, 4, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.deposit_words, 4, 1)
+        grid.addWidget(self.deposit_link, 5, 1)
+        self._show_deposit(None)
         grid.setColumnStretch(1, 1)
         return card
 
@@ -288,6 +315,23 @@ class AppointmentView(QWidget):
         self._show_packages(detail)
         self._enable_actions(detail)
         self.loaded.emit(detail)
+
+    def _show_deposit(self, deposit: DepositView | None) -> None:
+        """The deposit in words; its link's QR code while it waits to be paid."""
+        self.deposit = deposit
+        self.deposit_caption.setVisible(deposit is not None)
+        self.deposit_words.setVisible(deposit is not None)
+        waiting = (
+            deposit is not None
+            and deposit.status == "requested"
+            and deposit.link_status in ("preparing", "open")
+        )
+        self.deposit_link.setVisible(waiting)
+        if deposit is None:
+            return
+        self.deposit_words.setText(deposit.words)
+        if waiting:
+            self.deposit_link.set_link(deposit.authorisation_url, missing=DEPOSIT_BEING_PREPARED)
 
     def _show_membership(self, membership: MembershipView | None) -> None:
         if membership is None:
@@ -507,6 +551,8 @@ def _cancelled_sentence(cancelled: Cancelled) -> str:
         sentence += f" The {a.package_name} session was given back."
     elif cancelled.session_outcome is SessionOutcome.FORFEIT:
         sentence += f" The {a.package_name} session is used up, under the clinic's policy."
+    if cancelled.deposit:
+        sentence += f" {cancelled.deposit}"
     return sentence
 
 

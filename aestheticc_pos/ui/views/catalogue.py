@@ -1,7 +1,8 @@
 """The catalogue screen: treatments, products, packages and membership tiers, one tab each.
 
 Everyone who can open it sees the lists; only a manager adds, edits, takes items off sale or offers them
-again (the services check too). The add and edit forms are in ``dialogs/catalogue_forms.py``. The four lists
+again (the services check too), and publishes the active packages and tiers to the booking portal (a folder of
+``catalogue.json`` and ``index.html``; the folder is remembered per till). The add and edit forms are in ``dialogs/catalogue_forms.py``. The four lists
 are small (a clinic's menu), so one background call loads them all and each tab filters its own.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.catalogue import DepositKind, Package, Product, Tier, Treatment
-from aestheticc_pos.services import catalogue
+from aestheticc_pos.services import catalogue, portal
 from aestheticc_pos.services.catalogue import CatalogueKind
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import CATALOGUE, Desk
@@ -39,6 +41,7 @@ from aestheticc_pos.ui.dialogs.catalogue_forms import (
     TreatmentForm,
     error_label,
 )
+from aestheticc_pos.ui.dialogs.folders import PORTAL, choose_folder
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 MANAGER_ONLY = "Only a manager can change the catalogue."
@@ -159,12 +162,22 @@ class CatalogueView(QWidget):
         layout.setSpacing(12)
         title = QLabel("Catalogue")
         title.setObjectName("title")
+        self.publish_button = QPushButton("Publish to booking portal…")
+        self.publish_button.setToolTip(
+            "Write the packages and tiers on offer to the booking portal's folder (a manager)"
+        )
+        self.publish_button.clicked.connect(lambda: self.publish())
+        heading = QHBoxLayout()
+        heading.addWidget(title)
+        heading.addStretch(1)
+        heading.addWidget(self.publish_button)
+        layout.addLayout(heading)
         subtitle = QLabel("What the clinic sells: treatments, products, packages and membership tiers.")
         subtitle.setObjectName("subtitle")
         self.notice = QLabel(MANAGER_ONLY)
         self.notice.setObjectName("banner")
         self.status = error_label()
-        for widget in (title, subtitle, self.notice, self.status):
+        for widget in (subtitle, self.notice, self.status):
             layout.addWidget(widget)
 
         self.treatments = CataloguePage("treatment", "Add treatment", _TREATMENT_COLUMNS)
@@ -246,6 +259,33 @@ class CatalogueView(QWidget):
 
         self.desk.run(lambda: change(services, kind, item.id, staff_id=staff_id), done, self._show_error)
 
+    def publish(self, folder: Path | None = None) -> None:
+        """Publish the catalogue to the booking portal's folder (asks which, from the last one, when none)."""
+        if not self._may_change():
+            return
+        if folder is None:
+            folder = choose_folder(self, PORTAL, "Publish the booking portal to")
+            if folder is None:
+                return
+        services, staff_id, out_dir = self.desk.services, self.desk.staff_id, folder
+        self.publish_button.setEnabled(False)
+        self.publish_button.setText("Publishing…")
+
+        def finished() -> None:
+            self.publish_button.setText("Publish to booking portal…")
+            self._apply_role()
+
+        def done(published: portal.Published) -> None:
+            finished()
+            self.status.hide()
+            self.desk.message.emit(published.sentence)
+
+        def failed(sentence: str) -> None:
+            finished()
+            self._show_error(sentence)
+
+        self.desk.run(lambda: portal.publish_catalogue(services, out_dir, staff_id=staff_id), done, failed)
+
     def _open_form(self, kind: CatalogueKind, item: Any) -> FormDialog | None:
         if not self._may_change():
             return None
@@ -271,6 +311,7 @@ class CatalogueView(QWidget):
     def _apply_role(self) -> None:
         manager = self.desk.is_manager
         self.notice.setVisible(not manager)
+        self.publish_button.setEnabled(manager)
         for page in self.pages.values():
             page.set_editable(manager)
 

@@ -1,6 +1,10 @@
 """Checkout: find the client (or sell to a walk-in), add what they buy, see the automatic discounts with their
 reasons, and take payment in cash, by card or split between the two; then the receipt.
 
+Or the client pays later: "Send a payment link" (Alt+L) turns the basket into a link shown as a QR code, and
+"Invoice this basket" (Alt+I) issues an invoice (``checkout_links.py``). A basket opened from an appointment
+whose deposit was paid by link offers "Deposit paid £X" as the first tender.
+
 A membership is sold here too: the line costs nothing today (GoCardless collects it monthly, the first month
 included), and once the sale is recorded the message says the client must authorise the Direct Debit.
 
@@ -12,17 +16,17 @@ amount) is a sentence on the screen and the basket stays as it was.
 
 Keyboard: Alt+F find client, Alt+W walk-in, Alt+A add item (type, arrows, Enter), Delete removes a line,
 Space uses or declines a package session, + and − change the quantity, Alt+S / Alt+D / Alt+P cash / card /
-split, Ctrl+Enter or F9 takes payment, Enter on the receipt starts the next sale.
+split, Ctrl+Enter takes payment (F9 is the Payments screen), Enter on the receipt starts the next sale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from html import escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,19 +34,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from aestheticc_pos.domain.benefits import PackageCredit
 from aestheticc_pos.domain.catalogue import ItemKind
-from aestheticc_pos.domain.pricing import MAX_QUANTITY, Quote
+from aestheticc_pos.domain.pricing import MAX_QUANTITY
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services.checkout import BasketItem, Receipt, complete_sale, quote_basket
+from aestheticc_pos.services import deposits as deposits_service
+from aestheticc_pos.services.checkout import BasketItem, Receipt, complete_sale
 from aestheticc_pos.services.clients import ClientSummary
-from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.deposits import DepositView
+from aestheticc_pos.services.payment_links import PaymentLinkView
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import (
     APPOINTMENTS,
@@ -55,6 +60,8 @@ from aestheticc_pos.ui.desk import (
 )
 from aestheticc_pos.ui.dialogs.receipt_dialog import ReceiptDialog
 from aestheticc_pos.ui.models.basket import ITEM, QUANTITY, REASON, BasketModel
+from aestheticc_pos.ui.views.checkout_basket import BasketTable, Priced, labelled, price_with_offers
+from aestheticc_pos.ui.views.checkout_links import BasketDocuments, SentLinkCard
 from aestheticc_pos.ui.views.checkout_payment import PaymentPanel
 from aestheticc_pos.ui.views.checkout_search import (
     KIND_NAMES,
@@ -76,14 +83,6 @@ QTreeWidget#matches { background: #ffffff; border: 1px solid #9d8fc7; border-rad
 QTreeWidget#matches::item { padding: 5px 4px; }
 QTreeWidget#matches::item:selected { background: #d8cdf3; color: #2b2b2b; }
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Priced:
-    """A quote, and for each treatment line the receptionist declined, the package session that could pay."""
-
-    quote: Quote
-    offers: dict[int, PackageCredit]
 
 
 class CheckoutView(QWidget):
@@ -111,9 +110,19 @@ class CheckoutView(QWidget):
         outer.addLayout(self._build_basket_side(), 1)
         self.payment = PaymentPanel()
         self.payment.take_payment.connect(self.take_payment)
-        outer.addWidget(self.payment)
+        self.documents = BasketDocuments(self)
+        self.payment.send_link.connect(self.documents.send_link)
+        self.payment.invoice.connect(self.documents.invoice)
+        self.sent_link = SentLinkCard(desk)
+        self.documents.link_sent.connect(self._show_sent_link)
+        self.sent_link.done.connect(self._back_to_payment)
+        self.right = QStackedWidget()
+        self.right.addWidget(self.payment)
+        self.right.addWidget(self.sent_link)
+        self.right.setFixedWidth(360)
+        outer.addWidget(self.right)
 
-        for keys in ("Ctrl+Return", "Ctrl+Enter", "F9"):
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.take_payment)
@@ -141,6 +150,8 @@ class CheckoutView(QWidget):
             self._load_client(client_id)
         if treatment_id is not None:
             self._set_items([BasketItem(ItemKind.TREATMENT, treatment_id, appointment_id=appointment_id)])
+            if appointment_id is not None:
+                self._load_deposit(appointment_id)
         elif appointment_id is not None:
             services = self.desk.services
             self.desk.run(
@@ -160,6 +171,7 @@ class CheckoutView(QWidget):
 
     def new_sale(self) -> None:
         """Empty the basket and the payment, back to a walk-in."""
+        self._back_to_payment(focus=False)
         self._show_client(None)
         self._set_items([])
         self.payment.reset()
@@ -183,7 +195,7 @@ class CheckoutView(QWidget):
         self.walk_in_button = QPushButton("&Walk-in")
         self.walk_in_button.setToolTip("Sell to someone who is not a client (Alt+W)")
         self.walk_in_button.clicked.connect(self._walk_in)
-        column.addLayout(_labelled("&Find client", self.client_search, self.walk_in_button))
+        column.addLayout(labelled("&Find client", self.client_search, self.walk_in_button))
         self.client_card = QLabel("")
         self.client_card.setObjectName("clientCard")
         self.client_card.setWordWrap(True)
@@ -194,7 +206,7 @@ class CheckoutView(QWidget):
             "Type a treatment, product, package or membership; arrows to choose, Enter to add"
         )
         self.item_search.setClearButtonEnabled(True)
-        column.addLayout(_labelled("&Add item", self.item_search))
+        column.addLayout(labelled("&Add item", self.item_search))
         self.basket_error = QLabel("")
         self.basket_error.setObjectName("error")
         self.basket_error.setWordWrap(True)
@@ -308,6 +320,7 @@ class CheckoutView(QWidget):
         self._set_items(
             [*self.items, BasketItem(ItemKind.TREATMENT, treatment_id, appointment_id=appointment_id)]
         )
+        self._load_deposit(appointment_id)
 
     # --- basket ---------------------------------------------------------------------------------------------
 
@@ -365,7 +378,36 @@ class CheckoutView(QWidget):
 
     def _set_items(self, items: list[BasketItem]) -> None:
         self.items = items
+        deposit = self.payment.deposit
+        if deposit is not None and all(item.appointment_id != deposit.appointment_id for item in items):
+            self.payment.set_deposit(None)  # its appointment is no longer in the basket
         self._requote()
+
+    def _load_deposit(self, appointment_id: str) -> None:
+        """Offer the appointment's deposit as a tender once it is known to be paid."""
+        services = self.desk.services
+
+        def show(deposit: DepositView | None) -> None:
+            in_basket = any(item.appointment_id == appointment_id for item in self.items)
+            if deposit is not None and in_basket:
+                self.payment.set_deposit(deposit)
+
+        self.desk.run(
+            lambda: deposits_service.paid_deposit_of(services, appointment_id), show, self._basket_error
+        )
+
+    # --- a link sent instead of payment ---------------------------------------------------------------------
+
+    def _show_sent_link(self, link: PaymentLinkView) -> None:
+        self.sent_link.show_link(link)
+        self.right.setCurrentWidget(self.sent_link)
+        self.sent_link.next_button.setFocus()
+
+    def _back_to_payment(self, *, focus: bool = True) -> None:
+        self.sent_link.stop()
+        self.right.setCurrentWidget(self.payment)
+        if focus:
+            self.client_search.setFocus()
 
     def _requote(self, *, clear_error: bool = True) -> None:
         """Price the basket in the background; an answer to an older basket is dropped."""
@@ -513,46 +555,3 @@ class CheckoutView(QWidget):
         if what & {CLIENTS, MEMBERSHIPS, PACKAGES} and self.client is not None and SALES not in what:
             self._load_client(self.client.id)
             self._requote(clear_error=False)
-
-
-class BasketTable(QTableView):
-    """The basket; says what to do while it is empty."""
-
-    EMPTY = "The basket is empty. Find the client (or choose Walk-in), then add what they buy."
-
-    def paintEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        super().paintEvent(event)
-        if self.model() is not None and self.model().rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(QColor("#9d97a8"))
-            area = self.viewport().rect().adjusted(40, 0, -40, 0)
-            painter.drawText(area, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.EMPTY)
-            painter.end()
-
-
-# --- background work: plain functions over services, run by Desk.run -----------------------------------------
-
-
-def price_with_offers(services: Services, client_id: str | None, items: list[BasketItem]) -> Priced:
-    """The quote of ``items``, and which declined treatment lines a package session could pay for."""
-    quote = quote_basket(services, client_id=client_id, items=items)
-    declined = [i for i, item in enumerate(items) if item.kind is ItemKind.TREATMENT and not item.use_package]
-    offers: dict[int, PackageCredit] = {}
-    if declined and client_id is not None:
-        accepted = quote_basket(
-            services, client_id=client_id, items=[replace(item, use_package=True) for item in items]
-        )
-        offers = {i: credit for i in declined if (credit := accepted.lines[i].package_credit) is not None}
-    return Priced(quote, offers)
-
-
-def _labelled(text: str, field: QWidget, extra: QWidget | None = None) -> QHBoxLayout:
-    row = QHBoxLayout()
-    label = QLabel(text)
-    label.setBuddy(field)
-    label.setMinimumWidth(90)
-    row.addWidget(label)
-    row.addWidget(field, 1)
-    if extra is not None:
-        row.addWidget(extra)
-    return row

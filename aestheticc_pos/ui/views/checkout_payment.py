@@ -2,7 +2,8 @@
 
 Cash (the amount handed over; the change is shown as it is typed), card (on the clinic's own terminal: the
 app records the amount, never card details) or split (several payments, e.g. £100 by card and the rest in
-cash). An empty amount means "exactly what is due". Amounts are read by the sale itself
+cash). When the basket comes from an appointment whose deposit was paid by link, the deposit is offered
+(ticked) as the first tender and only the rest is due. An empty amount means "exactly what is due". Amounts are read by the sale itself
 (``services.checkout.complete_sale``), which says in a sentence what is wrong with one; this panel only parses
 them to show the change or what is still due while staff type.
 """
@@ -14,6 +15,7 @@ import enum
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -31,6 +33,7 @@ from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.money import Money, sum_money
 from aestheticc_pos.domain.pricing import Quote
 from aestheticc_pos.services.checkout import Payment
+from aestheticc_pos.services.deposits import DepositView
 from aestheticc_pos.ui import format as fmt
 
 _STYLE = """
@@ -61,9 +64,11 @@ _KIND_NAMES = {TenderKind.CARD: "Card", TenderKind.CASH: "Cash"}
 
 class PaymentPanel(QFrame):
     """Totals and tenders. Emits ``take_payment`` for the button, Enter in the amount (cash or card mode),
-    and the checkout's Ctrl+Enter / F9."""
+    and the checkout's Ctrl+Enter; ``send_link`` and ``invoice`` for the other ways to be paid."""
 
     take_payment = Signal()
+    send_link = Signal()
+    invoice = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +80,7 @@ class PaymentPanel(QFrame):
         self._pricing = False
         self._paying = False
         self.mode = TenderMode.CASH
+        self.deposit: DepositView | None = None  # a paid deposit of the basket's appointment
 
         box = QVBoxLayout(self)
         box.setContentsMargins(22, 18, 22, 18)
@@ -97,6 +103,12 @@ class PaymentPanel(QFrame):
             figures.addWidget(label, row, 0)
             figures.addWidget(value, row, 1)
         box.addLayout(figures)
+        self.use_deposit = QCheckBox("")
+        self.use_deposit.setChecked(True)
+        self.use_deposit.setToolTip("Take the deposit the client paid when booking off what they pay now")
+        self.use_deposit.toggled.connect(lambda _on: self._update_hint())
+        self.use_deposit.hide()
+        box.addWidget(self.use_deposit)
         box.addWidget(_rule())
 
         heading = QLabel("Payment")
@@ -153,13 +165,25 @@ class PaymentPanel(QFrame):
         box.addStretch(1)
         self.pay_button = QPushButton("Take payment")
         self.pay_button.setObjectName("primary")
-        self.pay_button.setToolTip("Complete the sale and show the receipt (Ctrl+Enter or F9)")
+        self.pay_button.setToolTip("Complete the sale and show the receipt (Ctrl+Enter)")
         self.pay_button.clicked.connect(self.take_payment)
         box.addWidget(self.pay_button)
-        shortcut_hint = QLabel("Ctrl+Enter or F9")
+        shortcut_hint = QLabel("Ctrl+Enter")
         shortcut_hint.setObjectName("muted")
         shortcut_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box.addWidget(shortcut_hint)
+        others = QHBoxLayout()
+        self.link_button = QPushButton("Send a payment &link")
+        self.link_button.setToolTip(
+            "The client pays later by bank: a link for this basket, as a QR code (Alt+L)"
+        )
+        self.link_button.clicked.connect(self.send_link)
+        self.invoice_button = QPushButton("&Invoice this basket")
+        self.invoice_button.setToolTip("Issue an invoice for this basket to the client (Alt+I)")
+        self.invoice_button.clicked.connect(self.invoice)
+        others.addWidget(self.link_button)
+        others.addWidget(self.invoice_button)
+        box.addLayout(others)
         self.set_mode(TenderMode.CASH, focus=False)
         self.show_quote(None)
 
@@ -182,6 +206,22 @@ class PaymentPanel(QFrame):
         self._pricing = pricing
         self._update_button()
 
+    def set_deposit(self, deposit: DepositView | None) -> None:
+        """Offer a paid deposit as the first tender (ticked); None takes it away."""
+        self.deposit = deposit
+        self.use_deposit.setVisible(deposit is not None)
+        if deposit is not None:
+            self.use_deposit.setText(f"Deposit paid {fmt.money(deposit.amount)}: take it off")
+            self.use_deposit.setChecked(True)
+        self._update_hint()
+
+    def deposit_credit(self) -> Money:
+        """What the deposit takes off the total (nothing when there is none or it is unticked)."""
+        currency = self._quote.currency if self._quote else "GBP"
+        if self.deposit is None or not self.use_deposit.isChecked():
+            return Money.zero(currency)
+        return self.deposit.amount
+
     def set_paying(self, paying: bool) -> None:
         self._paying = paying
         self.pay_button.setText("Taking payment…" if paying else "Take payment")
@@ -200,6 +240,7 @@ class PaymentPanel(QFrame):
         self.split_list.clear()
         self.amount.clear()
         self.show_error("")
+        self.set_deposit(None)
         self.set_mode(TenderMode.CASH, focus=False)
 
     def set_mode(self, mode: TenderMode, *, focus: bool = True) -> None:
@@ -215,18 +256,23 @@ class PaymentPanel(QFrame):
             self.amount.selectAll()
 
     def payments(self) -> list[Payment]:
-        """The tenders as typed; an empty amount is exactly what is due (in split mode: the rest)."""
+        """The tenders as typed, after the deposit if it is used; an empty amount is exactly what is due
+        (in split mode: the rest)."""
+        credit = self.deposit_credit()
+        deposit = (
+            [Payment(TenderKind.DEPOSIT, credit, self.deposit.id)] if credit.pence and self.deposit else []
+        )
         typed = self.amount.text().strip()
         if self.mode is TenderMode.SPLIT:
             kind = self.split_kind_chosen()
             rest = self._due() - self._added_total()
             pending = [Payment(kind, typed)] if typed else ([Payment(kind, rest)] if rest.pence > 0 else [])
-            return [*self._added, *pending]
+            return [*deposit, *self._added, *pending]
         kind = TenderKind.CASH if self.mode is TenderMode.CASH else TenderKind.CARD
         if typed:
-            return [Payment(kind, typed)]
+            return [*deposit, Payment(kind, typed)]
         due = self._due()
-        return [Payment(kind, due)] if due.pence > 0 else []
+        return [*deposit, Payment(kind, due)] if due.pence > 0 else deposit
 
     def add_split_payment(self) -> None:
         """Add the amount typed as one payment of the split, and clear the field for the next."""
@@ -273,7 +319,10 @@ class PaymentPanel(QFrame):
             self._update_hint()
 
     def _due(self) -> Money:
-        return self._quote.net if self._quote is not None else Money.zero()
+        """What is still to pay once the deposit (if used) is taken off."""
+        if self._quote is None:
+            return Money.zero()
+        return (self._quote.net - self.deposit_credit()).max(Money.zero(self._quote.currency))
 
     def _added_total(self) -> Money:
         due = self._due()
@@ -297,7 +346,7 @@ class PaymentPanel(QFrame):
             self.hint.setText("")
             return
         if due.pence == 0:
-            self.hint.setText("Nothing to pay.")
+            self.hint.setText("Nothing more to pay." if self.deposit_credit().pence else "Nothing to pay.")
             return
         typed = self._typed()
         if self.mode is TenderMode.CARD:
@@ -320,7 +369,9 @@ class PaymentPanel(QFrame):
             self.hint.setText(f"{fmt.money(due - paid)} still due")
 
     def _update_button(self) -> None:
-        self.pay_button.setEnabled(self._quote is not None and not self._pricing and not self._paying)
+        ready = self._quote is not None and not self._pricing and not self._paying
+        for button in (self.pay_button, self.link_button, self.invoice_button):
+            button.setEnabled(ready)
 
 
 def _rule() -> QFrame:
