@@ -49,6 +49,7 @@ class SyncConnection:
         training: bool = False,
         interval: float = DEFAULT_INTERVAL,
         rate_share: float = 0.5,
+        holder: str | None = None,
     ) -> None:
         if environment not in ENVIRONMENTS:
             raise ValueError(f"environment must be one of {ENVIRONMENTS}")
@@ -59,6 +60,7 @@ class SyncConnection:
         self._base_url = base_url
         self.training = training
         self._rate_share = rate_share
+        self._holder = holder  # this till's name in the sync lease: the same after a restart
         self._listeners: list[Callable[[SyncState], None]] = []
         self._lock = threading.Lock()
         self.runner = SyncRunner(
@@ -141,7 +143,13 @@ class SyncConnection:
                 token, environment=self._environment, base_url=self._base_url, timeout=GATEWAY_TIMEOUT
             )
         )
-        engine = SyncEngine(self._uow, gateway, self._clock, rate_share=self._rate_share)  # type: ignore[arg-type]
+        engine = SyncEngine(
+            self._uow,
+            gateway,  # type: ignore[arg-type]
+            self._clock,
+            rate_share=self._rate_share,
+            holder=self._holder,
+        )
         log.info(
             "Sync connected to GoCardless (%s)", "training simulator" if self.training else self._environment
         )
