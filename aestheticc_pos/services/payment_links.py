@@ -127,8 +127,9 @@ def create_basket_link(
     expected_total: Money | None = None,
 ) -> PaymentLinkView:
     """A link for a basket (a client who left without paying, an order over the phone), priced now with the
-    client's member discount; paid, it becomes the sale. Refused for an empty or free basket, a membership
-    (billed by Direct Debit) and, like an invoice, for package redemptions (done at the desk)."""
+    client's member discount; paid, it becomes the sale. Refused for an empty or free basket and a membership
+    (billed by Direct Debit). Like an invoice, a link bills money: a treatment a package would cover is charged
+    (redeem package sessions at the desk)."""
     if not items:
         raise InvalidInput("The basket is empty. Add what the client is paying for first.")
     for item in items:

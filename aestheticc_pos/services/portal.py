@@ -120,11 +120,17 @@ def _sync_links(s: Session, packages: list[Package]) -> int:
             continue
         row.published = True
         latest = _latest_job(s, package.id)
-        sent_terms = (row.name, row.price_pence, row.currency) if latest is None else _terms_of(latest.payload)
+        sent_terms = (
+            (row.name, row.price_pence, row.currency) if latest is None else _terms_of(latest.payload)
+        )
         if sent_terms == (package.name, package.price.pence, package.price.currency):
             continue
         create = _latest_job(s, package.id, "create_billing_request_template")
-        if create is not None and create.status in ("pending", "waiting_for_prerequisite") and create.attempts == 0:
+        if (
+            create is not None
+            and create.status in ("pending", "waiting_for_prerequisite")
+            and create.attempts == 0
+        ):
             create.payload = terms  # never sent: it goes with the new terms
         else:
             update = {k: v for k, v in terms.items() if k != "payment_request_metadata"}
@@ -143,7 +149,9 @@ def _sync_links(s: Session, packages: list[Package]) -> int:
 def _latest_job(s: Session, package_id: str, kind: str | None = None) -> OutboxRow | None:
     """The package's latest link work (of ``kind``), not counting work staff discarded."""
     query = select(OutboxRow).where(
-        OutboxRow.record_type == RECORD_TYPE, OutboxRow.record_id == package_id, OutboxRow.status != "discarded"
+        OutboxRow.record_type == RECORD_TYPE,
+        OutboxRow.record_id == package_id,
+        OutboxRow.status != "discarded",
     )
     if kind is not None:
         query = query.where(OutboxRow.kind == kind)

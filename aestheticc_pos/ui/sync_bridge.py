@@ -15,7 +15,10 @@ from PySide6.QtCore import QObject, Signal
 from aestheticc_pos.services import sync_status
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.sync.runner import SyncState, SyncStatus, unavailable_state
-from aestheticc_pos.ui.desk import MEMBERSHIPS, SYNC, Desk
+from aestheticc_pos.ui.desk import APPOINTMENTS, CATALOGUE, MEMBERSHIPS, PAYMENTS, SALES, SYNC, Desk
+
+# Desk changes that may queue GoCardless work (sign-ups, links, deposits, refunds, published packages).
+QUEUEING = frozenset({MEMBERSHIPS, APPOINTMENTS, SALES, PAYMENTS, CATALOGUE})
 
 
 class SyncBridge(QObject):
@@ -65,7 +68,8 @@ class SyncBridge(QObject):
         self.refresh_counts()
         report = state.report
         if report is not None and (report.sent or (report.pull is not None and report.pull.applied)):
-            self.desk.notify(MEMBERSHIPS, SYNC)  # GoCardless changed something: screens showing it reload
+            # GoCardless changed something: screens showing it reload (links open, payments arrive)
+            self.desk.notify(MEMBERSHIPS, PAYMENTS, APPOINTMENTS, SALES, SYNC)
         else:
             self.desk.notify(SYNC)
 
@@ -74,7 +78,7 @@ class SyncBridge(QObject):
         self.counts_changed.emit(*counts)
 
     def _on_desk_changed(self, what: frozenset[str]) -> None:
-        if what & {MEMBERSHIPS} and SYNC not in what:  # a desk action may have queued work
+        if what & QUEUEING and SYNC not in what:  # a desk action may have queued work
             self.refresh_counts()
 
 
