@@ -124,7 +124,7 @@ def test_a_basket_sent_as_a_link_clears_the_basket_and_shows_the_qr_once_the_syn
     messages: list[str] = []
     demo_desk.message.connect(messages.append)
 
-    qtbot.keyClick(view.item_search, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)  # "Send a payment &link"
+    qtbot.keyClick(view.item_search, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)  # "Payment &link"
 
     qtbot.waitUntil(lambda: view.right.currentWidget() is view.sent_link, timeout=WAIT)
     assert view.model.rowCount() == 0 and view.client is None  # the basket is cleared
@@ -185,7 +185,7 @@ def test_invoicing_the_basket_issues_the_invoice_and_clears_the_basket(qtbot, de
     messages: list[str] = []
     demo_desk.message.connect(messages.append)
 
-    qtbot.keyClick(view.item_search, Qt.Key.Key_I, Qt.KeyboardModifier.AltModifier)  # "&Invoice this basket"
+    qtbot.keyClick(view.item_search, Qt.Key.Key_I, Qt.KeyboardModifier.AltModifier)  # "&Invoice"
 
     qtbot.waitUntil(lambda: view.model.rowCount() == 0 and bool(messages), timeout=WAIT)
     [invoice] = invoices_service.invoices_of_client(demo_desk.services, client.id)

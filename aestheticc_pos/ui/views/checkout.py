@@ -1,8 +1,8 @@
 """Checkout: find the client (or sell to a walk-in), add what they buy, see the automatic discounts with their
 reasons, and take payment in cash, by card or split between the two; then the receipt.
 
-Or the client pays later: "Send a payment link" (Alt+L) turns the basket into a link shown as a QR code, and
-"Invoice this basket" (Alt+I) issues an invoice (``checkout_links.py``). A basket opened from an appointment
+Or the client pays later: "Payment link" (Alt+L) turns the basket into a link shown as a QR code, and
+"Invoice" (Alt+I) issues an invoice (``checkout_links.py``). A basket opened from an appointment
 whose deposit was paid by link offers "Deposit paid £X" as the first tender.
 
 A membership is sold here too: the line costs nothing today (GoCardless collects it monthly, the first month

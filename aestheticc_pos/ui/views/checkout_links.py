@@ -2,7 +2,7 @@
 
 ``BasketDocuments`` checks what the receptionist asked (a client chosen, a priced basket, no package session
 on it: a link or an invoice bills money, sessions are used at the desk) and calls the services off the GUI
-thread with the total on screen as ``expected_total``. "Invoice this basket" issues the invoice at once (a
+thread with the total on screen as ``expected_total``. "Invoice" issues the invoice at once (a
 draft that could not be issued is discarded, so nothing is left half made); it then waits on the Payments
 screen (F9) to be printed, saved as a PDF, paid at the desk or by link. Either way the basket is cleared and
 the message bar says what happened; a refusal is the service's sentence under the payment panel and the
@@ -194,8 +194,11 @@ class SentLinkCard(QFrame):
         self.heading.setText(f"Payment link for {link.client_name}")
         self.amount.setText(fmt.money(link.amount))
         self.what.setText(link.description)
-        self.status.setText(STATUS_WORDS.get(link.status, link.status))
-        self.panel.set_link(link.authorisation_url, missing=BEING_PREPARED)
+        self.status.setText(_status_sentence(link))
+        waiting = link.status in ("preparing", "open")
+        self.panel.setVisible(waiting)
+        if waiting:
+            self.panel.set_link(link.authorisation_url, missing=BEING_PREPARED)
         if link.status == "preparing":
             self._timer.start()
         else:
@@ -219,3 +222,16 @@ class SentLinkCard(QFrame):
     def _on_changed(self, what: frozenset[str]) -> None:
         if what & {SYNC, PAYMENTS}:
             self.reload()
+
+
+def _status_sentence(link: PaymentLinkView) -> str:
+    """The link's state, with what it means for the receptionist once it is no longer waiting."""
+    words = STATUS_WORDS.get(link.status, link.status)
+    after = {
+        "authorised": "The client approved it in their bank; the sale is recorded when GoCardless confirms it.",
+        "paid": f"The sale is recorded in {link.client_name}'s history.",
+        "cancelled": "It no longer works; send it again from Payments (F9) if the client still wants to pay.",
+        "expired": "It lapsed unused; send it again from Payments (F9).",
+        "failed": "The bank refused the payment; send the link again from Payments (F9).",
+    }.get(link.status)
+    return f"{words}. {after}" if after else words

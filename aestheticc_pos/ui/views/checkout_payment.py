@@ -173,13 +173,13 @@ class PaymentPanel(QFrame):
         shortcut_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box.addWidget(shortcut_hint)
         others = QHBoxLayout()
-        self.link_button = QPushButton("Send a payment &link")
+        self.link_button = QPushButton("Payment &link")
         self.link_button.setToolTip(
-            "The client pays later by bank: a link for this basket, as a QR code (Alt+L)"
+            "Send a payment link: the client pays this basket later by bank, from a QR code or a link (Alt+L)"
         )
         self.link_button.clicked.connect(self.send_link)
-        self.invoice_button = QPushButton("&Invoice this basket")
-        self.invoice_button.setToolTip("Issue an invoice for this basket to the client (Alt+I)")
+        self.invoice_button = QPushButton("&Invoice")
+        self.invoice_button.setToolTip("Invoice this basket: issue an invoice to the client (Alt+I)")
         self.invoice_button.clicked.connect(self.invoice)
         others.addWidget(self.link_button)
         others.addWidget(self.invoice_button)

@@ -123,14 +123,14 @@ class PaymentsView(QWidget):
             INVOICE_COLUMNS,
             self.invoice_panel,
             noun="invoices",
-            none_yet="No invoices yet. At checkout, “Invoice this basket” (Alt+I) makes one.",
+            none_yet="No invoices yet. At checkout, “Invoice” (Alt+I) makes one.",
         )
         self.links = ListTab(
             LINK_FILTERS,
             _link_columns(desk),
             self.link_panel,
             noun="payment links",
-            none_yet="No payment links yet. At checkout, “Send a payment link” (Alt+L) makes one.",
+            none_yet="No payment links yet. At checkout, “Payment link” (Alt+L) makes one.",
         )
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
