@@ -62,7 +62,9 @@ def till(qtbot, tmp_path_factory):
     simulator.stop()
 
 
-def test_a_direct_debit_sign_up_from_offline_to_the_first_subscription(qtbot, till, sign_in, tmp_path) -> None:
+def test_a_direct_debit_sign_up_from_offline_to_the_first_subscription(
+    qtbot, till, sign_in, tmp_path
+) -> None:
     window, simulator, services = till
     sync = window.sync
     qtbot.waitUntil(lambda: sync.state.status is SyncStatus.ONLINE, timeout=WAIT)
@@ -82,7 +84,9 @@ def test_a_direct_debit_sign_up_from_offline_to_the_first_subscription(qtbot, ti
     client_name = dialog.chosen_client().full_name
     dialog.tier_id.setCurrentIndex(dialog.tier_id.findData("tier-gold"))
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.selected() is not None and view.selected().client_name == client_name, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: view.selected() is not None and view.selected().client_name == client_name, timeout=WAIT
+    )
     panel = view.panel
     assert panel.link.isVisible() and not panel.link.code.isVisible()
     assert "being prepared" in panel.link.note.text()
@@ -124,7 +128,9 @@ def test_a_direct_debit_sign_up_from_offline_to_the_first_subscription(qtbot, ti
         lambda: any(e.what == "Direct Debit authorised by the client" for e in sync_view.overview.recent),
         timeout=WAIT,
     )
-    authorised = next(e for e in sync_view.overview.recent if e.what == "Direct Debit authorised by the client")
+    authorised = next(
+        e for e in sync_view.overview.recent if e.what == "Direct Debit authorised by the client"
+    )
     assert authorised.client_name == client_name
     qtbot.wait(1000)  # a few more cycles: nothing is sent twice
     assert simulator.count("subscriptions") == 1

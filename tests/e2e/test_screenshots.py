@@ -19,7 +19,9 @@ from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import payment_links as links_service
 from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale
 from aestheticc_pos.ui.models.basket import ITEM
 
@@ -129,3 +131,22 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
     ):
         window.open_screen(key)
         _save(qtbot, window, folder / f"{name}.png")
+
+    draft = invoices_service.create_invoice_draft(
+        services,
+        client_id=nadia.id,
+        items=[BasketItem(ItemKind.PRODUCT, "pr-serum")],
+        staff_id=window.desk.staff_id,
+    )
+    issued = invoices_service.issue_invoice(services, draft.id, staff_id=window.desk.staff_id)
+    links_service.create_basket_link(
+        services,
+        client_id=gold.client_id,
+        items=[BasketItem(ItemKind.TREATMENT, "tr-consult")],
+        staff_id=window.desk.staff_id,
+    )
+    payments = window.open_screen("payments")
+    payments.show_invoice(issued.id)  # type: ignore[attr-defined]
+    _save(qtbot, window, folder / "10-payments.png")
+    window.open_screen("sync")
+    _save(qtbot, window, folder / "11-sync.png")
