@@ -172,6 +172,13 @@ def _setting(name: str, value: Any) -> Any:
             ) from None
     if name == "currency":
         return value
+    if name == "late_deposit":
+        choice = str(value).strip().lower()
+        if choice not in ("keep", "refund"):
+            raise InvalidInput(
+                f"“{value}” is not a deposit policy: choose keep or refund.", field="late_deposit"
+            )
+        return choice
     text = " ".join(
         inputs.text(
             value, what=_LABELS.get(name, name), required=False, max_length=_TEXT_FIELDS[name]

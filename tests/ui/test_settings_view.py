@@ -141,3 +141,14 @@ def test_a_receptionist_cannot_change_the_settings(qtbot, demo_desk: Desk, app_s
 def _sign_in(desk: Desk, name: str) -> None:
     """Another member of the demo staff takes over the till (as ``conftest.sign_in``)."""
     desk.sign_in(next(m for m in staff_service.list_staff(desk.services) if m.name == name))
+
+
+def test_the_clinic_chooses_to_refund_a_deposit_on_a_late_cancellation(qtbot, view) -> None:
+    assert view.late_deposit.currentData() == "keep"
+    view.late_deposit.setCurrentIndex(view.late_deposit.findData("refund"))
+    _click(qtbot, view.save_button)
+
+    qtbot.waitUntil(lambda: view.status.text() == "Saved.", timeout=WAIT)
+    assert clinic.clinic_settings(view.desk.services).late_deposit == "refund"
+    again = _open(qtbot, view.desk, view.app_settings)
+    assert again.late_deposit.currentData() == "refund"

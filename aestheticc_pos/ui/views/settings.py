@@ -156,6 +156,10 @@ class SettingsView(QWidget):
         self.no_show_policy.addItem("Forfeit the session (it counts as used)", NoShowPolicy.FORFEIT.value)
         self.no_show_policy.addItem("Give the session back", NoShowPolicy.RETURN.value)
         self.no_show_policy.setMaximumWidth(340)
+        self.late_deposit = QComboBox()
+        self.late_deposit.addItem("Keep the deposit", "keep")
+        self.late_deposit.addItem("Refund the deposit", "refund")
+        self.late_deposit.setMaximumWidth(340)
 
         self.fields = FieldGrid()
         f = self.fields
@@ -189,6 +193,12 @@ class SettingsView(QWidget):
             self.no_show_policy,
             hint="What happens to the package session it had booked.",
         )
+        f.add_field(
+            "late_deposit",
+            "Deposit when late",
+            self.late_deposit,
+            hint="A paid deposit on a late cancellation or no-show; cancelled in time, it is always refunded.",
+        )
         box.addLayout(f)
         return card
 
@@ -217,6 +227,7 @@ class SettingsView(QWidget):
             grace_days=self.grace_days.value(),
             late_cancel_hours=self.late_cancel_hours.value(),
             no_show_policy=self.no_show_policy.currentData(),
+            late_deposit=self.late_deposit.currentData(),
         )
         services, staff_id = self.desk.services, self.desk.staff_id
         self.save_button.setEnabled(False)
@@ -260,6 +271,7 @@ class SettingsView(QWidget):
         self.grace_days.setValue(s.grace_days)
         self.late_cancel_hours.setValue(s.late_cancel_hours)
         self.no_show_policy.setCurrentIndex(self.no_show_policy.findData(s.no_show_policy.value))
+        self.late_deposit.setCurrentIndex(max(self.late_deposit.findData(s.late_deposit), 0))
 
     def _on_changed(self, what: frozenset[str]) -> None:
         if SETTINGS in what and self.save_button.text() != "Saving…":
@@ -500,7 +512,13 @@ class SettingsView(QWidget):
         for widget in (self.name, self.vat_number, self.phone, self.email, self.till_prefix, self.server_url):
             widget.setReadOnly(not manager)
         self.address.setReadOnly(not manager)
-        for widget in (self.time_zone, self.grace_days, self.late_cancel_hours, self.no_show_policy):
+        for widget in (
+            self.time_zone,
+            self.grace_days,
+            self.late_cancel_hours,
+            self.no_show_policy,
+            self.late_deposit,
+        ):
             widget.setEnabled(manager)
         self.save_button.setEnabled(manager and self.save_button.text() != "Saving…")
         self.use_server_button.setEnabled(manager and self.app_settings is not None)

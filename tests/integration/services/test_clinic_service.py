@@ -114,6 +114,8 @@ def test_settings_need_a_manager_and_valid_values(services, manager, receptionis
         clinic.update_clinic_settings(services, manager, name=" ")
     with pytest.raises(InvalidInput, match="cannot be changed"):
         clinic.update_clinic_settings(services, manager, currency="EUR")
+    with pytest.raises(InvalidInput, match="not a deposit policy"):
+        clinic.update_clinic_settings(services, manager, late_deposit="sometimes")
     with pytest.raises(InvalidInput, match="not a no-show policy"):
         clinic.update_clinic_settings(services, manager, no_show_policy="shrug")
     with pytest.raises(TypeError):
