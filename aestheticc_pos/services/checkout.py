@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import packages as package_rules
 from aestheticc_pos.domain.appointments import AppointmentStatus
@@ -300,18 +302,7 @@ def record_sale_in(
             credit_deposit_in(
                 uow, deposit_id=tender.reference, amount=tender.amount, client_id=client_id, sale_id=sale_id
             )
-    for line in priced.lines:
-        if line.line.override is not None:
-            append_audit(
-                s,
-                at=now,
-                staff_id=line.line.override.staff_id,
-                action="price.overridden",
-                record_type="sale",
-                record_id=sale_id,
-                reason=line.line.override.reason,
-                details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence},
-            )
+    audit_price_overrides(s, priced, at=now, record_type="sale", record_id=sale_id)
     s.flush()
     return sale_id, settlement
 
@@ -563,22 +554,49 @@ def _sale_line(sale_id: str, position: int, line: QuotedLine, client_package_id:
     credit = line.package_credit
     return SaleLineRow(
         sale_id=sale_id,
-        position=position,
-        kind=line.line.kind.value,
-        item_id=line.line.item_id,
-        name=line.line.name,
-        quantity=line.line.quantity,
-        unit_price_pence=line.line.unit_price.pence,
-        gross_pence=line.gross.pence,
-        discount_pence=line.discount.pence,
-        discount_reason=line.discount_reason,
-        net_pence=line.net.pence,
-        vat_pence=line.vat.pence,
-        vat_rate_bp=line.line.vat_rate_bp,
         client_package_id=client_package_id,
-        step_position=credit.step_position if credit else None,
-        appointment_id=line.line.appointment_id,
+        **priced_line_columns(position, line, step_position=credit.step_position if credit else None),
     )
+
+
+def priced_line_columns(
+    position: int, line: QuotedLine, *, step_position: int | None = None
+) -> dict[str, Any]:
+    """The columns every stored priced line has (sale and invoice lines), from a quoted line."""
+    return {
+        "position": position,
+        "kind": line.line.kind.value,
+        "item_id": line.line.item_id,
+        "name": line.line.name,
+        "quantity": line.line.quantity,
+        "unit_price_pence": line.line.unit_price.pence,
+        "gross_pence": line.gross.pence,
+        "discount_pence": line.discount.pence,
+        "discount_reason": line.discount_reason,
+        "net_pence": line.net.pence,
+        "vat_pence": line.vat.pence,
+        "vat_rate_bp": line.line.vat_rate_bp,
+        "step_position": step_position,
+        "appointment_id": line.line.appointment_id,
+    }
+
+
+def audit_price_overrides(
+    s: Session, priced: Quote, *, at: dt.datetime, record_type: str, record_id: str
+) -> None:
+    """One audit entry per line whose price a manager overrode, on the document that carries it."""
+    for line in priced.lines:
+        if line.line.override is not None:
+            append_audit(
+                s,
+                at=at,
+                staff_id=line.line.override.staff_id,
+                action="price.overridden",
+                record_type=record_type,
+                record_id=record_id,
+                reason=line.line.override.reason,
+                details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence},
+            )
 
 
 def _tender(payment: Payment, currency: str) -> Tender:

@@ -40,7 +40,9 @@ from aestheticc_pos.services.checkout import (
     BasketItem,
     Payment,
     Receipt,
+    audit_price_overrides,
     price_basket_in,
+    priced_line_columns,
     record_sale_in,
     sale_receipt,
 )
@@ -263,18 +265,7 @@ def issue_invoice(
         row.number = issued.number
         row.issued_on = issued.issued_on
         row.due_on = issued.due_on
-        for line in priced.lines:
-            if line.line.override is not None:
-                append_audit(
-                    s,
-                    at=now,
-                    staff_id=line.line.override.staff_id,
-                    action="price.overridden",
-                    record_type="invoice",
-                    record_id=invoice_id,
-                    reason=line.line.override.reason,
-                    details={"item": line.line.item_id, "price_pence": line.line.override.unit_price.pence},
-                )
+        audit_price_overrides(s, priced, at=now, record_type="invoice", record_id=invoice_id)
         uow.commit()
     return invoice_detail(services, invoice_id)
 
@@ -577,20 +568,7 @@ def _write_lines(s: Session, invoice_id: str, priced: Quote) -> None:
         s.add(
             InvoiceLineRow(
                 invoice_id=invoice_id,
-                position=position,
-                kind=q.line.kind.value,
-                item_id=q.line.item_id,
-                name=q.line.name,
-                quantity=q.line.quantity,
-                unit_price_pence=q.line.unit_price.pence,
-                gross_pence=q.gross.pence,
-                discount_pence=q.discount.pence,
-                discount_reason=q.discount_reason,
-                net_pence=q.net.pence,
-                vat_pence=q.vat.pence,
-                vat_rate_bp=q.line.vat_rate_bp,
-                step_position=None,
-                appointment_id=q.line.appointment_id,
+                **priced_line_columns(position, q),
                 override_price_pence=override.unit_price.pence if override else None,
                 override_reason=override.reason if override else None,
                 override_staff_id=override.staff_id if override else None,
