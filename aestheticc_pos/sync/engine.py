@@ -30,18 +30,11 @@ to offer.
 ``run_cycle``: take the lease, ``recover_in_flight``, drain, pull, sweep, drain again (so a subscription queued
 by a follow-up or by the sweep is sent in the same cycle), release the lease.
 
-**One engine at a time per database.** Every till of a clinic runs the app against the same database, so the
-engine that drains the outbox or pulls events holds a lease first: ``sync_state`` key ``sync_lease``, value
-``"<expiry> <holder>"`` (the expiry in a fixed-width UTC form, so values compare as text). It is taken, renewed
-and released with compare-and-swap statements (an INSERT for a lease nobody ever took, else an UPDATE whose
-``WHERE value = <the value read>`` matches only if nobody changed it meanwhile), each in its own short
-transaction, so two tills can never both believe they hold it, on SQLite or on PostgreSQL. A lease lasts
-``LEASE_DURATION`` (5 minutes) and is renewed during long drains and pulls once ``LEASE_RENEW_AFTER`` (1 minute)
-has passed since it was last written; a holder that lost it (it stalled past the expiry and another till took
-over) stops at once. A till that cannot take it does nothing and says so (``ANOTHER_TILL_SYNCING``); when the
-holder dies, its lease expires and the next till takes over. While an engine holds the lease nobody else is
-sending, so a row still in flight was left by an engine that stopped mid-send: ``recover_in_flight`` (only
-under the lease) makes such rows pending again.
+**One engine at a time per database.** Every public call holds the sync lease (``sync/lease.py``) while it
+works; a till that cannot take it does nothing and says so (``ANOTHER_TILL_SYNCING``), and a holder that lost it
+during long work stops at once. While an engine holds the lease nobody else is sending, so a row still in flight
+was left by an engine that stopped mid-send: ``recover_in_flight`` (only under the lease) makes such rows
+pending again.
 
 **Sweep.** Once an hour (``SWEEP_INTERVAL``, ``sync_state`` key ``last_sweep``), after a complete pull,
 ``run_cycle`` looks for memberships whose mandate is set up and not lost but that have no subscription and no
@@ -60,13 +53,11 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exists, or_, select, update
 
 from aestheticc_pos.domain.memberships import LOST_MANDATE_STATUSES, MembershipStatus
 from aestheticc_pos.services import memberships as memberships_service
@@ -92,6 +83,7 @@ from aestheticc_pos.sync.gateway import (
     RateLimited,
     TransientGatewayError,
 )
+from aestheticc_pos.sync.lease import SyncLease
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +92,6 @@ WATERMARK_KEY = "events_watermark"
 LAST_SYNC_KEY = "last_successful_sync"
 EVENT_OVERLAP = dt.timedelta(seconds=1)  # re-read this much before the watermark (equal timestamps)
 EVENTS_PAGE_LIMIT = 500  # GoCardless's maximum page size
-LEASE_KEY = "sync_lease"
-LEASE_DURATION = dt.timedelta(minutes=5)  # a till that died holding the lease is taken over after this
-LEASE_RENEW_AFTER = dt.timedelta(minutes=1)  # renewed during a drain or pull once this has passed
 SWEEP_KEY = "last_sweep"
 SWEEP_INTERVAL = dt.timedelta(hours=1)
 ANOTHER_TILL_SYNCING = "Another till is syncing with GoCardless; this till takes over if that one stops."
@@ -239,9 +228,7 @@ class SyncEngine:
         self._bucket = TokenBucket(self._limit() * rate_share, clock.now())
         self.holder = (holder or f"till-{uuid.uuid4().hex[:12]}").replace(" ", "_")[:40]
         self._busy = threading.RLock()
-        self._lease_depth = 0
-        self._lease_value: str | None = None  # what we last wrote to sync_lease while we hold it
-        self._lease_written_at: dt.datetime | None = None
+        self._lease = SyncLease(uow_factory, clock, self.holder)
 
     # --- public -------------------------------------------------------------------------------------------
 
@@ -251,7 +238,7 @@ class SyncEngine:
         Only under the sync lease (then nobody else is sending, so every row in flight is such a row);
         returns 0 without touching anything when another till holds it. Returns how many rows were reset.
         """
-        with self._busy, self._leased() as held:
+        with self._busy, self._lease.held() as held:
             if not held:
                 return 0
             return self._recover()
@@ -260,7 +247,7 @@ class SyncEngine:
         """Send what is due, one row at a time, until nothing is due, ``max_rows`` were tried, or a stop.
 
         Does nothing (``another_till_syncing``) when another till holds the sync lease."""
-        with self._busy, self._leased() as held:
+        with self._busy, self._lease.held() as held:
             if not held:
                 return DrainReport(stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
             return self._drain(max_rows)
@@ -271,7 +258,7 @@ class SyncEngine:
         Stops after the first drain when the token was refused; never raises for a network problem. When
         another till holds the lease nothing is done and the report says so (``another_till_syncing``).
         """
-        with self._busy, self._leased() as held:
+        with self._busy, self._lease.held() as held:
             if not held:
                 busy = DrainReport(stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
                 return CycleReport(0, busy, None, None, another_till_syncing=True)
@@ -293,107 +280,16 @@ class SyncEngine:
         """Read every page of events since the watermark, apply them, then move the watermark (module doc).
 
         Does nothing (``another_till_syncing``) when another till holds the sync lease."""
-        with self._busy, self._leased() as held:
+        with self._busy, self._lease.held() as held:
             if not held:
                 return PullReport(stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
             return self._pull(today)
 
-    # --- the sync lease -----------------------------------------------------------------------------------
+    # --- the sync lease (``sync/lease.py``) ---------------------------------------------------------------
 
     def lease_holder(self) -> str | None:
         """Who holds the sync lease now (a holder id), or None when nobody does."""
-        value = self._get_state(LEASE_KEY)
-        if value is None:
-            return None
-        holder, expires = _parse_lease(value)
-        return holder if expires is not None and expires > self._clock.now() else None
-
-    @contextmanager
-    def _leased(self) -> Iterator[bool]:
-        """Hold the sync lease for the block (nested blocks share the outer one); yields whether it is held."""
-        if self._lease_depth:
-            self._lease_depth += 1
-            try:
-                yield True
-            finally:
-                self._lease_depth -= 1
-            return
-        if not self._take_lease():
-            yield False
-            return
-        self._lease_depth = 1
-        try:
-            yield True
-        finally:
-            self._lease_depth = 0
-            self._release_lease()
-
-    def _take_lease(self) -> bool:
-        """Take the lease if nobody holds it, its holder's time ran out, or it is ours (compare-and-swap)."""
-        now = self._clock.now()
-        mine = _lease_value(self.holder, now + LEASE_DURATION)
-        try:
-            with self._uow() as uow:
-                s = uow.session
-                current = s.scalar(select(SyncStateRow.value).where(SyncStateRow.key == LEASE_KEY))
-                if current is None:
-                    s.add(SyncStateRow(key=LEASE_KEY, value=mine))
-                    s.flush()
-                else:
-                    holder, expires = _parse_lease(current)
-                    if holder != self.holder and expires is not None and expires > now:
-                        return False
-                    swapped = s.execute(
-                        update(SyncStateRow)
-                        .where(SyncStateRow.key == LEASE_KEY, SyncStateRow.value == current)
-                        .values(value=mine)
-                        .execution_options(synchronize_session=False)
-                    ).rowcount
-                    if swapped != 1:
-                        return False
-                    if holder != self.holder:
-                        log.info("took the sync lease from %s (expired)", holder)
-                uow.commit()
-        except IntegrityError:  # another till inserted it first
-            return False
-        self._lease_value, self._lease_written_at = mine, now
-        return True
-
-    def _keep_lease(self) -> bool:
-        """During a long drain or pull: renew the lease once ``LEASE_RENEW_AFTER`` has passed since it was
-        written. False when it is no longer ours (it ran out and another till took it): stop at once."""
-        now = self._clock.now()
-        if self._lease_value is None:
-            return False
-        if self._lease_written_at is not None and now - self._lease_written_at < LEASE_RENEW_AFTER:
-            return True
-        renewed = _lease_value(self.holder, now + LEASE_DURATION)
-        with self._uow() as uow:
-            swapped = uow.session.execute(
-                update(SyncStateRow)
-                .where(SyncStateRow.key == LEASE_KEY, SyncStateRow.value == self._lease_value)
-                .values(value=renewed)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            uow.commit()
-        if swapped != 1:
-            log.warning("the sync lease of %s was taken over by another till; stopping", self.holder)
-            self._lease_value = None
-            return False
-        self._lease_value, self._lease_written_at = renewed, now
-        return True
-
-    def _release_lease(self) -> None:
-        value, self._lease_value, self._lease_written_at = self._lease_value, None, None
-        if value is None:
-            return
-        with self._uow() as uow:
-            uow.session.execute(
-                delete(SyncStateRow)
-                .where(SyncStateRow.key == LEASE_KEY, SyncStateRow.value == value)
-                .execution_options(synchronize_session=False)
-            )
-            uow.commit()
+        return self._lease.current_holder()
 
     # --- the work, under the lease ------------------------------------------------------------------------
 
@@ -420,7 +316,7 @@ class SyncEngine:
             for outbox_id in due:
                 if len(tally.attempted) >= max_rows or tally.stopped is not None:
                     break
-                if not self._keep_lease():
+                if not self._lease.keep():
                     tally.stopped, lost_lease = ANOTHER_TILL_SYNCING, True
                     break
                 if not self._bucket.take(self._clock.now()):
@@ -452,7 +348,7 @@ class SyncEngine:
         stopped: str | None = None
         auth_failed = False
         while True:
-            if not self._keep_lease():
+            if not self._lease.keep():
                 return PullReport(pages=pages, stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
             if not self._bucket.take(self._clock.now()):
                 stopped = "Paused to stay within GoCardless's rate limit; the rest is read shortly."
@@ -851,20 +747,6 @@ def _gc_time(value: dt.datetime) -> str:
     """GoCardless's timestamp format: UTC, milliseconds, ``Z``."""
     value = value.astimezone(dt.UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def _lease_value(holder: str, expires: dt.datetime) -> str:
-    """``"<expiry> <holder>"``: the expiry in UTC, fixed width (microseconds), so it sorts as text."""
-    return expires.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + " " + holder
-
-
-def _parse_lease(value: str) -> tuple[str, dt.datetime | None]:
-    """(holder, expiry) of a lease value; an unreadable expiry is None (treated as run out)."""
-    expires, _, holder = value.partition(" ")
-    try:
-        return holder, _parse_time(expires)
-    except ValueError:
-        return holder, None
 
 
 def _back_to_pending(row: OutboxRow, error: Exception, now: dt.datetime) -> None:

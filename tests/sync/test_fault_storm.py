@@ -34,8 +34,9 @@ from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import catalogue, checkout, clients
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, ProcessedEventRow, SyncStateRow
-from aestheticc_pos.sync.engine import LEASE_DURATION, SyncEngine
+from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
+from aestheticc_pos.sync.lease import LEASE_DURATION
 from aestheticc_pos.sync.simulator import (
     ERROR_500,
     HTML_502,

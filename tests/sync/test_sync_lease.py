@@ -19,16 +19,10 @@ from aestheticc_pos.store.db import create_engine_for
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, SyncStateRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync import outbox
-from aestheticc_pos.sync.engine import (
-    ANOTHER_TILL_SYNCING,
-    LEASE_DURATION,
-    LEASE_KEY,
-    LEASE_RENEW_AFTER,
-    SWEEP_INTERVAL,
-    SyncEngine,
-)
+from aestheticc_pos.sync.engine import ANOTHER_TILL_SYNCING, SWEEP_INTERVAL, SyncEngine
 from aestheticc_pos.sync.gateway import RemoteResult
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
+from aestheticc_pos.sync.lease import LEASE_DURATION, LEASE_KEY, LEASE_RENEW_AFTER, SyncLease
 from aestheticc_pos.sync.simulator import Simulator
 
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
@@ -158,17 +152,15 @@ def test_a_dead_tills_lease_runs_out_and_the_next_till_recovers_its_rows(
     clinic, gateway, simulator: Simulator, second_till
 ) -> None:
     membership_id = _sign_up(clinic, 1)
-    dead = _engine(clinic.uow, gateway, clinic, "till-1")
     # Till 1 took the lease and a row, sent it, and died before recording the answer.
-    with dead._leased():  # noqa: SLF001 - the state a killed process leaves behind
-        dead._lease_depth = 0  # noqa: SLF001
-        dead._lease_value = None  # noqa: SLF001 - it never releases
-        with clinic.uow() as work:
-            row = work.session.scalars(select(OutboxRow).where(OutboxRow.kind == "create_customer")).one()
-            outbox.mark_in_flight(row, START)
-            key, payload = row.idempotency_key, dict(row.payload)
-            work.commit()
-        gateway.create_customer(payload, key)
+    lease = SyncLease(clinic.uow, clinic.clock, "till-1")
+    assert lease.take()  # taken and never released: the state a killed process leaves behind
+    with clinic.uow() as work:
+        row = work.session.scalars(select(OutboxRow).where(OutboxRow.kind == "create_customer")).one()
+        outbox.mark_in_flight(row, START)
+        key, payload = row.idempotency_key, dict(row.payload)
+        work.commit()
+    gateway.create_customer(payload, key)
     assert (_lease(clinic.uow) or "").endswith(" till-1")
 
     other = _engine(second_till, gateway, clinic, "till-2")
