@@ -12,6 +12,8 @@ What the sync engine calls when GoCardless reports (inside its own unit of work,
   link was made, paid with a payment-link tender), an invoice is paid, a deposit is paid — exactly once;
 - ``link_failed_in`` / ``link_closed_in``: the payment failed, or the link was cancelled or lapsed unused.
   Staff see it and can send it again (``resend_link``: a new link for the same amount and lines).
+- An invoice's link paid after the invoice was settled at the desk or voided is refunded at once
+  (``create_refund``, ``refund_pending``), and ``link_refunded_in`` marks it refunded: nobody pays twice.
 
 Outbox rows: record_type ``payment_link``, record_id the link's id, idempotency key
 ``payment_link-<id>-<kind>-v<n>``. Payloads:
@@ -112,6 +114,8 @@ STATUS_WORDS = {
     "cancelled": "Cancelled",
     "expired": "Expired unused",
     "failed": "Payment failed",
+    "refund_pending": "Paid twice: being refunded",
+    "refunded": "Refunded to the client",
 }
 
 
@@ -442,6 +446,10 @@ def link_paid_in(uow: UnitOfWork, services: Services, *, payment_id: str) -> str
     elif row.purpose == LinkPurpose.INVOICE and row.invoice_id is not None:
         from aestheticc_pos.services.invoices import mark_invoice_paid_by_link_in
 
+        invoice = s.get(InvoiceRow, row.invoice_id, with_for_update=True)
+        if invoice is None or invoice.status != "issued":
+            _give_back(uow, row)  # paid at the desk or voided meanwhile: the client must not pay twice
+            return row.id
         row.sale_id = mark_invoice_paid_by_link_in(
             uow, services, row.invoice_id, billing_request_id=row.gc_billing_request_id or row.id
         )
@@ -455,6 +463,37 @@ def link_paid_in(uow: UnitOfWork, services: Services, *, payment_id: str) -> str
         row.sale_id = complete_portal_sale_in(uow, services, row, _any_manager(s))
     row.status = "paid"
     row.paid_at = now
+    return row.id
+
+
+def _give_back(uow: UnitOfWork, row: PaymentLinkRow) -> None:
+    """Queue the refund of a link payment the clinic must not keep (its invoice was settled meanwhile)."""
+    s = uow.session
+    if row.gc_payment_id is None:  # pragma: no cover - a confirmed payment always names its payment
+        raise RuleViolation("The payment to refund is not known.")
+    _queue(
+        s,
+        row.id,
+        "create_refund",
+        {
+            "amount": row.amount_pence,
+            "total_amount_confirmation": row.amount_pence,
+            "links": {"payment": row.gc_payment_id},
+            "metadata": {"payment_link_id": row.id},
+        },
+    )
+    row.status = "refund_pending"
+
+
+def link_refunded_in(uow: UnitOfWork, services: Services, *, refund_id: str) -> str | None:
+    """GoCardless paid a link's refund back to the client. Returns the link's id (None: no link has it)."""
+    row = uow.session.scalars(
+        select(PaymentLinkRow).where(PaymentLinkRow.gc_refund_id == refund_id).with_for_update()
+    ).first()
+    if row is None:
+        return None
+    row.status = "refunded"
+    row.closed_at = services.now()
     return row.id
 
 

@@ -60,7 +60,17 @@ NAMING_CONVENTION = {
 SALE_KINDS = ("sale", "refund", "void")
 PAYMENT_SOURCES = ("direct_debit", "desk")
 DEPOSIT_STATUSES = ("requested", "paid", "credited", "refund_pending", "refunded", "kept", "cancelled")
-PAYMENT_LINK_STATUSES = ("preparing", "open", "authorised", "paid", "cancelled", "expired", "failed")
+PAYMENT_LINK_STATUSES = (
+    "preparing",
+    "open",
+    "authorised",
+    "paid",
+    "cancelled",
+    "expired",
+    "failed",
+    "refund_pending",
+    "refunded",
+)
 PAYMENT_LINK_PURPOSES = ("basket", "invoice", "deposit", "portal")
 OUTBOX_STATUSES = ("pending", "in_flight", "done", "waiting_for_prerequisite", "failed", "discarded")
 
@@ -728,7 +738,8 @@ class PaymentLinkRow(Base):
     ``invoice``, a booking ``deposit``, or a ``portal`` purchase made through a package's public link
     (``package_id``; the buyer is matched or added by email). Status: ``preparing`` (queued for GoCardless) →
     ``open`` (the link works) → ``authorised`` (the payer approved it in their bank) → ``paid`` (confirmed);
-    or ``cancelled`` / ``expired`` / ``failed``. A link sent again names the one it replaces.
+    or ``cancelled`` / ``expired`` / ``failed``. A link sent again names the one it replaces. A link paid for an
+    invoice that was settled meanwhile is given back: ``refund_pending`` → ``refunded``.
     """
 
     __tablename__ = "payment_links"
@@ -752,6 +763,7 @@ class PaymentLinkRow(Base):
     gc_flow_id: Mapped[str | None] = mapped_column(String(40))
     gc_payment_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     gc_customer_id: Mapped[str | None] = mapped_column(String(40))
+    gc_refund_id: Mapped[str | None] = mapped_column(String(40))
     authorisation_url: Mapped[str | None] = mapped_column(Text)
     sale_id: Mapped[str | None] = _ref("sales.id")
     paid_at: Mapped[dt.datetime | None]

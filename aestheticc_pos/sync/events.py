@@ -507,6 +507,11 @@ def _link_payment(e: _Event, payment: str, link: PaymentLinkRow) -> _Handled:
     ctx = e.ctx
     if e.action == "confirmed":
         payment_links.link_paid_in(ctx.uow, ctx.services, payment_id=payment)
+        if link.status == "refund_pending":
+            note = (
+                f"“{link.description}” was paid by link after it was settled: the payment is being refunded."
+            )
+            return e.result(None, note), ()
         return e.result(None, f"Paid by link: “{link.description}”."), ()
     if e.action == "failed":
         payment_links.link_failed_in(ctx.uow, ctx.services, payment_id=payment)
@@ -519,6 +524,13 @@ def _refund(e: _Event) -> _Handled:
     if refund is None:
         return e.ignored("The event names no refund."), ()
     deposit = e.s.scalars(select(DepositRow).where(DepositRow.gc_refund_id == refund)).first()
+    refunded_link = (
+        payment_links.link_refunded_in(e.ctx.uow, e.ctx.services, refund_id=refund)
+        if deposit is None and e.action == "paid"
+        else None
+    )
+    if refunded_link is not None:
+        return e.result(None, "A payment made twice was refunded to the client."), ()
     if deposit is None:
         if e.action in ("paid", "failed", "funds_returned"):
             raise _Defer(refund)

@@ -78,6 +78,7 @@ _WRITE_BACK: dict[tuple[str, str], tuple[Any, str | None]] = {
     (PACKAGE_LINK, "create_billing_request_template"): (PackageLinkRow, "gc_template_id"),
     (PACKAGE_LINK, "update_billing_request_template"): (PackageLinkRow, None),
     (DEPOSIT, "create_refund"): (DepositRow, "gc_refund_id"),
+    (PAYMENT_LINK, "create_refund"): (PaymentLinkRow, "gc_refund_id"),
 }
 
 

@@ -17,11 +17,12 @@ from aestheticc_pos.domain.catalogue import (
     PackageStep,
     Treatment,
 )
+from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import BookingRefused
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import appointments, deposits, invoices, packages, payment_links, portal
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services.checkout import BasketItem, sales_of_client
+from aestheticc_pos.services.checkout import BasketItem, Payment, sales_of_client
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.tables import ClientRow, PaymentLinkRow
 from aestheticc_pos.sync.engine import SyncEngine
@@ -238,3 +239,32 @@ def test_the_botox_starter_bought_on_the_published_page_becomes_the_buyers_packa
             staff_id=clinic.receptionist,
         )
     assert refused.value.earliest == dt.date(2026, 11, 28)
+
+
+def test_an_invoice_paid_at_the_desk_and_then_by_its_link_is_refunded_not_kept(till, simulator) -> None:
+    clinic, engine = till
+    client_id = _client(clinic)
+    draft = invoices.create_invoice_draft(
+        clinic.services,
+        client_id=client_id,
+        items=[BasketItem(ItemKind.TREATMENT, CONSULTATION.id)],
+        staff_id=clinic.manager,
+    )
+    issued = invoices.issue_invoice(clinic.services, draft.id, staff_id=clinic.manager)
+    link = payment_links.create_invoice_link(clinic.services, invoice_id=issued.id, staff_id=clinic.manager)
+    _cycle(engine, clinic)
+    invoices.pay_invoice_at_desk(
+        clinic.services, issued.id, payments=[Payment(TenderKind.CARD, GBP("50.00"))], staff_id=clinic.manager
+    )
+
+    simulator.authorise(_flow_of(clinic, link.id))  # the client pays the link as well
+    _cycle(engine, clinic)
+
+    assert payment_links.link_view(clinic.services, link.id).status == "refund_pending"
+    (refund,) = simulator.all("refunds")
+    assert refund["amount"] == 5000
+    simulator.pay_refund(refund["id"])
+    _cycle(engine, clinic)
+    assert payment_links.link_view(clinic.services, link.id).status == "refunded"
+    assert len(sales_of_client(clinic.services, client_id)) == 1  # the desk payment only
+    assert invoices.invoice_detail(clinic.services, issued.id).status.value == "paid"

@@ -69,6 +69,7 @@ LINK_FILTERS: tuple[tuple[str, Callable[[PaymentLinkView], bool]], ...] = (
     ("Open", lambda k: k.status in ("preparing", "open", "authorised")),
     ("Paid", lambda k: k.status == "paid"),
     ("Expired or cancelled", lambda k: k.status in CLOSED_STATUSES),
+    ("Refunded", lambda k: k.status in ("refund_pending", "refunded")),
     ("All", lambda _k: True),
 )
 INVOICE_COLUMNS = (
