@@ -62,6 +62,7 @@ from aestheticc_pos.services.clock import SystemClock
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import (
+    ClientRow,
     DepositRow,
     MembershipPaymentRow,
     MembershipRow,
@@ -459,7 +460,9 @@ def _link_request(e: _Event, br: str, link: PaymentLinkRow) -> _Handled:
         payment_links.link_authorised_in(
             ctx.uow, ctx.services, billing_request_id=br, payment_id=payment, customer_id=e.link("customer")
         )
-        note = f"The payer approved “{link.description}” by bank; waiting for GoCardless to confirm it."
+        note = (
+            f"{_payer(e, link)} approved “{link.description}” by bank; waiting for GoCardless to confirm it."
+        )
         return e.result(None, note), (payment,) if payment else ()
     if e.action == "cancelled":
         lapsed = e.details.get("origin") == "gocardless"
@@ -467,7 +470,8 @@ def _link_request(e: _Event, br: str, link: PaymentLinkRow) -> _Handled:
             ctx.uow, ctx.services, billing_request_id=br, status="expired" if lapsed else "cancelled"
         )
         words = "expired unused" if lapsed else "was cancelled"
-        return e.result(None, f"The payment link for “{link.description}” {words}: it can be sent again."), ()
+        note = f"{_payer(e, link)}'s payment link for “{link.description}” {words}: it can be sent again."
+        return e.result(None, note), ()
     return e.ignored(f"Billing request action “{e.action}” changes nothing here."), ()
 
 
@@ -512,11 +516,20 @@ def _link_payment(e: _Event, payment: str, link: PaymentLinkRow) -> _Handled:
                 f"“{link.description}” was paid by link after it was settled: the payment is being refunded."
             )
             return e.result(None, note), ()
-        return e.result(None, f"Paid by link: “{link.description}”."), ()
+        return e.result(None, f"{_payer(e, link)} paid by link: “{link.description}”."), ()
     if e.action == "failed":
         payment_links.link_failed_in(ctx.uow, ctx.services, payment_id=payment)
-        return e.result(None, f"The payment for “{link.description}” failed: the link can be sent again."), ()
+        note = f"{_payer(e, link)}'s payment for “{link.description}” failed: the link can be sent again."
+        return e.result(None, note), ()
     return e.ignored(f"Payment action “{e.action}” changes nothing here."), ()
+
+
+def _payer(e: _Event, link: PaymentLinkRow) -> str:
+    """Who pays the link, for the Sync screen's log: the client, or the portal buyer's name."""
+    client = None if link.client_id is None else e.s.get(ClientRow, link.client_id)
+    if client is not None:
+        return f"{client.first_name} {client.last_name}"
+    return link.buyer_name or "The payer"
 
 
 def _refund(e: _Event) -> _Handled:

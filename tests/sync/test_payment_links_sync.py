@@ -20,7 +20,15 @@ from aestheticc_pos.domain.catalogue import (
 from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import BookingRefused
 from aestheticc_pos.domain.money import Money
-from aestheticc_pos.services import appointments, deposits, invoices, packages, payment_links, portal
+from aestheticc_pos.services import (
+    appointments,
+    deposits,
+    invoices,
+    packages,
+    payment_links,
+    portal,
+    sync_status,
+)
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services.checkout import BasketItem, Payment, sales_of_client
 from aestheticc_pos.store import catalogue_repo
@@ -102,6 +110,8 @@ def test_a_basket_link_is_made_paid_by_bank_and_becomes_one_sale(till, simulator
     (receipt,) = sales_of_client(clinic.services, client_id)
     assert (paid.status, paid.sale_id, receipt.net) == ("paid", receipt.sale_id, GBP("250.00"))
     assert simulator.count("payments") == 1
+    log = [e.note for e in sync_status.sync_overview(clinic.services).recent if e.outcome == "applied"]
+    assert "Amy Jones paid by link: “Botox treatment”." in log
 
 
 def test_a_cancelled_link_is_cancelled_at_gocardless_and_an_expired_one_can_be_sent_again(
