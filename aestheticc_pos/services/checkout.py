@@ -217,11 +217,9 @@ def complete_sale(
         priced = price_basket_in(
             uow, client_id=client_id, items=items, on=today, channel=Channel.POS, staff_id=staff_id
         )
-        if expected_total is not None and priced.net != expected_total:
-            raise RuleViolation(
-                f"The total changed to {amount_text(priced.net)} since it was shown "
-                f"({amount_text(expected_total)}). Check the basket with the client before taking payment."
-            )
+        check_expected_total(
+            priced, expected_total, then="Check the basket with the client before taking payment."
+        )
         sale_id, settlement = record_sale_in(
             uow,
             services,
@@ -234,6 +232,17 @@ def complete_sale(
         uow.commit()
     receipt = sale_receipt(services, sale_id)
     return _with_change(receipt, settlement, staff.name)
+
+
+def check_expected_total(
+    priced: Quote, expected_total: Money | None, *, then: str, what: str = "The total"
+) -> None:
+    """Refuse when the total priced now is not the one staff showed the client (a membership lapsed, a price
+    or a package changed meanwhile); the sentence says the new total and ``then`` what to do."""
+    if expected_total is not None and priced.net != expected_total:
+        raise RuleViolation(
+            f"{what} changed to {amount_text(priced.net)} since it was shown ({amount_text(expected_total)}). {then}"
+        )
 
 
 def record_sale_in(

@@ -36,8 +36,9 @@ from aestheticc_pos.services.payment_links import (
     cancel_link_in,
     new_link_in,
     quote_to_json,
+    refund_payload,
 )
-from aestheticc_pos.store.outbox_repo import enqueue, next_version
+from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import AppointmentRow, ClientRow, DepositRow, PaymentLinkRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
@@ -265,13 +266,7 @@ def _queue_refund(uow: UnitOfWork, services: Services, deposit: DepositRow) -> N
         kind="create_refund",
         record_type=RECORD_TYPE,
         record_id=deposit.id,
-        payload={
-            "amount": deposit.amount_pence,
-            "total_amount_confirmation": deposit.amount_pence,
-            "links": {"payment": link.gc_payment_id},
-            "metadata": {"deposit_id": deposit.id},
-        },
-        version=next_version(s, RECORD_TYPE, deposit.id, "create_refund"),
+        payload=refund_payload(deposit.amount_pence, link.gc_payment_id, deposit_id=deposit.id),
     )
     deposit.status = "refund_pending"
     _set_appointment(s, deposit.appointment_id, "refund pending")

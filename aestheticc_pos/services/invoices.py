@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import invoices as rules
 from aestheticc_pos.domain.catalogue import ItemKind
-from aestheticc_pos.domain.checkout import Settlement, TenderKind, amount_text
+from aestheticc_pos.domain.checkout import Settlement, TenderKind
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus, VatBand
 from aestheticc_pos.domain.money import Money
@@ -41,6 +41,7 @@ from aestheticc_pos.services.checkout import (
     Payment,
     Receipt,
     audit_price_overrides,
+    check_expected_total,
     price_basket_in,
     priced_line_columns,
     record_sale_in,
@@ -251,11 +252,9 @@ def issue_invoice(
         if any(item.override_price is not None for item in items):
             require_manager(staff.role, "issue an invoice with a price override")
         priced = _price(uow, row.client_id, items, today, staff_id)
-        if expected_total is not None and priced.net != expected_total:
-            raise RuleViolation(
-                f"The invoice total changed to {amount_text(priced.net)} since it was shown "
-                f"({amount_text(expected_total)}). Check the invoice before issuing it."
-            )
+        check_expected_total(
+            priced, expected_total, what="The invoice total", then="Check the invoice before issuing it."
+        )
         number = uow.next_number(rules.number_series(today), rules.number_template(today))
         issued = rules.issue(
             state, number=number, on=today, terms_days=row.payment_terms_days, total=priced.net

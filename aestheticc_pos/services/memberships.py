@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.benefits import MemberDiscount
 from aestheticc_pos.domain.catalogue import Tier
+from aestheticc_pos.domain.checkout import amount_text
 from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import BillingAction, BillingChange, Membership, MembershipStatus
@@ -59,7 +60,7 @@ from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
-from aestheticc_pos.store.outbox_repo import enqueue, next_version
+from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, OutboxRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
@@ -344,7 +345,7 @@ def record_desk_payment_of_arrears(
         if paid != due.amount:
             months = "1 month" if due.months == 1 else f"{due.months} months"
             raise InvalidInput(
-                f"The arrears are {_amount_text(due.amount)} ({months}, {format_date(due.period_start)} to "
+                f"The arrears are {amount_text(due.amount)} ({months}, {format_date(due.period_start)} to "
                 f"{format_date(due.period_end)}). Take exactly that amount.",
                 field="amount",
             )
@@ -613,12 +614,6 @@ def _arrears(m: Membership, today: dt.date) -> Arrears | None:
     return Arrears(m.tier.monthly_price * months, months, start, end)
 
 
-def _amount_text(amount: Money) -> str:
-    symbol = {"GBP": "£", "EUR": "€"}.get(amount.currency, f"{amount.currency} ")
-    whole, pence = divmod(amount.pence, 100)
-    return f"{symbol}{whole:,}.{pence:02d}"
-
-
 def _refuse_a_second_membership(s: Session, client: Client, today: dt.date) -> Membership | None:
     """Raise when the client has a membership that has not ended as of ``today``. Returns their last one when
     the calendar ended it today and it is not saved as ended yet (the caller saves it), else None."""
@@ -779,15 +774,8 @@ def _outstanding_pause(s: Session, membership_id: str) -> OutboxRow | None:
 def _queue(
     s: Session, membership_id: str, kind: str, payload: dict[str, Any], *, depends_on: str | None = None
 ) -> str:
-    version = next_version(s, RECORD_TYPE, membership_id, kind)
     return enqueue(
-        s,
-        kind=kind,
-        record_type=RECORD_TYPE,
-        record_id=membership_id,
-        payload=payload,
-        depends_on=depends_on,
-        version=version,
+        s, kind=kind, record_type=RECORD_TYPE, record_id=membership_id, payload=payload, depends_on=depends_on
     )
 
 

@@ -38,15 +38,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain.catalogue import ItemKind
-from aestheticc_pos.domain.checkout import TenderKind, amount_text
+from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine
 from aestheticc_pos.domain.staff import Action
-from aestheticc_pos.services.checkout import BasketItem, Payment, price_basket_in, record_sale_in
+from aestheticc_pos.services.checkout import (
+    BasketItem,
+    Payment,
+    check_expected_total,
+    price_basket_in,
+    record_sale_in,
+)
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
-from aestheticc_pos.store.outbox_repo import enqueue, next_version
+from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import (
     ClientRow,
     DepositRow,
@@ -147,11 +153,9 @@ def create_basket_link(
         priced = price_basket_in(
             uow, client_id=client_id, items=billed, on=today, channel=Channel.PAYMENT_LINK, staff_id=staff_id
         )
-        if expected_total is not None and priced.net != expected_total:
-            raise RuleViolation(
-                f"The total changed to {amount_text(priced.net)} since it was shown "
-                f"({amount_text(expected_total)}). Check the basket with the client before sending the link."
-            )
+        check_expected_total(
+            priced, expected_total, then="Check the basket with the client before sending the link."
+        )
         if not priced.net.pence:
             raise RuleViolation("There is nothing to pay on this basket, so no link is needed.")
         client = _client(s, client_id)
@@ -337,13 +341,7 @@ def _queue(
     s: Session, link_id: str, kind: str, payload: dict[str, Any], *, depends_on: str | None = None
 ) -> str:
     return enqueue(
-        s,
-        kind=kind,
-        record_type=RECORD_TYPE,
-        record_id=link_id,
-        payload=payload,
-        depends_on=depends_on,
-        version=next_version(s, RECORD_TYPE, link_id, kind),
+        s, kind=kind, record_type=RECORD_TYPE, record_id=link_id, payload=payload, depends_on=depends_on
     )
 
 
@@ -475,14 +473,19 @@ def _give_back(uow: UnitOfWork, row: PaymentLinkRow) -> None:
         s,
         row.id,
         "create_refund",
-        {
-            "amount": row.amount_pence,
-            "total_amount_confirmation": row.amount_pence,
-            "links": {"payment": row.gc_payment_id},
-            "metadata": {"payment_link_id": row.id},
-        },
+        refund_payload(row.amount_pence, row.gc_payment_id, payment_link_id=row.id),
     )
     row.status = "refund_pending"
+
+
+def refund_payload(amount_pence: int, payment_id: str, **metadata: str) -> dict[str, Any]:
+    """A ``create_refund`` of the whole of a payment (GoCardless asks for the total to be confirmed)."""
+    return {
+        "amount": amount_pence,
+        "total_amount_confirmation": amount_pence,
+        "links": {"payment": payment_id},
+        "metadata": metadata,
+    }
 
 
 def link_refunded_in(uow: UnitOfWork, services: Services, *, refund_id: str) -> str | None:

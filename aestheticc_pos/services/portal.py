@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain.catalogue import ItemKind, Package, Tier
-from aestheticc_pos.domain.checkout import TenderKind
+from aestheticc_pos.domain.checkout import TenderKind, amount_text
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import BasketLine, Channel, Quote, QuotedLine
 from aestheticc_pos.domain.staff import Action
@@ -42,7 +42,7 @@ from aestheticc_pos.services.context import ClinicSettings, Services, read_clini
 from aestheticc_pos.services.packages import lock_client_packages
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
-from aestheticc_pos.store.outbox_repo import enqueue, next_version
+from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import ClientRow, OutboxRow, PackageLinkRow, PaymentLinkRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
@@ -180,13 +180,7 @@ def _queue(
     s: Session, package_id: str, kind: str, payload: dict[str, Any], *, depends_on: str | None = None
 ) -> str:
     return enqueue(
-        s,
-        kind=kind,
-        record_type=RECORD_TYPE,
-        record_id=package_id,
-        payload=payload,
-        depends_on=depends_on,
-        version=next_version(s, RECORD_TYPE, package_id, kind),
+        s, kind=kind, record_type=RECORD_TYPE, record_id=package_id, payload=payload, depends_on=depends_on
     )
 
 
@@ -322,7 +316,7 @@ def catalogue_json(
                 "description": p.description,
                 "price_pence": p.price.pence,
                 "currency": p.price.currency,
-                "price_text": _money(p.price),
+                "price_text": amount_text(p.price),
                 "validity_days": p.validity_days,
                 "sessions": p.total_sessions,
                 "steps": [
@@ -346,7 +340,7 @@ def catalogue_json(
                 "description": t.description,
                 "monthly_price_pence": t.monthly_price.pence,
                 "currency": t.monthly_price.currency,
-                "monthly_price_text": _money(t.monthly_price),
+                "monthly_price_text": amount_text(t.monthly_price),
                 "discount_percent": t.discount_bp / 100,
                 "covers": [
                     w
@@ -452,11 +446,6 @@ def catalogue_html(catalogue: dict[str, Any]) -> str:
 </body>
 </html>
 """
-
-
-def _money(amount: Money) -> str:
-    symbol = {"GBP": "£", "EUR": "€"}.get(amount.currency, amount.currency + " ")
-    return f"{symbol}{amount.pence // 100:,}.{amount.pence % 100:02d}"
 
 
 def _write(path: Path, text: str) -> None:

@@ -26,14 +26,17 @@ def enqueue(
     record_id: str,
     payload: dict[str, Any],
     depends_on: str | None = None,
-    version: int = 1,
+    version: int | None = None,
     new_id: str | None = None,
 ) -> str:
     """Add one piece of GoCardless work; returns its outbox id (for ``depends_on`` of later work).
 
     ``version`` distinguishes repeats of the same kind for one record (a second tier change amends the
-    subscription again and must not be taken for a replay of the first).
+    subscription again and must not be taken for a replay of the first); by default the next one
+    (``next_version``).
     """
+    if version is None:
+        version = next_version(session, record_type, record_id, kind)
     row = OutboxRow(
         kind=kind,
         record_type=record_type,

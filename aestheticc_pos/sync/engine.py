@@ -441,13 +441,7 @@ class SyncEngine:
             )
         queued = 0
         for membership_id in candidates:
-            next_charge = self._next_possible_charge_date(membership_id)
-            with self._uow() as uow:
-                outbox_id = memberships_service.queue_first_subscription_in(
-                    uow, membership_id, mandate_next_charge_date=next_charge, today=today
-                )
-                uow.commit()
-            if outbox_id is not None:
+            if self._queue_first_subscription(membership_id, today):
                 log.info("membership %s had no subscription queued: queued its first one", membership_id)
                 queued += 1
         self._set_state(SWEEP_KEY, now.isoformat())
@@ -552,7 +546,6 @@ class SyncEngine:
             event["linked_billing_request"] = self._gateway.get_billing_request(br)
 
     def _follow_ups(self, results: list[Applied], today: dt.date) -> tuple[int, list[str]]:
-        queued = 0
         new_links: list[str] = []
         wanted: list[str] = []
         for result in results:
@@ -562,15 +555,19 @@ class SyncEngine:
                 new_links.append(result.membership_id)
             elif result.follow_up is FollowUp.CREATE_SUBSCRIPTION and result.membership_id not in wanted:
                 wanted.append(result.membership_id)
-        for membership_id in wanted:
-            next_charge = self._next_possible_charge_date(membership_id)
-            with self._uow() as uow:
-                outbox_id = memberships_service.queue_first_subscription_in(
-                    uow, membership_id, mandate_next_charge_date=next_charge, today=today
-                )
-                uow.commit()
-            queued += outbox_id is not None
+        queued = sum(self._queue_first_subscription(membership_id, today) for membership_id in wanted)
         return queued, new_links
+
+    def _queue_first_subscription(self, membership_id: str, today: dt.date) -> bool:
+        """Queue the membership's first subscription from its mandate's next possible charge date; False when
+        there was nothing to queue (one exists or is queued, or the membership is paused or ended)."""
+        next_charge = self._next_possible_charge_date(membership_id)
+        with self._uow() as uow:
+            outbox_id = memberships_service.queue_first_subscription_in(
+                uow, membership_id, mandate_next_charge_date=next_charge, today=today
+            )
+            uow.commit()
+        return outbox_id is not None
 
     def _next_possible_charge_date(self, membership_id: str) -> dt.date | None:
         """The mandate's ``next_possible_charge_date``, or None when it cannot be read now."""

@@ -86,6 +86,16 @@ def _client(clinic, email: str = "amy@example.com") -> str:
     return clients_service.add_client(clinic.services, first_name="Amy", last_name="Jones", email=email).id
 
 
+def _issued_invoice(clinic, client_id: str) -> invoices.InvoiceDetail:
+    draft = invoices.create_invoice_draft(
+        clinic.services,
+        client_id=client_id,
+        items=[BasketItem(ItemKind.TREATMENT, CONSULTATION.id)],
+        staff_id=clinic.manager,
+    )
+    return invoices.issue_invoice(clinic.services, draft.id, staff_id=clinic.manager)
+
+
 def test_a_basket_link_is_made_paid_by_bank_and_becomes_one_sale(till, simulator) -> None:
     clinic, engine = till
     client_id = _client(clinic)
@@ -179,13 +189,7 @@ def test_a_deposit_is_paid_then_refunded_when_the_booking_is_cancelled_in_time(t
 def test_an_invoice_paid_by_its_link(till, simulator) -> None:
     clinic, engine = till
     client_id = _client(clinic)
-    draft = invoices.create_invoice_draft(
-        clinic.services,
-        client_id=client_id,
-        items=[BasketItem(ItemKind.TREATMENT, CONSULTATION.id)],
-        staff_id=clinic.manager,
-    )
-    issued = invoices.issue_invoice(clinic.services, draft.id, staff_id=clinic.manager)
+    issued = _issued_invoice(clinic, client_id)
     link = payment_links.create_invoice_link(clinic.services, invoice_id=issued.id, staff_id=clinic.manager)
     _cycle(engine, clinic)
 
@@ -254,13 +258,7 @@ def test_the_botox_starter_bought_on_the_published_page_becomes_the_buyers_packa
 def test_an_invoice_paid_at_the_desk_and_then_by_its_link_is_refunded_not_kept(till, simulator) -> None:
     clinic, engine = till
     client_id = _client(clinic)
-    draft = invoices.create_invoice_draft(
-        clinic.services,
-        client_id=client_id,
-        items=[BasketItem(ItemKind.TREATMENT, CONSULTATION.id)],
-        staff_id=clinic.manager,
-    )
-    issued = invoices.issue_invoice(clinic.services, draft.id, staff_id=clinic.manager)
+    issued = _issued_invoice(clinic, client_id)
     link = payment_links.create_invoice_link(clinic.services, invoice_id=issued.id, staff_id=clinic.manager)
     _cycle(engine, clinic)
     invoices.pay_invoice_at_desk(
