@@ -179,10 +179,6 @@ def test_the_same_basket_is_priced_the_same_at_every_checkout_type(
     assert CHANNELS[channel](services, clinic, manager) == expected
 
 
-def test_every_channel_is_covered() -> None:
-    assert set(CHANNELS) == {"pos", "deposit", "payment_link", "invoice"}
-
-
 def test_a_payment_link_is_queued_for_gocardless_with_the_discounted_amount(
     services, manager, clinic
 ) -> None:
