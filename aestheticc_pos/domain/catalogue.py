@@ -181,6 +181,7 @@ class Tier:
     grace_days: int = 7
     active: bool = True
     description: str = ""
+    signup_fee_pence: int = 0  # collected once, with the first month
 
     def __post_init__(self) -> None:
         require_name(self.name, "A membership tier")
@@ -190,6 +191,13 @@ class Tier:
         check_basis_points(self.discount_bp, what="A member discount")
         if not 0 <= self.grace_days <= 60:
             raise InvalidInput("A grace period is between 0 and 60 days.", field="grace")
+        if self.signup_fee_pence < 0:
+            raise InvalidInput("A sign-up fee cannot be negative.", field="signup_fee")
+
+    @property
+    def signup_fee(self) -> Money:
+        """The one-off fee collected with the first month (zero when the tier has none)."""
+        return Money(self.signup_fee_pence, self.monthly_price.currency)
 
     def covers(self, kind: ItemKind) -> bool:
         """Whether this tier's discount applies to a line of ``kind``."""
