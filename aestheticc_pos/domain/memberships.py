@@ -8,7 +8,8 @@ raises ``RuleViolation`` with a sentence for staff. Two kinds of caller use them
   event functions (``mandate_*``, ``payment_*``) refuse only what no event sequence can produce, and they accept
   events about a membership that has since ended: money collected after the end is still money collected.
 
-``paid_through`` is a watermark (the last day covered by a collected payment), not a list of paid periods.
+``paid_through`` is the last day of the unbroken run of paid periods from the start (``domain/billing.py``
+computes it from the periods collected); it moves only for money actually collected.
 
 What ``mandate_lost`` does: GoCardless cancels a lost mandate's subscription, so nothing more will be collected.
 The member keeps what they paid for: an ``active`` membership stays ``active`` until ``paid_through``; from the day
@@ -21,19 +22,17 @@ ends on its date; a ``paused`` one is checked again when resumed. Either way the
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import enum
 from dataclasses import dataclass, replace
 
 from aestheticc_pos.domain.benefits import MemberDiscount
+from aestheticc_pos.domain.billing import next_period
 from aestheticc_pos.domain.catalogue import BenefitsStart, Tier
 from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
 from aestheticc_pos.domain.money import Money
-from aestheticc_pos.domain.packages import format_date  # one way to write a date for staff
 
 MAX_SUBSCRIPTION_AMENDMENTS = 10  # GoCardless allows at most 10 amount changes per subscription
-LAST_DAY_OF_MONTH = -1  # GoCardless's day_of_month for "the last day of each month"
 
 # Mandate statuses after which GoCardless collects nothing more on the mandate (NOTES.md §4 and §6).
 LOST_MANDATE_STATUSES = frozenset({"cancelled", "failed", "expired", "blocked", "consumed"})
@@ -189,8 +188,12 @@ def end(m: Membership, on: dt.date) -> Membership:
     return replace(m, status=MembershipStatus.ENDED, ends_on=on)
 
 
-def desk_payment_of_arrears(m: Membership, period_end: dt.date, on: dt.date) -> tuple[Membership, str | None]:
-    """The member pays their arrears at the desk on ``on``, up to ``period_end``.
+def desk_payment_of_arrears(
+    m: Membership, paid_through: dt.date | None, on: dt.date
+) -> tuple[Membership, str | None]:
+    """The member paid every period they owed at the desk on ``on``; ``paid_through`` is where the periods
+    now collected reach (``billing.paid_through_after``; a later period still being collected by Direct Debit
+    may leave it before ``on``).
 
     Returns the membership back in good standing and the id of the GoCardless retry that must now be
     cancelled so the member is not charged twice (None when no retry is pending). A paused or ended
@@ -198,18 +201,13 @@ def desk_payment_of_arrears(m: Membership, period_end: dt.date, on: dt.date) -> 
     """
     if m.past_due_since is None and m.status not in _IN_ARREARS:
         raise RuleViolation("There are no arrears to pay on this membership.")
-    if m.paid_through is not None and period_end <= m.paid_through:
-        raise RuleViolation(f"This membership is already paid up to {format_date(m.paid_through)}.")
-    if period_end < on and m.status is not MembershipStatus.ENDED:
-        raise RuleViolation(
-            f"That payment only covers up to {format_date(period_end)}, which is before today. "
-            "Take payment for the current month too."
-        )
     status = _good_standing(m) if m.status in _IN_ARREARS else m.status
+    if paid_through is not None and m.paid_through is not None:
+        paid_through = max(paid_through, m.paid_through)
     paid = replace(
         m,
         status=status,
-        paid_through=period_end,
+        paid_through=paid_through or m.paid_through,
         past_due_since=None,
         first_payment_collected=True,
         pending_retry_payment_id=None,
@@ -286,26 +284,50 @@ def subscription_created(m: Membership, subscription_id: str) -> Membership:
     return replace(m, subscription_id=subscription_id, subscription_amendments=0)
 
 
-def payment_confirmed(
-    m: Membership, period_end: dt.date, on: dt.date, *, payment_id: str | None = None
-) -> Membership:
-    """A payment covering up to ``period_end`` was confirmed on ``on`` (also: a chargeback was cancelled).
+def subscription_stopped(m: Membership, subscription_id: str) -> Membership:
+    """The subscription was cancelled, finished or refused by the client: it collects nothing more.
 
-    Once paid past ``on``, a pending, past-due or suspended membership becomes active (or cancelling, if notice
-    was given) and its arrears are cleared. A late payment of an older period that still leaves the member
-    behind only moves ``paid_through``.
+    Only the membership's current subscription matters (a tier change's old one is already replaced); the
+    membership is then not being billed until a new one is set up (the daily review lists it). An ended
+    membership keeps the reference: it is billed no more anyway.
     """
-    if period_end < m.started_on:
+    if m.subscription_id != subscription_id or m.status is MembershipStatus.ENDED:
+        return m
+    return replace(m, subscription_id=None, subscription_amendments=0)
+
+
+def payment_confirmed(
+    m: Membership,
+    paid_through: dt.date | None,
+    on: dt.date,
+    *,
+    payment_id: str | None = None,
+    period_start: dt.date | None = None,
+) -> Membership:
+    """A payment was confirmed on ``on`` (also: a chargeback was cancelled); the periods collected now reach
+    ``paid_through`` (``billing.paid_through_after``; None when an earlier period is still unpaid).
+
+    A pending membership becomes active (or cancelling, if notice was given): money was collected, whichever
+    period it paid. A past-due or suspended one returns to good standing once paid past ``on``; a late payment
+    of an older period that still leaves the member behind only moves ``paid_through``.
+    """
+    if (paid_through is not None and paid_through < m.started_on) or (
+        period_start is not None and period_start < m.started_on
+    ):
         raise InvalidInput("A payment cannot cover a period before the membership started.", field="period")
-    paid_through = period_end if m.paid_through is None else max(m.paid_through, period_end)
+    if m.paid_through is not None:
+        paid_through = m.paid_through if paid_through is None else max(m.paid_through, paid_through)
     paid = replace(m, paid_through=paid_through, first_payment_collected=True)
     if payment_id is not None and payment_id == m.pending_retry_payment_id:
         paid = replace(paid, pending_retry_payment_id=None)
-    if paid_through < on:
-        return paid
-    if m.status is MembershipStatus.PENDING_MANDATE or m.status in _IN_ARREARS:
-        paid = replace(paid, status=_good_standing(m))
-    return replace(paid, past_due_since=None)
+    paid_up = paid_through is not None and paid_through >= on
+    if paid_up and (m.status is MembershipStatus.PENDING_MANDATE or m.status in _IN_ARREARS):
+        return replace(paid, status=_good_standing(m), past_due_since=None)
+    if paid_up:
+        return replace(paid, past_due_since=None)
+    if m.status is MembershipStatus.PENDING_MANDATE and m.past_due_since is None:
+        return replace(paid, status=_good_standing(m))
+    return paid
 
 
 def payment_failed(
@@ -409,50 +431,19 @@ def needs_new_mandate(m: Membership) -> bool:
     return m.mandate_status in LOST_MANDATE_STATUSES
 
 
-# --- Monthly periods -----------------------------------------------------------------------------------------
-
-
-def next_period(started_on: dt.date, paid_through: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The first monthly period not yet paid: ``(first day, last day)``, both inclusive.
-
-    Periods are calendar months from ``started_on``: a membership started on 15 Jan runs 15 Jan–14 Feb,
-    15 Feb–14 Mar… One started on the 29th, 30th or 31st follows the last day of each month, as its GoCardless
-    collections do (``subscription_day_of_month``): 31 Jan–27 Feb, 28 Feb–30 Mar, 31 Mar–29 Apr…
-    """
-    if paid_through is None or paid_through < started_on:
-        return started_on, _period_start(started_on, 1) - dt.timedelta(days=1)
-    first_unpaid = paid_through + dt.timedelta(days=1)
-    k = (first_unpaid.year - started_on.year) * 12 + first_unpaid.month - started_on.month
-    while k > 0 and _period_start(started_on, k) > first_unpaid:
-        k -= 1
-    while _period_start(started_on, k + 1) <= first_unpaid:
-        k += 1
-    return _period_start(started_on, k), _period_start(started_on, k + 1) - dt.timedelta(days=1)
-
-
-def subscription_day_of_month(start_date: dt.date) -> int:
-    """GoCardless's ``day_of_month`` for a subscription starting on ``start_date``: 1..28, or -1 (last day)."""
-    return start_date.day if start_date.day <= 28 else LAST_DAY_OF_MONTH
-
-
 # --- Helpers -------------------------------------------------------------------------------------------------
 
 
-def _period_start(started_on: dt.date, k: int) -> dt.date:
-    """The first day of the ``k``-th monthly period (``k`` = 0 is the start itself)."""
-    if k == 0:
-        return started_on
-    year, month0 = divmod(started_on.year * 12 + started_on.month - 1 + k, 12)
-    last_day = calendar.monthrange(year, month0 + 1)[1]
-    day = started_on.day if started_on.day <= 28 else last_day
-    return dt.date(year, month0 + 1, day)
-
-
 def _lapse_without_mandate(m: Membership, today: dt.date) -> Membership:
-    """With no mandate to collect on, an active or pending membership is past due from its first unpaid day."""
+    """With no mandate to collect on, an active or pending membership is past due from its first unpaid day.
+
+    That is a lost mandate, or an active membership whose Direct Debit was never set up (its first month was
+    paid at the till and the client never authorised the link): nothing collects the next month.
+    """
+    no_mandate = needs_new_mandate(m) or (m.status is MembershipStatus.ACTIVE and m.mandate_id is None)
     lapsed = (
         m.status in (MembershipStatus.ACTIVE, MembershipStatus.PENDING_MANDATE)
-        and needs_new_mandate(m)
+        and no_mandate
         and _first_unpaid_day(m) <= today
     )
     return _past_due(m, _first_unpaid_day(m)) if lapsed else m

@@ -215,12 +215,15 @@ def add_tier(
     grace_days: int | str | None = None,
     description: str = "",
     active: bool = True,
+    signup_fee: str | Money = "0",
 ) -> Tier:
     """Add a membership tier. ``discount`` is "20" for 20% (or an int number of basis points);
-    ``grace_days`` defaults to the clinic's setting."""
+    ``grace_days`` defaults to the clinic's setting; ``signup_fee`` (default none) is collected once, with
+    the first month."""
     fields = dict(
         name=name,
         monthly_price=monthly_price,
+        signup_fee=signup_fee,
         discount=discount,
         covers_treatments=covers_treatments,
         covers_products=covers_products,
@@ -524,13 +527,18 @@ def _build_tier(
     grace_days: int | str | None,
     description: str,
     active: bool,
+    signup_fee: str | Money = "0",
 ) -> Tier:
     if grace_days is None or grace_days == "":
         grace_days = ctx.settings.grace_days
+    fee = _money(
+        signup_fee if signup_fee not in (None, "") else "0", "The sign-up fee", ctx.settings.currency
+    )
     return Tier(
         id=item_id,
         name=_name(name, "A membership tier"),
         monthly_price=_money(monthly_price, "The monthly price", ctx.settings.currency),
+        signup_fee_pence=fee.pence,
         discount_bp=inputs.percent(discount, what="The member discount"),
         covers_treatments=_flag(covers_treatments, "covers treatments"),
         covers_products=_flag(covers_products, "covers products"),
@@ -550,6 +558,7 @@ def _tier_fields(t: Tier) -> dict[str, Any]:
     return dict(
         name=t.name,
         monthly_price=t.monthly_price,
+        signup_fee=t.signup_fee,
         discount=t.discount_bp,
         covers_treatments=t.covers_treatments,
         covers_products=t.covers_products,

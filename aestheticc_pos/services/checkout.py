@@ -7,23 +7,21 @@ discount in force that day) and calls ``domain.pricing.quote``.
 A completed sale is written in one transaction with its lines, tenders, package ledger entries, new client
 packages, new memberships and any Direct Debit work for the outbox; it is never edited afterwards.
 
-A membership is sold at the till too: a line of kind MEMBERSHIP whose ``item_id`` is the tier, for a known
-client, quantity 1. Completing the sale starts it with ``memberships.start_membership_in`` inside the sale's
-transaction (``pending_mandate``, its Direct Debit set-up queued), so a refused payment starts nothing, and
-the same rules refuse it (a client with a membership that has not ended, a tier no longer offered).
+A membership is sold at the till too: a basket item of kind MEMBERSHIP whose ``item_id`` is the tier, for a
+known client, quantity 1. Completing the sale starts it with ``memberships.start_membership_in`` inside the
+sale's transaction, so a refused payment starts nothing, and the same rules refuse it (a client with a
+membership that has not ended, a tier no longer offered).
 
-- Its price: GoCardless collects every month, the first one included, never the till. So the line is priced
-  £0.00 with no VAT and adds nothing to the total. Its *name* carries the terms, "Gold membership · Billed
-  monthly by Direct Debit: £49.00 a month": the name is what the basket, the receipt and the client's
-  history all show, whereas a discount reason explains a discount (this line has none, and the receipt prints
-  reasons only beside discounts). ``domain.pricing`` is unchanged: no tier covers a membership line, so the
-  line never gets a discount either.
-- The rest of the basket: the client is priced as the member they become at that moment, a ``pending_mandate``
-  membership of that tier (``memberships.member_discount_on_joining``). A tier whose benefits start at sign-up
-  (Platinum) takes its discount off the treatment done the same day, which is what a clinic offering
-  "benefits from sign-up" promises; a tier whose benefits start at the first collected payment (Gold) gives
-  none today. It is the rule ``domain.memberships.discount_applies`` applies to the membership once written,
-  and ``quote_basket`` and ``complete_sale`` both price with it, so the total shown is the total taken.
+- **The first month is paid at the till** (DESIGN.md §3 "Periods and the first month"): the item becomes a
+  line at the tier's monthly price, "Gold membership · first month 2 Dec 2026–1 Jan 2027, then £49.00 a month
+  by Direct Debit", and, when the tier has one, a second line for the sign-up fee. Both are standard-rated
+  and never discounted (no tier covers a membership line). The membership starts active, paid through the end
+  of its first month; its Direct Debit set-up asks for the mandate only, and the subscription collects from the
+  second month.
+- **The rest of the basket** is priced for the member the client becomes at that moment: their first payment
+  is collected by this very sale, so the tier's discount applies whichever way its benefits start
+  (``memberships.member_discount_on_joining``). ``quote_basket`` and ``complete_sale`` both price with it, so
+  the total shown is the total taken.
 """
 
 from __future__ import annotations
@@ -35,13 +33,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import packages as package_rules
 from aestheticc_pos.domain.appointments import AppointmentStatus
 from aestheticc_pos.domain.benefits import Benefits
-from aestheticc_pos.domain.catalogue import EXEMPT_VAT_BP, ItemKind, Tier
+from aestheticc_pos.domain.catalogue import ItemKind, Tier
 from aestheticc_pos.domain.checkout import Settlement, Tender, TenderKind, amount_text, settle
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
-from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.money import STANDARD_VAT_BP, Money
 from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine, quote
 from aestheticc_pos.domain.staff import Action, Role, can
 from aestheticc_pos.services import inputs
@@ -162,8 +161,8 @@ def price_basket_in(
     s = uow.session
     if client_id is not None:
         repo.load_client(s, client_id)
-    lines = [_basket_line(uow, item, client_id, staff_id) for item in items]
-    joining = _joining_tier(uow, lines)
+    joining = _joining_tier(uow, items)
+    lines = [line for item in items for line in _basket_lines(uow, item, client_id, staff_id, on)]
     return quote(lines, benefits_of(uow, client_id, on, joining=joining), on, channel)
 
 
@@ -289,8 +288,23 @@ def record_sale_in(
         )
     )
     s.flush()
+    joined = False  # a membership's lines (its first month, its sign-up fee) start it once
     for position, line in enumerate(priced.lines, start=1):
-        cp_id = _fulfil_line(uow, services, settings, line, client_id, today, sale_id, staff_id)
+        cp_id = None
+        if line.line.kind is not ItemKind.MEMBERSHIP:
+            cp_id = _fulfil_line(uow, services, settings, line, client_id, today, sale_id, staff_id)
+        elif not joined:
+            if client_id is None:
+                raise InvalidInput(_MEMBERSHIP_NEEDS_CLIENT)
+            start_membership_in(
+                uow,
+                services,
+                client_id=client_id,
+                tier_id=line.line.item_id,
+                staff_id=staff_id,
+                first_month_sale_id=sale_id,
+            )
+            joined = True
         s.add(_sale_line(sale_id, position, line, cp_id))
     for tender in _kept_tenders(settlement):
         s.add(
@@ -382,6 +396,41 @@ def sales_of_client(services: Services, client_id: str, *, limit: int = 200) -> 
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
+def _basket_lines(
+    uow: UnitOfWork, item: BasketItem, client_id: str | None, staff_id: str | None, on: dt.date
+) -> list[BasketLine]:
+    """The priced lines of one basket item: one, or for a membership its first month and its sign-up fee."""
+    if ItemKind(item.kind) is not ItemKind.MEMBERSHIP:
+        return [_basket_line(uow, item, client_id, staff_id)]
+    if client_id is None:
+        raise InvalidInput(_MEMBERSHIP_NEEDS_CLIENT)
+    tier = catalogue_repo.load_tier(uow.session, item.item_id)
+    if item.quantity != 1:
+        raise InvalidInput("A client has one membership at a time: sell it once.", field="quantity")
+    if item.override_price is not None:
+        raise InvalidInput(
+            "A membership's price is its monthly price: it cannot be changed at the till.", field="override"
+        )
+    first = BasketLine(
+        kind=ItemKind.MEMBERSHIP,
+        item_id=tier.id,
+        name=_membership_line_name(tier, on),
+        unit_price=tier.monthly_price,
+        vat_rate_bp=STANDARD_VAT_BP,
+    )
+    if not tier.signup_fee:
+        return [first]
+    fee_name = _shortened(tier.name, " membership · sign-up fee")
+    fee = BasketLine(
+        kind=ItemKind.MEMBERSHIP,
+        item_id=tier.id,
+        name=fee_name,
+        unit_price=tier.signup_fee,
+        vat_rate_bp=STANDARD_VAT_BP,
+    )
+    return [first, fee]
+
+
 def _basket_line(
     uow: UnitOfWork, item: BasketItem, client_id: str | None, staff_id: str | None
 ) -> BasketLine:
@@ -395,24 +444,11 @@ def _basket_line(
     elif kind is ItemKind.PRODUCT:
         found_p = catalogue_repo.load_product(s, item.item_id)
         name, price, vat = found_p.name, found_p.price, found_p.vat_rate_bp
-    elif kind is ItemKind.PACKAGE:
+    else:
         package = catalogue_repo.load_package(s, item.item_id)
         if not package.active:
             raise RuleViolation(f"{package.name} is no longer offered for sale.")
         name, price, vat = package.name, package.price, package.vat_rate_bp
-    else:
-        if client_id is None:
-            raise InvalidInput(_MEMBERSHIP_NEEDS_CLIENT)
-        tier = catalogue_repo.load_tier(s, item.item_id)
-        if item.quantity != 1:
-            raise InvalidInput("A client has one membership at a time: sell it once.", field="quantity")
-        if item.override_price is not None:
-            raise InvalidInput(
-                "A membership's price is its monthly Direct Debit: it cannot be changed at the till.",
-                field="override",
-            )
-        # Nothing is taken at the till (module docstring): the name says what the client will pay.
-        name, price, vat = _membership_line_name(tier), Money.zero(tier.monthly_price.currency), EXEMPT_VAT_BP
     override = None
     if item.override_price is not None:
         if staff_id is None:
@@ -438,20 +474,27 @@ def _basket_line(
     )
 
 
-def _joining_tier(uow: UnitOfWork, lines: list[BasketLine]) -> Tier | None:
+def _joining_tier(uow: UnitOfWork, items: list[BasketItem]) -> Tier | None:
     """The tier the basket signs the client up to, if any (one at most)."""
-    tiers = [line.item_id for line in lines if line.kind is ItemKind.MEMBERSHIP]
+    tiers = [item.item_id for item in items if ItemKind(item.kind) is ItemKind.MEMBERSHIP]
     if len(tiers) > 1:
         raise InvalidInput("The basket already has a membership: a client has one at a time.")
     return catalogue_repo.load_tier(uow.session, tiers[0]) if tiers else None
 
 
-def _membership_line_name(tier: Tier) -> str:
-    """ "Gold membership · Billed monthly by Direct Debit: £49.00 a month" (a very long tier name shortened)."""
-    terms = f" membership · Billed monthly by Direct Debit: {amount_text(tier.monthly_price)} a month"
+def _membership_line_name(tier: Tier, on: dt.date) -> str:
+    """ "Gold membership · first month 2 Dec 2026–1 Jan 2027, then £49.00 a month by Direct Debit" """
+    terms = (
+        f" membership · first month {billing.period_text(billing.period(on, 0))}, "
+        f"then {amount_text(tier.monthly_price)} a month by Direct Debit"
+    )
+    return _shortened(tier.name, terms)
+
+
+def _shortened(name: str, terms: str) -> str:
+    """``name`` + ``terms`` within a line name's length (a very long tier name is shortened)."""
     room = _MAX_LINE_NAME - len(terms)
-    name = tier.name if len(tier.name) <= room else tier.name[: room - 1].rstrip() + "…"
-    return name + terms
+    return (name if len(name) <= room else name[: room - 1].rstrip() + "…") + terms
 
 
 def _refuse_a_visit_already_settled(uow: UnitOfWork, appointment_id: str) -> None:
@@ -491,11 +534,6 @@ def _fulfil_line(
     """Do what a sold line promises; returns the client package the line concerns, if any."""
     s = uow.session
     basket = line.line
-    if basket.kind is ItemKind.MEMBERSHIP:
-        if client_id is None:
-            raise InvalidInput(_MEMBERSHIP_NEEDS_CLIENT)
-        start_membership_in(uow, services, client_id=client_id, tier_id=basket.item_id, staff_id=staff_id)
-        return None
     if basket.kind is ItemKind.PACKAGE:
         if client_id is None:
             raise InvalidInput("Choose the client first: a package belongs to a client.")

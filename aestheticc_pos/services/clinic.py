@@ -172,6 +172,10 @@ def _setting(name: str, value: Any) -> Any:
             ) from None
     if name == "currency":
         return value
+    if name == "instant_first_payment":
+        if not isinstance(value, bool):
+            raise InvalidInput("Choose whether the first month is paid as the client authorises.", field=name)
+        return value
     if name == "late_deposit":
         choice = str(value).strip().lower()
         if choice not in ("keep", "refund"):

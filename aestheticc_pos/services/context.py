@@ -39,6 +39,9 @@ class ClinicSettings:
     grace_days: int = 7
     currency: str = "GBP"
     late_deposit: str = "keep"  # a paid deposit on a late cancellation or a no-show: "keep" or "refund"
+    # A Direct Debit sign-up asks the client to pay the first month by instant bank payment as they authorise
+    # (GBP only); off, the first month is a Direct Debit payment on the mandate's earliest charge date.
+    instant_first_payment: bool = True
 
     @property
     def tz(self) -> ZoneInfo:
@@ -50,6 +53,7 @@ class ClinicSettings:
 
 
 _INT_FIELDS = {"late_cancel_hours", "grace_days"}
+_BOOL_FIELDS = {"instant_first_payment"}
 
 
 def read_clinic_settings(session: Session) -> ClinicSettings:
@@ -61,6 +65,8 @@ def read_clinic_settings(session: Session) -> ClinicSettings:
         raw = stored[name]
         if name in _INT_FIELDS:
             values[name] = int(raw)
+        elif name in _BOOL_FIELDS:
+            values[name] = raw == "True"
         elif name == "no_show_policy":
             values[name] = NoShowPolicy(raw)
         else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as membership_rules
 from aestheticc_pos.domain.catalogue import (
     BenefitsStart,
@@ -38,7 +39,7 @@ from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
-from aestheticc_pos.store.tables import ClientRow, StaffRow
+from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, StaffRow
 
 DEMO_PIN = "1234"
 HISTORY_DAYS = 60
@@ -383,18 +384,34 @@ def _sign_up_members(
 
 
 def _collect_due_payments(services: Services, membership_ids: list[str]) -> None:
-    """What GoCardless does each day: collect every monthly payment whose period has started."""
+    """What GoCardless does each day: collect every monthly payment whose period has started, the first month
+    included (a confirmed payment a period)."""
     today = services.today()
     with services.uow() as uow:
         for membership_id in membership_ids:
             m = repo.load_membership(uow.session, membership_id)
             if m.status is not membership_rules.MembershipStatus.ACTIVE and m.paid_through is not None:
                 continue
-            start, end = membership_rules.next_period(m.started_on, m.paid_through)
+            start, end = billing.next_period(m.started_on, m.paid_through)
             changed = False
             while start <= today:
+                amount = (
+                    billing.first_payment_amount(m.tier) if start == m.started_on else m.tier.monthly_price
+                )
+                uow.session.add(
+                    MembershipPaymentRow(
+                        membership_id=m.id,
+                        amount_pence=amount.pence,
+                        currency=amount.currency,
+                        charge_date=start,
+                        period_start=start,
+                        period_end=end,
+                        status="confirmed",
+                        source="direct_debit",
+                    )
+                )
                 m = membership_rules.payment_confirmed(m, end, start)
-                start, end = membership_rules.next_period(m.started_on, m.paid_through)
+                start, end = billing.next_period(m.started_on, m.paid_through)
                 changed = True
             if changed:
                 repo.save_membership(uow.session, m)

@@ -12,11 +12,15 @@ Outbox rows: record_type "membership", record_id the membership's id, idempotenc
 
 - ``create_customer``: given_name, family_name, email and phone_number (those on file), metadata.
 - ``create_billing_request`` (after the customer): ``mandate_request`` {scheme, currency}, metadata, and
-  ``links.customer`` when the client already has a GoCardless customer; otherwise the engine adds it from the
-  remote id of the customer it depends on.
+  ``links.customer`` when the client already has a GoCardless customer (otherwise the engine adds it from the
+  remote id of the customer it depends on); with the first month to collect, also a ``payment_request`` and
+  ``fallback_enabled`` (``membership_billing.first_payment_request``).
 - ``create_flow`` (after the billing request): ``prefilled_customer``; the engine adds ``links.billing_request``.
-- ``create_subscription``: amount, currency, interval_unit, day_of_month, start_date, name, metadata,
-  ``links.mandate``.
+- ``create_subscription``: name and metadata only when queued; the sync engine has
+  ``membership_billing.prepare_subscription_in`` fill in amount, currency, interval_unit, day_of_month,
+  start_date (and end_date under notice) and ``links.mandate`` when it sends it.
+- ``create_payment``: a one-off payment for one period (amount, currency, description, metadata with
+  ``membership_id`` and ``period_start``); the engine adds ``links.mandate``.
 - ``update_subscription`` / ``pause_subscription`` / ``resume_subscription`` / ``cancel_subscription``:
   ``subscription_id`` names the subscription; when it is None, it is the one whose id is the remote id of the
   row this one depends on. The other keys are request parameters (``amount``), except ``ends_on`` on
@@ -26,12 +30,11 @@ Outbox rows: record_type "membership", record_id the membership's id, idempotenc
 
 Work never sent (pending or waiting, no attempt yet) is withdrawn rather than undone: withdrawing notice
 deletes the unsent cancellation, resuming deletes an unsent pause, ending deletes unsent set-up and subscription
-work, and a tier change rewrites the amount of an unsent ``create_subscription``. Once sent, the opposite
-request is queued instead.
+work (and one-off payments for months after the end). Once sent, the opposite request is queued instead.
 
-The first subscription is the engine's to queue, once the mandate is set up, at the membership's tier price
-(a later tier change rewrites or amends it, above). It must queue none for a membership that is paused or
-ended, and give one under notice an ``end_date``: pausing, ending and notice queue nothing for it here.
+The first subscription is queued when GoCardless reports the mandate set up
+(``membership_billing.queue_first_subscription_in``); it is planned when sent, at the tier price of that moment,
+so pausing, ending, notice and a tier change before then need nothing here.
 """
 
 from __future__ import annotations
@@ -44,8 +47,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.benefits import MemberDiscount
+from aestheticc_pos.domain.billing import Period
 from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.checkout import amount_text
 from aestheticc_pos.domain.clients import Client
@@ -55,16 +60,26 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
-from aestheticc_pos.services.context import Services, read_clinic_settings
+from aestheticc_pos.services import membership_billing as billing_service
+from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
-from aestheticc_pos.store.outbox_repo import enqueue
+from aestheticc_pos.store.outbox_repo import (
+    OPEN,
+    UNSENT,
+    enqueue,
+    jobs_of,
+    latest_job,
+    lock_unsent,
+    rewrite_unsent,
+    withdraw_unsent,
+)
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, OutboxRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
-RECORD_TYPE = "membership"
+RECORD_TYPE = billing_service.RECORD_TYPE
 WAITING_FOR_CLIENT = "waiting for the client to authorise"
 
 # Direct Debit schemes by currency (NOTES.md §3): Bacs for pounds, SEPA for euros.
@@ -78,7 +93,6 @@ _SCHEMES = {
     "CAD": "pad",
     "USD": "ach",
 }
-_UNSENT = ("pending", "waiting_for_prerequisite")
 _SET_UP_KINDS = ("create_customer", "create_billing_request", "create_flow")
 _WITHDRAWN_AT_END = (
     "create_customer",
@@ -130,16 +144,20 @@ class MembershipView:
     authorisation_url: str | None
     needs_new_mandate: bool
     today: dt.date
+    retry_on: dt.date | None = None  # when GoCardless will try a failed payment again
+    signup_fee: Money | None = None  # the tier's fee, collected with the first month (None: no fee)
 
 
 @dataclass(frozen=True, slots=True)
 class Arrears:
-    """What a member in arrears owes today: ``months`` monthly periods, ``period_start`` to ``period_end``."""
+    """What a member in arrears owes today: ``periods`` (``months`` of them), from ``period_start`` to
+    ``period_end``. Months already collected, or being collected by Direct Debit, are not owed."""
 
     amount: Money
     months: int
     period_start: dt.date
     period_end: dt.date
+    periods: tuple[Period, ...] = ()
 
 
 # --- Desk actions -------------------------------------------------------------------------------------------
@@ -158,19 +176,28 @@ def start_membership(services: Services, *, client_id: str, tier_id: str, staff_
 
 
 def start_membership_in(
-    uow: UnitOfWork, services: Services, *, client_id: str, tier_id: str, staff_id: str
+    uow: UnitOfWork,
+    services: Services,
+    *,
+    client_id: str,
+    tier_id: str,
+    staff_id: str,
+    first_month_sale_id: str | None = None,
 ) -> Membership:
     """``start_membership`` inside the caller's unit of work, which commits it (checkout sells a membership
     in the same transaction as the sale, so a refused payment starts nothing).
 
-    Writes the ``pending_mandate`` membership, queues create_customer (unless the client already has a
-    GoCardless customer) → create_billing_request → create_flow, and audits "membership.started". Refused when
-    ``staff_id`` may not manage memberships, the tier is no longer offered, or the client already has a
-    membership that has not ended.
+    Writes the membership, queues create_customer (unless the client already has a GoCardless customer) →
+    create_billing_request → create_flow, and audits "membership.started". With ``first_month_sale_id`` the
+    sale paid the first month (and the sign-up fee): the membership is active and its Direct Debit set-up
+    asks for the mandate only; otherwise it is ``pending_mandate`` and the set-up also asks for the first
+    month where it can. Refused when ``staff_id`` may not manage memberships, the tier is no longer offered,
+    or the client already has a membership that has not ended.
     """
     s = uow.session
     require_staff(s, staff_id, Action.MANAGE_MEMBERSHIPS)
-    today = services.today(read_clinic_settings(s))
+    settings = read_clinic_settings(s)
+    today = services.today(settings)
     s.get(ClientRow, client_id, with_for_update=True)  # one sign-up at a time per client
     client = repo.load_client(s, client_id)
     tier = catalogue_repo.load_tier(s, tier_id)
@@ -181,7 +208,11 @@ def start_membership_in(
     m = replace(m, customer_id=_known_customer_id(s, client.id))
     repo.save_membership(s, m)
     s.flush()
-    _queue_mandate_set_up(s, m, client.first_name, client.last_name, client.email, client.phone)
+    if first_month_sale_id is not None:
+        m = billing_service.record_first_month_at_till_in(s, m, sale_id=first_month_sale_id, today=today)
+        repo.save_membership(s, m)
+        s.flush()
+    _queue_mandate_set_up(s, m, client, settings)
     _audit(
         services,
         s,
@@ -200,13 +231,13 @@ def change_tier(services: Services, *, membership_id: str, tier_id: str, staff_i
     collection (amend the subscription; past GoCardless's 10 amendments, replace it)."""
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
-        changed, billing = ms.change_tier(m, catalogue_repo.load_tier(s, tier_id), today)
-        _queue_billing_change(s, changed, billing)
+        changed, billing_change = ms.change_tier(m, catalogue_repo.load_tier(s, tier_id), today)
+        _queue_billing_change(s, changed, billing_change)
         return changed, {
             "from_tier_id": m.tier.id,
             "to_tier_id": changed.tier.id,
-            "billing": billing.action.value,
-            "effective_from": billing.effective_from.isoformat(),
+            "billing": billing_change.action.value,
+            "effective_from": billing_change.effective_from.isoformat(),
         }
 
     return _desk_change(services, membership_id, staff_id, "membership.tier_changed", change)
@@ -233,15 +264,15 @@ def withdraw_notice(services: Services, *, membership_id: str, staff_id: str) ->
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         changed = ms.withdraw_notice(m)
         cancel = _notice_cancellation(s, m.id)
-        if cancel is not None and not _withdraw_unsent(s, cancel.id):
-            # Already sent: that subscription is (being) cancelled, so set up a new one from the next collection.
+        if cancel is not None and not withdraw_unsent(s, cancel.id):
+            # Already sent: that subscription is (being) cancelled, so a new one takes over from the month after
+            # its last payment (planned when it is sent, the months in between collected as one-off payments).
             changed = replace(changed, subscription_id=None, subscription_amendments=0)
-            effective_from = max(ms.next_period(m.started_on, m.paid_through)[0], today)
             _queue(
                 s,
                 m.id,
                 "create_subscription",
-                _subscription_params(changed, effective_from),
+                billing_service.subscription_placeholder(changed),
                 depends_on=cancel.id,
             )
         return changed, {}
@@ -268,7 +299,7 @@ def resume(services: Services, *, membership_id: str, staff_id: str) -> Membersh
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         changed = ms.resume(m)
         paused = _outstanding_pause(s, m.id)
-        if paused is not None and not _withdraw_unsent(s, paused.id):
+        if paused is not None and not withdraw_unsent(s, paused.id):
             subscription_id = changed.subscription_id or paused.payload.get("subscription_id")
             _queue(s, m.id, "resume_subscription", {"subscription_id": subscription_id}, depends_on=paused.id)
         return changed, {}
@@ -287,8 +318,12 @@ def end_membership(
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         ended = ms.end(m, today)
         # Cancellations stay: after a tier change, the old subscription is only named in one of them.
-        for job in reversed(_jobs(s, m.id, _WITHDRAWN_AT_END, statuses=_UNSENT)):
-            _withdraw_unsent(s, job.id)
+        for job in reversed(_jobs(s, m.id, _WITHDRAWN_AT_END, statuses=UNSENT)):
+            withdraw_unsent(s, job.id)
+        for job in _jobs(s, m.id, ("create_payment",), statuses=UNSENT):
+            start = billing_service.one_off_period_start(job.payload)
+            if start is not None and start > today:  # a month after the end: no longer owed
+                withdraw_unsent(s, job.id)
         _queue_cancellation(s, ended, today)
         return ended, {}
 
@@ -303,7 +338,7 @@ def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: s
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         if m.status is MembershipStatus.ENDED:
             raise RuleViolation("That membership has ended: sign the client up again instead.")
-        if _jobs(s, m.id, _SET_UP_KINDS, statuses=(*_UNSENT, "in_flight", "failed")):
+        if _jobs(s, m.id, _SET_UP_KINDS, statuses=(*OPEN, "failed")):
             raise RuleViolation(
                 "A Direct Debit link is already being prepared for this member; it appears once the till has "
                 "reached GoCardless (see the Sync screen)."
@@ -314,7 +349,7 @@ def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: s
         if row is not None:
             row.gc_authorisation_url = None
         client = repo.load_client(s, m.client_id)
-        _queue_mandate_set_up(s, m, client.first_name, client.last_name, client.email, client.phone)
+        _queue_mandate_set_up(s, m, client, read_clinic_settings(s))
         return m, {}
 
     return _desk_change(services, membership_id, staff_id, "membership.new_link", change)
@@ -325,7 +360,7 @@ def arrears_of(services: Services, membership_id: str) -> Arrears | None:
     with services.uow(read_only=True) as uow:
         s = uow.session
         today = services.today(read_clinic_settings(s))
-        return _arrears(ms.daily_review(repo.load_membership(s, membership_id), today), today)
+        return _arrears(s, ms.daily_review(repo.load_membership(s, membership_id), today), today)
 
 
 def record_desk_payment_of_arrears(
@@ -338,7 +373,7 @@ def record_desk_payment_of_arrears(
     """
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
-        due = _arrears(m, today)
+        due = _arrears(s, m, today)
         if due is None:
             raise RuleViolation("There are no arrears to pay on this membership.")
         paid = inputs.money(amount, what="The amount paid", currency=due.amount.currency)
@@ -349,20 +384,23 @@ def record_desk_payment_of_arrears(
                 f"{format_date(due.period_end)}). Take exactly that amount.",
                 field="amount",
             )
-        changed, retry_payment_id = ms.desk_payment_of_arrears(m, due.period_end, today)
-        s.add(
-            MembershipPaymentRow(
-                id=services.new_id(),
-                membership_id=m.id,
-                amount_pence=paid.pence,
-                currency=paid.currency,
-                charge_date=today,
-                period_start=due.period_start,
-                period_end=due.period_end,
-                status="paid",
-                source="desk",
+        for owed in due.periods:  # one row a month, so each period is paid exactly once
+            s.add(
+                MembershipPaymentRow(
+                    id=services.new_id(),
+                    membership_id=m.id,
+                    amount_pence=billing_service.arrears_amount(m, [owed]).pence,
+                    currency=paid.currency,
+                    charge_date=today,
+                    period_start=owed.start,
+                    period_end=owed.end,
+                    status="paid",
+                    source="desk",
+                )
             )
-        )
+        s.flush()
+        paid_through = billing_service.collected_through(s, m)
+        changed, retry_payment_id = ms.desk_payment_of_arrears(m, paid_through, today)
         if retry_payment_id is not None:
             _queue(s, m.id, "cancel_payment", {"payment_id": retry_payment_id})
         return changed, {
@@ -375,42 +413,6 @@ def record_desk_payment_of_arrears(
     return _desk_change(
         services, membership_id, staff_id, "membership.arrears_paid", change, action=Action.TAKE_PAYMENTS
     )
-
-
-def queue_first_subscription_in(
-    uow: UnitOfWork, membership_id: str, *, mandate_next_charge_date: dt.date | None, today: dt.date
-) -> str | None:
-    """Queue the membership's first ``create_subscription`` now that its mandate is set up (the sync engine
-    calls it after a ``billing_requests fulfilled`` event); the caller commits. Returns the outbox id, or None
-    when nothing was queued.
-
-    The subscription collects the tier's monthly price on the membership's period day, from the first period
-    start on or after the mandate's ``next_possible_charge_date`` (``mandate_next_charge_date``; when unknown,
-    ``today`` + 7 days). A membership under notice gets an ``end_date`` the day after its last day (GoCardless
-    creates no payment on or after ``end_date``), and none at all when no period starts before it ends.
-
-    Idempotent: nothing is queued for a membership that has a subscription, already has a
-    ``create_subscription`` queued (not yet done or failed), is paused or ended, or has no mandate.
-    """
-    s = uow.session
-    row = s.get(MembershipRow, membership_id, with_for_update=True, populate_existing=True)
-    if row is None:
-        raise NotFound("That membership does not exist.")
-    m = ms.daily_review(repo.membership_from_row(row), today)
-    if (
-        m.mandate_id is None
-        or m.subscription_id is not None
-        or m.status in (MembershipStatus.PAUSED, MembershipStatus.ENDED)
-        or _latest_job(s, m.id, "create_subscription", statuses=(*_UNSENT, "in_flight")) is not None
-    ):
-        return None
-    earliest = mandate_next_charge_date or today + dt.timedelta(days=7)
-    params = _subscription_params(m, max(earliest, today))
-    if m.ends_on is not None:
-        if dt.date.fromisoformat(params["start_date"]) > m.ends_on:
-            return None
-        params["end_date"] = (m.ends_on + dt.timedelta(days=1)).isoformat()
-    return _queue(s, m.id, "create_subscription", params)
 
 
 # --- The daily review and what screens read -----------------------------------------------------------------
@@ -465,18 +467,19 @@ def member_discount_for(session: Session, client_id: str, on: dt.date) -> Member
 def member_discount_on_joining(
     session: Session, client_id: str, tier: Tier, on: dt.date
 ) -> MemberDiscount | None:
-    """The member discount a client who joins ``tier`` on ``on`` has that same day, or None, for pricing the
-    rest of a basket that signs them up (checkout).
+    """The member discount a client who joins ``tier`` at the till on ``on`` has that same day, or None, for
+    pricing the rest of a basket that signs them up (checkout).
 
-    It is the discount of the membership ``start_membership_in`` would write: ``pending_mandate``, so the
-    tier's discount when its benefits start at sign-up and none when they start at the first payment. Refused
-    like ``start_membership`` when the client already has a membership that has not ended, or the tier is no
-    longer offered. Writes nothing; the discount names no membership yet (``membership_id`` is empty).
+    It is the discount of the membership ``start_membership_in`` writes for a sale: its first month is paid by
+    that sale, so the tier's benefits have started however they start. Refused like ``start_membership`` when
+    the client already has a membership that has not ended, or the tier is no longer offered. Writes nothing;
+    the discount names no membership yet (``membership_id`` is empty).
     """
     client = repo.load_client(session, client_id)
     _refuse_a_second_membership(session, client, on)
     joining = ms.sign_up(tier, membership_id="", client_id=client.id, on=on)
-    return ms.member_discount(joining, on)
+    paid = ms.payment_confirmed(joining, billing.period(on, 0).end, on)
+    return ms.member_discount(paid, on)
 
 
 def memberships_list(
@@ -502,7 +505,9 @@ def memberships_list(
         )
         if wanted is not MembershipStatus.ENDED:
             query = query.where(MembershipRow.status != MembershipStatus.ENDED.value)
-        views = [_view(repo.membership_from_row(row), client, row, today) for row, client in s.execute(query)]
+        views = [
+            _view(s, repo.membership_from_row(row), client, row, today) for row, client in s.execute(query)
+        ]
     if wanted is None:
         return [v for v in views if v.status is not MembershipStatus.ENDED]
     return [v for v in views if v.status is wanted]
@@ -568,10 +573,10 @@ def _view_of(s: Session, m: Membership, today: dt.date) -> MembershipView:
     row = s.get(MembershipRow, m.id)
     if client is None or row is None:  # pragma: no cover - foreign keys hold them
         raise NotFound("That membership does not exist.")
-    return _view(m, client, row, today)
+    return _view(s, m, client, row, today)
 
 
-def _view(m: Membership, client: ClientRow, row: MembershipRow, today: dt.date) -> MembershipView:
+def _view(s: Session, m: Membership, client: ClientRow, row: MembershipRow, today: dt.date) -> MembershipView:
     reviewed = ms.daily_review(m, today)
     return MembershipView(
         id=m.id,
@@ -592,7 +597,24 @@ def _view(m: Membership, client: ClientRow, row: MembershipRow, today: dt.date) 
         authorisation_url=row.gc_authorisation_url,
         needs_new_mandate=ms.needs_new_mandate(m),
         today=today,
+        retry_on=_retry_on(s, m, today),
+        signup_fee=m.tier.signup_fee or None,
     )
+
+
+def _retry_on(s: Session, m: Membership, today: dt.date) -> dt.date | None:
+    """The charge date GoCardless set for its retry of a failed payment, once it has scheduled it (until then
+    the payment still carries the date it failed on, which is past)."""
+    if m.pending_retry_payment_id is None:
+        return None
+    row = s.execute(
+        select(MembershipPaymentRow.charge_date, MembershipPaymentRow.status).where(
+            MembershipPaymentRow.gc_payment_id == m.pending_retry_payment_id
+        )
+    ).first()
+    if row is None or row.status != "failed" or row.charge_date is None or row.charge_date < today:
+        return None
+    return row.charge_date
 
 
 def _direct_debit(m: Membership) -> str:
@@ -601,17 +623,23 @@ def _direct_debit(m: Membership) -> str:
     return _MANDATE_WORDS.get(m.mandate_status, m.mandate_status)
 
 
-def _arrears(m: Membership, today: dt.date) -> Arrears | None:
-    """The unpaid months from the first unpaid day to the one holding today (or the end date, if earlier)."""
+def _arrears(s: Session, m: Membership, today: dt.date) -> Arrears | None:
+    """The months owed, from the first unpaid one to the one holding today (or the end date, if earlier)."""
     if m.past_due_since is None and m.status not in (MembershipStatus.PAST_DUE, MembershipStatus.SUSPENDED):
         return None
-    last_day = today if m.ends_on is None else min(today, m.ends_on)
-    start, end = ms.next_period(m.started_on, m.paid_through)
-    months = 1
-    while end < last_day:
-        end = ms.next_period(m.started_on, end)[1]
-        months += 1
-    return Arrears(m.tier.monthly_price * months, months, start, end)
+    facts = billing_service.period_facts(s, m.id)
+    owed = billing.arrears_periods(
+        m.started_on,
+        m.paid_through,
+        collected=facts.collected,
+        in_flight=facts.in_flight,
+        today=today,
+        ends_on=m.ends_on,
+    )
+    if not owed:
+        return None
+    amount = billing_service.arrears_amount(m, owed)
+    return Arrears(amount, len(owed), owed[0].start, owed[-1].end, owed)
 
 
 def _refuse_a_second_membership(s: Session, client: Client, today: dt.date) -> Membership | None:
@@ -642,23 +670,27 @@ def _known_customer_id(s: Session, client_id: str) -> str | None:
 # --- Helpers: the GoCardless work ---------------------------------------------------------------------------
 
 
-def _queue_mandate_set_up(
-    s: Session, m: Membership, given_name: str, family_name: str, email: str | None, phone: str | None
-) -> None:
-    """Customer → billing request (mandate only: Bacs and SEPA need that, NOTES.md §3) → hosted flow."""
+def _queue_mandate_set_up(s: Session, m: Membership, client: Client, settings: ClinicSettings) -> None:
+    """Customer → billing request → hosted flow. The request sets up the mandate (Bacs and SEPA need a mandate
+    request, NOTES.md §3) and, where it can, collects the first month as the client authorises it."""
     currency = m.tier.monthly_price.currency
     if currency not in _SCHEMES:
         raise RuleViolation(f"Direct Debit memberships cannot be collected in {currency}.")
-    customer: dict[str, Any] = {"given_name": given_name, "family_name": family_name}
-    if email:
-        customer["email"] = email
-    if phone:
-        customer["phone_number"] = phone
+    customer: dict[str, Any] = {"given_name": client.first_name, "family_name": client.last_name}
+    if client.email:
+        customer["email"] = client.email
+    if client.phone:
+        customer["phone_number"] = client.phone
     metadata = {"membership_id": m.id}
     request: dict[str, Any] = {
         "mandate_request": {"scheme": _SCHEMES[currency], "currency": currency},
         "metadata": metadata,
     }
+    first_payment = billing_service.first_payment_request(s, m, settings)
+    if first_payment is not None:
+        # A bank that cannot pay instantly pays it by Direct Debit on the new mandate instead (NOTES.md §11).
+        request["payment_request"] = first_payment
+        request["fallback_enabled"] = True
     after = None
     if m.customer_id is not None:
         request["links"] = {"customer": m.customer_id}
@@ -668,33 +700,29 @@ def _queue_mandate_set_up(
     _queue(s, m.id, "create_flow", {"prefilled_customer": customer}, depends_on=after)
 
 
-def _queue_billing_change(s: Session, m: Membership, billing: BillingChange) -> None:
-    """Amend or replace the subscription for a tier change; with no subscription yet, reprice the queued one.
+def _queue_billing_change(s: Session, m: Membership, change: BillingChange) -> None:
+    """Amend or replace the subscription for a tier change.
 
-    A ``create_subscription`` never sent gets the new amount written into it. One already sent (or being
-    sent) is amended once GoCardless has created it: the update depends on it.
+    With no subscription yet, a ``create_subscription`` never sent needs nothing: it is planned at the tier's
+    price when it is sent. One already being sent is amended once GoCardless has created it.
     """
-    amount = billing.new_amount.pence
-    if billing.action is BillingAction.AMEND:
-        _queue(s, m.id, "update_subscription", {"subscription_id": billing.subscription_id, "amount": amount})
-    elif billing.action is BillingAction.REPLACE:
-        last_day = billing.effective_from - dt.timedelta(days=1)
+    amount = change.new_amount.pence
+    if change.action is BillingAction.AMEND:
+        _queue(s, m.id, "update_subscription", {"subscription_id": change.subscription_id, "amount": amount})
+    elif change.action is BillingAction.REPLACE:
+        # The old subscription stops after the current month; the new one is planned when it is sent (from the
+        # mandate's next possible charge date then, any month in between collected as a one-off payment).
+        last_day = change.effective_from - dt.timedelta(days=1)
         cancel = _queue(
             s,
             m.id,
             "cancel_subscription",
-            {"subscription_id": billing.subscription_id, "ends_on": last_day.isoformat()},
+            {"subscription_id": change.subscription_id, "ends_on": last_day.isoformat()},
         )
-        _queue(
-            s, m.id, "create_subscription", _subscription_params(m, billing.effective_from), depends_on=cancel
-        )
+        _queue(s, m.id, "create_subscription", billing_service.subscription_placeholder(m), depends_on=cancel)
     else:
-        create = _latest_job(s, m.id, "create_subscription", statuses=(*_UNSENT, "in_flight"))
-        if (
-            create is None
-            or create.payload.get("amount") == amount
-            or _rewrite_unsent(s, create.id, amount=amount)
-        ):
+        create = _latest_job(s, m.id, "create_subscription", statuses=OPEN)
+        if create is None or lock_unsent(s, create.id) is not None or create.payload.get("amount") == amount:
             return
         _queue(
             s, m.id, "update_subscription", {"subscription_id": None, "amount": amount}, depends_on=create.id
@@ -706,7 +734,7 @@ def _queue_cancellation(s: Session, m: Membership, last_day: dt.date) -> None:
     just gets the new date)."""
     cancel = _notice_cancellation(s, m.id)
     if cancel is not None:
-        _rewrite_unsent(s, cancel.id, ends_on=last_day.isoformat())  # once sent, the first date stands
+        rewrite_unsent(s, cancel.id, ends_on=last_day.isoformat())  # once sent, the first date stands
         return
     subscription_id, after = _subscription_target(s, m)
     if subscription_id is not None or after is not None:
@@ -719,30 +747,11 @@ def _queue_cancellation(s: Session, m: Membership, last_day: dt.date) -> None:
         )
 
 
-def _subscription_params(m: Membership, effective_from: dt.date) -> dict[str, Any]:
-    """A monthly subscription at the tier's price, collecting on the membership's period days from the first
-    period starting on or after ``effective_from``."""
-    start, end = ms.next_period(m.started_on, m.paid_through)
-    while start < effective_from:
-        start, end = ms.next_period(m.started_on, end)
-    price = m.tier.monthly_price
-    return {
-        "amount": price.pence,
-        "currency": price.currency,
-        "interval_unit": "monthly",
-        "day_of_month": ms.subscription_day_of_month(m.started_on),
-        "start_date": start.isoformat(),
-        "name": f"{m.tier.name} membership",
-        "metadata": {"membership_id": m.id},
-        "links": {"mandate": m.mandate_id},
-    }
-
-
 def _subscription_target(s: Session, m: Membership) -> tuple[str | None, str | None]:
     """(subscription id, outbox id to wait for): the live subscription, or the one a queued create will make."""
     if m.subscription_id is not None:
         return m.subscription_id, None
-    create = _latest_job(s, m.id, "create_subscription", statuses=(*_UNSENT, "in_flight"))
+    create = _latest_job(s, m.id, "create_subscription", statuses=OPEN)
     return None, (None if create is None else create.id)
 
 
@@ -783,48 +792,8 @@ def _jobs(
     s: Session, membership_id: str, kinds: tuple[str, ...], *, statuses: tuple[str, ...] | None = None
 ) -> list[OutboxRow]:
     """The membership's outbox rows of these kinds, oldest first."""
-    query = select(OutboxRow).where(
-        OutboxRow.record_type == RECORD_TYPE, OutboxRow.record_id == membership_id, OutboxRow.kind.in_(kinds)
-    )
-    if statuses is not None:
-        query = query.where(OutboxRow.status.in_(statuses))
-    return list(s.scalars(query.order_by(OutboxRow.seq)))
+    return jobs_of(s, RECORD_TYPE, membership_id, kinds, statuses=statuses)
 
 
 def _latest_job(s: Session, membership_id: str, kind: str, *, statuses: tuple[str, ...]) -> OutboxRow | None:
-    jobs = _jobs(s, membership_id, (kind,), statuses=statuses)
-    return jobs[-1] if jobs else None
-
-
-def _lock_unsent(s: Session, job_id: str) -> OutboxRow | None:
-    """The outbox row, locked, if it was never sent; None once the engine has taken it."""
-    job = s.scalars(
-        select(OutboxRow)
-        .where(OutboxRow.id == job_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    return job if job is not None and job.status in _UNSENT and job.attempts == 0 else None
-
-
-def _rewrite_unsent(s: Session, job_id: str, **changes: Any) -> bool:
-    """Change the payload of work never sent; False when it was sent already (nothing changed)."""
-    job = _lock_unsent(s, job_id)
-    if job is None:
-        return False
-    job.payload = {**job.payload, **changes}
-    s.flush()
-    return True
-
-
-def _withdraw_unsent(s: Session, job_id: str) -> bool:
-    """Delete work never sent, with the work waiting for it; False when it was sent already."""
-    job = _lock_unsent(s, job_id)
-    if job is None:
-        return False
-    for dependent in s.scalars(select(OutboxRow.id).where(OutboxRow.depends_on == job_id)).all():
-        if not _withdraw_unsent(s, dependent):  # pragma: no cover - work waiting for unsent work is unsent
-            return False
-    s.delete(job)
-    s.flush()
-    return True
+    return latest_job(s, RECORD_TYPE, membership_id, kind, statuses=statuses)

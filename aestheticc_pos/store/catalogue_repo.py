@@ -222,6 +222,7 @@ def save_tier(session: Session, tier: Tier) -> None:
     row.name = tier.name
     row.description = tier.description
     row.monthly_price_pence = tier.monthly_price.pence
+    row.signup_fee_pence = tier.signup_fee_pence
     row.currency = tier.monthly_price.currency
     row.discount_bp = tier.discount_bp
     row.covers_treatments = tier.covers_treatments
@@ -239,6 +240,7 @@ def _tier(row: TierRow) -> Tier:
         name=row.name,
         description=row.description,
         monthly_price=Money(row.monthly_price_pence, row.currency),
+        signup_fee_pence=row.signup_fee_pence,
         discount_bp=row.discount_bp,
         covers_treatments=row.covers_treatments,
         covers_products=row.covers_products,

@@ -68,3 +68,78 @@ def next_version(session: Session, record_type: str, record_id: str, kind: str) 
         int(key[len(prefix) :]) for key in keys if key.startswith(prefix) and key[len(prefix) :].isdigit()
     ]
     return max(versions, default=0) + 1
+
+
+# --- A record's work --------------------------------------------------------------------------------------
+
+UNSENT = ("pending", "waiting_for_prerequisite")
+OPEN = (*UNSENT, "in_flight")  # queued and not yet answered
+
+
+def jobs_of(
+    session: Session,
+    record_type: str,
+    record_id: str,
+    kinds: tuple[str, ...],
+    *,
+    statuses: tuple[str, ...] | None = None,
+) -> list[OutboxRow]:
+    """The record's outbox rows of these kinds, oldest first (optionally only those in ``statuses``)."""
+    query = select(OutboxRow).where(
+        OutboxRow.record_type == record_type, OutboxRow.record_id == record_id, OutboxRow.kind.in_(kinds)
+    )
+    if statuses is not None:
+        query = query.where(OutboxRow.status.in_(statuses))
+    return list(session.scalars(query.order_by(OutboxRow.seq)))
+
+
+def latest_job(
+    session: Session, record_type: str, record_id: str, kind: str, *, statuses: tuple[str, ...]
+) -> OutboxRow | None:
+    jobs = jobs_of(session, record_type, record_id, (kind,), statuses=statuses)
+    return jobs[-1] if jobs else None
+
+
+def lock_unsent(session: Session, job_id: str) -> OutboxRow | None:
+    """The outbox row, locked, if it was never sent; None once the engine has taken it."""
+    job = session.scalars(
+        select(OutboxRow)
+        .where(OutboxRow.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    return job if job is not None and job.status in UNSENT and job.attempts == 0 else None
+
+
+def rewrite_unsent(session: Session, job_id: str, **changes: Any) -> bool:
+    """Change the payload of work never sent; False when it was sent already (nothing changed)."""
+    job = lock_unsent(session, job_id)
+    if job is None:
+        return False
+    job.payload = {**job.payload, **changes}
+    session.flush()
+    return True
+
+
+def withdraw_unsent(session: Session, job_id: str) -> bool:
+    """Delete work never sent, with the work waiting for it; False when it was sent already."""
+    job = lock_unsent(session, job_id)
+    if job is None:
+        return False
+    for dependent in session.scalars(select(OutboxRow.id).where(OutboxRow.depends_on == job_id)).all():
+        if not withdraw_unsent(
+            session, dependent
+        ):  # pragma: no cover - work waiting for unsent work is unsent
+            return False
+    session.delete(job)
+    session.flush()
+    return True
+
+
+def discard(session: Session, job: OutboxRow, reason: str, now: Any) -> None:
+    """Give up on work that will not be sent (it no longer holds back the rest of its record)."""
+    job.status = "discarded"
+    job.next_attempt_at = None
+    job.last_error = reason
+    job.updated_at = now
+    session.flush()

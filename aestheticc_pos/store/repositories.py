@@ -231,6 +231,7 @@ def membership_from_row(row: MembershipRow) -> Membership:
         id=row.tier_id,
         name=row.tier_name,
         monthly_price=Money(row.monthly_price_pence, row.currency),
+        signup_fee_pence=row.signup_fee_pence,
         discount_bp=row.discount_bp,
         covers_treatments=row.covers_treatments,
         covers_products=row.covers_products,
@@ -263,6 +264,7 @@ def save_membership(session: Session, m: Membership) -> None:
     row.tier_id = m.tier.id
     row.tier_name = m.tier.name
     row.monthly_price_pence = m.tier.monthly_price.pence
+    row.signup_fee_pence = m.tier.signup_fee_pence
     row.currency = m.tier.monthly_price.currency
     row.discount_bp = m.tier.discount_bp
     row.covers_treatments = m.tier.covers_treatments

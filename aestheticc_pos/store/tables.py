@@ -58,7 +58,7 @@ NAMING_CONVENTION = {
 
 # Values fixed by DESIGN.md for columns that have no domain enum (the migrations repeat every value literally).
 SALE_KINDS = ("sale", "refund", "void")
-PAYMENT_SOURCES = ("direct_debit", "desk")
+PAYMENT_SOURCES = ("direct_debit", "desk", "sale")
 DEPOSIT_STATUSES = ("requested", "paid", "credited", "refund_pending", "refunded", "kept", "cancelled")
 PAYMENT_LINK_STATUSES = (
     "preparing",
@@ -394,6 +394,7 @@ class TierRow(Base):
         CheckConstraint("monthly_price_pence > 0", name="monthly_price_positive"),
         CheckConstraint("discount_bp BETWEEN 0 AND 10000", name="discount_bp_range"),
         CheckConstraint("grace_days >= 0", name="grace_days_not_negative"),
+        CheckConstraint("signup_fee_pence >= 0", name="signup_fee_not_negative"),
         _one_of("benefits_start", BenefitsStart),
     )
 
@@ -401,6 +402,7 @@ class TierRow(Base):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     monthly_price_pence: Mapped[int] = _pence()
+    signup_fee_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     currency: Mapped[str] = _currency()
     discount_bp: Mapped[int]
     covers_treatments: Mapped[bool]
@@ -539,6 +541,7 @@ class MembershipRow(Base):
     tier_id: Mapped[str] = _ref("tiers.id")
     tier_name: Mapped[str] = mapped_column(String(120))
     monthly_price_pence: Mapped[int] = _pence()
+    signup_fee_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     currency: Mapped[str] = _currency()
     discount_bp: Mapped[int]
     covers_treatments: Mapped[bool]
@@ -584,6 +587,7 @@ class MembershipPaymentRow(Base):
     period_end: Mapped[dt.date]
     status: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(20))
+    sale_id: Mapped[str | None] = _ref("sales.id")  # the sale that paid it (source "sale")
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _updated()
 

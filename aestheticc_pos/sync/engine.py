@@ -22,25 +22,25 @@ Events (``pull_events_once``): the watermark is the latest ``created_at`` applie
 re-read and ``processed_events`` makes it a no-op), reads every page, dedupes by id, fills in the payment of
 ``payment_created`` events (what ``include=payment`` would add) and applies them with ``events.apply_events``.
 Only when every page was read and every event applied does the watermark move, to the latest ``created_at``
-seen; a pull stopped by a network error applies what it read and leaves the watermark where it was. Then the
-follow-ups: a set-up mandate queues the first subscription (``memberships.queue_first_subscription_in``, from
-the mandate's ``next_possible_charge_date``); an unfinished set-up or a lost mandate is counted as a new link
-to offer.
+seen; a pull stopped by a network error applies what it read and leaves the watermark where it was. An
+unfinished set-up or a lost mandate is counted as a new link to offer (the first subscription was queued with
+the event that set up the mandate).
 
-``run_cycle``: take the lease, ``recover_in_flight``, drain, pull, sweep, drain again (so a subscription queued
-by a follow-up or by the sweep is sent in the same cycle), release the lease.
+**A subscription is planned when it is sent.** Before a membership's ``create_subscription`` goes out, the
+engine reads the mandate (its ``next_possible_charge_date`` now) and the mandate's payments, and
+``membership_billing.prepare_subscription_in`` works out the start date and queues a one-off payment for every
+month between what is paid and that start. A send retried days later, or a replacement after a tier change,
+is never refused for a stale date, and no month is skipped or collected twice. A membership that no longer
+needs one (it ends first) has the row discarded with a sentence.
+
+``run_cycle``: take the lease, ``recover_in_flight``, drain, pull, drain again (so a subscription queued by an
+event is sent in the same cycle), release the lease.
 
 **One engine at a time per database.** Every public call holds the sync lease (``sync/lease.py``) while it
 works; a till that cannot take it does nothing and says so (``ANOTHER_TILL_SYNCING``), and a holder that lost it
 during long work stops at once. While an engine holds the lease nobody else is sending, so a row still in flight
 was left by an engine that stopped mid-send: ``recover_in_flight`` (only under the lease) makes such rows
 pending again.
-
-**Sweep.** Once an hour (``SWEEP_INTERVAL``, ``sync_state`` key ``last_sweep``), after a complete pull,
-``run_cycle`` looks for memberships whose mandate is set up and not lost but that have no subscription and no
-``create_subscription`` queued, in flight or failed (the event or the follow-up that should have queued it was
-lost, e.g. a crash between applying an event and its follow-up), and queues their first subscription with
-``memberships.queue_first_subscription_in``.
 
 Calls on one engine are serialised (a lock), so a background thread's cycle and a "send now" from the screen
 never run at the same time. No Qt here: the caller decides when to drain.
@@ -57,10 +57,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import select, update
 
-from aestheticc_pos.domain.memberships import LOST_MANDATE_STATUSES, MembershipStatus
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_billing
 from aestheticc_pos.services.clock import Clock
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.tables import (
@@ -92,8 +91,6 @@ WATERMARK_KEY = "events_watermark"
 LAST_SYNC_KEY = "last_successful_sync"
 EVENT_OVERLAP = dt.timedelta(seconds=1)  # re-read this much before the watermark (equal timestamps)
 EVENTS_PAGE_LIMIT = 500  # GoCardless's maximum page size
-SWEEP_KEY = "last_sweep"
-SWEEP_INTERVAL = dt.timedelta(hours=1)
 ANOTHER_TILL_SYNCING = "Another till is syncing with GoCardless; this till takes over if that one stops."
 
 
@@ -118,7 +115,7 @@ class PullReport:
 
     ``received``: distinct events read; ``applied`` / ``duplicates`` / ``ignored`` / ``deferred``: their
     outcomes (``applied`` includes deferred events applied now); ``subscriptions_queued``: first subscriptions
-    queued by follow-ups; ``new_links``: memberships whose client should be offered a new Direct Debit link
+    queued because a mandate was set up; ``new_links``: memberships whose client should be offered a new Direct Debit link
     (their ids in ``new_link_memberships``); ``watermark``: the stored watermark after the pull; ``stopped``:
     why the pull ended early (a sentence; the watermark did not move), or None.
     """
@@ -141,7 +138,7 @@ class PullReport:
 @dataclass(frozen=True, slots=True)
 class CycleReport:
     """One sync cycle: ``recovered`` rows left in flight by an engine that stopped mid-send, drain, pull,
-    ``swept`` first subscriptions queued by the sweep, drain again.
+    drain again.
 
     ``ok``: nothing stopped early (the time of the last successful sync is stored when it is).
     ``another_till_syncing``: the cycle did not run because another till holds the sync lease (its first drain
@@ -152,7 +149,6 @@ class CycleReport:
     first_drain: DrainReport
     pull: PullReport | None
     second_drain: DrainReport | None
-    swept: int = 0
     another_till_syncing: bool = False
 
     @property
@@ -269,9 +265,8 @@ class SyncEngine:
             pull = self._pull(today)
             if pull.authentication_failed or pull.another_till_syncing:
                 return CycleReport(recovered, first, pull, None)
-            swept = self._sweep(today) if pull.stopped is None else 0
             second = self._drain(100)
-            report = CycleReport(recovered, first, pull, second, swept=swept)
+            report = CycleReport(recovered, first, pull, second)
             if report.ok:
                 self._set_state(LAST_SYNC_KEY, self._clock.now().isoformat())
             return report
@@ -385,7 +380,7 @@ class SyncEngine:
             if latest is not None and (watermark is None or latest > _parse_time(watermark)):
                 watermark = _gc_time(latest)
                 self._set_state(WATERMARK_KEY, watermark)
-        queued, new_links = self._follow_ups(results, today)
+        queued, new_links = self._follow_ups(results)
         outcomes = [r.outcome for r in results]
         return PullReport(
             pages=pages,
@@ -402,64 +397,20 @@ class SyncEngine:
             authentication_failed=auth_failed,
         )
 
-    def _sweep(self, today: dt.date) -> int:
-        """Queue the first subscription of memberships that should have one queued and do not (module doc).
-
-        Runs at most once per ``SWEEP_INTERVAL``; returns how many were queued."""
-        now = self._clock.now()
-        last = self._get_state(SWEEP_KEY)
-        if last is not None:
-            try:
-                if now - _parse_time(last) < SWEEP_INTERVAL:
-                    return 0
-            except ValueError:
-                pass
-        subscription_work = exists().where(
-            OutboxRow.record_type == memberships_service.RECORD_TYPE,
-            OutboxRow.record_id == MembershipRow.id,
-            OutboxRow.kind == "create_subscription",
-            OutboxRow.status.in_(("pending", "waiting_for_prerequisite", "in_flight", "failed")),
-        )
-        with self._uow(read_only=True) as uow:
-            candidates = list(
-                uow.session.scalars(
-                    select(MembershipRow.id)
-                    .where(
-                        MembershipRow.gc_mandate_id.is_not(None),
-                        MembershipRow.gc_subscription_id.is_(None),
-                        MembershipRow.status.not_in(
-                            (MembershipStatus.PAUSED.value, MembershipStatus.ENDED.value)
-                        ),
-                        or_(
-                            MembershipRow.gc_mandate_status.is_(None),
-                            MembershipRow.gc_mandate_status.not_in(sorted(LOST_MANDATE_STATUSES)),
-                        ),
-                        ~subscription_work,
-                    )
-                    .order_by(MembershipRow.created_at, MembershipRow.id)
-                )
-            )
-        queued = 0
-        for membership_id in candidates:
-            if self._queue_first_subscription(membership_id, today):
-                log.info("membership %s had no subscription queued: queued its first one", membership_id)
-                queued += 1
-        self._set_state(SWEEP_KEY, now.isoformat())
-        return queued
-
     # --- events -------------------------------------------------------------------------------------------
 
     def _network_failure(self, error: GatewayError) -> tuple[str, bool]:
         """The same taxonomy as a drain: a sentence for the report, and whether the token was refused."""
         log.warning("pulling GoCardless events stopped: %s", error.detail or error)
         if isinstance(error, RateLimited):
-            self._bucket.empty_until(min(error.reset_at, self._clock.now() + outbox.BACKOFF_CAP))
+            self._bucket.empty_until(self._clock.now() + min(error.retry_after, outbox.BACKOFF_CAP))
         return str(error), isinstance(error, AuthenticationFailed)
 
     def _add_linked_payments(self, batch: list[dict[str, Any]]) -> None:
         """What ``include=payment`` adds: the payment named by each new event about a payment the till has no
-        row for yet (its charge date places it in the right monthly period). One read per payment; events
-        already processed, and payments already known, cost nothing."""
+        row for yet (its charge date, or its metadata, places it in the right monthly period), and by each
+        retry GoCardless scheduled (its new charge date). One read per payment; events already processed, and
+        payments already known, cost nothing."""
         wanted = [
             e
             for e in batch
@@ -496,7 +447,8 @@ class SyncEngine:
         fetched: dict[str, dict[str, Any]] = {}
         for event in wanted:
             payment_id = event["links"]["payment"]
-            if event["id"] in processed or payment_id in known:
+            retry = event.get("action") == "resubmission_requested"
+            if event["id"] in processed or (payment_id in known and not retry):
                 continue
             if payment_id not in fetched:
                 fetched[payment_id] = self._gateway.get_payment(payment_id)
@@ -545,48 +497,19 @@ class SyncEngine:
                 continue
             event["linked_billing_request"] = self._gateway.get_billing_request(br)
 
-    def _follow_ups(self, results: list[Applied], today: dt.date) -> tuple[int, list[str]]:
+    @staticmethod
+    def _follow_ups(results: list[Applied]) -> tuple[int, list[str]]:
+        """(first subscriptions queued, memberships whose client should be offered a new link)."""
         new_links: list[str] = []
-        wanted: list[str] = []
+        queued: list[str] = []
         for result in results:
             if result.membership_id is None:
                 continue
             if result.follow_up is FollowUp.SEND_NEW_LINK and result.membership_id not in new_links:
                 new_links.append(result.membership_id)
-            elif result.follow_up is FollowUp.CREATE_SUBSCRIPTION and result.membership_id not in wanted:
-                wanted.append(result.membership_id)
-        queued = sum(self._queue_first_subscription(membership_id, today) for membership_id in wanted)
-        return queued, new_links
-
-    def _queue_first_subscription(self, membership_id: str, today: dt.date) -> bool:
-        """Queue the membership's first subscription from its mandate's next possible charge date; False when
-        there was nothing to queue (one exists or is queued, or the membership is paused or ended)."""
-        next_charge = self._next_possible_charge_date(membership_id)
-        with self._uow() as uow:
-            outbox_id = memberships_service.queue_first_subscription_in(
-                uow, membership_id, mandate_next_charge_date=next_charge, today=today
-            )
-            uow.commit()
-        return outbox_id is not None
-
-    def _next_possible_charge_date(self, membership_id: str) -> dt.date | None:
-        """The mandate's ``next_possible_charge_date``, or None when it cannot be read now."""
-        with self._uow(read_only=True) as uow:
-            mandate_id = uow.session.scalar(
-                select(MembershipRow.gc_mandate_id).where(MembershipRow.id == membership_id)
-            )
-        if mandate_id is None or not self._bucket.take(self._clock.now()):
-            return None
-        try:
-            mandate = self._gateway.get_mandate(mandate_id)
-        except GatewayError as error:
-            log.info("could not read mandate %s: %s", mandate_id, error.detail or error)
-            return None
-        value = mandate.get("next_possible_charge_date")
-        try:
-            return dt.date.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            return None
+            elif result.follow_up is FollowUp.CREATE_SUBSCRIPTION and result.membership_id not in queued:
+                queued.append(result.membership_id)
+        return len(queued), new_links
 
     def _get_state(self, key: str) -> str | None:
         with self._uow(read_only=True) as uow:
@@ -612,18 +535,29 @@ class SyncEngine:
         taken = self._take(outbox_id, tally)
         if taken is None:
             return
-        kind, payload, key = taken
+        kind, record_type, payload, key = taken
         failure: Exception | None = None
         try:
             hold = self._cancellation_hold(payload) if kind == "cancel_subscription" else None
             if hold is not None:
                 self._record(outbox_id, lambda row, now: outbox.hold_until(row, hold, now))
                 return
+            if kind == "create_subscription" and record_type == outbox.MEMBERSHIP:
+                planned = self._plan_subscription(outbox_id, payload)
+                if planned is None:
+                    self._record(
+                        outbox_id,
+                        lambda row, now: outbox.mark_discarded(row, membership_billing.NOTHING_TO_BILL, now),
+                    )
+                    return
+                payload = planned
             result = getattr(self._gateway, kind)(payload, key)
         except (AuthenticationFailed, TransientGatewayError, PermanentGatewayError, ValueError) as error:
             failure = error
         if failure is None:
             self._record(outbox_id, lambda row, now: outbox.mark_done(row, result, now))
+            if kind == "create_subscription" and record_type == outbox.MEMBERSHIP:
+                self._subscription_sent(outbox_id, result.data.get("start_date"))
             self._learn_rate_limit()
             tally.sent += 1
         elif isinstance(failure, AuthenticationFailed):
@@ -634,7 +568,7 @@ class SyncEngine:
             self._record(outbox_id, lambda row, now: outbox.mark_retry(row, failure, now, self._rng))
             tally.retried += 1
             if isinstance(failure, RateLimited):  # every other request would get the same answer
-                self._bucket.empty_until(min(failure.reset_at, self._clock.now() + outbox.BACKOFF_CAP))
+                self._bucket.empty_until(self._clock.now() + min(failure.retry_after, outbox.BACKOFF_CAP))
                 tally.stopped = str(failure)
         else:
             detail = getattr(failure, "detail", None) or failure
@@ -642,7 +576,7 @@ class SyncEngine:
             self._record(outbox_id, lambda row, now: outbox.mark_failed(row, failure, now))
             tally.failed += 1
 
-    def _take(self, outbox_id: str, tally: _Tally) -> tuple[str, dict[str, Any], str] | None:
+    def _take(self, outbox_id: str, tally: _Tally) -> tuple[str, str, dict[str, Any], str] | None:
         """In its own transaction: lock the row, check it is still due, resolve its payload, mark it in flight."""
         with self._uow() as uow:
             s = uow.session
@@ -671,9 +605,48 @@ class SyncEngine:
                 tally.failed += 1
                 return None
             outbox.mark_in_flight(row, now, payload)
-            taken = (row.kind, payload, row.idempotency_key)
+            taken = (row.kind, row.record_type, payload, row.idempotency_key)
             uow.commit()
         return taken
+
+    def _plan_subscription(self, outbox_id: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Plan a membership's subscription as it is sent (module doc): the mandate's next possible charge date
+        and its payments are read now, then the one-off payments and the start date are written in one
+        transaction. Raises the gateway's errors (a transient one retries the row later)."""
+        mandate_id = str((payload.get("links") or {}).get("mandate") or "")
+        mandate = self._gateway.get_mandate(mandate_id)
+        earliest = mandate.get("next_possible_charge_date")
+        if not isinstance(earliest, str):
+            raise TransientGatewayError(
+                "GoCardless has not said yet when this Direct Debit can first be charged; it is tried again "
+                "shortly.",
+                detail=f"mandate {mandate_id} without next_possible_charge_date",
+            )
+        payments = self._gateway.list_payments(mandate_id)
+        with self._uow() as uow:
+            planned = membership_billing.prepare_subscription_in(
+                uow.session,
+                outbox_id,
+                earliest_charge=dt.date.fromisoformat(earliest),
+                remote_payments=payments,
+                now=self._clock.now(),
+            )
+            uow.commit()
+        return planned
+
+    def _subscription_sent(self, outbox_id: str, start_date: Any) -> None:
+        """A replayed create may return a subscription made by an earlier attempt that starts sooner: the
+        one-off payments it now collects itself are withdrawn."""
+        started = dt.date.fromisoformat(start_date) if isinstance(start_date, str) else None
+        with self._uow() as uow:
+            withdrawn = membership_billing.subscription_sent_in(uow.session, outbox_id, start_date=started)
+            uow.commit()
+        if withdrawn:
+            log.info(
+                "outbox %s: %d one-off payments withdrawn, the subscription collects them",
+                outbox_id,
+                withdrawn,
+            )
 
     def _cancellation_hold(self, payload: Mapping[str, Any]) -> dt.datetime | None:
         """When a subscription cancelled with notice may be cancelled: None for now, or the moment to try again.

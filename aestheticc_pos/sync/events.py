@@ -29,15 +29,16 @@ Rules:
   events about *different* resources arrive. Events about the *same* payment must be applied in ``created_at``
   order (a confirmation then a late failure differs from a failure then a successful retry);
   ``apply_events`` sorts them.
-- **Payment periods.** A subscription payment pays the monthly period holding its charge date
-  (``next_period``). The charge date (and amount) come from ``event["linked"]["payments"]`` when the engine
-  pulled the event with ``include=payment``; without it, the payment pays the period after the newest one
-  already recorded for the membership (GoCardless creates a subscription's payments in order), at the tier's
-  price.
-- **Follow-ups are the engine's.** Nothing is queued here. ``billing_requests fulfilled`` returns
-  ``FollowUp.CREATE_SUBSCRIPTION`` when the membership has no subscription yet (the engine queues it, at the
-  tier's price, and none for a paused or ended membership: see ``services/memberships.py``); a set-up that was
-  not finished, or a lost mandate, returns ``FollowUp.SEND_NEW_LINK``.
+- **Payment periods.** A one-off membership payment (the first month with the Direct Debit set-up, or a month
+  between two subscriptions) names its period in its metadata (``period_start``). A subscription payment pays
+  the monthly period holding its charge date. Both come from ``event["linked"]["payments"]`` (the engine adds
+  the payment, as ``include=payment`` would); without it, a subscription payment pays the period after the
+  newest one recorded for the membership (GoCardless creates a subscription's payments in order), at the tier's
+  price. ``paid_through`` moves over the unbroken run of collected periods (``domain/billing.py``).
+- **The first subscription** is queued in the same transaction as the ``billing_requests fulfilled`` event that
+  made the mandate known (``membership_billing.queue_first_subscription_in``; its dates are planned when it is
+  sent), so no crash can lose it; the result says so with ``FollowUp.CREATE_SUBSCRIPTION``. A set-up that was
+  not finished, or a lost mandate, returns ``FollowUp.SEND_NEW_LINK`` (staff offer a new link).
 """
 
 from __future__ import annotations
@@ -53,11 +54,14 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.errors import DomainError
-from aestheticc_pos.domain.memberships import Membership, MembershipStatus
+from aestheticc_pos.domain.memberships import Membership
 from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.services import deposits, payment_links, portal
+from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services.clock import SystemClock
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store import repositories as repo
@@ -97,7 +101,7 @@ class Outcome(enum.StrEnum):
 class FollowUp(enum.StrEnum):
     """Work the engine (or a service) should do after this event."""
 
-    CREATE_SUBSCRIPTION = "create_subscription"  # the mandate is set up and there is no subscription yet
+    CREATE_SUBSCRIPTION = "create_subscription"  # the mandate is set up: the first subscription was queued
     SEND_NEW_LINK = "send_new_link"  # set-up not finished or mandate lost: offer the client a new link
 
 
@@ -316,13 +320,17 @@ def _billing_request(e: _Event) -> _Handled:
         else:
             changed = ms.mandate_set_up(m, mandate, customer_id=customer)
         _save(e, changed)
-        wants_subscription = changed.subscription_id is None and changed.status not in (
-            MembershipStatus.PAUSED,
-            MembershipStatus.ENDED,
+        known: tuple[str, ...] = (mandate,)
+        first_payment = e.link("payment_request_payment")
+        if first_payment is not None:  # the first month, paid as the client authorised (or by fallback)
+            billing_service.record_first_payment_in(e.s, changed, first_payment)
+            known = (mandate, first_payment)
+        queued = billing_service.queue_first_subscription_in(e.s, changed.id, e.today)
+        follow_up = FollowUp.CREATE_SUBSCRIPTION if queued is not None else None
+        note = "The Direct Debit is set up" + (
+            ": the monthly collection is queued." if queued is not None else "."
         )
-        follow_up = FollowUp.CREATE_SUBSCRIPTION if wants_subscription else None
-        note = "The Direct Debit is set up: the subscription can now be created."
-        return e.result(changed, note, follow_up=follow_up), (mandate,)
+        return e.result(changed, note, follow_up=follow_up), known
     if e.action in UNFINISHED_SET_UP_ACTIONS:
         m = _membership(e, MembershipRow.gc_billing_request_id, br)
         if m is None:
@@ -388,7 +396,9 @@ def _subscription(e: _Event) -> _Handled:
         m = _membership(e, MembershipRow.gc_subscription_id, subscription)
         if m is None:
             return e.ignored("No membership uses that subscription."), ()
-        return e.result(m, f"The subscription {_word(e.action)}: membership billing has stopped."), ()
+        changed = ms.subscription_stopped(m, subscription)
+        _save(e, changed)
+        return e.result(changed, f"The subscription {_word(e.action)}: membership billing has stopped."), ()
     return e.ignored(f"Subscription action “{e.action}” changes nothing here."), ()
 
 
@@ -409,6 +419,8 @@ def _payment(e: _Event) -> _Handled:
         if subscription is not None:
             m = _membership(e, MembershipRow.gc_subscription_id, subscription)
         if m is None:
+            m = _membership_of_payment(e, payment)
+        if m is None:
             if e.action == "created":  # a subscription's payment_created event will place it
                 return e.ignored("No membership is known for that payment yet."), ()
             raise _Defer(payment)
@@ -420,8 +432,12 @@ def _payment(e: _Event) -> _Handled:
     if e.action not in PAYMENT_STATUS_ACTIONS:  # submitted, paid_out, customer_approval_granted…
         return e.ignored(f"Payment action “{e.action}” changes nothing here.", m), known
     if e.action == "confirmed" or e.action == "chargeback_cancelled":
-        changed = ms.payment_confirmed(m, row.period_end, e.today, payment_id=payment)
         row.status = "confirmed"
+        e.s.flush()
+        paid_through = billing_service.collected_through(e.s, m)
+        changed = ms.payment_confirmed(
+            m, paid_through, e.today, payment_id=payment, period_start=row.period_start
+        )
         note = (
             "Payment collected." if e.action == "confirmed" else "The chargeback was cancelled: paid again."
         )
@@ -434,8 +450,12 @@ def _payment(e: _Event) -> _Handled:
         row.status = "failed"
         note = "The payment failed" + (": GoCardless will retry it." if will_retry else ".")
     elif e.action == "resubmission_requested":
-        changed = replace(m, pending_retry_payment_id=payment) if m.past_due_since is not None else m
-        note = "A retry of the failed payment is pending."
+        # A retry follows a failure (whichever of the two events arrives first): still owed, with a new date.
+        new_date = _date(_linked_payment(e.raw, payment).get("charge_date"))
+        row.charge_date = new_date or row.charge_date
+        changed = ms.payment_failed(m, e.day, True, payment)
+        when = f" on {format_date(new_date)}" if new_date else ""
+        note = f"GoCardless will retry the failed payment{when}; the member stays past due until it is collected."
     elif e.action in REVERSAL_ACTIONS:
         changed = ms.payment_charged_back(m, row.period_start, e.day)
         row.status = "charged_back"
@@ -588,6 +608,18 @@ def _membership(e: _Event, column: Any, value: str, *, defer: bool = False) -> M
     return repo.membership_from_row(row)
 
 
+def _membership_of_payment(e: _Event, payment_id: str) -> Membership | None:
+    """The membership a one-off payment was made for, from its metadata (the payment itself, as the engine
+    added it, or the event's ``resource_metadata``)."""
+    for metadata in (_linked_payment(e.raw, payment_id).get("metadata"), e.raw.get("resource_metadata")):
+        membership_id = metadata.get("membership_id") if isinstance(metadata, Mapping) else None
+        if isinstance(membership_id, str):
+            row = e.s.get(MembershipRow, membership_id, with_for_update=True)
+            if row is not None:
+                return repo.membership_from_row(row)
+    return None
+
+
 def _load(s: Session, membership_id: str) -> Membership:
     row = s.get(MembershipRow, membership_id, with_for_update=True)
     assert row is not None  # a foreign key holds it
@@ -612,8 +644,13 @@ def _payment_row(e: _Event, m: Membership, payment_id: str) -> MembershipPayment
         return row
     linked = _linked_payment(e.raw, payment_id)
     charge_date = _date(linked.get("charge_date"))
-    if charge_date is not None:
-        start, end = ms.next_period(m.started_on, charge_date - dt.timedelta(days=1))
+    named = billing_service.one_off_period_start(linked)
+    if named is not None:
+        first = billing.period_holding(m.started_on, named)
+        start, end = first.start, first.end
+    elif charge_date is not None:
+        holding = billing.period_holding(m.started_on, charge_date)
+        start, end = holding.start, holding.end
     else:
         newest = e.s.scalar(
             select(MembershipPaymentRow.period_end)
@@ -621,7 +658,7 @@ def _payment_row(e: _Event, m: Membership, payment_id: str) -> MembershipPayment
             .order_by(MembershipPaymentRow.period_end.desc())
             .limit(1)
         )
-        start, end = ms.next_period(m.started_on, newest)
+        start, end = billing.next_period(m.started_on, newest)
     amount = linked.get("amount")
     currency = linked.get("currency")
     row = MembershipPaymentRow(

@@ -10,7 +10,7 @@ plain values (dataclasses, dicts, strings), never client objects, so nothing her
 Every method raises only the errors below (and ``ValueError`` for a payload the engine built wrongly):
 
 - ``TransientGatewayError``: offline, timed out, a 5xx or a response that is not JSON. Try again later.
-- ``RateLimited`` (a transient error): wait until ``reset_at``, then try again.
+- ``RateLimited`` (a transient error): wait ``retry_after``, then try again.
 - ``PermanentGatewayError``: GoCardless refused the request (validation, invalid state, bad usage). Trying
   again with the same payload will fail the same way; ``str(error)`` is a sentence for staff.
 - ``AuthenticationFailed``: the access token is wrong, revoked or lacks permission. Nothing will work until
@@ -86,14 +86,15 @@ class TransientGatewayError(GatewayError):
 
 
 class RateLimited(TransientGatewayError):
-    """GoCardless asked us to slow down (HTTP 429). Do not call again before ``reset_at`` (aware, UTC)."""
+    """GoCardless asked us to slow down (HTTP 429). Do not call again for ``retry_after`` (until the
+    ``RateLimit-Reset`` the refusal named; a duration, so the caller measures it on its own clock)."""
 
-    def __init__(self, reset_at: dt.datetime, *, detail: str | None = None) -> None:
+    def __init__(self, retry_after: dt.timedelta, *, detail: str | None = None) -> None:
         super().__init__(
             "GoCardless asked the till to slow down; queued work will be sent again in a minute or two.",
             detail=detail,
         )
-        self.reset_at = reset_at
+        self.retry_after = max(retry_after, dt.timedelta(0))
 
 
 class PermanentGatewayError(GatewayError):
@@ -181,3 +182,7 @@ class PaymentGateway(Protocol):
     def get_subscription(self, subscription_id: str) -> dict[str, Any]: ...
 
     def get_payment(self, payment_id: str) -> dict[str, Any]: ...
+
+    def list_payments(self, mandate_id: str) -> list[dict[str, Any]]:
+        """Every payment on the mandate (all pages), whatever its status."""
+        ...

@@ -51,10 +51,10 @@ from aestheticc_pos.sync.gateway import (
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("sandbox", "live")
-# When a 429 arrives the client does not record that response's RateLimit-Reset, so we fall back to the reset
-# seen on the previous response, or to one window (GoCardless counts requests per minute).
+# A 429 without a readable RateLimit-Reset waits one window (GoCardless counts requests per minute).
 _DEFAULT_RATE_LIMIT_WAIT = dt.timedelta(seconds=60)
 _MAX_FLOW_REPLAYS = 10  # each replay of a flow row follows the chain of replacements one step further
+_PAGE_LIMIT = 500  # GoCardless's largest page
 
 T = TypeVar("T")
 
@@ -79,9 +79,25 @@ class GoCardlessGateway:
         self._client = gocardless_pro.Client(
             access_token=access_token, environment=environment, base_url=base_url, timeout=timeout
         )
+        self._refused_reset: str | None = None
+        self._watch_refusals()
 
     def __repr__(self) -> str:
         return f"GoCardlessGateway(environment={self.environment!r}, base_url={self.base_url!r})"
+
+    def _watch_refusals(self) -> None:
+        """Keep the ``RateLimit-Reset`` of a 429 response. The client updates its ``rate_limit`` only after a
+        successful response and its errors do not carry the response, so this client's own error check (an
+        attribute of this instance, nothing global) notes the header before raising."""
+        api = self._client._api_client
+        check = api._handle_errors
+
+        def handle_errors(response: requests.Response) -> None:
+            if response.status_code == 429:
+                self._refused_reset = response.headers.get("ratelimit-reset")
+            check(response)
+
+        api._handle_errors = handle_errors
 
     # --- creates -------------------------------------------------------------------------------------------
 
@@ -290,6 +306,22 @@ class GoCardlessGateway:
     def get_refund(self, refund_id: str) -> dict[str, Any]:
         return self._read("refunds", refund_id)
 
+    def list_payments(self, mandate_id: str) -> list[dict[str, Any]]:
+        service = self._client.payments
+        payments: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"mandate": mandate_id, "limit": _PAGE_LIMIT}
+            if after:
+                params["after"] = after
+            page = self._call(
+                f"the payments of mandate {mandate_id}", None, lambda p=params: service.list(params=p)
+            )
+            payments.extend(dict(payment.attributes) for payment in page.records)
+            after = page.after
+            if not after:
+                return payments
+
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _create(self, service_name: str, params: dict[str, Any], key: str, what: str) -> RemoteResult:
@@ -389,7 +421,7 @@ class GoCardlessGateway:
                 detail=detail,
             )
         if isinstance(exc, errors.RateLimitError):
-            return RateLimited(self._reset_at(), detail=detail)
+            return RateLimited(self._retry_after(), detail=detail)
         if isinstance(exc, errors.GoCardlessInternalError) or (exc.code or 0) >= 500:
             return TransientGatewayError(
                 "GoCardless had a problem on its side; queued work will be sent again shortly.", detail=detail
@@ -402,10 +434,13 @@ class GoCardlessGateway:
             detail=detail,
         )
 
-    def _reset_at(self) -> dt.datetime:
-        now = dt.datetime.now(dt.UTC)
-        reset = _parse_reset(self._client.rate_limit.get("ratelimit-reset"))
-        return reset if reset is not None and reset > now else now + _DEFAULT_RATE_LIMIT_WAIT
+    def _retry_after(self) -> dt.timedelta:
+        """How long until the rate limit window of the 429 just received resets (its own header)."""
+        reset = _parse_reset(self._refused_reset)
+        self._refused_reset = None
+        if reset is None:
+            return _DEFAULT_RATE_LIMIT_WAIT
+        return max(reset - dt.datetime.now(dt.UTC), dt.timedelta(0))
 
 
 def _headers(key: str) -> dict[str, str]:

@@ -26,12 +26,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, object_session
 
+from aestheticc_pos.domain import billing
 from aestheticc_pos.store.tables import (
     DepositRow,
+    MembershipPaymentRow,
     MembershipRow,
     OutboxRow,
     PackageLinkRow,
     PaymentLinkRow,
+    new_id,
 )
 from aestheticc_pos.sync.gateway import (
     FlowResult,
@@ -166,8 +169,9 @@ def resolve_payload(session: Session, row: OutboxRow) -> dict[str, Any]:
        failing those, ``memberships.gc_customer_id``.
     3. ``create_flow`` without ``links.billing_request`` → likewise from the create_billing_request row (the
        prerequisite, else the latest done for the record), else ``memberships.gc_billing_request_id``.
-    4. ``create_subscription`` without ``links.mandate`` → ``memberships.gc_mandate_id`` (the mandate arrives by
-       event, after the client authorised the flow, so it is read when the row is sent, not when it was queued).
+    4. ``create_subscription``, and a membership's ``create_payment``, without ``links.mandate`` →
+       ``memberships.gc_mandate_id`` (the mandate arrives by event, after the client authorised the flow, so it
+       is read when the row is sent, not when it was queued).
 
     Raises ``UnresolvedPayload`` when a needed id is not known: the row cannot be sent as it stands.
     """
@@ -211,7 +215,9 @@ def resolve_payload(session: Session, row: OutboxRow) -> dict[str, Any]:
         if remote is None and row.record_type == PACKAGE_LINK:
             remote = _record_value(session, row, "gc_template_id")
         payload["billing_request_template_id"] = _required(remote, row, "the package's payment link")
-    elif kind == "create_subscription":
+    elif kind == "create_subscription" or (
+        kind == "create_payment" and row.record_type == MEMBERSHIP and not payload.get("mandate_id")
+    ):
         links = dict(payload.get("links") or {})
         if not links.get("mandate") and row.record_type == MEMBERSHIP:
             links["mandate"] = _membership_value(session, row.record_id, "gc_mandate_id")
@@ -297,6 +303,9 @@ def mark_done(row: OutboxRow, result: RemoteResult, now: dt.datetime) -> None:
     row.last_error = None
     row.next_attempt_at = None
     row.updated_at = now
+    if row.record_type == MEMBERSHIP and row.kind == "create_payment":
+        _record_membership_payment(row, result)
+        return
     target = _WRITE_BACK.get((row.record_type, row.kind))
     if target is None:
         return
@@ -338,11 +347,11 @@ def backoff(attempts: int, rng: random.Random) -> dt.timedelta:
 def mark_retry(row: OutboxRow, error: Exception, now: dt.datetime, rng: random.Random) -> dt.datetime:
     """Back to pending, to be sent again at the returned time (backoff, or the end of a rate-limit window).
 
-    A ``RateLimited`` waits until its ``reset_at`` (never longer than the backoff cap, never in the past).
+    A ``RateLimited`` waits its ``retry_after`` (never longer than the backoff cap).
     ``attempts`` was counted when the send started (``mark_in_flight``).
     """
     if isinstance(error, RateLimited):
-        wait = min(max(error.reset_at - now, dt.timedelta(0)), BACKOFF_CAP)
+        wait = min(error.retry_after, BACKOFF_CAP)
     else:
         wait = backoff(row.attempts or 1, rng)
     row.status = "pending"
@@ -350,6 +359,14 @@ def mark_retry(row: OutboxRow, error: Exception, now: dt.datetime, rng: random.R
     row.last_error = staff_sentence(error)
     row.updated_at = now
     return row.next_attempt_at
+
+
+def mark_discarded(row: OutboxRow, reason: str, now: dt.datetime) -> None:
+    """Not sent because it is no longer needed (``reason`` says why, for staff); it holds nothing back."""
+    row.status = "discarded"
+    row.next_attempt_at = None
+    row.last_error = reason
+    row.updated_at = now
 
 
 def mark_failed(row: OutboxRow, error: Exception, now: dt.datetime) -> None:
@@ -370,6 +387,38 @@ def staff_sentence(error: Exception) -> str:
 
 
 # --- Helpers -------------------------------------------------------------------------------------------------
+
+
+def _record_membership_payment(row: OutboxRow, result: RemoteResult) -> None:
+    """A one-off membership payment GoCardless created: its row (pending), for the period its metadata names,
+    so the membership knows that month is being collected before any event about it arrives."""
+    session = object_session(row)
+    if session is None:  # pragma: no cover - rows are always loaded through a session
+        raise RuntimeError("mark_done needs a row that belongs to a session")
+    payload = row.payload or {}
+    start_text = (payload.get("metadata") or {}).get("period_start")
+    known = session.scalar(
+        select(MembershipPaymentRow.id).where(MembershipPaymentRow.gc_payment_id == result.remote_id)
+    )
+    if known is not None or not isinstance(start_text, str):
+        return
+    started_on = _membership_value(session, row.record_id, "started_on")
+    period = billing.period_holding(started_on, dt.date.fromisoformat(start_text))
+    charge = result.data.get("charge_date")
+    session.add(
+        MembershipPaymentRow(
+            id=new_id(),
+            membership_id=row.record_id,
+            gc_payment_id=result.remote_id,
+            amount_pence=int(payload.get("amount") or 0),
+            currency=str(payload.get("currency") or "GBP"),
+            charge_date=dt.date.fromisoformat(charge) if isinstance(charge, str) else None,
+            period_start=period.start,
+            period_end=period.end,
+            status="pending",
+            source="direct_debit",
+        )
+    )
 
 
 def _by_id(session: Session, outbox_id: str) -> OutboxRow | None:

@@ -4,11 +4,13 @@ clinic on a migrated SQLite file (``clinic``: services on a FixedClock, a manage
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import gocardless_pro
 import pytest
+from harness import Till
 
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import catalogue
@@ -18,6 +20,8 @@ from aestheticc_pos.services.context import ClinicSettings, Services, write_clin
 from aestheticc_pos.store.db import create_engine_for
 from aestheticc_pos.store.migrate import upgrade_to_head
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
+from aestheticc_pos.sync.engine import SyncEngine
+from aestheticc_pos.sync.gocardless import GoCardlessGateway
 from aestheticc_pos.sync.simulator import Simulator
 
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
@@ -53,6 +57,25 @@ def clinic(tmp_path) -> Iterator[Clinic]:
     tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
     yield Clinic(services, uow, clock, manager, receptionist, tier.id)
     db.dispose()
+
+
+@pytest.fixture
+def till(clinic: Clinic, simulator: Simulator) -> Till:
+    """A till on the clinic, syncing with the simulator; both clocks at ``START``."""
+    simulator.set_clock(START)
+    gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
+    engine = SyncEngine(clinic.uow, gateway, clinic.clock, rng=random.Random(7))
+    return Till(
+        clinic.services,
+        clinic.uow,
+        clinic.clock,
+        gateway,
+        simulator,
+        engine,
+        clinic.receptionist,
+        clinic.manager,
+        clinic.tier_id,
+    )
 
 
 @pytest.fixture

@@ -216,7 +216,7 @@ def test_a_full_life_set_up_collected_failed_then_suspended(
     assert result.outcome is Outcome.APPLIED
     assert result.membership_id == membership_id
     assert result.follow_up is FollowUp.CREATE_SUBSCRIPTION
-    assert result.note is not None and "subscription can now be created" in result.note
+    assert result.note is not None and "monthly collection is queued" in result.note
     m = load(uow_factory, membership_id)
     assert (m.mandate_id, m.mandate_status, m.customer_id) == ("MD1", "pending_submission", "CU1")
 

@@ -18,7 +18,9 @@ from sqlalchemy import delete, func, select
 
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import clients
+from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow, ProcessedEventRow, SyncStateRow
 from aestheticc_pos.sync import events as sync_events
 from aestheticc_pos.sync.engine import WATERMARK_KEY, SyncEngine
@@ -190,11 +192,26 @@ def test_shuffled_duplicated_replayed_pages_with_unknown_and_partial_events_end_
     } == before
 
     paid, failed, charged_back = (world.membership(m) for m in members)
-    assert world.payments(members[0]) == {payments[members[0]]["id"]: "confirmed"}
+    first = {  # each paid their first month as they authorised the Direct Debit
+        m: sim.get("billing_requests", world.membership(m).gc_billing_request_id)["links"][
+            "payment_request_payment"
+        ]
+        for m in members
+    }
+    assert world.payments(members[0]) == {
+        first[members[0]]: "confirmed",
+        payments[members[0]]["id"]: "confirmed",
+    }
     assert paid.status == MembershipStatus.ACTIVE.value and paid.paid_through == dt.date(2027, 1, 23)
-    assert world.payments(members[1]) == {payments[members[1]]["id"]: "failed"}
+    assert world.payments(members[1]) == {
+        first[members[1]]: "confirmed",
+        payments[members[1]]["id"]: "failed",
+    }
     assert failed.status == MembershipStatus.PAST_DUE.value and failed.past_due_since == dt.date(2026, 12, 26)
-    assert world.payments(members[2]) == {payments[members[2]]["id"]: "charged_back"}
+    assert world.payments(members[2]) == {
+        first[members[2]]: "confirmed",
+        payments[members[2]]["id"]: "charged_back",
+    }
     assert charged_back.status == MembershipStatus.PAST_DUE.value
     assert charged_back.paid_through == dt.date(2026, 12, 23)  # the period from 24 Dec is unpaid again
 
@@ -234,16 +251,18 @@ def test_events_delivered_backwards_over_several_pulls_are_deferred_then_applied
     sim.authorise(m.gc_flow_id, account_holder_name="C Member", account_number="55779911")
     mandate = sim.get("billing_requests", m.gc_billing_request_id)["links"]["mandate_request_mandate"]
     sim.activate_mandate(mandate)
-    # The till learns nothing yet; the subscription is made directly so its events exist too.
+    first_payment = sim.get("billing_requests", m.gc_billing_request_id)["links"]["payment_request_payment"]
+    # The till learns nothing yet; the subscription is made directly so its events exist too (with the first
+    # month known to be paid by the set-up, as applying its events would have recorded).
     with world.uow() as uow:
         uow.session.execute(
             MembershipRow.__table__.update()
             .where(MembershipRow.id == membership_id)
             .values(gc_mandate_id=mandate)
         )
-        queued = memberships_service.queue_first_subscription_in(
-            uow, membership_id, mandate_next_charge_date=None, today=world.today
-        )
+        member = repo.load_membership(uow.session, membership_id)
+        billing_service.record_first_payment_in(uow.session, member, first_payment)
+        queued = billing_service.queue_first_subscription_in(uow.session, membership_id, world.today)
         uow.commit()
     assert queued is not None
     assert world.engine.drain_once().sent == 1
@@ -255,7 +274,7 @@ def test_events_delivered_backwards_over_several_pulls_are_deferred_then_applied
         )
         uow.commit()
     world.go_to(dt.date(2026, 12, 26))
-    [payment] = [p["id"] for p in sim.all("payments")]
+    [payment] = [p["id"] for p in sim.all("payments") if p["links"].get("subscription")]
     sim.confirm_payment(payment)
     story = sim.events()[first_event:]
     # Missing optional fields: no created_at on one, no details or links at all on others.
@@ -283,7 +302,7 @@ def test_events_delivered_backwards_over_several_pulls_are_deferred_then_applied
     m = world.membership(membership_id)
     assert m.gc_mandate_id == mandate and m.gc_mandate_status == "active"
     assert m.gc_subscription_id == sim.all("subscriptions")[0]["id"]
-    assert world.payments(membership_id) == {payment: "confirmed"}
+    assert world.payments(membership_id) == {first_payment: "confirmed", payment: "confirmed"}
     assert m.status == MembershipStatus.ACTIVE.value and m.paid_through == dt.date(2027, 1, 23)
     with world.uow(read_only=True) as uow:
         parked = uow.session.scalars(
@@ -308,7 +327,7 @@ def test_events_delivered_backwards_over_several_pulls_are_deferred_then_applied
     assert log["EVNOTYPE"].outcome == "ignored" and log["EVNOTYPE"].membership_id is None
     fulfilled = log[next(i for i, e in by_story.items() if e["action"] == "fulfilled")]
     assert (fulfilled.outcome, fulfilled.membership_id) == ("applied", membership_id)
-    assert fulfilled.note == "The Direct Debit is set up: the subscription can now be created."
+    assert fulfilled.note == "The Direct Debit is set up."  # its subscription was known already
 
 
 def test_an_event_about_a_resource_never_placed_stays_deferred_and_is_logged_so(world: World) -> None:

@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import select, update
 
 from aestheticc_pos.services import clients
+from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
@@ -241,7 +243,7 @@ def test_backoff_is_full_jitter_doubling_from_five_seconds_up_to_thirty_minutes(
         assert max(waits) > ceiling * 0.8
     row = OutboxRow(attempts=1, status="in_flight")
     now = START
-    until = outbox.mark_retry(row, RateLimited(now + dt.timedelta(seconds=42)), now, rng)
+    until = outbox.mark_retry(row, RateLimited(dt.timedelta(seconds=42)), now, rng)
     assert until == now + dt.timedelta(seconds=42) and row.status == "pending"
     outbox.mark_retry(row, TransientGatewayError("GoCardless did not answer in time."), now, rng)
     assert row.last_error == "GoCardless did not answer in time."
@@ -267,17 +269,19 @@ def test_a_refused_token_stops_the_drain_and_leaves_the_work_pending(
 
 
 def _mandate_for(till: Till, membership_id: str) -> str:
-    """The client authorises the flow; the mandate id is recorded as the events code will record it."""
+    """The client authorises the flow; the mandate and the first month's payment are recorded as the events
+    code records them."""
     m = till.membership(membership_id)
     assert m.gc_flow_id is not None and m.gc_billing_request_id is not None
     till.simulator.authorise(m.gc_flow_id, account_holder_name="Ada Lovelace", account_number="55779911")
-    mandate = till.simulator.get("billing_requests", m.gc_billing_request_id)["links"][
-        "mandate_request_mandate"
-    ]
+    links = till.simulator.get("billing_requests", m.gc_billing_request_id)["links"]
+    mandate = links["mandate_request_mandate"]
     with till.uow() as uow:
         uow.session.execute(
             update(MembershipRow).where(MembershipRow.id == membership_id).values(gc_mandate_id=mandate)
         )
+        member = repo.load_membership(uow.session, membership_id)
+        billing_service.record_first_payment_in(uow.session, member, links["payment_request_payment"])
         uow.commit()
     return mandate
 
@@ -334,21 +338,35 @@ def test_a_validation_error_fails_the_row_and_holds_back_the_rest_of_the_record(
     membership_id = till.sign_up()
     till.engine().drain_once()
     _mandate_for(till, membership_id)
-    create_id, amend_id = _queue_subscription(
-        till, membership_id, START.date()
-    )  # before the first charge date
+    with till.uow() as uow:  # a one-off payment GoCardless refuses (no amount), and work waiting for it
+        refused_id = enqueue(
+            uow.session,
+            kind="create_payment",
+            record_type="membership",
+            record_id=membership_id,
+            payload={"amount": 0, "currency": "GBP", "metadata": {"membership_id": membership_id}},
+        )
+        waiting_id = enqueue(
+            uow.session,
+            kind="create_subscription",
+            record_type="membership",
+            record_id=membership_id,
+            payload={"name": "Gold membership", "metadata": {"membership_id": membership_id}},
+            depends_on=refused_id,
+        )
+        uow.commit()
+    payments_before = till.simulator.count("payments")
 
     report = till.engine().drain_once()
 
-    assert (report.sent, report.failed, report.waiting, report.blocked) == (0, 1, 1, (amend_id,))
-    create, amend = till.rows(membership_id)[3:]
-    assert create.id == create_id and create.status == "failed"
-    assert create.last_error and "start_date" in create.last_error and create.last_error.endswith(".")
-    assert amend.status == "waiting_for_prerequisite"
-    assert till.simulator.count("subscriptions") == 0
+    assert (report.sent, report.failed, report.waiting, report.blocked) == (0, 1, 1, (waiting_id,))
+    refused, waiting = till.rows(membership_id)[3:]
+    assert refused.id == refused_id and refused.status == "failed"
+    assert refused.last_error and "amount" in refused.last_error and refused.last_error.endswith(".")
+    assert waiting.status == "waiting_for_prerequisite"
     till.clock.advance(days=1)
-    assert till.engine().drain_once() == DrainReport(waiting=1, blocked=(amend_id,))
-    assert till.simulator.count("subscriptions") == 0
+    assert till.engine().drain_once() == DrainReport(waiting=1, blocked=(waiting_id,))
+    assert till.simulator.count("subscriptions") == 0 and till.simulator.count("payments") == payments_before
 
 
 def test_an_invalid_customer_is_failed_and_its_billing_request_and_flow_wait(till: Till) -> None:

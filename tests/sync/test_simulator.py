@@ -118,10 +118,17 @@ def test_event_pages_and_filters(simulator, gc_client):
 
 
 def test_payment_request_creates_payment_and_customer(simulator, gc_client):
+    # A payment request naming a Direct Debit scheme is collected on the new mandate (without one, a GBP
+    # payment request beside a mandate request is an instant payment: test_simulator_billing.py).
     br = gc_client.billing_requests.create(
         params={
             "mandate_request": {"scheme": "bacs", "currency": "GBP"},
-            "payment_request": {"amount": 2500, "currency": "GBP", "description": "Deposit"},
+            "payment_request": {
+                "amount": 2500,
+                "currency": "GBP",
+                "description": "Deposit",
+                "scheme": "bacs",
+            },
         }
     )
     flow = gc_client.billing_request_flows.create(params={"links": {"billing_request": br.id}})
@@ -130,6 +137,7 @@ def test_payment_request_creates_payment_and_customer(simulator, gc_client):
     br = gc_client.billing_requests.get(br.id)
     payment = gc_client.payments.get(br.links.payment_request_payment)
     assert payment.amount == 2500 and payment.links.mandate == br.links.mandate_request_mandate
+    assert (payment.scheme, payment.status) == ("bacs", "pending_submission")
     assert gc_client.customers.get(br.links.customer).email == "bea@example.com"
     assert simulator.count("customers") == 1
 
@@ -304,11 +312,12 @@ def test_advance_to_creates_monthly_payments(simulator, gc_client):
     mandate = _setup_mandate(simulator, gc_client)["mandate"]
     simulator.activate_mandate(mandate)
     sub = _subscription(gc_client, mandate, start_date="2026-02-05")
-    assert [p["charge_date"] for p in sub.upcoming_payments][:3] == ["2026-02-05", "2026-03-05", "2026-04-05"]
+    # 5 April 2026 is Easter Sunday and the 6th Easter Monday: that charge rolls to Tuesday the 7th.
+    assert [p["charge_date"] for p in sub.upcoming_payments][:3] == ["2026-02-05", "2026-03-05", "2026-04-07"]
     created = simulator.advance_to(date(2026, 4, 10), auto_confirm=True)
     assert len(created) == 3
     payments = gc_client.payments.list(params={"subscription": sub.id}).records
-    assert [p.charge_date for p in payments] == ["2026-02-05", "2026-03-05", "2026-04-05"]
+    assert [p.charge_date for p in payments] == ["2026-02-05", "2026-03-05", "2026-04-07"]
     assert {p.status for p in payments} == {"confirmed"}
     sub_events = gc_client.events.list(params={"subscription": sub.id, "action": "payment_created"}).records
     assert [e.links.payment for e in sub_events] == [p.id for p in payments]

@@ -8,117 +8,18 @@ The till's clock and the simulator's are kept on the same day.
 from __future__ import annotations
 
 import datetime as dt
-import random
-from dataclasses import dataclass
 
 import gocardless_pro
-import pytest
-from sqlalchemy import delete, select
+from harness import Till
+from sqlalchemy import delete
 
 from aestheticc_pos.domain.memberships import MembershipStatus
-from aestheticc_pos.services import clients
+from aestheticc_pos.services import membership_billing
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services.clock import FixedClock
-from aestheticc_pos.services.context import Services
-from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow, OutboxRow, SyncStateRow
-from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
-from aestheticc_pos.sync.engine import WATERMARK_KEY, CycleReport, SyncEngine
+from aestheticc_pos.store.tables import MembershipRow, SyncStateRow
+from aestheticc_pos.sync.engine import WATERMARK_KEY
 from aestheticc_pos.sync.gateway import EventPage
-from aestheticc_pos.sync.gocardless import GoCardlessGateway
-from aestheticc_pos.sync.simulator import ERROR_500, Simulator
-
-START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
-
-
-@dataclass
-class Till:
-    services: Services
-    uow: UnitOfWorkFactory
-    clock: FixedClock
-    gateway: GoCardlessGateway
-    simulator: Simulator
-    engine: SyncEngine
-    receptionist: str
-    manager: str
-    tier_id: str
-
-    @property
-    def today(self) -> dt.date:
-        return self.clock.now().date()
-
-    def cycle(self) -> CycleReport:
-        report = self.engine.run_cycle(self.today)
-        assert report.ok, report
-        return report
-
-    def go_to(self, day: dt.date, *, auto_confirm: bool = True) -> list[str]:
-        """Both clocks to ``day``; the simulator runs the subscriptions' schedule on the way."""
-        created = self.simulator.advance_to(day, auto_confirm=auto_confirm)
-        self.clock.set(dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC))
-        return created
-
-    def sign_up(self) -> str:
-        client = clients.add_client(
-            self.services, first_name="Ada", last_name="Lovelace", email="ada@example.com"
-        )
-        view = memberships_service.start_membership(
-            self.services, client_id=client.id, tier_id=self.tier_id, staff_id=self.receptionist
-        )
-        return view.id
-
-    def membership(self, membership_id: str) -> MembershipRow:
-        with self.uow(read_only=True) as uow:
-            row = uow.session.get(MembershipRow, membership_id)
-            assert row is not None
-            uow.session.expunge(row)
-        return row
-
-    def rows(self, kind: str | None = None) -> list[OutboxRow]:
-        with self.uow(read_only=True) as uow:
-            query = select(OutboxRow).order_by(OutboxRow.seq)
-            if kind is not None:
-                query = query.where(OutboxRow.kind == kind)
-            rows = list(uow.session.scalars(query))
-            uow.session.expunge_all()
-        return rows
-
-    def payments(self, membership_id: str) -> list[MembershipPaymentRow]:
-        with self.uow(read_only=True) as uow:
-            rows = list(
-                uow.session.scalars(
-                    select(MembershipPaymentRow)
-                    .where(MembershipPaymentRow.membership_id == membership_id)
-                    .order_by(MembershipPaymentRow.period_start, MembershipPaymentRow.id)
-                )
-            )
-            uow.session.expunge_all()
-        return rows
-
-    def watermark(self) -> str | None:
-        with self.uow(read_only=True) as uow:
-            row = uow.session.get(SyncStateRow, WATERMARK_KEY)
-            return None if row is None else row.value
-
-    def posts(self) -> int:
-        return len([r for r in self.simulator.requests if r[0] == "POST"])
-
-
-@pytest.fixture
-def till(clinic, simulator: Simulator) -> Till:
-    simulator.set_clock(START)
-    gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
-    engine = SyncEngine(clinic.uow, gateway, clinic.clock, rng=random.Random(7))
-    return Till(
-        clinic.services,
-        clinic.uow,
-        clinic.clock,
-        gateway,
-        simulator,
-        engine,
-        clinic.receptionist,
-        clinic.manager,
-        clinic.tier_id,
-    )
+from aestheticc_pos.sync.simulator import ERROR_500
 
 
 def _set_up_and_subscribe(till: Till) -> str:
@@ -169,7 +70,13 @@ def test_an_offline_sign_up_is_set_up_subscribed_and_collected_through_cycles(ti
     assert paid_through == [dt.date(2027, 1, 23), dt.date(2027, 2, 23), dt.date(2027, 3, 23)]
     m = till.membership(membership_id)
     assert m.status == MembershipStatus.ACTIVE.value
-    assert [p.status for p in till.payments(membership_id)] == ["confirmed"] * 3
+    # The first month, paid as the client authorised, then three monthly collections.
+    assert [(p.period_start, p.status) for p in till.payments(membership_id)] == [
+        (dt.date(2026, 11, 24), "confirmed"),
+        (dt.date(2026, 12, 24), "confirmed"),
+        (dt.date(2027, 1, 24), "confirmed"),
+        (dt.date(2027, 2, 24), "confirmed"),
+    ]
     assert till.simulator.count("subscriptions") == 1
 
     # Nothing new: a second cycle sends nothing and applies nothing.
@@ -210,7 +117,7 @@ def test_an_offline_sign_up_is_set_up_subscribed_and_collected_through_cycles(ti
     assert m.pending_retry_payment_id is None
     assert m.paid_through == dt.date(2027, 4, 23)
     collected = [p for p in till.simulator.all("payments") if p["status"] in ("confirmed", "paid_out")]
-    assert len(collected) == 3  # the failed month was paid at the desk, not collected again
+    assert len(collected) == 4  # the failed month was paid at the desk, not collected again
 
 
 def test_a_replayed_events_page_changes_nothing(till: Till) -> None:
@@ -292,9 +199,7 @@ def test_the_first_subscription_is_queued_once(till: Till) -> None:
     membership_id = _set_up_and_subscribe(till)
     mandate = till.membership(membership_id).gc_mandate_id
     with till.uow() as uow:
-        queued = memberships_service.queue_first_subscription_in(
-            uow, membership_id, mandate_next_charge_date=None, today=till.today
-        )
+        queued = membership_billing.queue_first_subscription_in(uow.session, membership_id, till.today)
         uow.commit()
     assert queued is None and mandate
     assert len(till.rows("create_subscription")) == 1
@@ -314,7 +219,8 @@ def test_a_cancellation_with_notice_waits_for_the_last_payment_owed(till: Till) 
     [cancel] = till.rows("cancel_subscription")
     subscription_id = till.membership(membership_id).gc_subscription_id or ""
     assert cancel.status == "pending" and cancel.attempts == 0
-    assert cancel.next_attempt_at == dt.datetime(2027, 1, 25, 6, 0, tzinfo=dt.UTC)
+    # 24 Jan 2027 is a Sunday: that payment is charged on Monday 25 Jan, so the cancellation waits until the 26th.
+    assert cancel.next_attempt_at == dt.datetime(2027, 1, 26, 6, 0, tzinfo=dt.UTC)
     assert till.simulator.get("subscriptions", subscription_id)["status"] == "active"
 
     till.go_to(dt.date(2027, 1, 28))  # the 24 Jan payment is made and collected
@@ -322,6 +228,6 @@ def test_a_cancellation_with_notice_waits_for_the_last_payment_owed(till: Till) 
     [cancel] = till.rows("cancel_subscription")
     assert cancel.status == "done"
     assert till.simulator.get("subscriptions", subscription_id)["status"] == "cancelled"
-    owed = [p for p in till.simulator.all("payments") if p["charge_date"] == "2027-01-24"]
+    owed = [p for p in till.simulator.all("payments") if p["charge_date"] == "2027-01-25"]
     assert len(owed) == 1 and owed[0]["status"] in {"confirmed", "paid_out"}
     assert till.membership(membership_id).paid_through == dt.date(2027, 2, 23)

@@ -1,4 +1,4 @@
-"""One engine at a time per database (the sync lease), and the sweep that queues a lost first subscription.
+"""One engine at a time per database (the sync lease); a first subscription that cannot be lost.
 
 Two tills are two ``SyncEngine``s on the same SQLite file (their own engines, sessions and holder ids), both
 talking to the simulator through the real gocardless-pro client.
@@ -13,13 +13,13 @@ import threading
 import pytest
 from sqlalchemy import delete, select, update
 
-from aestheticc_pos.services import clients
+from aestheticc_pos.services import clients, membership_billing
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.store.db import create_engine_for
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, SyncStateRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync import outbox
-from aestheticc_pos.sync.engine import ANOTHER_TILL_SYNCING, SWEEP_INTERVAL, SyncEngine
+from aestheticc_pos.sync.engine import ANOTHER_TILL_SYNCING, SyncEngine
 from aestheticc_pos.sync.gateway import RemoteResult
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
 from aestheticc_pos.sync.lease import LEASE_DURATION, LEASE_KEY, LEASE_RENEW_AFTER, SyncLease
@@ -226,7 +226,9 @@ def test_a_long_drain_renews_the_lease_and_a_holder_that_lost_it_stops(
     assert _lease(clinic.uow) == "2099-01-01T00:00:00.000000Z till-9"  # not released: it is not ours
 
 
-def test_the_sweep_queues_a_first_subscription_that_was_lost(clinic, gateway, simulator: Simulator) -> None:
+def test_the_first_subscription_is_queued_with_the_event_and_a_lost_one_is_reviewed(
+    clinic, gateway, simulator: Simulator
+) -> None:
     membership_id = _sign_up(clinic, 1)
     engine = _engine(clinic.uow, gateway, clinic, "till-1")
     today = clinic.clock.now().date()
@@ -234,43 +236,24 @@ def test_the_sweep_queues_a_first_subscription_that_was_lost(clinic, gateway, si
     with clinic.uow(read_only=True) as work:
         flow = work.session.get(MembershipRow, membership_id).gc_flow_id  # type: ignore[union-attr]
     simulator.authorise(flow, account_holder_name="C Member", account_number="55779911")
-    # The fulfilled event was applied but its follow-up was lost (the till stopped in between).
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SyncEngine, "_follow_ups", lambda self, results, today: (0, []))
-        patch.setattr(SyncEngine, "_sweep", lambda self, today: 0)
-        assert engine.run_cycle(today).ok
-    mandate = simulator.all("mandates")[0]
-    simulator.activate_mandate(mandate["id"])
-    assert engine.run_cycle(today).ok  # the mandate is active: still no subscription
-    with clinic.uow(read_only=True) as work:
-        m = work.session.get(MembershipRow, membership_id)
-        assert m is not None and m.gc_mandate_status == "active" and m.gc_subscription_id is None
-    assert not [r for r in _rows(clinic.uow) if r.kind == "create_subscription"]
-    assert simulator.count("subscriptions") == 0
 
-    clinic.clock.advance(seconds=SWEEP_INTERVAL.total_seconds())
-    report = engine.run_cycle(today)
-
-    assert report.ok and report.swept == 1
+    # The till stops right after applying the events: the subscription was queued in their transaction.
+    pulled = engine.pull_events_once(today)
+    assert pulled.subscriptions_queued == 1
     [create] = [r for r in _rows(clinic.uow) if r.kind == "create_subscription"]
-    assert create.status == "done"
-    subscription = simulator.get("subscriptions", create.remote_id or "")
-    assert subscription["links"]["mandate"] == mandate["id"] and subscription["amount"] == 4900
-    assert subscription["start_date"] >= simulator.get("mandates", mandate["id"])["next_possible_charge_date"]
-    with clinic.uow(read_only=True) as work:
-        assert work.session.get(MembershipRow, membership_id).gc_subscription_id == create.remote_id  # type: ignore[union-attr]
-    # Nothing more on later sweeps; nor for a membership whose first subscription was refused (staff's call).
-    clinic.clock.advance(seconds=SWEEP_INTERVAL.total_seconds())
-    assert engine.run_cycle(today).swept == 0
-    with clinic.uow() as work:
-        work.session.execute(update(MembershipRow).values(gc_subscription_id=None))
-        work.session.execute(update(OutboxRow).where(OutboxRow.id == create.id).values(status="failed"))
-        work.commit()
-    clinic.clock.advance(seconds=SWEEP_INTERVAL.total_seconds())
-    assert engine.run_cycle(today).swept == 0
-    assert simulator.count("subscriptions") == 1
+    assert create.status == "pending"
+
+    # Work deleted by hand (or lost any other way) leaves the member unbilled: the review lists them, and a
+    # manager's "Start billing" puts it right.
     with clinic.uow() as work:
         work.session.execute(delete(OutboxRow).where(OutboxRow.id == create.id))
         work.commit()
-    clinic.clock.advance(seconds=SWEEP_INTERVAL.total_seconds())
-    assert engine.run_cycle(today).swept == 1  # the refused one withdrawn: queued again
+    [unbilled] = membership_billing.memberships_not_billed(clinic.services)
+    assert unbilled.membership_id == membership_id
+    membership_billing.start_billing(clinic.services, membership_id=membership_id, staff_id=clinic.manager)
+    assert engine.run_cycle(today).ok
+    [subscription] = simulator.all("subscriptions")
+    mandate = simulator.all("mandates")[0]
+    assert subscription["links"]["mandate"] == mandate["id"] and subscription["amount"] == 4900
+    assert subscription["start_date"] >= mandate["next_possible_charge_date"]
+    assert membership_billing.memberships_not_billed(clinic.services) == []

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.catalogue import BenefitsStart, Tier
 from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
@@ -213,13 +214,14 @@ def test_desk_payment_of_a_suspended_membership_with_no_retry_pending() -> None:
     assert (m.status, cancel) == (MembershipStatus.ACTIVE, None)
 
 
-def test_desk_payment_needs_arrears_and_an_unpaid_period_reaching_today() -> None:
+def test_desk_payment_needs_arrears() -> None:
     with pytest.raises(RuleViolation, match="no arrears"):
         ms.desk_payment_of_arrears(active(), APRIL_END, day(4, 1))
-    with pytest.raises(RuleViolation, match="already paid up to 31 Mar 2026"):
-        ms.desk_payment_of_arrears(past_due(), MARCH_END, day(4, 5))
-    with pytest.raises(RuleViolation, match="only covers up to 30 Apr 2026"):
-        ms.desk_payment_of_arrears(past_due(day(4, 3)), APRIL_END, day(5, 5))
+
+
+def test_desk_payment_never_moves_paid_through_back() -> None:
+    m, _ = ms.desk_payment_of_arrears(past_due(day(4, 3)), None, day(4, 5))
+    assert m.paid_through == MARCH_END and m.status is MembershipStatus.ACTIVE
 
 
 def test_desk_payment_during_notice_returns_to_cancelling() -> None:
@@ -426,18 +428,18 @@ def test_tier_change_refusals() -> None:
 def test_next_period(
     started: dt.date, paid_through: dt.date | None, expected: tuple[dt.date, dt.date]
 ) -> None:
-    assert ms.next_period(started, paid_through) == expected
+    assert billing.next_period(started, paid_through) == expected
 
 
 def test_next_period_contains_the_first_unpaid_day_even_off_the_boundary() -> None:
-    assert ms.next_period(day(1, 15), day(3, 1)) == (day(2, 15), day(3, 14))
+    assert billing.next_period(day(1, 15), day(3, 1)) == (day(2, 15), day(3, 14))
 
 
 def test_periods_follow_each_other_without_gaps_for_years() -> None:
     for started in (day(1, 1), day(1, 28), day(1, 29), day(1, 30), day(1, 31), day(2, 28)):
         paid_through = None
         for _ in range(40):
-            first, last = ms.next_period(started, paid_through)
+            first, last = billing.next_period(started, paid_through)
             assert first == (started if paid_through is None else paid_through + dt.timedelta(days=1))
             assert 27 <= (last - first).days <= 30
             paid_through = last
@@ -445,4 +447,37 @@ def test_periods_follow_each_other_without_gaps_for_years() -> None:
 
 @pytest.mark.parametrize(("d", "expected"), [(1, 1), (28, 28), (29, -1), (30, -1), (31, -1)])
 def test_subscription_day_of_month(d: int, expected: int) -> None:
-    assert ms.subscription_day_of_month(dt.date(2026, 1, d)) == expected
+    assert billing.subscription_day_of_month(dt.date(2026, 1, d)) == expected
+
+
+# --- The first month and billing that stopped ---------------------------------------------------------------
+
+
+def test_a_first_payment_confirmed_after_its_month_ended_makes_the_member_active() -> None:
+    pending = ms.mandate_set_up(signed_up(GOLD), "MD1")
+    # March was paid late: confirmed on 10 Apr, with April's payment still on its way.
+    m = ms.payment_confirmed(pending, MARCH_END, day(4, 10))
+    assert (m.status, m.paid_through, m.first_payment_collected) == (MembershipStatus.ACTIVE, MARCH_END, True)
+    assert ms.discount_applies(m, day(4, 10))
+
+
+def test_money_collected_for_a_later_month_does_not_move_paid_through_past_an_unpaid_one() -> None:
+    pending = ms.mandate_set_up(signed_up(GOLD), "MD1")
+    m = ms.payment_confirmed(pending, None, day(4, 6))  # April collected, March not yet
+    assert (m.paid_through, m.status) == (None, MembershipStatus.ACTIVE)
+
+
+def test_a_first_month_paid_at_the_till_with_no_direct_debit_lapses_when_it_runs_out() -> None:
+    paid_at_till = ms.payment_confirmed(signed_up(GOLD), MARCH_END, START)
+    assert paid_at_till.status is MembershipStatus.ACTIVE and paid_at_till.mandate_id is None
+    assert ms.daily_review(paid_at_till, MARCH_END).status is MembershipStatus.ACTIVE
+    lapsed = ms.daily_review(paid_at_till, day(4, 2))
+    assert (lapsed.status, lapsed.past_due_since) == (MembershipStatus.PAST_DUE, day(4, 1))
+    assert ms.daily_review(paid_at_till, day(4, 9)).status is MembershipStatus.SUSPENDED
+
+
+def test_a_stopped_subscription_leaves_the_membership_unbilled_only_if_it_was_its_own() -> None:
+    m = active()
+    assert ms.subscription_stopped(m, "SB-OLD") == m
+    stopped = ms.subscription_stopped(m, "SB1")
+    assert (stopped.subscription_id, stopped.status) == (None, MembershipStatus.ACTIVE)

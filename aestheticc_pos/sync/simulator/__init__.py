@@ -1,9 +1,11 @@
 """A local GoCardless API simulator (127.0.0.1 only) for tests and the app's training mode.
 
 It speaks the subset of the API the POS uses, with GoCardless's envelopes, errors, idempotency
-conflicts, cursor pagination, rate-limit headers and events; it serves a hosted "Authorise Direct
-Debit" page, "Pay by bank" pages for payment links (Instant Bank Pay billing requests) and reusable
-billing request templates (``payment_links.py``), has scenario controls (mandates, payments, refunds,
+conflicts, cursor pagination, rate-limit headers and events (with ``resource_metadata``); it serves a
+hosted "Authorise Direct Debit" page (with an instant first payment and its Direct Debit fallback,
+``billing_requests.py``), "Pay by bank" pages for payment links (Instant Bank Pay billing requests) and
+reusable billing request templates (``payment_links.py``), keeps charge dates on England & Wales working
+days (``working_days.py``), has scenario controls (mandates, payments and GoCardless's own retries, refunds,
 expiring links, subscriptions over a controllable clock) and fault injection. See ``Simulator``.
 """
 
@@ -11,6 +13,7 @@ from .clock import SimClock
 from .faults import ERROR_500, FAULTS, HTML_502, LOST_RESPONSE, RATE_LIMIT_429, RESET, TIMEOUT
 from .scenarios import ScenarioError
 from .server import Simulator
+from .state import SimApiError
 
 __all__ = [
     "ERROR_500",
@@ -21,6 +24,7 @@ __all__ = [
     "RESET",
     "TIMEOUT",
     "ScenarioError",
+    "SimApiError",
     "SimClock",
     "Simulator",
 ]

@@ -58,12 +58,3 @@ class SimClock:
         """GoCardless timestamp format: ISO-8601 UTC with milliseconds and a ``Z``."""
         value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def add_working_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current

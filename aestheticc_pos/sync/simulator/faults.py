@@ -21,6 +21,7 @@ class Fault:
     times: int
     path_prefix: str | None = None
     method: str | None = None
+    reset_after: float | None = None  # RATE_LIMIT_429 only: RateLimit-Reset is this many seconds from now
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method:
@@ -37,18 +38,25 @@ class FaultPlan:
         self.applied: list[tuple[str, str, str]] = []  # (fault, method, path)
 
     def add(
-        self, name: str, times: int = 1, path_prefix: str | None = None, method: str | None = None
+        self,
+        name: str,
+        times: int = 1,
+        path_prefix: str | None = None,
+        method: str | None = None,
+        reset_after: float | None = None,
     ) -> Fault:
         if name not in FAULTS:
             raise ValueError(f"unknown fault {name!r}; expected one of {sorted(FAULTS)}")
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = Fault(name, times, path_prefix, method)
+        if reset_after is not None and (name != RATE_LIMIT_429 or reset_after < 0):
+            raise ValueError("reset_after is a number of seconds (0 or more) for rate_limit_429 only")
+        fault = Fault(name, times, path_prefix, method, reset_after)
         with self._lock:
             self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str) -> str | None:
+    def take(self, method: str, path: str) -> Fault | None:
         if path.startswith(("/_sim", "/flow/", "/template/")):
             return None
         with self._lock:
@@ -58,7 +66,7 @@ class FaultPlan:
                     if fault.times <= 0:
                         self._faults.remove(fault)
                     self.applied.append((fault.name, method, path))
-                    return fault.name
+                    return fault
         return None
 
     def clear(self) -> None:

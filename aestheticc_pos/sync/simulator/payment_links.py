@@ -1,18 +1,7 @@
-"""Payment links: billing requests with a ``payment_request`` (Instant Bank Pay) and billing request templates.
+"""Payment links: billing request templates, and links that lapse (a layer of ``resources.Api``, see ``common``).
 
-A mixin of ``resources.Api`` (it uses the store, ``create_customer``, ``create_billing_request``, ``create_flow``
-and ``fulfil`` from there).
+A payment link is a payment-only billing request and its flow (``billing_requests``: Instant Bank Pay).
 
-- A payment-only billing request (no ``mandate_request``) is paid on its hosted page: the payer gives a name
-  and an email when the request has no customer, then "pays by bank". The request is fulfilled at once: a
-  customer when needed, a payment with scheme ``faster_payments`` and no mandate, and the events
-  billing_requests ``collect_customer_details`` / ``payer_details_confirmed`` / ``bank_authorisation_authorised``
-  / ``fulfilled`` (links ``payment_request_payment``), payments ``created`` → ``submitted`` → ``confirmed``
-  (``Options.instant_payment_status_on_authorise`` decides how far the payment goes on its own; the scenario
-  controls move it on from there).
-- The payment does **not** link back to its billing request: the payments fixture has no ``links.billing_request``.
-  The billing request links to the payment (``links.payment_request_payment`` and ``payment_request.links.payment``),
-  and so does its ``fulfilled`` event.
 - A template (``BRT…``) has a permanent ``authorisation_url``. Each visit makes a new billing request (no
   customer, the template's payment request) and a flow for it, then sends the browser to that flow's page.
   Neither the billing request nor the payment links to the template (the fixtures have no such link): a
@@ -29,9 +18,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from .state import SimApiError, invalid_state, public, validation
+from .billing_requests import INSTANT_SCHEMES, BillingRequests
+from .common import CURRENCIES, metadata_param
+from .state import invalid_state, validation
 
-INSTANT_SCHEMES = {"GBP": "faster_payments", "EUR": "sepa_credit_transfer"}
 _FULL_UNITS = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
 TEMPLATE_PAYMENT_FIELDS = (
@@ -56,111 +46,8 @@ def minor_units(full: str) -> int:
     return int(Decimal(full) * 100)
 
 
-class PaymentLinks:
-    """Instant Bank Pay billing requests and billing request templates (mixed into ``resources.Api``)."""
-
-    store: Any
-    options: Any
-
-    # ===== instant payments ======================================================================
-    @staticmethod
-    def is_instant(br: dict[str, Any]) -> bool:
-        """A billing request for a payment only (no mandate): paid by bank transfer, not Direct Debit."""
-        return bool(br.get("payment_request")) and not br.get("mandate_request")
-
-    def new_instant_payment(self, br: dict[str, Any]) -> dict[str, Any]:
-        pr = br["payment_request"]
-        today = self.store.clock.today()
-        return self.store.add(
-            "payments",
-            {
-                "amount": pr["amount"],
-                "amount_refunded": 0,
-                "app_fee": None,
-                "charge_date": today.isoformat(),
-                "currency": pr["currency"],
-                "description": pr.get("description"),
-                "faster_ach": False,
-                "fx": {
-                    "estimated_exchange_rate": None,
-                    "exchange_rate": None,
-                    "fx_amount": None,
-                    "fx_currency": None,
-                },
-                "metadata": dict(pr.get("metadata") or {}),
-                "reference": pr.get("reference"),
-                "retry_if_possible": False,
-                "scheme": pr["scheme"],
-                "status": "pending_submission",
-                "links": {"creditor": br["links"]["creditor"]},
-                "_retries": 0,
-            },
-        )
-
-    def pay_by_bank(
-        self, flow: dict[str, Any], br: dict[str, Any], form: dict[str, str], payment_status: str | None
-    ) -> dict[str, Any]:
-        """The payer completes a payment-only flow: details if needed, authorises at the bank; then fulfil."""
-        links = br["links"]
-        br_link = {"billing_request": br["id"]}
-        customer = self.store.find("customers", links.get("customer"))
-        if customer is None:
-            pre = flow["prefilled_customer"]
-            details = {f: form.get(f) or pre.get(f) for f in self.CUSTOMER_FIELDS}  # type: ignore[attr-defined]
-            details["family_name"] = details["family_name"] or "Payer"
-            customer = self.create_customer(details)  # type: ignore[attr-defined]
-            links["customer"] = customer["id"]
-            self.store.emit(
-                "billing_requests",
-                "collect_customer_details",
-                {**br_link, "customer": customer["id"]},
-                "payer",
-                "billing_request_collect_customer_details",
-                "Customer details have been collected for this billing request.",
-            )
-        self.store.emit(
-            "billing_requests",
-            "payer_details_confirmed",
-            br_link,
-            "payer",
-            "billing_request_payer_details_confirmed",
-            "Payer has confirmed all their details for this billing request.",
-        )
-        self.store.emit(
-            "billing_requests",
-            "bank_authorisation_authorised",
-            br_link,
-            "payer",
-            "billing_request_bank_authorisation_authorised",
-            "A bank authorisation for this billing request has been authorised by the payer.",
-        )
-        br["resources"] = {
-            "customer": public(customer),
-            "customer_bank_account": {},
-            "customer_billing_detail": {},
-        }
-        for action in br["actions"]:
-            action["status"] = "completed"
-        br["status"] = "ready_to_fulfil"
-        br["_payment_status"] = payment_status or self.options.instant_payment_status_on_authorise
-        if flow["auto_fulfil"]:
-            self.fulfil(br, origin="gocardless")  # type: ignore[attr-defined]
-        return br
-
-    def move_instant_payment(self, payment: dict[str, Any], target: str) -> None:
-        """Take a new instant payment to ``target``: pending_submission, submitted, confirmed or failed."""
-        from . import scenarios
-
-        if target == "pending_submission":
-            return
-        if target == "submitted":
-            scenarios.submit_payment(self, payment)  # type: ignore[arg-type]
-        elif target == "confirmed":
-            scenarios.confirm_payment(self, payment)  # type: ignore[arg-type]
-        elif target == "failed":
-            scenarios.fail_payment(self, payment)  # type: ignore[arg-type]
-        else:
-            raise scenarios.ScenarioError(f"unsupported payment status {target!r}")
+class PaymentLinks(BillingRequests):
+    """Billing request templates and the expiry of links."""
 
     # ===== templates =============================================================================
     def create_template(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +64,7 @@ class PaymentLinks:
         self._apply_template_fields(template, p, creating=True)
         template_id = self.store.new_id("billing_request_templates")
         template["id"] = template_id
-        template["authorisation_url"] = f"{self.base_url()}/template/{template_id}"  # type: ignore[attr-defined]
+        template["authorisation_url"] = f"{self.base_url()}/template/{template_id}"
         template["updated_at"] = self.store.now_iso()
         return self.store.add("billing_request_templates", template)
 
@@ -190,8 +77,6 @@ class PaymentLinks:
         return template
 
     def _apply_template_fields(self, t: dict[str, Any], p: dict[str, Any], creating: bool) -> None:
-        from .resources import CURRENCIES, _metadata
-
         pointer = "/billing_request_templates"
         if "name" in p or creating:
             name = p.get("name")
@@ -199,10 +84,10 @@ class PaymentLinks:
                 raise validation("name", "must be given, at most 255 characters", f"{pointer}/name")
             t["name"] = name
         if "metadata" in p:
-            t["metadata"] = _metadata(p)
+            t["metadata"] = metadata_param(p)
         for field in ("payment_request_metadata", "mandate_request_metadata"):
             if field in p:
-                t[field] = _metadata({"metadata": p[field]}, field)
+                t[field] = metadata_param({"metadata": p[field]}, field)
         if "redirect_uri" in p:
             t["redirect_uri"] = p["redirect_uri"]
         for field in ("payment_request_description", "mandate_request_description", "mandate_request_verify"):
@@ -271,9 +156,9 @@ class PaymentLinks:
                 "verify": template.get("mandate_request_verify"),
                 "metadata": dict(template.get("mandate_request_metadata") or {}),
             }
-        br = self.create_billing_request(params, origin="payer")  # type: ignore[attr-defined]
+        br = self.create_billing_request(params, origin="payer")
         br["_template"] = template["id"]
-        flow = self.create_flow(  # type: ignore[attr-defined]
+        flow = self.create_flow(
             {"redirect_uri": template.get("redirect_uri"), "links": {"billing_request": br["id"]}},
             origin="payer",
         )
@@ -308,20 +193,3 @@ class PaymentLinks:
                 flow["expires_at"] = past
                 expired.append(flow["id"])
         return expired
-
-    @staticmethod
-    def check_instant_currency(currency: str, pointer: str) -> str:
-        if currency not in INSTANT_SCHEMES:
-            raise SimApiError(
-                422,
-                "validation_failed",
-                "Validation failed",
-                errors=[
-                    {
-                        "field": "currency",
-                        "message": "must be GBP or EUR for a payment by bank",
-                        "request_pointer": f"{pointer}/currency",
-                    }
-                ],
-            )
-        return INSTANT_SCHEMES[currency]

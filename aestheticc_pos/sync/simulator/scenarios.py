@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .clock import add_working_days
+from .common import INACTIVE_MANDATE
+from .working_days import add_working_days, next_working_day
 
 if TYPE_CHECKING:
     from .resources import Api
 
 PENDING_MANDATE = {"pending_customer_approval", "pending_submission", "submitted"}
+SUBMIT_BEFORE_DAYS = 2  # working days before its charge date that a Direct Debit payment goes to the banks
 
 
 class ScenarioError(ValueError):
@@ -61,10 +63,6 @@ def activate_mandate(api: Api, mandate: dict[str, Any]) -> None:
     if mandate["status"] != "submitted":
         submit_mandate(api, mandate)
     mandate["status"] = "active"
-    today = api.store.clock.today()
-    mandate["next_possible_charge_date"] = max(
-        date.fromisoformat(mandate["next_possible_charge_date"]), add_working_days(today, 2)
-    ).isoformat()
     api.store.emit(
         "mandates",
         "active",
@@ -215,6 +213,40 @@ def fail_payment(api: Api, payment: dict[str, Any], will_retry: bool = False) ->
     payment["_will_retry"] = will_retry
 
 
+def resubmit_payment(api: Api, payment: dict[str, Any], charge_date: date | None = None) -> None:
+    """GoCardless retries a failed payment itself (Success+), as its failure event said it would.
+
+    The payment goes back to pending_submission, charged on ``charge_date`` (rolled to a working day) or as soon
+    as the mandate allows.
+    """
+    _require(payment, {"failed"}, "resubmit")
+    if not payment.get("_will_retry"):
+        raise ScenarioError(
+            f"cannot resubmit {payment['id']}: its failure did not say GoCardless would retry it"
+        )
+    mandate = api.store.get("mandates", payment["links"]["mandate"])
+    if mandate["status"] in INACTIVE_MANDATE:
+        raise ScenarioError(f"cannot resubmit {payment['id']}: its mandate is {mandate['status']}")
+    earliest = api.next_charge_date(mandate)
+    when = next_working_day(charge_date) if charge_date else earliest
+    if when < earliest:
+        raise ScenarioError(
+            f"cannot charge {payment['id']} on {when}: the mandate's earliest day is {earliest}"
+        )
+    payment["status"] = "pending_submission"
+    payment["charge_date"] = when.isoformat()
+    payment["_will_retry"] = False  # the next failure says again whether there will be another retry
+    # GoCardless's own retries have cause payment_autoretried; payment_retried is a retry asked for through the API.
+    _payment_event(
+        api,
+        payment,
+        "resubmission_requested",
+        "gocardless",
+        "payment_autoretried",
+        "The payment was scheduled for resubmission automatically by GoCardless.",
+    )
+
+
 def charge_back(api: Api, payment: dict[str, Any]) -> None:
     _require(payment, {"confirmed", "paid_out"}, "charge back")
     payment["status"] = "charged_back"
@@ -277,13 +309,13 @@ def late_failure(api: Api, payment: dict[str, Any]) -> None:
 
 # ----- subscriptions over time ------------------------------------------------------------------
 def run_until(api: Api, target: date, auto_confirm: bool = False, confirm_after_days: int = 3) -> list[str]:
-    """Walk the clock day by day to ``target``, creating subscription payments on their charge dates.
+    """Walk the clock day by day to ``target``, creating subscription payments as GoCardless does: each
+    ``Options.subscription_payment_lead_days`` working days before its charge date.
 
-    With ``auto_confirm`` the pending mandates become active, and payments are confirmed
-    ``confirm_after_days`` after their charge date. Returns the ids of the payments created.
+    With ``auto_confirm`` the pending mandates become active, and each pending payment is submitted
+    ``SUBMIT_BEFORE_DAYS`` working days before its charge date and confirmed ``confirm_after_days`` days after
+    it. Returns the ids of the payments created.
     """
-    from .resources import charge_dates
-
     clock = api.store.clock
     day = clock.today()
     created: list[str] = []
@@ -293,60 +325,64 @@ def run_until(api: Api, target: date, auto_confirm: bool = False, confirm_after_
                 if mandate["status"] in PENDING_MANDATE:
                     activate_mandate(api, mandate)
         for sub in list(api.store.resources["subscriptions"].values()):
-            if sub["status"] != "active":
-                continue
-            mandate = api.store.get("mandates", sub["links"]["mandate"])
-            for i, when in enumerate(charge_dates(sub)):
-                if when > day:
-                    break
-                if i < sub["_charged"]:
-                    continue
-                payment = api.new_payment(
-                    mandate,
-                    sub["amount"],
-                    sub["currency"],
-                    sub.get("name"),
-                    when,
-                    {},
-                    "gocardless",
-                    subscription=sub,
-                )
-                payment["reference"] = sub.get("payment_reference")
-                sub["_charged"] = i + 1
-                created.append(payment["id"])
-                api.store.emit(
-                    "subscriptions",
-                    "payment_created",
-                    {"subscription": sub["id"], "payment": payment["id"]},
-                    "gocardless",
-                    "payment_created",
-                    "Payment created by a subscription.",
-                )
-            remaining = (
-                list(charge_dates(sub))[sub["_charged"] :]
-                if (sub.get("count") or sub.get("end_date"))
-                else [1]
-            )
-            if not remaining:
-                sub["status"] = "finished"
-                api.store.emit(
-                    "subscriptions",
-                    "finished",
-                    {"subscription": sub["id"]},
-                    "gocardless",
-                    "subscription_finished",
-                    "The subscription has finished.",
-                )
-            api.refresh_upcoming(sub)
+            if sub["status"] == "active":
+                created += _create_due_payments(api, sub, day)
         if auto_confirm:
             for payment in list(api.store.resources["payments"].values()):
-                due = date.fromisoformat(payment["charge_date"]) + timedelta(days=confirm_after_days)
-                if payment["status"] in ("pending_submission", "submitted") and due <= day:
+                charge = date.fromisoformat(payment["charge_date"])
+                if (
+                    payment["status"] == "pending_submission"
+                    and add_working_days(charge, -SUBMIT_BEFORE_DAYS) <= day
+                ):
+                    submit_payment(api, payment)
+                due = charge + timedelta(days=confirm_after_days)
+                if payment["status"] == "submitted" and due <= day:
                     confirm_payment(api, payment)
         if day >= target:
             break
         day += timedelta(days=1)
         clock.set(day)
+    return created
+
+
+def _create_due_payments(api: Api, sub: dict[str, Any], day: date) -> list[str]:
+    """The payments of ``sub`` whose creation day has come by ``day``; finishes ``sub`` after its last one."""
+    from .subscriptions import charge_dates
+
+    lead = api.options.subscription_payment_lead_days
+    mandate = api.store.get("mandates", sub["links"]["mandate"])
+    created = []
+    for i, when in enumerate(charge_dates(sub)):
+        if add_working_days(when, -lead) > day:
+            break
+        if i < sub["_charged"]:
+            continue
+        payment = api.new_payment(
+            mandate, sub["amount"], sub["currency"], sub.get("name"), when, {}, "gocardless", subscription=sub
+        )
+        payment["reference"] = sub.get("payment_reference")
+        sub["_charged"] = i + 1
+        created.append(payment["id"])
+        api.store.emit(
+            "subscriptions",
+            "payment_created",
+            {"subscription": sub["id"], "payment": payment["id"]},
+            "gocardless",
+            "payment_created",
+            "Payment created by a subscription.",
+        )
+    finite = sub.get("count") or sub.get("end_date")
+    if finite and not list(charge_dates(sub))[sub["_charged"] :]:
+        sub["status"] = "finished"
+        api.store.emit(
+            "subscriptions",
+            "finished",
+            {"subscription": sub["id"]},
+            "gocardless",
+            "subscription_finished",
+            "The subscription has finished.",
+        )
+    api.refresh_upcoming(sub)
     return created
 
 

@@ -124,10 +124,6 @@ class Store:
             return None
         return self.resources[kind].get(ident)
 
-    def snapshot(self, kind: str, ident: str) -> dict[str, Any]:
-        with self.lock:
-            return public(self.get(kind, ident))
-
     # ----- events ------------------------------------------------------------------------------
     def emit(
         self,
@@ -139,6 +135,10 @@ class Store:
         description: str,
         **details: Any,
     ) -> dict[str, Any]:
+        """Record an event; its ``resource_metadata`` is the metadata the resource has now (GoCardless copies it
+        onto the event, so a listener can find its own record without another request)."""
+        # The resource an event is about is named by the singular of its resource_type in its links.
+        subject = self.resources.get(resource_type, {}).get(links.get(resource_type.removesuffix("s"), ""))
         event = {
             "id": self.new_id("events"),
             "created_at": self.now_iso(),
@@ -147,7 +147,7 @@ class Store:
             "links": dict(links),
             "details": {"origin": origin, "cause": cause, "description": description, **details},
             "metadata": {},
-            "resource_metadata": {},
+            "resource_metadata": copy.deepcopy(subject.get("metadata") or {}) if subject else {},
             "customer_notifications": [],
             "source": {"type": "app" if origin == "api" else origin, "name": "simulator"},
         }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -28,7 +29,13 @@ from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale,
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import audit_entries
-from aestheticc_pos.store.tables import MembershipRow, OutboxRow, SaleRow, SessionLedgerRow
+from aestheticc_pos.store.tables import (
+    MembershipPaymentRow,
+    MembershipRow,
+    OutboxRow,
+    SaleRow,
+    SessionLedgerRow,
+)
 
 GBP = Money.parse
 
@@ -313,7 +320,23 @@ def test_paying_for_a_visit_booked_on_a_package_gives_the_session_back(
 
 # --- A membership sold at the till ----------------------------------------------------------------------------
 
-GOLD_LINE = "Gold membership · Billed monthly by Direct Debit: £49.00 a month"
+GOLD_LINE = "Gold membership · first month 24 Nov–23 Dec 2026, then £49.00 a month by Direct Debit"
+
+
+def _membership_payments(services) -> list[tuple[object, ...]]:
+    """(period start, period end, pence, status, source, sale id) of every membership payment."""
+    with services.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(
+                MembershipPaymentRow.period_start,
+                MembershipPaymentRow.period_end,
+                MembershipPaymentRow.amount_pence,
+                MembershipPaymentRow.status,
+                MembershipPaymentRow.source,
+                MembershipPaymentRow.sale_id,
+            ).order_by(MembershipPaymentRow.period_start)
+        )
+        return [tuple(row) for row in rows]
 
 
 def _written(services) -> tuple[int, int, list[tuple[str, str]]]:
@@ -332,7 +355,7 @@ def _written(services) -> tuple[int, int, list[tuple[str, str]]]:
         )
 
 
-def test_selling_gold_at_the_till_starts_a_pending_membership_in_the_sale_transaction(
+def test_selling_gold_at_the_till_takes_the_first_month_and_starts_it_in_the_sale_transaction(
     services, catalogue, receptionist
 ) -> None:
     ada = clients_service.add_client(
@@ -343,13 +366,19 @@ def test_selling_gold_at_the_till_starts_a_pending_membership_in_the_sale_transa
     q = quote_basket(services, client_id=ada.id, items=items)
     joining, serum = q.lines
     assert joining.line.name == GOLD_LINE
-    assert (joining.gross, joining.discount, joining.net, joining.vat) == (GBP("0"),) * 4
+    # The first month is a real line at the tier's price, standard-rated, never discounted.
+    assert (joining.gross, joining.discount, joining.net, joining.vat) == (
+        GBP("49"),
+        GBP("0"),
+        GBP("49"),
+        GBP("8.17"),
+    )
     assert joining.discount_reason is None
-    assert (q.net, q.vat) == (serum.net, serum.vat) == (GBP("45"), GBP("7.50"))  # the membership adds nothing
+    assert (q.net, q.vat) == (GBP("94"), GBP("15.67"))
 
     # Refused before anything is written (too little paid), and after the membership was written in the
     # transaction (a Direct Debit tender the new membership has no mandate for yet): neither leaves a trace.
-    with pytest.raises(RuleViolation, match="£35.00 is still due"):
+    with pytest.raises(RuleViolation, match="£84.00 is still due"):
         complete_sale(
             services, client_id=ada.id, items=items, payments=[Payment("cash", "10")], staff_id=receptionist
         )
@@ -358,7 +387,7 @@ def test_selling_gold_at_the_till_starts_a_pending_membership_in_the_sale_transa
             services,
             client_id=ada.id,
             items=items,
-            payments=[Payment("direct_debit", "45", "MD1")],
+            payments=[Payment("direct_debit", "94", "MD1")],
             staff_id=receptionist,
         )
     assert _written(services) == (0, 0, [])
@@ -368,22 +397,29 @@ def test_selling_gold_at_the_till_starts_a_pending_membership_in_the_sale_transa
         services,
         client_id=ada.id,
         items=items,
-        payments=[Payment("card", "45")],
+        payments=[Payment("card", "94")],
         staff_id=receptionist,
-        expected_total=GBP("45"),
+        expected_total=GBP("94"),
     )
     assert [(line.name, line.net) for line in receipt.lines] == [
-        (GOLD_LINE, GBP("0")),
+        (GOLD_LINE, GBP("49")),
         ("Vitamin C serum", GBP("45")),
     ]
-    assert receipt.net == GBP("45")
+    assert receipt.net == GBP("94")
     member = memberships_service.membership_of(services, ada.id)
     assert member is not None
-    assert (member.tier_name, member.status, member.started_on, member.discount_in_force) == (
+    assert (
+        member.tier_name,
+        member.status,
+        member.started_on,
+        member.paid_through,
+        member.discount_in_force,
+    ) == (
         "Gold",
-        MembershipStatus.PENDING_MANDATE,
+        MembershipStatus.ACTIVE,
         dt.date(2026, 11, 24),
-        False,
+        dt.date(2026, 12, 23),
+        True,
     )
     assert _written(services) == (
         1,
@@ -395,8 +431,39 @@ def test_selling_gold_at_the_till_starts_a_pending_membership_in_the_sale_transa
         ],
     )
     with services.uow(read_only=True) as uow:
-        (entry,) = audit_entries(uow.session, record_type="membership")
+        s = uow.session
+        (entry,) = audit_entries(s, record_type="membership")
+        request = s.scalars(select(OutboxRow).where(OutboxRow.kind == "create_billing_request")).one().payload
     assert (entry.action, entry.record_id, entry.staff_id) == ("membership.started", member.id, receptionist)
+    # The first month is paid: the Direct Debit set-up asks for the mandate only, and nothing collects it again.
+    assert "payment_request" not in request
+    assert _membership_payments(services) == [
+        (dt.date(2026, 11, 24), dt.date(2026, 12, 23), 4900, "paid", "sale", receipt.sale_id)
+    ]
+
+
+def test_a_sign_up_fee_is_a_line_of_its_own_paid_with_the_first_month(
+    services, catalogue, receptionist
+) -> None:
+    with services.uow() as uow:
+        catalogue_repo.save_tier(uow.session, replace(catalogue["gold"], signup_fee_pence=2500))
+        uow.commit()
+    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    receipt = complete_sale(
+        services,
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.MEMBERSHIP, "tier-gold")],
+        payments=[Payment("card", "74")],
+        staff_id=receptionist,
+        expected_total=GBP("74"),
+    )
+    assert [(line.name, line.net, line.vat) for line in receipt.lines] == [
+        (GOLD_LINE, GBP("49"), GBP("8.17")),
+        ("Gold membership · sign-up fee", GBP("25"), GBP("4.17")),
+    ]
+    [(_, period_end, amount, *_)] = _membership_payments(services)
+    assert (amount, period_end) == (7400, dt.date(2026, 12, 23))
+    assert _written(services)[:2] == (1, 1)
 
 
 def test_a_client_who_has_a_membership_cannot_buy_another_at_the_till(
@@ -456,36 +523,35 @@ def test_platinum_benefits_from_sign_up_take_30_percent_off_the_treatment_sold_w
         services,
         client_id=ada.id,
         items=items,
-        payments=[Payment("card", "175")],
+        payments=[Payment("card", "264")],
         staff_id=receptionist,
         expected_total=q.net,
     )
-    assert (receipt.net, receipt.lines[1].discount_reason) == (GBP("175"), "Platinum member 30%")
+    assert (receipt.net, receipt.lines[1].discount_reason) == (GBP("264"), "Platinum member 30%")
     member = memberships_service.membership_of(services, ada.id)
-    assert (
-        member is not None and member.status is MembershipStatus.PENDING_MANDATE and member.discount_in_force
-    )
+    assert member is not None and member.status is MembershipStatus.ACTIVE and member.discount_in_force
 
 
-def test_gold_benefits_from_the_first_payment_give_nothing_off_the_basket_that_signs_up(
+def test_gold_benefits_from_the_first_payment_start_with_the_first_month_paid_in_the_same_basket(
     services, catalogue, receptionist
 ) -> None:
     ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
     items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold"), BasketItem(ItemKind.TREATMENT, "t-botox")]
     q = quote_basket(services, client_id=ada.id, items=items)
-    assert (q.discount, q.net) == (GBP("0"), GBP("250"))
+    # £49.00 for the first month, and £250.00 less Gold's 20%: the first payment is collected by this sale.
+    assert (q.discount, q.net) == (GBP("50"), GBP("249"))
 
     receipt = complete_sale(
         services,
         client_id=ada.id,
         items=items,
-        payments=[Payment("card", "250")],
+        payments=[Payment("card", "249")],
         staff_id=receptionist,
-        expected_total=GBP("250"),
+        expected_total=GBP("249"),
     )
-    assert receipt.discount == GBP("0")
+    assert (receipt.discount, receipt.lines[1].discount_reason) == (GBP("50"), "Gold member 20%")
     member = memberships_service.membership_of(services, ada.id)
-    assert member is not None and member.tier_name == "Gold" and not member.discount_in_force
+    assert member is not None and member.tier_name == "Gold" and member.discount_in_force
 
 
 def test_a_visit_is_charged_once(services, catalogue, receptionist, practitioner, clock) -> None:

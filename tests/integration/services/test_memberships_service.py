@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from aestheticc_pos.domain import memberships as ms
+from aestheticc_pos.domain.billing import Period
 from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
@@ -155,9 +156,18 @@ def test_sign_up_writes_the_membership_and_queues_the_mandate_set_up_in_order(
         "waiting_for_prerequisite",
         customer.id,
     )
+    # The first month is collected as the client authorises (instant bank payment, falling back to Direct Debit).
     assert request.payload == {
         "mandate_request": {"scheme": "bacs", "currency": "GBP"},
         "metadata": {"membership_id": view.id},
+        "payment_request": {
+            "amount": 4900,
+            "currency": "GBP",
+            "description": "Gold membership: first month, 24 Nov–23 Dec 2026",
+            "scheme": "faster_payments",
+            "metadata": {"membership_id": view.id, "period_start": "2026-11-24"},
+        },
+        "fallback_enabled": True,
     }
     assert (flow.kind, flow.key, flow.depends_on) == ("create_flow", _key(view.id, "create_flow"), request.id)
     assert flow.payload == {"prefilled_customer": customer_fields}
@@ -286,24 +296,16 @@ def test_the_eleventh_change_replaces_the_subscription(services, receptionist, m
         _key(member, "create_subscription"),
         cancel.id,
     )
-    assert create.payload == {
-        "amount": 2900,
-        "currency": "GBP",
-        "interval_unit": "monthly",
-        "day_of_month": 24,
-        "start_date": "2026-12-24",
-        "name": "Silver membership",
-        "metadata": {"membership_id": member},
-        "links": {"mandate": "MD1"},
-    }
+    # Its dates and amount are planned when it is sent (the mandate's next possible charge date then).
+    assert create.payload == {"name": "Silver membership", "metadata": {"membership_id": member}}
     with services.uow(read_only=True) as uow:
         m = repo.load_membership(uow.session, member)
     assert (m.subscription_id, m.subscription_amendments) == (None, 0)
 
-    # The 12th change, before the new subscription is sent: its amount is rewritten, nothing else queued.
+    # The 12th change, before the new subscription is sent: nothing more to queue (it is priced when sent).
     svc.change_tier(services, membership_id=member, tier_id=gold.id, staff_id=receptionist)
     *_, still_create = _outbox(services, member)
-    assert (still_create.id, still_create.payload["amount"]) == (create.id, 4900)
+    assert still_create.id == create.id
 
     # Once it is being sent, the next change amends it after GoCardless has created it.
     _mark(services, create.id, "in_flight")
@@ -368,11 +370,10 @@ def test_withdrawing_notice_after_the_cancellation_was_sent_sets_up_a_new_subscr
     svc.withdraw_notice(services, membership_id=member, staff_id=receptionist)
 
     *_, create = _outbox(services, member)
-    assert (create.kind, create.depends_on, create.payload["amount"], create.payload["start_date"]) == (
+    assert (create.kind, create.depends_on, create.payload) == (
         "create_subscription",
         cancel.id,
-        4900,
-        "2026-12-24",
+        {"name": "Gold membership", "metadata": {"membership_id": member}},
     )
     with pytest.raises(InvalidInput, match="cannot be in the past"):
         svc.give_notice(services, membership_id=member, ends_on="2026-11-01", staff_id=receptionist)
@@ -446,7 +447,8 @@ def _failed_december(services, clock, member: str) -> None:
 def test_a_desk_payment_of_arrears_cancels_the_pending_retry(services, clock, receptionist, member) -> None:
     _failed_december(services, clock, member)
     due = svc.arrears_of(services, member)
-    assert due == svc.Arrears(Money(4900), 1, dt.date(2026, 12, 24), dt.date(2027, 1, 23))
+    december = Period(dt.date(2026, 12, 24), dt.date(2027, 1, 23))
+    assert due == svc.Arrears(Money(4900), 1, december.start, december.end, (december,))
 
     view = svc.record_desk_payment_of_arrears(
         services, membership_id=member, amount="49.00", staff_id=receptionist

@@ -1,0 +1,212 @@
+"""Subscriptions and their schedule of charge dates (a layer of ``resources.Api``, see ``common``).
+
+A subscription's charge dates follow its interval from ``start_date``; one that is not a working day is rolled
+forward to the next working day, as GoCardless does. The payments themselves are created over time by
+``scenarios.run_until`` (``Simulator.advance_to``), ``Options.subscription_payment_lead_days`` ahead of them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from .common import amount_param, currency_param, date_param, metadata_param
+from .payments import Payments
+from .state import SimApiError, invalid_state, validation
+from .working_days import next_working_day
+
+MAX_AMENDMENTS = 10
+MONTHS = [m.lower() for m in calendar.month_name]
+
+
+def _month_day(year: int, month: int, day: int) -> date:
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, last if day == -1 else min(day, last))
+
+
+def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + n
+    return index // 12, index % 12 + 1
+
+
+def charge_dates(sub: dict[str, Any]) -> Iterator[date]:
+    """All charge dates of a subscription, in order, each rolled to a working day (finite if count or end_date
+    is set; end_date and start_date bound the scheduled days before rolling)."""
+    start = date.fromisoformat(sub["start_date"])
+    end = date.fromisoformat(sub["end_date"]) if sub.get("end_date") else None
+    count = sub.get("count")
+    interval = sub.get("interval") or 1
+    unit = sub["interval_unit"]
+    dom = sub.get("day_of_month")
+    produced = 0
+    k = 0
+    while True:
+        if unit == "weekly":
+            current = start + timedelta(weeks=interval * k)
+        elif unit == "monthly":
+            y, m = _add_months(start.year, start.month, interval * k)
+            current = _month_day(y, m, dom if dom else start.day)
+        else:  # yearly
+            month = MONTHS.index(sub["month"]) if sub.get("month") else start.month
+            current = _month_day(start.year + interval * k, month, dom if dom else start.day)
+        k += 1
+        if current < start:
+            continue
+        if (end and current > end) or (count and produced >= count):
+            return
+        produced += 1
+        yield next_working_day(current)
+        if k > 12 * 100:
+            return
+
+
+class Subscriptions(Payments):
+    def create_subscription(self, p: dict[str, Any]) -> dict[str, Any]:
+        pointer = "/subscriptions"
+        mandate = self.usable_mandate(p, pointer)
+        amount = amount_param(p, pointer=pointer)
+        currency = currency_param(p, pointer)
+        unit = p.get("interval_unit")
+        if unit not in ("weekly", "monthly", "yearly"):
+            raise validation("interval_unit", "must be weekly, monthly or yearly", f"{pointer}/interval_unit")
+        interval = p.get("interval") or 1
+        dom = p.get("day_of_month")
+        if dom is not None and (not isinstance(dom, int) or not (1 <= dom <= 28 or dom == -1)):
+            raise validation("day_of_month", "must be between 1 and 28, or -1", f"{pointer}/day_of_month")
+        if p.get("count") and p.get("end_date"):
+            raise validation("count", "cannot be combined with end_date", f"{pointer}/count")
+        earliest = self.next_charge_date(mandate)
+        start = date_param(p["start_date"], "start_date") if p.get("start_date") else earliest
+        if start < earliest:
+            raise validation(
+                "start_date",
+                f"must be on or after mandate's next_possible_charge_date ({earliest.isoformat()})",
+                f"{pointer}/start_date",
+            )
+        sub = self.store.add(
+            "subscriptions",
+            {
+                "amount": amount,
+                "app_fee": None,
+                "count": p.get("count"),
+                "currency": currency,
+                "day_of_month": dom,
+                "earliest_charge_date_after_resume": None,
+                "end_date": p.get("end_date"),
+                "interval": interval,
+                "interval_unit": unit,
+                "metadata": metadata_param(p),
+                "month": p.get("month"),
+                "name": p.get("name"),
+                "parent_plan_paused": False,
+                "payment_reference": p.get("payment_reference"),
+                "retry_if_possible": bool(p.get("retry_if_possible", False)),
+                "start_date": start.isoformat(),
+                "status": "active",
+                "upcoming_payments": [],
+                "links": {"mandate": mandate["id"]},
+                "_amendments": 0,
+                "_charged": 0,
+            },
+        )
+        self.refresh_upcoming(sub)
+        self.store.emit(
+            "subscriptions",
+            "created",
+            {"subscription": sub["id"]},
+            "api",
+            "subscription_created",
+            "Subscription created via the API.",
+        )
+        return sub
+
+    def refresh_upcoming(self, sub: dict[str, Any]) -> None:
+        upcoming = []
+        if sub["status"] == "active":
+            for i, when in enumerate(charge_dates(sub)):
+                if i < sub["_charged"]:
+                    continue
+                upcoming.append({"charge_date": when.isoformat(), "amount": sub["amount"]})
+                if len(upcoming) >= 10:
+                    break
+        sub["upcoming_payments"] = upcoming
+
+    def amend_subscription(self, sub: dict[str, Any], p: dict[str, Any]) -> None:
+        if sub["status"] in ("cancelled", "finished", "customer_approval_denied"):
+            raise invalid_state("subscription_not_active", f"The subscription is {sub['status']}")
+        for field in ("name", "payment_reference"):
+            if field in p:
+                sub[field] = p[field]
+        if "amount" in p and p["amount"] != sub["amount"]:
+            amount = amount_param(p, pointer="/subscriptions")
+            if sub["_amendments"] >= MAX_AMENDMENTS:
+                raise SimApiError(
+                    422,
+                    "validation_failed",
+                    "The amount of a subscription can be changed at most 10 times",
+                    reason="number_of_subscription_amendments_exceeded",
+                )
+            sub["_amendments"] += 1
+            sub["amount"] = amount
+            self.refresh_upcoming(sub)
+        self.store.emit(
+            "subscriptions",
+            "amended",
+            {"subscription": sub["id"]},
+            "api",
+            "subscription_amended",
+            "This subscription has been amended.",
+        )
+
+    def action_subscriptions_pause(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
+        if sub["status"] != "active":
+            raise invalid_state("subscription_not_active", f"The subscription is {sub['status']}")
+        sub["status"] = "paused"
+        self.refresh_upcoming(sub)
+        self.store.emit(
+            "subscriptions",
+            "paused",
+            {"subscription": sub["id"]},
+            "api",
+            "subscription_paused",
+            "This subscription has been paused.",
+        )
+
+    def action_subscriptions_resume(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
+        if sub["status"] != "paused":
+            raise invalid_state("subscription_not_paused", f"The subscription is {sub['status']}")
+        sub["status"] = "active"
+        # Charge dates missed while paused are skipped.
+        today = self.store.clock.today()
+        for i, when in enumerate(charge_dates(sub)):
+            if when >= today:
+                sub["_charged"] = max(sub["_charged"], i)
+                break
+        self.refresh_upcoming(sub)
+        self.store.emit(
+            "subscriptions",
+            "resumed",
+            {"subscription": sub["id"]},
+            "api",
+            "subscription_resumed",
+            "This subscription has been resumed.",
+        )
+
+    def action_subscriptions_cancel(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
+        if sub["status"] in ("cancelled", "finished"):
+            raise invalid_state("cancellation_failed", f"The subscription is already {sub['status']}")
+        self.end_subscription(sub, "api", "subscription_cancelled", "The subscription was cancelled.")
+
+    def end_subscription(self, sub: dict[str, Any], origin: str, cause: str, description: str) -> None:
+        """Cancel ``sub`` and its payments not yet submitted (submitted ones are with the banks already)."""
+        sub["status"] = "cancelled"
+        sub["upcoming_payments"] = []
+        self.store.emit("subscriptions", "cancelled", {"subscription": sub["id"]}, origin, cause, description)
+        for payment in self.store.resources["payments"].values():
+            if (
+                payment["links"].get("subscription") == sub["id"]
+                and payment["status"] == "pending_submission"
+            ):
+                self.cancel_payment(payment, origin, cause, "The subscription was cancelled.")
