@@ -93,16 +93,17 @@ class SignUpTerms:
 
     @property
     def sentence(self) -> str:
-        fee = f" and the {amount_text(self.signup_fee)} sign-up fee" if self.signup_fee else ""
+        what = f"the first month, {billing.period_text(self.first_period)}"
+        if self.signup_fee:
+            what += f", and the {amount_text(self.signup_fee)} sign-up fee"
         when = (
             "when they authorise the Direct Debit (by instant bank payment)"
             if self.instant
             else "by Direct Debit as soon as their bank allows"
         )
         return (
-            f"The client pays {amount_text(self.first_payment)} for the first month "
-            f"({billing.period_text(self.first_period)}){fee} {when}, then {amount_text(self.monthly)} a month "
-            f"by Direct Debit from {format_date(self.second_period_start)}."
+            f"The client pays {amount_text(self.first_payment)} ({what}) {when}, then "
+            f"{amount_text(self.monthly)} a month by Direct Debit from {format_date(self.second_period_start)}."
         )
 
 
@@ -453,10 +454,10 @@ def start_billing(services: Services, *, membership_id: str, staff_id: str) -> s
         if row is None:
             raise NotFound("That membership does not exist.")
         m = ms.daily_review(repo.membership_from_row(row), today)
-        if not _should_be_billed(m):
-            raise RuleViolation(_why_cannot_bill(m))
         if m.subscription_id is not None:
             raise RuleViolation("This membership already has a monthly collection at GoCardless.")
+        if not _should_be_billed(m):
+            raise RuleViolation(_why_cannot_bill(m))
         if latest_job(s, RECORD_TYPE, m.id, "create_subscription", statuses=OPEN) is not None:
             raise RuleViolation("A monthly collection is already being sent for this member (see Sync).")
         now = services.now()

@@ -136,9 +136,43 @@ def test_editing_a_tiers_discount(qtbot, view) -> None:
     qtbot.keyClicks(form.discount, "25")
     _click(qtbot, form.save_button)
 
-    qtbot.waitUntil(lambda: _row_named(view.tiers, "Gold")[2] == "25%", timeout=WAIT)
+    qtbot.waitUntil(lambda: _row_named(view.tiers, "Gold")[3] == "25%", timeout=WAIT)
     assert catalogue.get_tier(view.desk.services, "tier-gold").discount_bp == 2500
     assert view.tiers.selected().id == "tier-gold"
+
+
+def test_a_new_tier_with_a_sign_up_fee_after_a_refused_fee(qtbot, view) -> None:
+    view.tabs.setCurrentWidget(view.tiers)
+    assert _row_named(view.tiers, "Gold")[2] == "None"  # no fee
+    _click(qtbot, view.tiers.add_button)
+    form = view.form
+    assert isinstance(form, TierForm) and form.signup_fee.text() == ""
+    qtbot.keyClicks(form.name, "Diamond")
+    qtbot.keyClicks(form.monthly_price, "99.00")
+    qtbot.keyClicks(form.signup_fee, "twenty")
+    qtbot.keyClicks(form.discount, "35")
+    _click(qtbot, form.save_button)
+
+    error = form.errors["signup_fee"]
+    assert error.isVisible() and "“twenty” is not an amount of money" in error.text()
+    assert form.isVisible() and form.name.text() == "Diamond"  # nothing typed is lost
+    form.signup_fee.clear()
+    qtbot.keyClicks(form.signup_fee, "25.00")
+    assert not error.isVisible()
+    _click(qtbot, form.save_button)
+
+    qtbot.waitUntil(lambda: _row_named(view.tiers, "Diamond") is not None, timeout=WAIT)
+    assert _row_named(view.tiers, "Diamond")[1:4] == ["£99.00", "£25.00", "35%"]
+    [saved] = [t for t in catalogue.list_tiers(view.desk.services) if t.name == "Diamond"]
+    assert saved.signup_fee.pence == 2500
+
+    _click(qtbot, view.tiers.edit_button)  # the new tier is selected: take the fee away again
+    form = view.form
+    assert form.signup_fee.text() == "25.00"
+    form.signup_fee.clear()
+    _click(qtbot, form.save_button)
+    qtbot.waitUntil(lambda: _row_named(view.tiers, "Diamond")[2] == "None", timeout=WAIT)
+    assert not catalogue.get_tier(view.desk.services, saved.id).signup_fee
 
 
 def test_taking_a_treatment_off_sale_and_offering_it_again(qtbot, view) -> None:

@@ -22,6 +22,7 @@ from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.ui.desk import CheckoutRequest, Desk
 from aestheticc_pos.ui.models.basket import ITEM, NET, REASON, VAT
 from aestheticc_pos.ui.views.checkout import CheckoutView
+from aestheticc_pos.ui.views.checkout_basket import item_of_each_line
 from aestheticc_pos.ui.views.checkout_payment import TenderMode
 
 SALE_NUMBER = re.compile(r"A-\d{6}")
@@ -74,7 +75,18 @@ def _add(qtbot, view: CheckoutView, typed: str, name: str) -> None:
 
 
 def _priced(view: CheckoutView) -> bool:
-    return not view.payment.busy and view.model.rowCount() == len(view.items)
+    """The basket's quote is in (a membership with a sign-up fee is two lines of one item)."""
+    quote = view.model.quote
+    lines = 0 if quote is None else len(quote.lines)
+    return (
+        not view.payment.busy
+        and lines == view.model.rowCount()
+        and len(set(_items_of(view))) == len(view.items)
+    )
+
+
+def _items_of(view: CheckoutView) -> list[int]:
+    return [] if view.model.quote is None else item_of_each_line(view.model.quote)
 
 
 def _cell(view: CheckoutView, row: int, column: int) -> str:
@@ -390,7 +402,7 @@ def test_the_screen_fits_a_small_laptop(qtbot, demo_desk, tmp_path) -> None:
     assert view.grab().save(str(tmp_path / "checkout.png"))
 
 
-def test_a_gold_membership_sold_at_the_till_adds_nothing_today_and_waits_for_the_direct_debit(
+def test_a_gold_membership_sold_at_the_till_takes_the_first_month_and_waits_for_the_direct_debit(
     qtbot, demo_desk
 ) -> None:
     services = demo_desk.services
@@ -414,11 +426,12 @@ def test_a_gold_membership_sold_at_the_till_adds_nothing_today_and_waits_for_the
     ]
     view.item_search.clear()
     _choose(qtbot, view.item_finder, view.item_search, "gold membership", "Gold membership")
-    line = "Gold membership · Billed monthly by Direct Debit: £49.00 a month"
+    line = "Gold membership · first month 24 Nov–23 Dec 2026, then £49.00 a month by Direct Debit"
     qtbot.waitUntil(lambda: _priced(view) and view.model.rowCount() == 2, timeout=5000)
     row = _row_of(view, line)
-    assert (_cell(view, row, NET), _cell(view, row, VAT), _cell(view, row, REASON)) == ("£0.00", "£0.00", "")
-    assert view.payment.total.text() == "£250.00"  # Gold's discount starts with the first collected payment
+    assert (_cell(view, row, NET), _cell(view, row, VAT), _cell(view, row, REASON)) == ("£49.00", "£8.17", "")
+    # The first month is paid by this sale, so Gold's discount applies to the rest of the basket at once.
+    assert view.payment.total.text() == "£249.00"
 
     messages: list[str] = []
     demo_desk.message.connect(messages.append)
@@ -427,16 +440,44 @@ def test_a_gold_membership_sold_at_the_till_adds_nothing_today_and_waits_for_the
     shown = _receipt_text(qtbot, view)
     assert line in shown
     (message,) = messages
-    assert f"{name} must authorise the Direct Debit for the membership" in message
+    assert "costs nothing" not in message
+    assert (
+        f"The first month of the membership is paid; {name} must authorise the Direct Debit for the following "
+        "months"
+    ) in message
 
     client_id = clients_service.search_clients(services, name)[0].id
     member = memberships_service.membership_of(services, client_id)
     assert member is not None
-    assert (member.tier_name, member.status.value, member.direct_debit) == (
+    assert (member.tier_name, member.status.value, member.direct_debit, member.paid_through) == (
         "Gold",
-        "pending_mandate",
+        "active",
         "waiting for the client to authorise",
+        dt.date(2026, 12, 23),
     )
+
+
+def test_a_tier_with_a_sign_up_fee_adds_the_fee_as_its_own_line(qtbot, demo_desk) -> None:
+    manager = next(m for m in staff_service.list_staff(demo_desk.services) if m.name == "Sophie Laurent")
+    catalogue_service.edit_tier(demo_desk.services, "tier-silver", staff_id=manager.id, signup_fee="25.00")
+    view = _open(qtbot, demo_desk)
+    _pick_client(qtbot, view, _plain_client(demo_desk))
+
+    _choose(qtbot, view.item_finder, view.item_search, "silver membership", "Silver membership")
+    qtbot.waitUntil(lambda: not view.payment.busy and view.model.rowCount() == 2, timeout=5000)  # one item
+    first = _row_of(
+        view, "Silver membership · first month 24 Nov–23 Dec 2026, then £29.00 a month by Direct Debit"
+    )
+    fee = _row_of(view, "Silver membership · sign-up fee")
+    assert (_cell(view, first, NET), _cell(view, fee, NET)) == ("£29.00", "£25.00")
+    assert view.payment.total.text() == "£54.00"
+
+    # A serum after it, then Delete on the fee line: the membership goes (both its lines), the serum stays.
+    _choose(qtbot, view.item_finder, view.item_search, "vit", "Vitamin C serum")
+    qtbot.waitUntil(lambda: not view.payment.busy and view.model.rowCount() == 3, timeout=5000)
+    view.remove_line(_row_of(view, "Silver membership · sign-up fee"))
+    qtbot.waitUntil(lambda: not view.payment.busy and view.model.rowCount() == 1, timeout=5000)
+    assert _cell(view, 0, ITEM) == "Vitamin C serum"
 
 
 def test_a_membership_for_a_walk_in_is_refused_and_taken_out_of_the_basket(qtbot, demo_desk) -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
+from sqlalchemy import select
 
+from aestheticc_pos.domain import memberships as rules
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.appointments import appointments_of_client
 from aestheticc_pos.services.checkout import sales_of_client
+from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store.tables import MembershipPaymentRow
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import APPOINTMENTS, CLIENTS
 from aestheticc_pos.ui.views.client_record import ClientRecordView
@@ -84,6 +90,35 @@ def test_membership_shows_tier_status_direct_debit_and_paid_through(qtbot, recor
     assert fmt.date(membership.paid_through) in texts
     assert f"{fmt.percent(membership.discount_bp)} today" in texts
     assert f"{membership.tier_name} member" in record.subtitle.text()
+
+
+def test_a_missed_payment_shows_when_gocardless_will_try_it_again(qtbot, record, demo_desk) -> None:
+    services = demo_desk.services
+    client_id = _first(demo_desk, lambda i: memberships_service.membership_of(services, i))
+    membership = memberships_service.membership_of(services, client_id)
+    with services.uow() as uow:  # as the sync engine records a failed payment GoCardless will retry
+        s = uow.session
+        payment = s.scalars(
+            select(MembershipPaymentRow)
+            .where(MembershipPaymentRow.membership_id == membership.id)
+            .order_by(MembershipPaymentRow.period_start.desc())
+            .limit(1)
+        ).one()
+        payment.gc_payment_id, payment.status, payment.charge_date = (
+            "PM-RETRY",
+            "failed",
+            dt.date(2026, 11, 30),
+        )
+        m = rules.payment_charged_back(
+            repo.load_membership(s, membership.id), payment.period_start, membership.today
+        )
+        repo.save_membership(s, rules.payment_failed(m, membership.today, True, "PM-RETRY"))
+        uow.commit()
+
+    _open(qtbot, record, client_id)
+    texts = _texts(record.membership_card)
+    assert "Payment missed" in texts
+    assert "GoCardless will try the failed payment again on 30 Nov 2026." in texts
 
 
 def test_someone_who_is_not_a_member_says_so(qtbot, record, demo_desk) -> None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import select
 
 from aestheticc_pos.domain import memberships as rules
+from aestheticc_pos.services import catalogue, clinic, memberships
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.memberships import MembershipView
 from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store.tables import MembershipPaymentRow
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.membership_forms import ArrearsDialog, NoticeDialog, SignUpDialog
 from aestheticc_pos.ui.views.memberships import MembershipsView
@@ -113,11 +115,64 @@ def test_signing_a_client_up_to_gold_shows_them_pending_direct_debit(qtbot, view
     assert view.chips[rules.MembershipStatus.PENDING_MANDATE].text() == "Pending Direct Debit  1"
 
 
+def test_the_sign_up_dialog_says_what_the_client_pays_and_when_for_the_chosen_tier(qtbot, view) -> None:
+    services = view.desk.services
+    catalogue.edit_tier(
+        services, "tier-gold", staff_id=_staff_id(view.desk, "Sophie Laurent"), signup_fee="25"
+    )
+    client = _a_client_who_is_not_a_member(view.desk)
+    dialog = view.sign_up()
+    qtbot.waitUntil(lambda: dialog.tier_id.count() == 3, timeout=WAIT)
+    dialog.tier_id.setCurrentIndex(dialog.tier_id.findData("tier-silver"))
+    qtbot.waitUntil(lambda: dialog.billing.text().startswith("The client pays £29.00 (the first month"), timeout=WAIT)
+    assert "sign-up fee" not in dialog.billing.text()
+    buttons_at = dialog.save_button.mapToGlobal(QPoint(0, 0))
+
+    dialog.tier_id.setCurrentIndex(dialog.tier_id.findData("tier-gold"))
+    gold = (
+        "The client pays £74.00 (the first month, 24 Nov–23 Dec 2026, and the £25.00 sign-up fee) when they "
+        "authorise the Direct Debit (by instant bank payment), then £49.00 a month by Direct Debit from "
+        "24 Dec 2026."
+    )
+    qtbot.waitUntil(lambda: dialog.billing.text() == gold, timeout=WAIT)
+    qtbot.wait(50)  # a layout that grows does so on the next turn of the event loop
+    assert dialog.save_button.mapToGlobal(QPoint(0, 0)) == buttons_at  # nothing moved under the mouse
+    for label in (dialog.tier_terms, dialog.billing):
+        assert label.heightForWidth(label.width()) <= label.height()  # never cut
+
+    qtbot.waitUntil(lambda: not view.desk.runner.busy, timeout=WAIT)  # the first search has answered
+    dialog._show_clients([client])
+    dialog.results.setCurrentRow(0)
+    dialog.tier_id.setCurrentIndex(dialog.tier_id.findData("tier-gold"))
+    qtbot.waitUntil(lambda: dialog.billing.text() == gold, timeout=WAIT)
+    _click(qtbot, dialog.save_button)
+    qtbot.waitUntil(lambda: _cell(view, client.full_name, "Status") == "Pending Direct Debit", timeout=WAIT)
+    assert view.selected().client_name == client.full_name
+    assert view.panel.values["Sign-up fee"].isVisible()
+    assert view.panel.values["Sign-up fee"].text() == "£25.00, with the first month"
+
+
+def test_without_instant_payments_the_first_month_is_a_direct_debit_a_few_days_later(qtbot, view) -> None:
+    services = view.desk.services
+    clinic.update_clinic_settings(
+        services, _staff_id(view.desk, "Sophie Laurent"), instant_first_payment=False
+    )
+    dialog = view.sign_up()
+    qtbot.waitUntil(lambda: dialog.tier_id.count() == 3, timeout=WAIT)
+    dialog.tier_id.setCurrentIndex(dialog.tier_id.findData("tier-silver"))
+    qtbot.waitUntil(lambda: dialog.billing.text().startswith("The client pays"), timeout=WAIT)
+    assert dialog.billing.text() == (
+        "The client pays £29.00 (the first month, 24 Nov–23 Dec 2026) by Direct Debit as soon as their bank "
+        "allows, then £29.00 a month by Direct Debit from 24 Dec 2026."
+    )
+
+
 def test_a_client_who_is_already_a_member_is_refused_with_a_sentence(qtbot, view) -> None:
     member = _shown(view)[0]
     dialog = view.sign_up()
     qtbot.waitUntil(lambda: dialog.tier_id.count() == 3, timeout=WAIT)
     summary = clients_service.client_summaries(view.desk.services, [member.client_id])[member.client_id]
+    qtbot.waitUntil(lambda: not view.desk.runner.busy, timeout=WAIT)  # the first search has answered
     dialog._show_clients([summary])
     dialog.results.setCurrentRow(0)
     _click(qtbot, dialog.save_button)
@@ -187,6 +242,22 @@ def test_arrears_are_taken_at_the_desk_after_a_refused_amount(qtbot, view) -> No
     assert not dialog.isVisible()
 
 
+def test_a_past_due_member_shows_when_gocardless_will_try_the_payment_again(qtbot, view) -> None:
+    member, other = [m for m in _shown(view) if m.status is rules.MembershipStatus.ACTIVE][:2]
+    _payment_failed(view.desk, member.id, on=TODAY - dt.timedelta(days=2), retry_on=dt.date(2026, 11, 30))
+    view.refresh()
+    qtbot.waitUntil(
+        lambda: (_cell(view, member.client_name, "Status") or "").startswith("Past due"), timeout=WAIT
+    )
+
+    _select(view, member.client_name)
+    assert view.panel.retry.isVisible()
+    assert view.panel.retry.text() == "GoCardless will try the failed payment again on 30 Nov 2026."
+    assert not view.panel.values["Sign-up fee"].isVisible()  # the demo's tiers have none
+    _select(view, other.client_name)
+    assert not view.panel.retry.isVisible()
+
+
 def test_ending_a_membership_asks_first(qtbot, view) -> None:
     member = _select(view, _shown(view)[0].client_name)
     box = view.end_selected()
@@ -210,14 +281,34 @@ def test_a_practitioner_sees_the_members_but_cannot_act(qtbot, view) -> None:
     assert view.status.text() == "Only a manager or a receptionist can sign up, pause or end memberships."
 
 
-def _payment_failed(desk: Desk, membership_id: str, *, on: dt.date) -> None:
-    """GoCardless reported a failed collection (as the sync engine would record it)."""
+def _payment_failed(desk: Desk, membership_id: str, *, on: dt.date, retry_on: dt.date | None = None) -> None:
+    """GoCardless reported that the last monthly collection failed on ``on`` (as the sync engine records it);
+    with ``retry_on``, it will try that payment again on that day (the payment keeps failing until then, with
+    the retry's charge date)."""
     with desk.services.uow() as uow:
-        m = repo.load_membership(uow.session, membership_id)
-        repo.save_membership(uow.session, rules.payment_failed(m, on, will_retry=False))
+        s = uow.session
+        m = repo.load_membership(s, membership_id)
+        payment = s.scalars(
+            select(MembershipPaymentRow)
+            .where(
+                MembershipPaymentRow.membership_id == membership_id, MembershipPaymentRow.period_start <= on
+            )
+            .order_by(MembershipPaymentRow.period_start.desc())
+            .limit(1)
+        ).one()
+        payment.gc_payment_id = f"PM-{membership_id[:8]}"
+        payment.status = "failed"
+        payment.charge_date = retry_on or payment.charge_date
+        m = rules.payment_charged_back(m, payment.period_start, on)  # the month marked paid is owed again
+        m = rules.payment_failed(m, on, retry_on is not None, payment.gc_payment_id if retry_on else None)
+        repo.save_membership(s, m)
         uow.commit()
 
 
 def _sign_in(desk: Desk, name: str) -> None:
     """Another member of the demo staff takes over the till (as ``conftest.sign_in``)."""
     desk.sign_in(next(m for m in staff_service.list_staff(desk.services) if m.name == name))
+
+
+def _staff_id(desk: Desk, name: str) -> str:
+    return next(m.id for m in staff_service.list_staff(desk.services) if m.name == name)

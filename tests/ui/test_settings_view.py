@@ -131,6 +131,7 @@ def test_a_receptionist_cannot_change_the_settings(qtbot, demo_desk: Desk, app_s
 
     assert view.notice.isVisible() and view.notice.text() == MANAGER_ONLY
     assert view.name.isReadOnly() and not view.save_button.isEnabled()
+    assert not view.instant_first_payment.isEnabled()
     assert not view.back_up_button.isEnabled()
     view.save()
     assert view.status.text() == MANAGER_ONLY
@@ -152,3 +153,19 @@ def test_the_clinic_chooses_to_refund_a_deposit_on_a_late_cancellation(qtbot, vi
     assert clinic.clinic_settings(view.desk.services).late_deposit == "refund"
     again = _open(qtbot, view.desk, view.app_settings)
     assert again.late_deposit.currentData() == "refund"
+
+
+def test_the_clinic_takes_the_first_month_by_direct_debit_later_instead_of_at_once(qtbot, view) -> None:
+    box = view.instant_first_payment
+    assert box.isChecked() and box.isEnabled()  # instant bank payment as the client authorises, by default
+    assert box.text() == "Take it as the client authorises their Direct Debit"
+    assert box.width() >= box.sizeHint().width()  # its words are never cut
+    _click(qtbot, box)
+    assert not box.isChecked()
+    _click(qtbot, view.save_button)
+
+    qtbot.waitUntil(lambda: view.status.text() == "Saved.", timeout=WAIT)
+    assert clinic.clinic_settings(view.desk.services).instant_first_payment is False
+    assert view.desk.settings.instant_first_payment is False
+    again = _open(qtbot, view.desk, view.app_settings)
+    assert not again.instant_first_payment.isChecked()

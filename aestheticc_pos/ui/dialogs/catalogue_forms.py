@@ -710,6 +710,7 @@ class TierForm(FormDialog):
         self.item = tier
         self.name = QLineEdit()
         self.monthly_price = _amount_edit("e.g. 49.00")
+        self.signup_fee = _amount_edit("e.g. 25.00")
         self.discount = _amount_edit("e.g. 20")
         self.covers_treatments = QCheckBox("Treatments")
         self.covers_treatments.setChecked(True)
@@ -732,6 +733,12 @@ class TierForm(FormDialog):
         self.add_field(
             "monthly_price", "Monthly price", self.monthly_price, hint="Collected by Direct Debit."
         )
+        self.add_field(
+            "signup_fee",
+            "Sign-up fee",
+            self.signup_fee,
+            hint="Optional: paid once, with the first month. Leave it empty for none.",
+        )
         self.add_field("discount", "Member discount (%)", self.discount)
         self.add_field("covers", "The discount covers", covers)
         self.add_field("benefits_start", "Benefits start", self.benefits_start)
@@ -750,12 +757,16 @@ class TierForm(FormDialog):
 
     def prepare(self) -> Call:
         price, discount = self.monthly_price.text(), self.discount.text()
+        fee = self.signup_fee.text().strip()
         currency = self.desk.settings.currency
         _check("monthly_price", lambda: inputs.money(price, what="The monthly price", currency=currency))
+        if fee:
+            _check("signup_fee", lambda: inputs.money(fee, what="The sign-up fee", currency=currency))
         _check("discount", lambda: inputs.percent(discount, what="The member discount"))
         values = dict(
             name=self.name.text(),
             monthly_price=price,
+            signup_fee=fee or "0",
             discount=discount,
             covers_treatments=self.covers_treatments.isChecked(),
             covers_products=self.covers_products.isChecked(),
@@ -773,6 +784,7 @@ class TierForm(FormDialog):
     def _fill(self, t: Tier) -> None:
         self.name.setText(t.name)
         self.monthly_price.setText(amount_text(t.monthly_price))
+        self.signup_fee.setText(amount_text(t.signup_fee) if t.signup_fee else "")
         self.discount.setText(percent_text(t.discount_bp))
         self.covers_treatments.setChecked(t.covers_treatments)
         self.covers_products.setChecked(t.covers_products)

@@ -1,6 +1,6 @@
 """The desk's membership dialogs: sign a client up, change tier, give notice, take a payment of arrears.
 
-    SignUpDialog(desk)                        # pick the client (search) and the tier
+    SignUpDialog(desk)                        # pick the client (search) and the tier; shows how it is billed
     SignUpDialog(desk, client=summary)        # from a client's record: the client is already chosen
     ChangeTierDialog(desk, membership)        # ``membership``: a MembershipView
     NoticeDialog(desk, membership)
@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.errors import InvalidInput
-from aestheticc_pos.services import catalogue, inputs, memberships
+from aestheticc_pos.services import catalogue, inputs, membership_billing, memberships
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services.clients import ClientSummary
+from aestheticc_pos.services.membership_billing import SignUpTerms
 from aestheticc_pos.services.memberships import Arrears, MembershipView
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import MEMBERSHIPS, Desk
@@ -39,6 +40,11 @@ from aestheticc_pos.ui.dialogs.catalogue_forms import Call, FormDialog, amount_t
 
 SEARCH_DELAY_MS = 200
 SEARCH_LIMIT = 30
+WORKING_OUT = "Working out the first payment…"
+# The space kept for the chosen tier's terms and how it is billed: fixed heights, so the dialog never grows (and
+# its buttons never move under the mouse) when another tier is chosen or the billing sentence arrives.
+TERMS_LINES = 2
+BILLING_LINES = 5
 
 
 class _MembershipForm(FormDialog):
@@ -52,9 +58,11 @@ class _MembershipForm(FormDialog):
         self.tier_id.setMaximumWidth(360)
         self.tier_terms = QLabel("")
         self.tier_terms.setWordWrap(True)
+        self.tier_terms.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.tiers: dict[str, Tier] = {}
         self.add_field("tier_id", caption, self.tier_id, hint=hint)
         self.add_field("terms", "", self.tier_terms)
+        keep_lines(self.tier_terms, TERMS_LINES)
         self.tier_id.currentIndexChanged.connect(lambda _i: self._show_terms())
         services = self.desk.services
         self.desk.run(
@@ -84,13 +92,19 @@ class _MembershipForm(FormDialog):
 
 class SignUpDialog(_MembershipForm):
     """Find the client (name, phone or email), choose the tier, sign up: pending until they authorise the
-    Direct Debit."""
+    Direct Debit. Under the tier, what the client pays and when (``membership_billing.sign_up_terms``: the
+    first month, and the tier's sign-up fee, as they authorise; then monthly), read again for each tier."""
 
     def __init__(
         self, desk: Desk, client: ClientSummary | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(desk, title="Sign a client up", save_text="Sign up", parent=parent)
         self._asked = 0  # the newest search sent; older answers are dropped
+        self._terms_asked = 0  # the newest billing terms asked for; likewise
+        self._terms_tier: str | None = None  # the tier they were asked for
+        self.billing = QLabel("")
+        self.billing.setWordWrap(True)
+        self.billing.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Type a name, phone number or email")
         self.results = QListWidget()
@@ -102,6 +116,8 @@ class SignUpDialog(_MembershipForm):
         column.addWidget(self.results)
         self.add_field("client", "Client", client_box, top=True)
         self.add_tier_choice("Tier")
+        self.add_field("billing", "Payments", self.billing, top=True)
+        keep_lines(self.billing, BILLING_LINES)
         self.finish_layout()
 
         self._timer = QTimer(self)
@@ -137,6 +153,29 @@ class SignUpDialog(_MembershipForm):
             f"{result.client_name} is signed up to {result.tier_name}. "
             "Waiting for them to authorise the Direct Debit."
         )
+
+    def _show_terms(self) -> None:
+        super()._show_terms()
+        tier_id = self.tier_id.currentData()
+        if tier_id == self._terms_tier:
+            return
+        self._terms_tier = tier_id
+        self._terms_asked += 1
+        asked, services = self._terms_asked, self.desk.services
+        if not tier_id:
+            self.billing.setText("")
+            return
+        self.billing.setText(WORKING_OUT)
+        self.desk.run(
+            lambda: membership_billing.sign_up_terms(services, tier_id),
+            lambda terms: self._show_billing(asked, terms),
+            lambda message: self._show_billing(asked, message),
+        )
+
+    def _show_billing(self, asked: int, terms: SignUpTerms | str) -> None:
+        """How the chosen tier is billed (or why that could not be read), unless another tier was chosen since."""
+        if asked == self._terms_asked:
+            self.billing.setText(terms if isinstance(terms, str) else terms.sentence)
 
     def _search_now(self) -> None:
         self._asked += 1
@@ -323,6 +362,13 @@ def tier_terms(tier: Tier) -> str:
         f"{fmt.money(tier.monthly_price)} a month by Direct Debit. "
         f"{fmt.percent(tier.discount_bp)} off {covers}, {start}."
     )
+
+
+def keep_lines(label: QLabel, lines: int) -> None:
+    """Give ``label`` (already in its dialog, so styled as it will be shown) the fixed height of ``lines``
+    lines of its text."""
+    label.ensurePolished()
+    label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 2)
 
 
 def date_edit(day: dt.date, *, minimum: dt.date | None = None) -> QDateEdit:

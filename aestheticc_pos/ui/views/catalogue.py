@@ -496,6 +496,7 @@ _PACKAGE_COLUMNS = (
 _TIER_COLUMNS = (
     Column("Name", lambda t: t.name),
     Column("Monthly", lambda t: fmt.money(t.monthly_price), RIGHT),
+    Column("Sign-up fee", lambda t: fmt.money(t.signup_fee) if t.signup_fee else "None", RIGHT),
     Column("Discount", lambda t: fmt.percent(t.discount_bp), RIGHT),
     Column("Discount covers", _covers),
     Column(

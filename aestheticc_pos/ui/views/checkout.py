@@ -5,8 +5,9 @@ Or the client pays later: "Payment link" (Alt+L) turns the basket into a link sh
 "Invoice" (Alt+I) issues an invoice (``checkout_links.py``). A basket opened from an appointment
 whose deposit was paid by link offers "Deposit paid £X" as the first tender.
 
-A membership is sold here too: the line costs nothing today (GoCardless collects it monthly, the first month
-included), and once the sale is recorded the message says the client must authorise the Direct Debit.
+A membership is sold here too: its first month is a line at the tier's monthly price (and its sign-up fee a
+second line, when the tier has one), paid now with the rest of the sale; once the sale is recorded the message
+says the client must authorise the Direct Debit that collects the following months.
 
 The screen owns the basket (a list of ``BasketItem``) and nothing else. Every change to it is priced again by
 ``services.checkout.quote_basket`` off the GUI thread; only the answer to the latest change is shown (older
@@ -60,7 +61,13 @@ from aestheticc_pos.ui.desk import (
 )
 from aestheticc_pos.ui.dialogs.receipt_dialog import ReceiptDialog
 from aestheticc_pos.ui.models.basket import ITEM, QUANTITY, REASON, BasketModel
-from aestheticc_pos.ui.views.checkout_basket import BasketTable, Priced, labelled, price_with_offers
+from aestheticc_pos.ui.views.checkout_basket import (
+    BasketTable,
+    Priced,
+    item_of_each_line,
+    labelled,
+    price_with_offers,
+)
 from aestheticc_pos.ui.views.checkout_links import BasketDocuments, SentLinkCard
 from aestheticc_pos.ui.views.checkout_payment import PaymentPanel
 from aestheticc_pos.ui.views.checkout_search import (
@@ -358,23 +365,34 @@ class CheckoutView(QWidget):
         self._set_items(items)
 
     def remove_line(self, row: int) -> None:
-        if 0 <= row < len(self.items):
-            self._keep_row = max(0, min(row, len(self.items) - 2))
-            self._set_items([item for i, item in enumerate(self.items) if i != row])
+        """Take out the basket item the line at ``row`` belongs to (a membership's fee line: the membership)."""
+        item = self._item_of_line(row)
+        if 0 <= item < len(self.items):
+            self._keep_row = max(0, min(row, self.model.rowCount() - 2))
+            self._set_items([it for i, it in enumerate(self.items) if i != item])
 
     def _choose_package(self, row: int, use: bool) -> None:
-        if 0 <= row < len(self.items):
+        item = self._item_of_line(row)
+        if 0 <= item < len(self.items):
             self._keep_row = row
             self._set_items(
-                [replace(item, use_package=use) if i == row else item for i, item in enumerate(self.items)]
+                [replace(it, use_package=use) if i == item else it for i, it in enumerate(self.items)]
             )
 
     def _change_quantity(self, row: int, quantity: int) -> None:
-        if 0 <= row < len(self.items) and 1 <= quantity <= MAX_QUANTITY:
+        item = self._item_of_line(row)
+        if 0 <= item < len(self.items) and 1 <= quantity <= MAX_QUANTITY:
             self._keep_row = row
             self._set_items(
-                [replace(item, quantity=quantity) if i == row else item for i, item in enumerate(self.items)]
+                [replace(it, quantity=quantity) if i == item else it for i, it in enumerate(self.items)]
             )
+
+    def _item_of_line(self, row: int) -> int:
+        """The basket item the priced line at ``row`` comes from (-1: none)."""
+        quote = self.model.quote
+        if quote is None or not 0 <= row < len(quote.lines):
+            return -1
+        return item_of_each_line(quote)[row]
 
     def _set_items(self, items: list[BasketItem]) -> None:
         self.items = items
@@ -533,8 +551,8 @@ class CheckoutView(QWidget):
             paid += f" Change due {fmt.money(receipt.change_due)}."
         if joined_membership:
             paid += (
-                f" {receipt.client_name} must authorise the Direct Debit for the membership: the link will be"
-                " on their membership once it is ready."
+                f" The first month of the membership is paid; {receipt.client_name} must authorise the Direct"
+                " Debit for the following months: the link will be on their membership once it is ready."
             )
         self.desk.message.emit(paid)
         self.sale_completed.emit(receipt)

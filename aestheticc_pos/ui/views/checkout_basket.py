@@ -45,16 +45,40 @@ class BasketTable(QTableView):
 
 
 def price_with_offers(services: Services, client_id: str | None, items: list[BasketItem]) -> Priced:
-    """The quote of ``items``, and which declined treatment lines a package session could pay for."""
+    """The quote of ``items``, and which declined treatment lines a package session could pay for (by line)."""
     quote = quote_basket(services, client_id=client_id, items=items)
-    declined = [i for i, item in enumerate(items) if item.kind is ItemKind.TREATMENT and not item.use_package]
+    lines_of = item_of_each_line(quote)
+    declined = [
+        row
+        for row, item in enumerate(lines_of)
+        if items[item].kind is ItemKind.TREATMENT and not items[item].use_package
+    ]
     offers: dict[int, PackageCredit] = {}
     if declined and client_id is not None:
         accepted = quote_basket(
             services, client_id=client_id, items=[replace(item, use_package=True) for item in items]
         )
-        offers = {i: credit for i in declined if (credit := accepted.lines[i].package_credit) is not None}
+        offers = {
+            row: credit for row in declined if (credit := accepted.lines[row].package_credit) is not None
+        }
     return Priced(quote, offers)
+
+
+def item_of_each_line(quote: Quote) -> list[int]:
+    """For each priced line, the basket item it comes from: one line an item, except a membership whose
+    sign-up fee is a second line right after its first month."""
+    items: list[int] = []
+    previous = None
+    for line in quote.lines:
+        fee_line = (
+            previous is not None
+            and line.line.kind is ItemKind.MEMBERSHIP
+            and previous.line.kind is ItemKind.MEMBERSHIP
+            and previous.line.item_id == line.line.item_id
+        )
+        items.append(items[-1] if fee_line else len(set(items)))
+        previous = line
+    return items
 
 
 def labelled(text: str, field: QWidget, extra: QWidget | None = None) -> QHBoxLayout:

@@ -271,6 +271,8 @@ class ClientRecordView(QWidget):
         ]
         if m.past_due_since:
             rows.append(("Missed since", fmt.date(m.past_due_since)))
+        if m.retry_on:
+            rows.append(("", f"GoCardless will try the failed payment again on {fmt.date(m.retry_on)}."))
         if m.ends_on:
             rows.append(("Ends on", fmt.date(m.ends_on)))
         _fill_rows(self.membership, rows)

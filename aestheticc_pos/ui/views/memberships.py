@@ -90,6 +90,13 @@ def discount_text(m: MembershipView) -> str:
     return f"{fmt.percent(m.discount_bp)} in force" if m.discount_in_force else "Not in force"
 
 
+def retry_text(m: MembershipView) -> str:
+    """ "GoCardless will try the failed payment again on 2 Apr 2027.", or "" when it will not."""
+    if m.retry_on is None:
+        return ""
+    return f"GoCardless will try the failed payment again on {fmt.date(m.retry_on)}."
+
+
 COLUMNS = (
     Column("Client", lambda m: m.client_name),
     Column("Tier", lambda m: m.tier_name),
@@ -324,9 +331,10 @@ class _MemberPanel(QFrame):
         self.facts.setHorizontalSpacing(12)
         self.facts.setVerticalSpacing(6)
         self.facts.setColumnStretch(1, 1)
+        self.captions: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
         for row, caption in enumerate(
-            ("Tier", "Status", "Discount", "Member since", "Paid through", "Direct Debit")
+            ("Tier", "Sign-up fee", "Status", "Discount", "Member since", "Paid through", "Direct Debit")
         ):
             label = QLabel(caption)
             label.setObjectName("caption")
@@ -334,8 +342,12 @@ class _MemberPanel(QFrame):
             value.setWordWrap(True)
             self.facts.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
             self.facts.addWidget(value, row, 1)
+            self.captions[caption] = label
             self.values[caption] = value
         box.addLayout(self.facts)
+        self.retry = QLabel("")  # when GoCardless will try a failed payment again
+        self.retry.setWordWrap(True)
+        box.addWidget(self.retry)
         box.addSpacing(6)
         self.change_tier = QPushButton("Change tier…")
         self.give_notice = QPushButton("Give notice…")
@@ -374,7 +386,14 @@ class _MemberPanel(QFrame):
             for button in self.actions:
                 button.hide()
             self.link.hide()
+            self.retry.hide()
             return
+        fee = "" if m.signup_fee is None else f"{fmt.money(m.signup_fee)}, with the first month"
+        self.values["Sign-up fee"].setText(fee)
+        for part in (self.captions["Sign-up fee"], self.values["Sign-up fee"]):
+            part.setVisible(bool(fee))
+        self.retry.setText(retry_text(m))
+        self.retry.setVisible(m.retry_on is not None)
         waiting = m.status is Status.PENDING_MANDATE and not m.needs_new_mandate
         self.link.setVisible(waiting)
         if waiting:

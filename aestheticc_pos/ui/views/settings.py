@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QCompleter,
     QFrame,
@@ -151,6 +152,7 @@ class SettingsView(QWidget):
         self.time_zone.setMaximumWidth(300)
         self.till_prefix = _narrow(QLineEdit(), 100, "e.g. A")
         self.grace_days = number_field(0, 60, 140, " days")
+        self.instant_first_payment = QCheckBox("Take it as the client authorises their Direct Debit")
         self.late_cancel_hours = number_field(0, 168, 140, " hours")
         self.no_show_policy = QComboBox()
         self.no_show_policy.addItem("Forfeit the session (it counts as used)", NoShowPolicy.FORFEIT.value)
@@ -180,6 +182,12 @@ class SettingsView(QWidget):
             "Grace period",
             self.grace_days,
             hint="How long members keep their discount after a failed Direct Debit.",
+        )
+        f.add_field(
+            "instant_first_payment",
+            "First month",
+            self.instant_first_payment,
+            hint="By instant bank payment; unticked, by Direct Debit a few days later.",
         )
         f.add_field(
             "late_cancel_hours",
@@ -228,6 +236,7 @@ class SettingsView(QWidget):
             late_cancel_hours=self.late_cancel_hours.value(),
             no_show_policy=self.no_show_policy.currentData(),
             late_deposit=self.late_deposit.currentData(),
+            instant_first_payment=self.instant_first_payment.isChecked(),
         )
         services, staff_id = self.desk.services, self.desk.staff_id
         self.save_button.setEnabled(False)
@@ -272,6 +281,7 @@ class SettingsView(QWidget):
         self.late_cancel_hours.setValue(s.late_cancel_hours)
         self.no_show_policy.setCurrentIndex(self.no_show_policy.findData(s.no_show_policy.value))
         self.late_deposit.setCurrentIndex(max(self.late_deposit.findData(s.late_deposit), 0))
+        self.instant_first_payment.setChecked(s.instant_first_payment)
 
     def _on_changed(self, what: frozenset[str]) -> None:
         if SETTINGS in what and self.save_button.text() != "Saving…":
@@ -515,6 +525,7 @@ class SettingsView(QWidget):
         for widget in (
             self.time_zone,
             self.grace_days,
+            self.instant_first_payment,
             self.late_cancel_hours,
             self.no_show_policy,
             self.late_deposit,
