@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from aestheticc_pos.domain.appointments import NoShowPolicy
 from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
-from aestheticc_pos.domain.staff import Action, Role, check_pin, hash_pin
+from aestheticc_pos.domain.staff import Action, Role
 from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import (
     DEFAULT_TIME_ZONE,
     ClinicSettings,
@@ -25,7 +26,7 @@ from aestheticc_pos.services.context import (
     read_clinic_settings,
     write_clinic_settings,
 )
-from aestheticc_pos.services.staff import StaffMember, require_staff
+from aestheticc_pos.services.staff import StaffMember, new_pin_hash, require_staff
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import StaffRow
 
@@ -43,11 +44,13 @@ _NUMBER_FIELDS = {"late_cancel_hours": 168, "grace_days": 60}
 _VAT_NUMBER = re.compile(r"[A-Z0-9]{5,20}")
 
 
+@use_case(Audience.ANY_STAFF)
 def clinic_settings(services: Services) -> ClinicSettings:
     """The clinic's settings as every till shares them."""
     return services.settings()
 
 
+@use_case(Action.EDIT_SETTINGS)
 def update_clinic_settings(services: Services, staff_id: str, **fields: Any) -> ClinicSettings:
     """Change some of the clinic's settings (manager only; audited). Fields not given keep their value.
 
@@ -90,6 +93,7 @@ def update_clinic_settings(services: Services, staff_id: str, **fields: Any) -> 
     return updated
 
 
+@use_case(Audience.TILL)
 def is_set_up(services: Services) -> bool:
     """Whether the clinic has a name and a manager (otherwise the app shows the first-start screen)."""
     with services.uow(read_only=True) as uow:
@@ -99,6 +103,7 @@ def is_set_up(services: Services) -> bool:
         return read_clinic_settings(uow.session).is_set_up and has_manager is not None
 
 
+@use_case(Audience.TILL)
 def set_up_clinic(
     services: Services,
     *,
@@ -123,7 +128,7 @@ def set_up_clinic(
         raise InvalidInput("The clinic needs a name.", field="name")
     check_clinic_settings(settings)
     manager = StaffMember(id=services.new_id(), name=_staff_name(manager_name), role=Role.MANAGER)
-    pin_hash, salt = hash_pin(check_pin(manager_pin))
+    pin_hash, salt = new_pin_hash(manager_pin, Role.MANAGER)
     refusal = RuleViolation("This clinic is already set up. Sign in as a manager to change its settings.")
     with services.uow() as uow:
         s = uow.session

@@ -7,22 +7,33 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aestheticc_pos import settings as app_settings
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted
 from aestheticc_pos.domain.staff import (
+    PIN_HASH_COSTS,
     Action,
+    LoginState,
+    PinHashCost,
     Role,
     check_pin,
+    current_state,
     hash_pin,
+    is_locked,
+    needs_rehash,
     register_failure,
     register_success,
     require,
     require_unlocked,
     verify_pin,
+    wrong_pin_refusal,
 )
-from aestheticc_pos.services.context import Services
+from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import Audience, use_case
+from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import StaffRow
+from aestheticc_pos.store.unit_of_work import UnitOfWork, run_in_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +43,14 @@ class StaffMember:
     role: Role
 
 
+@use_case(Action.MANAGE_STAFF, staff="by_staff_id", first_run=True)
 def add_staff(
     services: Services, *, name: str, role: Role | str, pin: str, by_staff_id: str | None
 ) -> StaffMember:
-    """Add a team member. The first staff member of a new clinic (``by_staff_id`` None) must be a manager."""
+    """Add a team member. The first staff member of a new clinic (``by_staff_id`` None) must be a manager.
+
+    A manager's PIN is 6 to 8 digits, anyone else's 4 to 8 (``InvalidInput`` says so).
+    """
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput("Type the staff member's name.", field="name")
@@ -45,8 +60,7 @@ def add_staff(
         raise InvalidInput(
             f"“{role}” is not a role: choose manager, receptionist or practitioner.", field="role"
         ) from None
-    pin = check_pin(pin)
-    pin_hash, salt = hash_pin(pin)
+    pin_hash, salt = new_pin_hash(pin, role)
     with services.uow() as uow:
         s = uow.session
         has_staff = s.scalar(select(StaffRow.id).limit(1)) is not None
@@ -73,36 +87,60 @@ def add_staff(
     return member
 
 
-def list_staff(services: Services, *, role: Role | None = None) -> list[StaffMember]:
+@use_case(Audience.TILL)
+def list_staff(services: Services, *, role: Role | str | None = None) -> list[StaffMember]:
+    """Who works here (everyone, or those with ``role``), by name: the login screen's buttons."""
+    chosen = None if role is None else inputs.choice(Role, role, what="a role")
     with services.uow(read_only=True) as uow:
         query = select(StaffRow).where(StaffRow.active).order_by(StaffRow.name)
-        if role is not None:
-            query = query.where(StaffRow.role == role.value)
+        if chosen is not None:
+            query = query.where(StaffRow.role == chosen.value)
         return [StaffMember(r.id, r.name, Role(r.role)) for r in uow.session.scalars(query)]
 
 
+@use_case(Audience.TILL, retry=False)
 def log_in(services: Services, staff_id: str, pin: str) -> StaffMember:
-    """Check a PIN. Five wrong PINs lock the login for 15 minutes; the refusal says for how long."""
-    now = services.now()
-    with services.uow() as uow:
-        row = repo.load_staff_row(uow.session, staff_id)
-        state = repo.login_state(row)
-        require_unlocked(state, now)
-        if verify_pin(pin or "", row.pin_hash, row.pin_salt):
-            state = register_success(state)
-            ok = True
-        else:
-            state = register_failure(state, now)
-            ok = False
-        row.failed_attempts = state.failures
-        row.locked_until = state.locked_until
-        member = StaffMember(row.id, row.name, Role(row.role))
-        uow.commit()
-    if not ok:
-        if state.locked_until is not None:
-            raise NotPermitted("Too many wrong PINs: this login is locked for 15 minutes.")
-        raise NotPermitted("That PIN is not right. Try again.")
-    return member
+    """Check a PIN and return who signed in; otherwise ``NotPermitted`` with a sentence that is true now.
+
+    Five wrong PINs in a row lock the login for 15 minutes. The count is read and written under a lock on the
+    staff member's row, taken by the transaction's first statement (PostgreSQL ``FOR UPDATE``; SQLite
+    ``BEGIN IMMEDIATE``), so tills guessing at the same moment get five tries between them, not five each.
+    The PIN is checked inside that lock too. A correct PIN hashed at another cost than this till's setting
+    (``settings.pin_hash_cost``) is hashed again at it. The fifth wrong PIN is written to the audit log.
+    Something that is not 4 to 8 digits (an Enter pressed too soon) is refused with ``InvalidInput`` and
+    not counted: it cannot be anyone's PIN.
+    """
+    pin = check_pin(pin)
+    cost = pin_hash_cost()
+    attempt = run_in_transaction(services.uow, lambda uow: _attempt(services, uow, staff_id, pin, cost))
+    if attempt.refusal:
+        raise NotPermitted(attempt.refusal)
+    return attempt.member
+
+
+@use_case(Action.MANAGE_STAFF, staff="by_staff_id", retry=False)
+def unlock_staff(services: Services, *, staff_id: str, by_staff_id: str) -> StaffMember:
+    """A manager clears a staff member's lockout and wrong-PIN count, so they can sign in again at once."""
+
+    def unlock(uow: UnitOfWork) -> StaffMember:
+        s = uow.session
+        require_staff(s, by_staff_id, Action.MANAGE_STAFF)
+        row = repo.lock_staff_row(s, staff_id)
+        now = services.now()
+        before = current_state(repo.login_state(row), now)
+        repo.save_login_state(row, LoginState())
+        append_audit(
+            s,
+            at=now,
+            staff_id=by_staff_id,
+            action="staff.unlocked",
+            record_type="staff",
+            record_id=row.id,
+            details={"was_locked": int(is_locked(before, now)), "wrong_pins": before.failures},
+        )
+        return StaffMember(row.id, row.name, Role(row.role))
+
+    return run_in_transaction(services.uow, unlock)
 
 
 def require_staff(session: Session, staff_id: str, action: Action) -> StaffMember:
@@ -111,3 +149,52 @@ def require_staff(session: Session, staff_id: str, action: Action) -> StaffMembe
     role = Role(row.role)
     require(role, action)
     return StaffMember(row.id, row.name, role)
+
+
+def new_pin_hash(pin: str, role: Role | str) -> tuple[str, str]:
+    """``(pin_hash, pin_salt)`` for a ``StaffRow`` whose new PIN is ``pin``, hashed at this till's cost.
+
+    Every PIN that is set (a new member, a first manager, a changed PIN) goes through here: ``InvalidInput``
+    unless it is 4 to 8 digits, 6 to 8 for a manager.
+    """
+    return hash_pin(check_pin(pin, role), cost=pin_hash_cost())
+
+
+def pin_hash_cost() -> PinHashCost:
+    """The scrypt cost this till hashes PINs at (``settings.pin_hash_cost``: standard, or fast for tests)."""
+    return PIN_HASH_COSTS[app_settings.pin_hash_cost()]
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    member: StaffMember
+    refusal: str | None  # None: signed in
+
+
+def _attempt(services: Services, uow: UnitOfWork, staff_id: str, pin: str, cost: PinHashCost) -> _Attempt:
+    """One sign-in attempt, under the row lock (the first statement). Raises ``NotPermitted`` while locked."""
+    s = uow.session
+    row = repo.lock_staff_row(s, staff_id)
+    now = services.now()
+    tz = read_clinic_settings(s).tz
+    state = current_state(repo.login_state(row), now)
+    require_unlocked(state, now, tz)
+    member = StaffMember(row.id, row.name, Role(row.role))
+    if verify_pin(pin, row.pin_hash, row.pin_salt):
+        repo.save_login_state(row, register_success(state))
+        if needs_rehash(row.pin_hash, cost):
+            row.pin_hash, row.pin_salt = hash_pin(pin, cost=cost)
+        return _Attempt(member, None)
+    state = register_failure(state, now)
+    repo.save_login_state(row, state)
+    if is_locked(state, now):
+        append_audit(
+            s,
+            at=now,
+            staff_id=row.id,
+            action="staff.locked_out",
+            record_type="staff",
+            record_id=row.id,
+            details={"wrong_pins": state.failures},
+        )
+    return _Attempt(member, wrong_pin_refusal(state, now, tz))

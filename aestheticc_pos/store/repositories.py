@@ -336,7 +336,23 @@ def save_appointment(session: Session, a: Appointment, *, cancelled_at: dt.datet
 
 
 def load_staff_row(session: Session, staff_id: str) -> StaffRow:
+    _require_staff_id(staff_id)
     row = session.get(StaffRow, staff_id)
+    if row is None or not row.active:
+        raise NotFound("That staff member is not on the team.")
+    return row
+
+
+def lock_staff_row(session: Session, staff_id: str) -> StaffRow:
+    """The staff row, held until the transaction ends: ``FOR UPDATE`` on PostgreSQL; on SQLite a write unit of
+    work already holds the database's write lock (``BEGIN IMMEDIATE``) from its first statement."""
+    _require_staff_id(staff_id)
+    row = session.scalars(
+        select(StaffRow)
+        .where(StaffRow.id == staff_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
     if row is None or not row.active:
         raise NotFound("That staff member is not on the team.")
     return row
@@ -346,5 +362,16 @@ def login_state(row: StaffRow) -> LoginState:
     return LoginState(failures=row.failed_attempts, locked_until=row.locked_until)
 
 
+def save_login_state(row: StaffRow, state: LoginState) -> None:
+    row.failed_attempts = state.failures
+    row.locked_until = state.locked_until
+
+
 def staff_role(row: StaffRow) -> Role:
     return Role(row.role)
+
+
+def _require_staff_id(staff_id: object) -> None:
+    # An id no row can have (PostgreSQL refuses a NUL in text outright) is simply not on the team.
+    if not isinstance(staff_id, str) or "\x00" in staff_id:
+        raise NotFound("That staff member is not on the team.")

@@ -46,10 +46,10 @@ def test_first_start_sets_up_the_real_clinic_then_logs_the_manager_in(qtbot, ser
     qtbot.waitUntil(lambda: "PIN" in w.status.text() and w.setup_button.isEnabled(), timeout=5000)
     assert w.name.text() == "Bath Skin Clinic"
     w.manager_pin.clear()
-    qtbot.keyClicks(w.manager_pin, "4821")
+    qtbot.keyClicks(w.manager_pin, "482193")
     qtbot.mouseClick(w.setup_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
-    _log_in(qtbot, window, "Helen Ward", "4821")
+    _log_in(qtbot, window, "Helen Ward", "482193")
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.workspace, timeout=5000)
     assert "Helen Ward" in window.staff_label.text()
     overview = window.open_screen("overview")

@@ -77,12 +77,25 @@ class LoginView(QWidget):
         self.pin.setFocus()
 
     def _submit(self) -> None:
-        if self._chosen is None:
+        if self._chosen is None or not self.pin.isEnabled():
             return
         staff_id, pin = self._chosen.id, self.pin.text()
+        services = self.desk.services
         self.pin.clear()
-        self.desk.run(
-            lambda: staff_service.log_in(self.desk.services, staff_id, pin),
-            self.signed_in.emit,
-            self.error.setText,
-        )
+        self.error.clear()
+        self._checking(True)  # about a tenth of a second: one guess at a time, none typed ahead
+        self.desk.run(lambda: staff_service.log_in(services, staff_id, pin), self._signed_in, self._refused)
+
+    def _signed_in(self, member: StaffMember) -> None:
+        self._checking(False)
+        self.signed_in.emit(member)
+
+    def _refused(self, message: str) -> None:
+        """Show the refusal as the service wrote it: tries left, locked until when, or how long is left."""
+        self._checking(False)
+        self.error.setText(message)
+        self.pin.setFocus()
+
+    def _checking(self, busy: bool) -> None:
+        self.pin.setEnabled(not busy)
+        self.sign_in_button.setEnabled(not busy)

@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aestheticc_pos.domain.errors import InvalidInput
+from aestheticc_pos.domain.staff import Role, check_pin
 from aestheticc_pos.services import clinic as clinic_service
-from aestheticc_pos.services.demo import DEMO_PIN, fill_demo_clinic
+from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, DEMO_PIN, fill_demo_clinic
 from aestheticc_pos.ui.desk import Desk
 
 TIME_ZONES = ("Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Madrid", "Europe/Berlin")
@@ -58,7 +60,8 @@ class WelcomeView(QWidget):
         heading.setObjectName("heading")
         text = QLabel(
             "A clinic with practitioners, a treatment menu, the Botox starter and Microneedling packages, "
-            f"Silver, Gold and Platinum memberships and a few hundred clients. Every PIN is {DEMO_PIN}."
+            "Silver, Gold and Platinum memberships and a few hundred clients. "
+            f"The manager's PIN is {DEMO_MANAGER_PIN}, everyone else's {DEMO_PIN}."
         )
         text.setWordWrap(True)
         self.demo_button = QPushButton("Open the demo clinic")
@@ -87,7 +90,8 @@ class WelcomeView(QWidget):
         self.manager_name = QLineEdit()
         self.manager_pin = QLineEdit()
         self.manager_pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.manager_pin.setPlaceholderText("4 to 8 digits")
+        self.manager_pin.setPlaceholderText("6 to 8 digits")
+        self.manager_pin.setMaxLength(8)
         form.addRow("Clinic name", self.name)
         form.addRow("Address", self.address)
         form.addRow("VAT number", self.vat_number)
@@ -119,6 +123,11 @@ class WelcomeView(QWidget):
         self.desk.run(lambda: fill_demo_clinic(services), lambda _summary: self.ready.emit(), self._failed)
 
     def _set_up(self) -> None:
+        try:  # a manager's PIN is 6 to 8 digits: said at once, before anything is written
+            check_pin(self.manager_pin.text(), Role.MANAGER)
+        except InvalidInput as refusal:
+            self._failed(str(refusal))
+            return
         services = self.desk.services
         values = dict(
             name=self.name.text(),

@@ -26,7 +26,7 @@ def _set_up(services: Services, **overrides: str):
         vat_number="GB 123 4567 89",
         time_zone="Europe/London",
         manager_name="Mia  Manager",
-        manager_pin="4321",
+        manager_pin="432100",
     )
     values.update(overrides)
     return clinic.set_up_clinic(services, **values)
@@ -45,7 +45,7 @@ def test_set_up_on_an_empty_database_then_refused_the_second_time(empty) -> None
         "GB123456789",
         "Europe/London",
     )
-    assert staff_service.log_in(empty, manager.id, "4321") == manager
+    assert staff_service.log_in(empty, manager.id, "432100") == manager
     with empty.uow(read_only=True) as uow:
         [entry] = audit_entries(uow.session, record_type="settings")
     assert (entry.action, entry.staff_id) == ("clinic.set_up", manager.id)
@@ -59,8 +59,8 @@ def test_set_up_on_an_empty_database_then_refused_the_second_time(empty) -> None
 def test_set_up_refuses_bad_input_and_writes_nothing(empty) -> None:
     with pytest.raises(InvalidInput, match="not a time zone"):
         _set_up(empty, time_zone="Mars/Olympus")
-    with pytest.raises(InvalidInput, match="A PIN is 4 to 8 digits"):
-        _set_up(empty, manager_pin="12")
+    with pytest.raises(InvalidInput, match="A manager's PIN is 6 to 8 digits"):
+        _set_up(empty, manager_pin="1234")
     with pytest.raises(InvalidInput, match="needs a name"):
         _set_up(empty, name="  ")
     with pytest.raises(InvalidInput, match="not a VAT number"):
