@@ -11,9 +11,11 @@ from sqlalchemy import select
 from aestheticc_pos.domain import appointments as booking
 from aestheticc_pos.domain import packages as rules
 from aestheticc_pos.domain.appointments import Appointment, AppointmentStatus, SessionOutcome
-from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
+from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.packages import ClientPackage, PackageSummary
 from aestheticc_pos.domain.staff import Action, Role
+from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.packages import (
     load_client_package_for_change,
@@ -71,6 +73,7 @@ class AppointmentDetail:
     step_rule_problems: tuple[str, ...]  # sentences; empty when the booking respects the package's gaps
 
 
+@use_case(Action.BOOK_APPOINTMENTS)
 def book_appointment(
     services: Services,
     *,
@@ -141,6 +144,7 @@ def book_appointment(
     return Booked(appointment=view, deposit_id=deposit_id)
 
 
+@use_case(Action.BOOK_APPOINTMENTS)
 def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str) -> Cancelled:
     """Cancel: in time, a package session is given back; late, the clinic's no-show policy decides.
 
@@ -151,7 +155,7 @@ def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str
         s = uow.session
         require_staff(s, staff_id, Action.BOOK_APPOINTMENTS)
         settings = read_clinic_settings(s)
-        appointment = repo.load_appointment(s, appointment_id, for_update=True)
+        appointment = lock_visit(uow, appointment_id)
         cancelled = booking.cancel(appointment, now, settings.late_cancel_hours)
         outcome, warnings = _settle_package_session(
             uow, services, settings, appointment, cancelled.status, staff_id
@@ -164,6 +168,7 @@ def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str
     return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings, deposit=deposit)
 
 
+@use_case(Action.BOOK_APPOINTMENTS)
 def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> Cancelled:
     """The client did not come: the package session follows the clinic's no-show policy."""
     now = services.now()
@@ -171,7 +176,7 @@ def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> C
         s = uow.session
         require_staff(s, staff_id, Action.BOOK_APPOINTMENTS)
         settings = read_clinic_settings(s)
-        appointment = repo.load_appointment(s, appointment_id, for_update=True)
+        appointment = lock_visit(uow, appointment_id)
         no_show = booking.mark_no_show(appointment, now)
         outcome, warnings = _settle_package_session(
             uow, services, settings, appointment, no_show.status, staff_id
@@ -182,6 +187,19 @@ def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> C
         view = _view(uow, appointment_id)
         uow.commit()
     return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings, deposit=deposit)
+
+
+def lock_visit(uow: UnitOfWork, appointment_id: str) -> Appointment:
+    """The appointment, held until the unit of work ends, taken in the one lock order (DESIGN.md §4: staff →
+    client → client packages → appointment → membership → number series → audit head): its client first, so
+    a checkout of the visit (which holds the client) and a cancellation of it queue instead of deadlocking."""
+    client_id = uow.session.scalar(
+        select(AppointmentRow.client_id).where(AppointmentRow.id == appointment_id)
+    )
+    if client_id is None:
+        raise NotFound("That appointment does not exist.")
+    lock_client_packages(uow, client_id)
+    return repo.load_appointment(uow.session, appointment_id, for_update=True)
 
 
 def _settle_deposit(
@@ -198,6 +216,7 @@ def _settle_deposit(
     return settle_deposit_on_cancel_in(uow, services, settings, appointment_id, status)
 
 
+@use_case(Action.REDEEM_SESSIONS)
 def attend_appointment(services: Services, *, appointment_id: str, staff_id: str) -> AppointmentDetail:
     """The client was treated: the appointment is attended and its package session (if any) redeemed."""
     with services.uow() as uow:
@@ -213,7 +232,7 @@ def attend_in(
     """Mark attended and redeem the booked package session, inside the caller's unit of work (checkout uses it)."""
     s = uow.session
     settings = read_clinic_settings(s)
-    appointment = repo.load_appointment(s, appointment_id, for_update=True)
+    appointment = lock_visit(uow, appointment_id)
     attended = booking.attend(appointment)
     today = services.now().astimezone(settings.tz).date()
     session_on = appointment.session_on(settings.tz)
@@ -228,10 +247,12 @@ def attend_in(
     return attended
 
 
+@use_case(Audience.ANY_STAFF)
 def appointments_on(
     services: Services, day: dt.date, *, practitioner_id: str | None = None, include_cancelled: bool = False
 ) -> list[AppointmentView]:
     """The clinic's appointments of ``day`` (in the clinic's time zone), by practitioner then time."""
+    day = inputs.calendar_day(day, what="The day")
     with services.uow(read_only=True) as uow:
         tz = read_clinic_settings(uow.session).tz
         start = dt.datetime.combine(day, dt.time(0), tz).astimezone(dt.UTC)
@@ -249,6 +270,7 @@ def appointments_on(
     return sorted(views, key=lambda v: (v.practitioner_name, v.starts_at, v.id))
 
 
+@use_case(Audience.ANY_STAFF)
 def appointments_of_client(services: Services, client_id: str) -> list[AppointmentView]:
     with services.uow(read_only=True) as uow:
         ids = list(
@@ -258,6 +280,7 @@ def appointments_of_client(services: Services, client_id: str) -> list[Appointme
     return sorted(views, key=lambda v: v.starts_at, reverse=True)
 
 
+@use_case(Audience.ANY_STAFF)
 def appointment_detail(services: Services, appointment_id: str) -> AppointmentDetail:
     """The appointment, and for every package of the client covering its treatment: used / booked / remaining
     per step, expiry, and whether this booking respects the package's minimum gaps."""
@@ -285,6 +308,7 @@ def appointment_detail(services: Services, appointment_id: str) -> AppointmentDe
     return AppointmentDetail(appointment=view, packages=summaries, step_rule_problems=problems)
 
 
+@use_case(Audience.ANY_STAFF)
 def practitioners(services: Services) -> list[StaffMember]:
     """Who can be booked to treat clients (the roles ``book_appointment`` accepts): practitioners by name,
     then managers by name. Read-only, for the booking form and the day's columns."""

@@ -36,6 +36,7 @@ from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.money import STANDARD_VAT_BP, Money
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
@@ -80,6 +81,7 @@ class StepInput(NamedTuple):
 # --- Treatments ---------------------------------------------------------------------------------------------
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def add_treatment(
     services: Services,
     *,
@@ -108,16 +110,19 @@ def add_treatment(
     return _add(services, staff_id, _TREATMENTS, fields)  # type: ignore[return-value]
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def edit_treatment(services: Services, treatment_id: str, *, staff_id: str, **changes: Any) -> Treatment:
     """Change a treatment; ``changes`` take the keyword names of ``add_treatment``."""
     return _edit(services, staff_id, _TREATMENTS, treatment_id, changes)  # type: ignore[return-value]
 
 
+@use_case(Audience.ANY_STAFF)
 def list_treatments(services: Services, *, active_only: bool = True) -> list[Treatment]:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.list_treatments(uow.session, active_only=active_only)
 
 
+@use_case(Audience.ANY_STAFF)
 def get_treatment(services: Services, treatment_id: str) -> Treatment:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.load_treatment(uow.session, treatment_id)
@@ -126,6 +131,7 @@ def get_treatment(services: Services, treatment_id: str) -> Treatment:
 # --- Products -----------------------------------------------------------------------------------------------
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def add_product(
     services: Services,
     *,
@@ -139,16 +145,19 @@ def add_product(
     return _add(services, staff_id, _PRODUCTS, fields)  # type: ignore[return-value]
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def edit_product(services: Services, product_id: str, *, staff_id: str, **changes: Any) -> Product:
     """Change a product; ``changes`` take the keyword names of ``add_product``."""
     return _edit(services, staff_id, _PRODUCTS, product_id, changes)  # type: ignore[return-value]
 
 
+@use_case(Audience.ANY_STAFF)
 def list_products(services: Services, *, active_only: bool = True) -> list[Product]:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.list_products(uow.session, active_only=active_only)
 
 
+@use_case(Audience.ANY_STAFF)
 def get_product(services: Services, product_id: str) -> Product:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.load_product(uow.session, product_id)
@@ -157,6 +166,7 @@ def get_product(services: Services, product_id: str) -> Product:
 # --- Packages -----------------------------------------------------------------------------------------------
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def add_package(
     services: Services,
     *,
@@ -183,16 +193,19 @@ def add_package(
     return _add(services, staff_id, _PACKAGES, fields)  # type: ignore[return-value]
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def edit_package(services: Services, package_id: str, *, staff_id: str, **changes: Any) -> Package:
     """Change a package; ``changes`` take the keyword names of ``add_package`` (``steps`` replaces them all)."""
     return _edit(services, staff_id, _PACKAGES, package_id, changes)  # type: ignore[return-value]
 
 
+@use_case(Audience.ANY_STAFF)
 def list_packages(services: Services, *, active_only: bool = True) -> list[Package]:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.list_packages(uow.session, active_only=active_only)
 
 
+@use_case(Audience.ANY_STAFF)
 def get_package(services: Services, package_id: str) -> Package:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.load_package(uow.session, package_id)
@@ -201,6 +214,7 @@ def get_package(services: Services, package_id: str) -> Package:
 # --- Membership tiers ---------------------------------------------------------------------------------------
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def add_tier(
     services: Services,
     *,
@@ -236,17 +250,20 @@ def add_tier(
     return _add(services, staff_id, _TIERS, fields)  # type: ignore[return-value]
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def edit_tier(services: Services, tier_id: str, *, staff_id: str, **changes: Any) -> Tier:
     """Change a tier; ``changes`` take the keyword names of ``add_tier``. Existing members keep the terms
     they signed up to (their membership's snapshot); the new terms apply to sign-ups and tier changes."""
     return _edit(services, staff_id, _TIERS, tier_id, changes)  # type: ignore[return-value]
 
 
+@use_case(Audience.ANY_STAFF)
 def list_tiers(services: Services, *, active_only: bool = True) -> list[Tier]:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.list_tiers(uow.session, active_only=active_only)
 
 
+@use_case(Audience.ANY_STAFF)
 def get_tier(services: Services, tier_id: str) -> Tier:
     with services.uow(read_only=True) as uow:
         return catalogue_repo.load_tier(uow.session, tier_id)
@@ -255,11 +272,13 @@ def get_tier(services: Services, tier_id: str) -> Tier:
 # --- Any kind -----------------------------------------------------------------------------------------------
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def deactivate(services: Services, kind: CatalogueKind | str, item_id: str, *, staff_id: str) -> Item:
     """Take an item off sale (and off the booking portal). What clients already bought is unaffected."""
     return _edit(services, staff_id, _spec(kind), item_id, {"active": False}, verb="deactivated")
 
 
+@use_case(Action.EDIT_CATALOGUE)
 def reactivate(services: Services, kind: CatalogueKind | str, item_id: str, *, staff_id: str) -> Item:
     """Offer an item again."""
     return _edit(services, staff_id, _spec(kind), item_id, {"active": True}, verb="reactivated")

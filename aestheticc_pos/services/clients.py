@@ -19,6 +19,7 @@ from aestheticc_pos.domain.clients import (
 )
 from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import repositories as repo
@@ -54,9 +55,11 @@ class ClientSummary:
         return f"{self.first_name} {self.last_name}"
 
 
+@use_case(Action.EDIT_CLIENTS)
 def add_client(
     services: Services,
     *,
+    staff_id: str,
     first_name: str,
     last_name: str,
     email: str | None = None,
@@ -109,7 +112,8 @@ def add_client_in(
     return client
 
 
-def edit_client(services: Services, client_id: str, **changes: object) -> Client:
+@use_case(Action.EDIT_CLIENTS)
+def edit_client(services: Services, client_id: str, *, staff_id: str, **changes: object) -> Client:
     """Change a client's details; fields not given keep their value."""
     today = services.today()
     with services.uow() as uow:
@@ -126,11 +130,13 @@ def edit_client(services: Services, client_id: str, **changes: object) -> Client
     return client
 
 
+@use_case(Audience.ANY_STAFF)
 def get_client(services: Services, client_id: str) -> Client:
     with services.uow(read_only=True) as uow:
         return repo.load_client(uow.session, client_id)
 
 
+@use_case(Audience.ANY_STAFF)
 def search_client_ids(services: Services, typed: str, *, limit: int = 1000) -> list[str]:
     """Ids of the clients matching what was typed (name, phone or email), in list order (surname, first name).
 
@@ -147,6 +153,7 @@ def search_client_ids(services: Services, typed: str, *, limit: int = 1000) -> l
         return list(uow.session.scalars(query))
 
 
+@use_case(Audience.ANY_STAFF)
 def search_clients(
     services: Services, typed: str, *, offset: int = 0, limit: int = DEFAULT_PAGE
 ) -> list[ClientSummary]:
@@ -163,6 +170,7 @@ def search_clients(
         return [_summary(row) for row in uow.session.scalars(query)]
 
 
+@use_case(Audience.ANY_STAFF)
 def client_summaries(services: Services, client_ids: list[str]) -> dict[str, ClientSummary]:
     """The list rows of these clients, by id (missing or erased ones are left out)."""
     if not client_ids:
@@ -174,6 +182,7 @@ def client_summaries(services: Services, client_ids: list[str]) -> dict[str, Cli
         return {row.id: _summary(row) for row in rows}
 
 
+@use_case(Audience.ANY_STAFF)
 def count_clients(services: Services) -> int:
     with services.uow(read_only=True) as uow:
         return (
@@ -184,6 +193,7 @@ def count_clients(services: Services) -> int:
         )
 
 
+@use_case(Action.EXPORT_CLIENT)
 def export_client(services: Services, client_id: str, *, staff_id: str) -> dict[str, object]:
     """Everything held about a client, as JSON-ready data (a subject access request). Audited."""
     with services.uow() as uow:
@@ -240,6 +250,7 @@ def export_client(services: Services, client_id: str, *, staff_id: str) -> dict[
     return data
 
 
+@use_case(Action.ERASE_CLIENT)
 def erase_client(services: Services, client_id: str, *, staff_id: str, reason: str) -> None:
     """Anonymise a client on request: names, contact details and notes go; sales and ledgers still add up."""
     with services.uow() as uow:

@@ -29,6 +29,7 @@ from aestheticc_pos.domain.errors import RuleViolation
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.domain.pricing import Channel, deposit_due
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.checkout import BasketItem, price_basket_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.payment_links import (
@@ -198,10 +199,12 @@ def settle_deposit_on_cancel_in(
     return f"The {amount} deposit is refunded to the client through GoCardless."
 
 
+@use_case(Audience.ANY_STAFF)
 def paid_deposit_of(services: Services, appointment_id: str) -> DepositView | None:
     return deposit_of_appointment(services, appointment_id, only_paid=True)
 
 
+@use_case(Audience.ANY_STAFF)
 def deposit_of_appointment(
     services: Services, appointment_id: str, *, only_paid: bool = False
 ) -> DepositView | None:

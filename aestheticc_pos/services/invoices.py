@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import invoices as rules
@@ -35,7 +35,9 @@ from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus, VatBand
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine
-from aestheticc_pos.domain.staff import Action, Role, require_manager
+from aestheticc_pos.domain.staff import Action, require_manager
+from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.checkout import (
     BasketItem,
     Payment,
@@ -52,7 +54,15 @@ from aestheticc_pos.services.packages import lock_client_packages
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
-from aestheticc_pos.store.tables import ClientRow, InvoiceLineRow, InvoiceRow, SaleRow, StaffRow, TenderRow
+from aestheticc_pos.store.tables import (
+    ClientRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    PaymentLinkRow,
+    SaleRow,
+    StaffRow,
+    TenderRow,
+)
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 _NO_LINES = "The invoice has no lines. Add a treatment, product or package first."
@@ -153,6 +163,7 @@ class InvoicePayment:
 # --- Drafts --------------------------------------------------------------------------------------------------
 
 
+@use_case(Action.SELL)
 def create_invoice_draft(
     services: Services,
     *,
@@ -187,6 +198,7 @@ def create_invoice_draft(
     return invoice_detail(services, invoice_id)
 
 
+@use_case(Action.SELL)
 def update_invoice_draft(
     services: Services,
     invoice_id: str,
@@ -216,6 +228,7 @@ def update_invoice_draft(
     return invoice_detail(services, invoice_id)
 
 
+@use_case(Action.SELL)
 def discard_invoice_draft(services: Services, invoice_id: str, *, staff_id: str) -> None:
     """Throw a draft away. It never had a number, so the series keeps no gap."""
     with services.uow() as uow:
@@ -231,6 +244,7 @@ def discard_invoice_draft(services: Services, invoice_id: str, *, staff_id: str)
 # --- Issue and void ------------------------------------------------------------------------------------------
 
 
+@use_case(Action.SELL)
 def issue_invoice(
     services: Services, invoice_id: str, *, staff_id: str, expected_total: Money | None = None
 ) -> InvoiceDetail:
@@ -269,12 +283,13 @@ def issue_invoice(
     return invoice_detail(services, invoice_id)
 
 
+@use_case(Action.VOID_INVOICE)
 def void_invoice(services: Services, invoice_id: str, *, staff_id: str, reason: str) -> InvoiceDetail:
     """A manager voids an issued, unpaid invoice, saying why (audited). It keeps its number."""
     now = services.now()
     with services.uow() as uow:
         s = uow.session
-        require_manager(Role(repo.load_staff_row(s, staff_id).role), "void an invoice")
+        require_staff(s, staff_id, Action.VOID_INVOICE)
         row = _lock_invoice(s, invoice_id)
         voided = rules.void(_state(row), reason)
         row.status = voided.status.value
@@ -297,6 +312,7 @@ def void_invoice(services: Services, invoice_id: str, *, staff_id: str, reason: 
 # --- Payment -------------------------------------------------------------------------------------------------
 
 
+@use_case(Action.TAKE_PAYMENTS)
 def pay_invoice_at_desk(
     services: Services, invoice_id: str, *, payments: list[Payment], staff_id: str
 ) -> InvoicePayment:
@@ -316,30 +332,33 @@ def pay_invoice_at_desk(
     return InvoicePayment(invoice=invoice_detail(services, invoice_id), receipt=receipt)
 
 
-def mark_invoice_paid_by_link(
-    services: Services, invoice_id: str, *, billing_request_id: str
-) -> InvoiceDetail:
-    """Record that the client paid the invoice through its payment link (GoCardless billing request).
-
-    Completes the invoice's sale with a payment-link tender, on behalf of the staff member who made the
-    invoice. Applying the same payment again changes nothing (events can arrive twice). A payment for an
-    invoice that was voided or paid at the desk meanwhile is refused with a ``RuleViolation``: that money
-    must be refunded to the client.
-    """
-    with services.uow() as uow:
-        mark_invoice_paid_by_link_in(uow, services, invoice_id, billing_request_id=billing_request_id)
-        uow.commit()
-    return invoice_detail(services, invoice_id)
-
-
 def mark_invoice_paid_by_link_in(
     uow: UnitOfWork, services: Services, invoice_id: str, *, billing_request_id: str
 ) -> str | None:
-    """``mark_invoice_paid_by_link`` inside the caller's unit of work (the sync engine applies a confirmed
-    payment this way). Returns the new sale's id, or None when this payment was recorded already."""
+    """Record that the client paid the invoice through its payment link, inside the caller's unit of work
+    (the sync engine applies a confirmed payment this way, ``payment_links.link_paid_in``).
+
+    ``billing_request_id`` must name a link of this invoice that GoCardless reported paid. Completes the
+    invoice's sale with a payment-link tender, on behalf of the staff member who made the invoice. Returns
+    the new sale's id, or None when this payment was recorded already. A payment for an invoice that was
+    voided or paid at the desk meanwhile is refused with a ``RuleViolation``: that money must be refunded.
+    """
     if not billing_request_id:
         raise InvalidInput("A payment-link payment needs the link it was paid through.")
     s = uow.session
+    link = s.scalars(
+        select(PaymentLinkRow).where(
+            PaymentLinkRow.invoice_id == invoice_id,
+            or_(
+                PaymentLinkRow.gc_billing_request_id == billing_request_id,
+                PaymentLinkRow.id == billing_request_id,
+            ),
+        )
+    ).first()
+    if link is None or link.status != "paid":
+        raise RuleViolation(
+            "GoCardless has not reported a payment through this invoice's link, so the invoice stays unpaid."
+        )
     row = _lock_invoice(s, invoice_id)
     if row.status == InvoiceStatus.PAID and _paid_by_link(s, row, billing_request_id):
         return None
@@ -352,6 +371,7 @@ def mark_invoice_paid_by_link_in(
 # --- Read model ----------------------------------------------------------------------------------------------
 
 
+@use_case(Audience.ANY_STAFF)
 def invoice_detail(services: Services, invoice_id: str) -> InvoiceDetail:
     with services.uow(read_only=True) as uow:
         s = uow.session
@@ -395,11 +415,13 @@ def invoice_detail(services: Services, invoice_id: str) -> InvoiceDetail:
         )
 
 
+@use_case(Audience.ANY_STAFF)
 def invoices_of_client(services: Services, client_id: str, *, limit: int = 200) -> list[InvoiceSummary]:
     """A client's invoices, newest first."""
     return _summaries(services, client_id=client_id, standing=None, limit=limit, offset=0)
 
 
+@use_case(Audience.ANY_STAFF)
 def invoices_list(
     services: Services,
     *,
@@ -427,7 +449,7 @@ def _price(uow: UnitOfWork, client_id: str, items: list[BasketItem], on: dt.date
 
 def _invoiceable(uow: UnitOfWork, item: BasketItem) -> BasketItem:
     """The item as an invoice charges it: never paid from a package session (module docstring)."""
-    rules.check_invoice_item(ItemKind(item.kind))
+    rules.check_invoice_item(inputs.choice(ItemKind, item.kind, what="something the till sells"))
     if item.appointment_id is not None:
         appointment = repo.load_appointment(uow.session, item.appointment_id)
         if appointment.client_package_id is not None:

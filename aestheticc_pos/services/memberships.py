@@ -61,6 +61,7 @@ from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services import membership_billing as billing_service
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
@@ -163,6 +164,7 @@ class Arrears:
 # --- Desk actions -------------------------------------------------------------------------------------------
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def start_membership(services: Services, *, client_id: str, tier_id: str, staff_id: str) -> MembershipView:
     """Sign a client up to a tier: pending until they authorise the Direct Debit link queued here.
 
@@ -226,6 +228,7 @@ def start_membership_in(
     return m
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def change_tier(services: Services, *, membership_id: str, tier_id: str, staff_id: str) -> MembershipView:
     """Move a member to another tier: the discount changes at once, the Direct Debit amount from the next
     collection (amend the subscription; past GoCardless's 10 amendments, replace it)."""
@@ -243,6 +246,7 @@ def change_tier(services: Services, *, membership_id: str, tier_id: str, staff_i
     return _desk_change(services, membership_id, staff_id, "membership.tier_changed", change)
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def give_notice(
     services: Services, *, membership_id: str, ends_on: str | dt.date, staff_id: str
 ) -> MembershipView:
@@ -258,6 +262,7 @@ def give_notice(
     return _desk_change(services, membership_id, staff_id, "membership.notice_given", change)
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def withdraw_notice(services: Services, *, membership_id: str, staff_id: str) -> MembershipView:
     """The member changed their mind: the membership carries on and so does its Direct Debit."""
 
@@ -280,6 +285,7 @@ def withdraw_notice(services: Services, *, membership_id: str, staff_id: str) ->
     return _desk_change(services, membership_id, staff_id, "membership.notice_withdrawn", change)
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def pause(services: Services, *, membership_id: str, staff_id: str) -> MembershipView:
     """Pause an active membership: no collections and no discount until it is resumed."""
 
@@ -293,6 +299,7 @@ def pause(services: Services, *, membership_id: str, staff_id: str) -> Membershi
     return _desk_change(services, membership_id, staff_id, "membership.paused", change)
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def resume(services: Services, *, membership_id: str, staff_id: str) -> MembershipView:
     """Resume a paused membership (past due again if a payment failed while it was paused)."""
 
@@ -307,6 +314,7 @@ def resume(services: Services, *, membership_id: str, staff_id: str) -> Membersh
     return _desk_change(services, membership_id, staff_id, "membership.resumed", change)
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def end_membership(
     services: Services, *, membership_id: str, staff_id: str, reason: str | None = None
 ) -> MembershipView:
@@ -330,6 +338,7 @@ def end_membership(
     return _desk_change(services, membership_id, staff_id, "membership.ended", change, reason=reason)
 
 
+@use_case(Action.MANAGE_MEMBERSHIPS)
 def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: str) -> MembershipView:
     """Prepare a new Direct Debit link for a member whose mandate was lost, or whose link expired or was
     cancelled before they used it: a new billing request and hosted flow are queued (for the client's existing
@@ -355,6 +364,7 @@ def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: s
     return _desk_change(services, membership_id, staff_id, "membership.new_link", change)
 
 
+@use_case(Audience.ANY_STAFF)
 def arrears_of(services: Services, membership_id: str) -> Arrears | None:
     """What the member must pay at the desk today to be back in good standing (None: nothing owed)."""
     with services.uow(read_only=True) as uow:
@@ -363,6 +373,7 @@ def arrears_of(services: Services, membership_id: str) -> Arrears | None:
         return _arrears(s, ms.daily_review(repo.load_membership(s, membership_id), today), today)
 
 
+@use_case(Action.TAKE_PAYMENTS)
 def record_desk_payment_of_arrears(
     services: Services, *, membership_id: str, amount: str | Money, staff_id: str
 ) -> MembershipView:
@@ -418,6 +429,7 @@ def record_desk_payment_of_arrears(
 # --- The daily review and what screens read -----------------------------------------------------------------
 
 
+@use_case(Audience.TILL)
 def daily_review(services: Services) -> int:
     """Apply the calendar to every membership (grace over → suspended, notice over → ended, a lost mandate
     past its paid-through date → past due). Returns how many changed. Safe to run any number of times."""
@@ -440,6 +452,7 @@ def daily_review(services: Services) -> int:
     return changed
 
 
+@use_case(Audience.ANY_STAFF)
 def membership_of(services: Services, client_id: str) -> MembershipView | None:
     """The client's membership that has not ended, or None (raises ``NotFound`` for an unknown client)."""
     with services.uow(read_only=True) as uow:
@@ -482,6 +495,7 @@ def member_discount_on_joining(
     return ms.member_discount(paid, on)
 
 
+@use_case(Audience.ANY_STAFF)
 def memberships_list(
     services: Services, status: MembershipStatus | str | None = None
 ) -> list[MembershipView]:

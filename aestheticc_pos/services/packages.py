@@ -25,6 +25,7 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import ClientPackage, LedgerEntry, LedgerKind, PackageSummary
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import repositories as repo
@@ -40,6 +41,7 @@ class PackageRefund:
     sessions_closed: int
 
 
+@use_case(Audience.ANY_STAFF)
 def client_packages_overview(
     services: Services, client_id: str, *, include_closed: bool = False
 ) -> list[PackageSummary]:
@@ -128,6 +130,7 @@ def record_ledger_entry(
     repo.add_ledger_entry(uow.session, cp_id, entry, staff_id=staff_id, sale_id=sale_id)
 
 
+@use_case(Action.ADJUST_PACKAGE)
 def adjust_sessions(
     services: Services,
     *,
@@ -158,6 +161,7 @@ def adjust_sessions(
     return rules.package_summary(after, today)
 
 
+@use_case(Action.EXTEND_PACKAGE)
 def extend_package(
     services: Services, *, client_package_id: str, new_expires_on: dt.date | str, reason: str, staff_id: str
 ) -> PackageSummary:
@@ -182,6 +186,7 @@ def extend_package(
     return rules.package_summary(extended, today)
 
 
+@use_case(Action.REFUND)
 def refund_unused_sessions(
     services: Services, *, client_package_id: str, reason: str, staff_id: str
 ) -> PackageRefund:
@@ -213,6 +218,7 @@ def refund_unused_sessions(
     return PackageRefund(client_package_id=cp.id, amount=amount, sessions_closed=closed)
 
 
+@use_case(Action.VOID)
 def void_redemption(
     services: Services, *, client_package_id: str, appointment_id: str, reason: str, staff_id: str
 ) -> PackageSummary:

@@ -43,6 +43,8 @@ from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.checkout import (
     BasketItem,
     Payment,
@@ -128,6 +130,7 @@ STATUS_WORDS = {
 # --- Staff actions ----------------------------------------------------------------------------------------
 
 
+@use_case(Action.SELL)
 def create_basket_link(
     services: Services,
     *,
@@ -143,7 +146,7 @@ def create_basket_link(
     if not items:
         raise InvalidInput("The basket is empty. Add what the client is paying for first.")
     for item in items:
-        if ItemKind(item.kind) is ItemKind.MEMBERSHIP:
+        if inputs.choice(ItemKind, item.kind, what="something the till sells") is ItemKind.MEMBERSHIP:
             raise RuleViolation("A membership is paid monthly by Direct Debit; sign the client up instead.")
     with services.uow() as uow:
         s = uow.session
@@ -174,6 +177,7 @@ def create_basket_link(
     return link_view(services, link_id)
 
 
+@use_case(Action.SELL)
 def create_invoice_link(services: Services, *, invoice_id: str, staff_id: str) -> PaymentLinkView:
     """A link for what an issued, unpaid invoice asks (one open link per invoice)."""
     with services.uow() as uow:
@@ -207,6 +211,7 @@ def create_invoice_link(services: Services, *, invoice_id: str, staff_id: str) -
     return link_view(services, link_id)
 
 
+@use_case(Action.SELL)
 def cancel_link(services: Services, *, link_id: str, staff_id: str) -> PaymentLinkView:
     """Stop a link that was not paid: unsent work is withdrawn; a link GoCardless has is cancelled there."""
     with services.uow() as uow:
@@ -241,6 +246,7 @@ def cancel_link_in(uow: UnitOfWork, services: Services, link_id: str) -> None:
     row.closed_at = services.now()
 
 
+@use_case(Action.SELL)
 def resend_link(services: Services, *, link_id: str, staff_id: str) -> PaymentLinkView:
     """A new link for the same lines and amount as one that was cancelled, lapsed or failed."""
     with services.uow() as uow:
@@ -423,7 +429,11 @@ def link_paid_in(uow: UnitOfWork, services: Services, *, payment_id: str) -> str
         return None
     if row.status == "paid":
         return row.id
-    now = services.now()
+    # GoCardless reported the money: the link is paid before anything is bought with it (a sale's
+    # payment_link tender is accepted only for a paid link).
+    row.status = "paid"
+    row.paid_at = services.now()
+    s.flush()
     if row.purpose == LinkPurpose.BASKET:
         settings = read_clinic_settings(s)
         priced = quote_from_json(row.quote)
@@ -459,8 +469,6 @@ def link_paid_in(uow: UnitOfWork, services: Services, *, payment_id: str) -> str
         from aestheticc_pos.services.portal import complete_portal_sale_in
 
         row.sale_id = complete_portal_sale_in(uow, services, row, _any_manager(s))
-    row.status = "paid"
-    row.paid_at = now
     return row.id
 
 
@@ -529,6 +537,7 @@ def link_closed_in(
 # --- Reading --------------------------------------------------------------------------------------------------
 
 
+@use_case(Audience.ANY_STAFF)
 def link_view(services: Services, link_id: str) -> PaymentLinkView:
     with services.uow(read_only=True) as uow:
         row = uow.session.get(PaymentLinkRow, link_id)
@@ -537,6 +546,7 @@ def link_view(services: Services, link_id: str) -> PaymentLinkView:
         return _view(uow.session, row)
 
 
+@use_case(Audience.ANY_STAFF)
 def links_of_client(services: Services, client_id: str, *, limit: int = 100) -> list[PaymentLinkView]:
     with services.uow(read_only=True) as uow:
         rows = uow.session.scalars(
@@ -548,6 +558,7 @@ def links_of_client(services: Services, client_id: str, *, limit: int = 100) -> 
         return [_view(uow.session, row) for row in rows]
 
 
+@use_case(Audience.ANY_STAFF)
 def links_list(
     services: Services, *, statuses: tuple[str, ...] | None = None, limit: int = 200
 ) -> list[PaymentLinkView]:

@@ -33,14 +33,15 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain.catalogue import ItemKind, Package, Tier
 from aestheticc_pos.domain.checkout import TenderKind, amount_text
+from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import BasketLine, Channel, Quote, QuotedLine
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.checkout import Payment, record_sale_in
 from aestheticc_pos.services.clients import add_client_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.packages import lock_client_packages
-from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import ClientRow, OutboxRow, PackageLinkRow, PaymentLinkRow
@@ -73,23 +74,42 @@ class Published:
         return text
 
 
-def publish_catalogue(services: Services, out_dir: Path, *, staff_id: str | None = None) -> Published:
+@use_case(Action.PUBLISH_PORTAL, retry=False)
+def publish_catalogue(services: Services, out_dir: Path, *, staff_id: str) -> Published:
     """Write ``catalogue.json`` and ``index.html`` to ``out_dir`` and queue the packages' links (module doc).
-    ``staff_id``: who pressed Publish (a manager); None from the command line."""
+    ``staff_id``: who pressed Publish (a manager)."""
+    return _publish(services, out_dir)
+
+
+@use_case(Audience.TILL, retry=False)
+def publish_catalogue_from_the_command_line(services: Services, out_dir: Path) -> Published:
+    """``publish_catalogue`` for ``aestheticc-pos publish-catalogue``: someone at the till computer's own
+    command line (who can read the database file anyway), as a scheduled job of the clinic's website."""
+    return _publish(services, out_dir)
+
+
+def _publish(services: Services, out_dir: Path) -> Published:
+    """The files are written before the links are committed, so a folder the till cannot write to changes
+    nothing."""
     with services.uow() as uow:
         s = uow.session
-        if staff_id is not None:
-            require_staff(s, staff_id, Action.EDIT_CATALOGUE)
         settings = read_clinic_settings(s)
         packages = catalogue_repo.list_packages(s, active_only=True)
         tiers = catalogue_repo.list_tiers(s, active_only=True)
         queued = _sync_links(s, packages)
         links = {row.package_id: row for row in s.scalars(select(PackageLinkRow))}
         catalogue = catalogue_json(settings, packages, tiers, links, services.now())
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            _write(out_dir / "catalogue.json", json.dumps(catalogue, indent=2, ensure_ascii=False) + "\n")
+            _write(out_dir / "index.html", catalogue_html(catalogue))
+        except OSError as error:
+            raise InvalidInput(
+                f"The booking portal could not be written to {out_dir} ({error.strerror or error}). "
+                "Choose a folder this computer can write to.",
+                field="out_dir",
+            ) from None
         uow.commit()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write(out_dir / "catalogue.json", json.dumps(catalogue, indent=2, ensure_ascii=False) + "\n")
-    _write(out_dir / "index.html", catalogue_html(catalogue))
     waiting = sum(1 for p in catalogue["packages"] if not p["buy_url"])
     return Published(out_dir, len(packages), len(tiers), waiting, queued)
 

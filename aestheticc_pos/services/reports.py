@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from aestheticc_pos.domain.appointments import AppointmentStatus
 from aestheticc_pos.domain.memberships import MembershipStatus
+from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.store.tables import (
     AppointmentRow,
@@ -33,7 +35,8 @@ class ClinicOverview:
     staff: int
 
 
-def clinic_overview(services: Services) -> ClinicOverview:
+@use_case(Action.VIEW_REPORTS)
+def clinic_overview(services: Services, *, staff_id: str) -> ClinicOverview:
     with services.uow(read_only=True) as uow:
         s = uow.session
         settings = read_clinic_settings(s)

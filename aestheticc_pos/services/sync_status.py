@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import LOST_MANDATE_STATUSES, MembershipStatus
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store.audit_repo import append_audit
@@ -132,6 +133,7 @@ class SyncOverview:
     links_to_send: tuple[LinkToSend, ...]
 
 
+@use_case(Audience.ANY_STAFF)
 def sync_overview(services: Services, *, recent: int = RECENT_EVENTS) -> SyncOverview:
     with services.uow(read_only=True) as uow:
         s = uow.session
@@ -149,6 +151,7 @@ def sync_overview(services: Services, *, recent: int = RECENT_EVENTS) -> SyncOve
         )
 
 
+@use_case(Audience.ANY_STAFF)
 def queued_count(services: Services) -> tuple[int, int]:
     """(work queued, work needing attention): the status bar's two numbers, in one cheap read."""
     with services.uow(read_only=True) as uow:
@@ -156,6 +159,7 @@ def queued_count(services: Services) -> tuple[int, int]:
         return _count(s, OutboxRow.status.in_(QUEUED_STATUSES)), _count(s, OutboxRow.status == "failed")
 
 
+@use_case(Action.RESOLVE_SYNC)
 def retry_item(services: Services, *, outbox_id: str, staff_id: str) -> None:
     """Send refused work again at the next sync (after its cause was fixed). Manager only; audited."""
     with services.uow() as uow:
@@ -171,6 +175,7 @@ def retry_item(services: Services, *, outbox_id: str, staff_id: str) -> None:
         uow.commit()
 
 
+@use_case(Action.RESOLVE_SYNC)
 def discard_item(services: Services, *, outbox_id: str, staff_id: str, reason: str) -> int:
     """Give up on refused work and on the later work of its record that waited for it. Manager only, with a
     reason; audited. Returns how many items were discarded."""

@@ -9,8 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from aestheticc_pos.app import build_services
+from aestheticc_pos.domain.staff import Role
+from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.clock import FixedClock
-from aestheticc_pos.services.demo import fill_demo_clinic
+from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, DEMO_PIN, fill_demo_clinic
 from aestheticc_pos.settings import DATABASE_FILE, AppSettings, load_settings, sqlite_url
 from aestheticc_pos.ui.main_window import MainWindow
 
@@ -39,19 +41,12 @@ def window(qtbot, tmp_path_factory):
     return window
 
 
-def _log_in(qtbot, window: MainWindow, name: str) -> None:
-    qtbot.waitUntil(lambda: name in window.login.buttons, timeout=5000)
-    qtbot.mouseClick(window.login.buttons[name], Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(window.login.pin, "1234")
-    qtbot.keyClick(window.login.pin, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.workspace, timeout=5000)
-
-
 def log_in(qtbot, window: MainWindow, name: str) -> None:
-    """Pick the name on the login screen, type PIN 1234 and press Enter."""
+    """Pick the name on the login screen, type their demo PIN (a manager's is 6 digits) and press Enter."""
     qtbot.waitUntil(lambda: name in window.login.buttons, timeout=5000)
+    managers = {m.name for m in staff_service.list_staff(window.desk.services, role=Role.MANAGER)}
     qtbot.mouseClick(window.login.buttons[name], Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(window.login.pin, "1234")
+    qtbot.keyClicks(window.login.pin, DEMO_MANAGER_PIN if name in managers else DEMO_PIN)
     qtbot.keyClick(window.login.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.workspace, timeout=5000)
 

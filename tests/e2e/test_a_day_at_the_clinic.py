@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDate, Qt, QTime
+from staffing import front_desk
 
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import clients as clients_service
@@ -74,7 +75,9 @@ def _counts(view, package: int, step: int) -> tuple[str, ...]:
 
 def test_a_day_at_the_front_desk(qtbot, window: MainWindow, sign_in) -> None:
     services = window.desk.services
-    clients_service.add_client(services, first_name="Nadia", last_name="Okafor", phone="07700 111222")
+    clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Nadia", last_name="Okafor", phone="07700 111222"
+    )
     gold = next(
         m
         for m in memberships_service.memberships_list(services)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.memberships import MembershipStatus
@@ -54,6 +55,7 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
 
     nadia = clients_service.add_client(
         services,
+        staff_id=front_desk(services),
         first_name="Nadia",
         last_name="Okafor",
         phone="07700 111222",

@@ -49,7 +49,7 @@ def clinic(tmp_path) -> Iterator[Clinic]:
         write_clinic_settings(work.session, ClinicSettings(name="Test Clinic", address="1 High Street, Bath"))
         work.commit()
     manager = staff_service.add_staff(
-        services, name="Mia Manager", role=Role.MANAGER, pin="1234", by_staff_id=None
+        services, name="Mia Manager", role=Role.MANAGER, pin="123456", by_staff_id=None
     ).id
     receptionist = staff_service.add_staff(
         services, name="Rita Reception", role=Role.RECEPTIONIST, pin="1234", by_staff_id=manager

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.services import clients
 from aestheticc_pos.services import memberships as memberships_service
@@ -62,7 +63,11 @@ class Till:
 
     def add_client(self, first: str = "Ada", last: str = "Lovelace") -> str:
         return clients.add_client(
-            self.services, first_name=first, last_name=last, email=f"{first.lower()}@example.com"
+            self.services,
+            staff_id=front_desk(self.services),
+            first_name=first,
+            last_name=last,
+            email=f"{first.lower()}@example.com",
         ).id
 
     def sign_up(self, client_id: str | None = None) -> str:

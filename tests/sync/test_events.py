@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.catalogue import BenefitsStart, Tier
@@ -65,7 +66,7 @@ def services(uow_factory: UnitOfWorkFactory) -> Services:
 @pytest.fixture
 def manager(services: Services) -> str:
     return staff_service.add_staff(
-        services, name="Mia Manager", role=Role.MANAGER, pin="1234", by_staff_id=None
+        services, name="Mia Manager", role=Role.MANAGER, pin="123456", by_staff_id=None
     ).id
 
 
@@ -83,7 +84,11 @@ def _new_membership(services: Services, manager: str, prefix: str = "") -> str:
         catalogue_repo.save_tier(uow.session, tier)
         uow.commit()
     client = client_service.add_client(
-        services, first_name="Ada", last_name="Lovelace", email="ada@example.com"
+        services,
+        staff_id=front_desk(services),
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
     )
     view = membership_service.start_membership(
         services, client_id=client.id, tier_id=tier.id, staff_id=manager

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import delete, func, select
+from staffing import front_desk
 
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import clients
@@ -50,7 +51,11 @@ class World:
     def sign_up(self, n: int) -> str:
         c = self.clinic
         client = clients.add_client(
-            c.services, first_name=f"C{n}", last_name="Member", email=f"c{n}@example.com"
+            c.services,
+            staff_id=front_desk(c.services),
+            first_name=f"C{n}",
+            last_name="Member",
+            email=f"c{n}@example.com",
         )  # type: ignore[attr-defined]
         return memberships_service.start_membership(
             c.services,  # type: ignore[attr-defined]

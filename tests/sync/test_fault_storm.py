@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.memberships import MembershipStatus
@@ -143,7 +144,11 @@ def _wait_for(condition, timeout: float, what: str) -> None:
 
 def _sign_up(till: Till, n: int, tier_id: str) -> str:
     client = clients.add_client(
-        till.services, first_name=f"Client{n}", last_name="Member", email=f"c{n}@example.com"
+        till.services,
+        staff_id=front_desk(till.services),
+        first_name=f"Client{n}",
+        last_name="Member",
+        email=f"c{n}@example.com",
     )
     return memberships_service.start_membership(
         till.services, client_id=client.id, tier_id=tier_id, staff_id=till.clinic.receptionist

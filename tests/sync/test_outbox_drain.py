@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select, update
+from staffing import front_desk
 
 from aestheticc_pos.services import clients
 from aestheticc_pos.services import membership_billing as billing_service
@@ -58,7 +59,9 @@ class Till:
     def sign_up(
         self, first: str = "Ada", last: str = "Lovelace", email: str | None = "ada@example.com"
     ) -> str:
-        client = clients.add_client(self.services, first_name=first, last_name=last, email=email)
+        client = clients.add_client(
+            self.services, staff_id=front_desk(self.services), first_name=first, last_name=last, email=email
+        )
         view = memberships_service.start_membership(
             self.services, client_id=client.id, tier_id=self.tier_id, staff_id=self.receptionist
         )

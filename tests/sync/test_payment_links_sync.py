@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from staffing import a_manager, front_desk
 
 from aestheticc_pos.domain.catalogue import (
     DepositKind,
@@ -83,7 +84,13 @@ def _flow_of(clinic, link_id: str) -> str:
 
 
 def _client(clinic, email: str = "amy@example.com") -> str:
-    return clients_service.add_client(clinic.services, first_name="Amy", last_name="Jones", email=email).id
+    return clients_service.add_client(
+        clinic.services,
+        staff_id=front_desk(clinic.services),
+        first_name="Amy",
+        last_name="Jones",
+        email=email,
+    ).id
 
 
 def _issued_invoice(clinic, client_id: str) -> invoices.InvoiceDetail:
@@ -203,10 +210,11 @@ def test_the_botox_starter_bought_on_the_published_page_becomes_the_buyers_packa
     till, simulator, tmp_path
 ) -> None:
     clinic, engine = till
-    first = portal.publish_catalogue(clinic.services, tmp_path)
+    manager = a_manager(clinic.services)
+    first = portal.publish_catalogue(clinic.services, tmp_path, staff_id=manager)
     assert first.waiting_for_links == 1
     _cycle(engine, clinic)
-    published = portal.publish_catalogue(clinic.services, tmp_path)
+    published = portal.publish_catalogue(clinic.services, tmp_path, staff_id=manager)
     assert published.waiting_for_links == 0
     page = (tmp_path / "index.html").read_text("utf-8")
     (template,) = simulator.all("billing_request_templates")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships, sync_status
@@ -32,7 +33,11 @@ def _connection(clinic, secrets, base_url: str | None, **kwargs) -> SyncConnecti
 
 def _sign_up(clinic) -> str:
     client = clients_service.add_client(
-        clinic.services, first_name="Amy", last_name="Jones", email="a@example.com"
+        clinic.services,
+        staff_id=front_desk(clinic.services),
+        first_name="Amy",
+        last_name="Jones",
+        email="a@example.com",
     )
     return memberships.start_membership(
         clinic.services, client_id=client.id, tier_id=clinic.tier_id, staff_id=clinic.manager

@@ -12,6 +12,7 @@ import threading
 
 import pytest
 from sqlalchemy import delete, select, update
+from staffing import front_desk
 
 from aestheticc_pos.services import clients, membership_billing
 from aestheticc_pos.services import memberships as memberships_service
@@ -40,7 +41,11 @@ def _engine(uow: UnitOfWorkFactory, gateway, clinic, holder: str) -> SyncEngine:
 
 def _sign_up(clinic, n: int) -> str:
     client = clients.add_client(
-        clinic.services, first_name=f"C{n}", last_name="Member", email=f"c{n}@example.com"
+        clinic.services,
+        staff_id=front_desk(clinic.services),
+        first_name=f"C{n}",
+        last_name="Member",
+        email=f"c{n}@example.com",
     )
     return memberships_service.start_membership(
         clinic.services, client_id=client.id, tier_id=clinic.tier_id, staff_id=clinic.receptionist

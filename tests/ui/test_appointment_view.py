@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
+from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.services import appointments as appointments_service
@@ -62,7 +63,9 @@ def _counts(view: AppointmentView, position: int) -> tuple[str, ...]:
 
 
 def test_the_practitioner_sees_the_sessions_left_and_attending_redeems_one(qtbot, demo_desk) -> None:
-    client = clients_service.add_client(demo_desk.services, first_name="Nadia", last_name="Okafor")
+    client = clients_service.add_client(
+        demo_desk.services, staff_id=front_desk(demo_desk.services), first_name="Nadia", last_name="Okafor"
+    )
     memberships_service.start_membership(
         demo_desk.services, client_id=client.id, tier_id="tier-platinum", staff_id=demo_desk.staff_id
     )  # benefits from sign-up
@@ -109,7 +112,9 @@ def test_the_practitioner_sees_the_sessions_left_and_attending_redeems_one(qtbot
 def test_cancelling_warns_about_later_bookings_and_a_no_show_is_marked_once_the_time_has_passed(
     qtbot, demo_desk
 ) -> None:
-    client_id = clients_service.add_client(demo_desk.services, first_name="Ivy", last_name="Marsh").id
+    client_id = clients_service.add_client(
+        demo_desk.services, staff_id=front_desk(demo_desk.services), first_name="Ivy", last_name="Marsh"
+    ).id
     _sell_botox_starter(demo_desk, client_id)
     consultation = _book(demo_desk, client_id, "tr-consult", 25)
     treatment = _book(demo_desk, client_id, "tr-botox", 27)

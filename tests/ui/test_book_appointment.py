@@ -7,6 +7,7 @@ import datetime as dt
 
 from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import QComboBox, QDialog
+from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.services import appointments as appointments_service
@@ -20,7 +21,11 @@ EVENING = QTime(19, 0)  # the demo books nobody after 18:45, so every practition
 
 def _client_with_botox_starter(desk) -> clients_service.Client:
     client = clients_service.add_client(
-        desk.services, first_name="Nadia", last_name="Okafor", phone="07700 111222"
+        desk.services,
+        staff_id=front_desk(desk.services),
+        first_name="Nadia",
+        last_name="Okafor",
+        phone="07700 111222",
     )
     complete_sale(
         desk.services,
@@ -127,9 +132,19 @@ def test_keyboard_only_booking_with_errors_shown_as_sentences(qtbot, demo_desk) 
     messages: list[str] = []
     demo_desk.message.connect(messages.append)
     clients_service.add_client(
-        demo_desk.services, first_name="Zelda", last_name="Quince", phone="07700 555001"
+        demo_desk.services,
+        staff_id=front_desk(demo_desk.services),
+        first_name="Zelda",
+        last_name="Quince",
+        phone="07700 555001",
     )
-    clients_service.add_client(demo_desk.services, first_name="Zoe", last_name="Quince", phone="07700 555002")
+    clients_service.add_client(
+        demo_desk.services,
+        staff_id=front_desk(demo_desk.services),
+        first_name="Zoe",
+        last_name="Quince",
+        phone="07700 555002",
+    )
     dialog = _dialog(qtbot, demo_desk)
 
     # Enter before choosing anyone: a sentence, no traceback, nothing booked.

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
+from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
@@ -16,11 +17,19 @@ from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
 
 @pytest.fixture
 def form(qtbot, desk):
+    _sign_in_the_front_desk(desk)
     dialog = ClientFormDialog(desk)
     qtbot.addWidget(dialog)
     dialog.open()
     yield dialog
     qtbot.waitUntil(lambda: not desk.runner.busy, timeout=10_000)
+
+
+def _sign_in_the_front_desk(desk) -> str:
+    """Every client is added and edited by someone signed in."""
+    staff_id = front_desk(desk.services)
+    desk.sign_in(next(m for m in staff_service.list_staff(desk.services) if m.id == staff_id))
+    return staff_id
 
 
 def _type(qtbot, form: ClientFormDialog, **fields: str) -> None:
@@ -111,6 +120,7 @@ def test_a_date_of_birth_that_cannot_be_right_is_said_under_it(
 def test_editing_starts_from_what_is_on_file_and_keeps_the_rest(qtbot, desk) -> None:
     client = clients_service.add_client(
         desk.services,
+        staff_id=_sign_in_the_front_desk(desk),
         first_name="Lena",
         last_name="Fischer",
         phone="07700900123",

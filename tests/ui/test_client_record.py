@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.domain import memberships as rules
 from aestheticc_pos.services import clients as clients_service
@@ -48,7 +49,9 @@ def _first(desk, wanted) -> str:
 
 def test_details_show_what_is_on_file(qtbot, record, demo_desk) -> None:
     chloe = clients_service.search_client_ids(demo_desk.services, "chloe scott")[0]
-    clients_service.edit_client(demo_desk.services, chloe, notes="Allergic to lidocaine.")
+    clients_service.edit_client(
+        demo_desk.services, chloe, staff_id=front_desk(demo_desk.services), notes="Allergic to lidocaine."
+    )
     _open(qtbot, record, chloe)
     assert record.title.text() == "Chloe Scott"
     details = _texts(record.details_card)
@@ -198,7 +201,9 @@ def test_ctrl_e_opens_the_form_filled_in_and_the_record_shows_the_change(qtbot, 
 def test_a_change_elsewhere_reloads_the_record(qtbot, record, demo_desk) -> None:
     client_id = clients_service.search_client_ids(demo_desk.services, "poppy scott")[0]
     _open(qtbot, record, client_id)
-    clients_service.edit_client(demo_desk.services, client_id, last_name="Scott-Hale")
+    clients_service.edit_client(
+        demo_desk.services, client_id, staff_id=front_desk(demo_desk.services), last_name="Scott-Hale"
+    )
     demo_desk.notify(CLIENTS)
     qtbot.waitUntil(lambda: record.title.text() == "Poppy Scott-Hale", timeout=5000)
 

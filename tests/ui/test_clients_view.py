@@ -8,6 +8,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.ui.desk import CLIENTS
@@ -198,7 +199,9 @@ def test_a_change_elsewhere_refreshes_the_list_and_keeps_the_selected_client(qtb
     _search(qtbot, view, "scott")
     view.table.setCurrentIndex(view.model.index(2, 0))
     chosen = view.current_client_id
-    clients_service.edit_client(demo_desk.services, chosen, first_name="Elspeth")
+    clients_service.edit_client(
+        demo_desk.services, chosen, staff_id=front_desk(demo_desk.services), first_name="Elspeth"
+    )
     demo_desk.notify(CLIENTS)
     qtbot.waitUntil(lambda: "Elspeth Scott" in [name for name, *_ in _rows(qtbot, view)], timeout=5000)
     assert view.current_client_id == chosen
@@ -251,3 +254,13 @@ def test_opening_from_elsewhere_shows_the_record_here_as_the_main_window_wires_i
     qtbot.waitUntil(lambda: not demo_desk.runner.busy, timeout=5000)
     assert view.record.client_id == view.model.client_id(0)
     assert len(loads) == 1  # the record was read once
+
+
+def test_a_practitioner_looks_clients_up_but_adds_none(qtbot, view, demo_desk, switch_staff) -> None:
+    assert view.new_button.isVisible()
+    switch_staff(demo_desk, "Nurse Chloe Bennett")
+    assert not view.new_button.isVisible()
+    view.new_client()  # Ctrl+N does nothing for them
+    assert view.form is None
+    _search(qtbot, view, "poppy")
+    assert _rows(qtbot, view)

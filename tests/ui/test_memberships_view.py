@@ -124,7 +124,9 @@ def test_the_sign_up_dialog_says_what_the_client_pays_and_when_for_the_chosen_ti
     dialog = view.sign_up()
     qtbot.waitUntil(lambda: dialog.tier_id.count() == 3, timeout=WAIT)
     dialog.tier_id.setCurrentIndex(dialog.tier_id.findData("tier-silver"))
-    qtbot.waitUntil(lambda: dialog.billing.text().startswith("The client pays £29.00 (the first month"), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: dialog.billing.text().startswith("The client pays £29.00 (the first month"), timeout=WAIT
+    )
     assert "sign-up fee" not in dialog.billing.text()
     buttons_at = dialog.save_button.mapToGlobal(QPoint(0, 0))
 

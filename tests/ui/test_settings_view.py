@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import clinic
@@ -94,7 +95,9 @@ def test_back_up_now_then_restore_it_and_be_told_to_restart(qtbot, view) -> None
     assert view.backups_model.data(view.backups_model.index(0, 0)) == "24 Nov 2026 09:00"
     assert view.name.text() == "Lumière Aesthetics & Skin"  # nothing typed is lost
 
-    added = clients_service.add_client(view.desk.services, first_name="Nora", last_name="Later")
+    added = clients_service.add_client(
+        view.desk.services, staff_id=front_desk(view.desk.services), first_name="Nora", last_name="Later"
+    )
     view.backups_table.selectRow(0)
     box = view.restore_selected()
     assert isinstance(box, QMessageBox) and "24 Nov 2026 09:00" in box.text()
@@ -107,7 +110,9 @@ def test_back_up_now_then_restore_it_and_be_told_to_restart(qtbot, view) -> None
     qtbot.waitUntil(lambda: view.backups_model.rowCount() == 2, timeout=WAIT)  # and the safety backup
 
 
-def test_pointing_this_pc_at_a_postgresql_server_from_the_next_start(qtbot, view, app_settings) -> None:
+def test_pointing_this_pc_at_a_postgresql_server_from_the_next_start(
+    qtbot, view, app_settings, memory_keyring
+) -> None:
     assert "this PC's own database file" in view.database.text()
     qtbot.keyClicks(view.server_url, "mysql://till@server/clinic")
     _click(qtbot, view.use_server_button)
@@ -117,9 +122,11 @@ def test_pointing_this_pc_at_a_postgresql_server_from_the_next_start(qtbot, view
     _retype(qtbot, view.server_url, "postgresql+psycopg://till:s3cret@192.168.1.10/clinic")
     _click(qtbot, view.use_server_button)
     qtbot.waitUntil(view.next_start.isVisible, timeout=WAIT)
-    assert view.next_start.text() == "From the next start: postgresql+psycopg://till:***@192.168.1.10/clinic."
-    assert "s3cret" not in view.next_start.text()
-    assert read_settings_file(app_settings.data_dir)["database_url"].endswith("@192.168.1.10/clinic")
+    assert view.next_start.text() == "From the next start: postgresql+psycopg://till@192.168.1.10/clinic."
+    assert read_settings_file(app_settings.data_dir)["database_url"] == (
+        "postgresql+psycopg://till@192.168.1.10/clinic"
+    )
+    assert list(memory_keyring.passwords.values()) == ["s3cret"]  # the password is in the keyring only
 
     _click(qtbot, view.use_this_pc_button)
     qtbot.waitUntil(lambda: not view.next_start.isVisible(), timeout=WAIT)

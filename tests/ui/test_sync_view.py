@@ -8,12 +8,14 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships
+from aestheticc_pos.services import membership_billing, memberships
 from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services.membership_billing import NotBilled
 from aestheticc_pos.settings import SETTINGS_FILE, load_settings
-from aestheticc_pos.store.tables import OutboxRow, ProcessedEventRow
+from aestheticc_pos.store.tables import MembershipRow, OutboxRow, ProcessedEventRow
 from aestheticc_pos.sync import outbox
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.sync.gateway import PermanentGatewayError
@@ -22,7 +24,7 @@ from aestheticc_pos.sync.secrets import NO_KEYRING, MemorySecretStore
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.sync_bridge import SyncBridge, status_text
 from aestheticc_pos.ui.views.gocardless_settings import GoCardlessCard
-from aestheticc_pos.ui.views.sync import SyncView
+from aestheticc_pos.ui.views.sync import ALL_BILLED, SyncView
 
 WAIT = 5000
 TOKEN = "live_a-real-looking-access-token-0123456789"
@@ -52,7 +54,7 @@ def connected(qtbot, demo_desk: Desk, secrets: MemorySecretStore) -> Desk:
 def _refused_sign_up(desk: Desk) -> str:
     services = desk.services
     client = clients_service.add_client(
-        services, first_name="Zoe", last_name="Quinn", email="zoe@example.com"
+        services, staff_id=front_desk(services), first_name="Zoe", last_name="Quinn", email="zoe@example.com"
     )
     manager = next(m for m in staff_service.list_staff(services) if m.name == "Sophie Laurent")
     memberships.start_membership(services, client_id=client.id, tier_id="tier-gold", staff_id=manager.id)
@@ -64,6 +66,33 @@ def _refused_sign_up(desk: Desk) -> str:
         )
         uow.commit()
         return row.id
+
+
+def _billed_except(desk: Desk, leave: int) -> list[NotBilled]:
+    """Every demo member with a Direct Debit is billed monthly: stop the monthly collection of ``leave`` of
+    them (as if it was cancelled at GoCardless) and return them as the review lists them."""
+    with desk.services.uow() as uow:
+        rows = uow.session.scalars(
+            select(MembershipRow)
+            .where(MembershipRow.gc_subscription_id.is_not(None), MembershipRow.status == "active")
+            .order_by(MembershipRow.id)
+            .limit(leave)
+        ).all()
+        for row in rows:
+            row.gc_subscription_id = None
+        uow.commit()
+    return membership_billing.memberships_not_billed(desk.services)
+
+
+def _subscriptions_queued(desk: Desk, membership_id: str) -> list[str]:
+    with desk.services.uow(read_only=True) as uow:
+        return list(
+            uow.session.scalars(
+                select(OutboxRow.status).where(
+                    OutboxRow.kind == "create_subscription", OutboxRow.record_id == membership_id
+                )
+            )
+        )
 
 
 def _keep(qtbot, widget) -> None:
@@ -197,6 +226,7 @@ def test_the_environment_is_this_tills_choice_and_kept_in_its_settings(
     card.environment.setCurrentIndex(card.environment.findData("sandbox"))
     card.change_environment()
 
+    qtbot.waitUntil(lambda: "now syncs with the GoCardless sandbox" in card.feedback.text(), timeout=WAIT)
     assert connected.sync.connection.environment == "sandbox"
     saved = json.loads((settings.data_dir / SETTINGS_FILE).read_text(encoding="utf-8"))
     assert saved == {"gocardless_environment": "sandbox"}
@@ -229,3 +259,54 @@ def test_with_no_keyring_the_card_says_so_and_offers_nothing_to_type(
 
     qtbot.waitUntil(lambda: card.state.text() == NO_KEYRING, timeout=WAIT)
     assert not card.token.isVisibleTo(card) and not card.save_button.isVisibleTo(card)
+
+
+def test_a_manager_starts_billing_a_member_with_a_direct_debit_and_no_monthly_collection(
+    qtbot, switch_staff, connected: Desk
+) -> None:
+    [kept] = _billed_except(connected, leave=1)
+    view = _view(qtbot, connected)
+    model = view.not_billed_model
+    assert [[model.index(0, c).data() for c in range(3)]] == [[kept.client_name, kept.tier_name, kept.reason]]
+    assert model.rowCount() == 1 and not view.not_billed_empty.isVisibleTo(view)
+    view.not_billed_table.selectRow(0)
+    assert not view.start_billing_button.isEnabled() and view.billing_hint.isVisibleTo(view)  # a receptionist
+
+    switch_staff(connected, "Sophie Laurent")
+    assert view.start_billing_button.isEnabled() and not view.billing_hint.isVisibleTo(view)
+    messages: list[str] = []
+    connected.message.connect(messages.append)
+    qtbot.mouseClick(view.start_billing_button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: model.rowCount() == 0, timeout=WAIT)
+    assert view.not_billed_empty.isVisibleTo(view) and view.not_billed_empty.text() == ALL_BILLED
+    assert not view.start_billing_button.isVisibleTo(view)
+    assert _subscriptions_queued(connected, kept.membership_id) == ["pending"]
+    assert f"{kept.client_name}'s monthly collection will be sent to GoCardless at the next sync." in messages
+
+
+def test_starting_billing_already_started_elsewhere_is_refused_with_a_sentence(
+    qtbot, switch_staff, connected: Desk
+) -> None:
+    [kept] = _billed_except(connected, leave=1)
+    switch_staff(connected, "Sophie Laurent")
+    view = _view(qtbot, connected)
+    view.not_billed_table.selectRow(0)
+    membership_billing.start_billing(  # another till got there first
+        connected.services, membership_id=kept.membership_id, staff_id=connected.staff_id
+    )
+
+    view.start_billing_for_selected()
+
+    qtbot.waitUntil(lambda: view.error.isVisibleTo(view), timeout=WAIT)
+    assert view.error.text() == "A monthly collection is already being sent for this member (see Sync)."
+    assert _subscriptions_queued(connected, kept.membership_id) == ["pending"]
+
+
+def test_when_every_member_is_billed_the_section_says_so(qtbot, demo_desk: Desk) -> None:
+    assert _billed_except(demo_desk, leave=0) == []
+    view = _view(qtbot, demo_desk)
+
+    assert view.not_billed_model.rowCount() == 0
+    assert view.not_billed_empty.isVisibleTo(view) and view.not_billed_empty.text() == ALL_BILLED
+    assert not view.not_billed_table.isVisibleTo(view) and not view.start_billing_button.isVisibleTo(view)

@@ -142,3 +142,19 @@ def test_book_appointment_button_and_ctrl_n_open_the_booking_form(qtbot, demo_de
     qtbot.keyClick(view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert view.booking_dialog is not dialog and view.booking_dialog.isVisible()
     view.booking_dialog.reject()
+
+
+def test_a_practitioner_sees_the_day_but_books_nothing(qtbot, demo_desk, switch_staff) -> None:
+    view = _today_view(qtbot, demo_desk)
+    assert view.book_button.isVisible()
+    switch_staff(demo_desk, "Dr Amira Shah")
+    assert not view.book_button.isVisible()
+    messages: list[str] = []
+    demo_desk.message.connect(messages.append)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    qtbot.keyClick(view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # the shortcut says why not
+    assert view.booking_dialog is None
+    assert messages == ["Only a manager or a receptionist can book appointments."]
+    switch_staff(demo_desk, "Rita Evans")
+    assert view.book_button.isVisible()

@@ -171,12 +171,13 @@ class ClientFormDialog(QDialog):
         }
         services = self.desk.services
         client_id = self.client.id if self.client else None
+        staff_id = self.desk.staff_id
 
         def work() -> Client | _Refused:
             try:
                 if client_id is None:
-                    return clients_service.add_client(services, **values)  # type: ignore[arg-type]
-                return clients_service.edit_client(services, client_id, **values)
+                    return clients_service.add_client(services, staff_id=staff_id, **values)  # type: ignore[arg-type]
+                return clients_service.edit_client(services, client_id, staff_id=staff_id, **values)
             except InvalidInput as error:
                 return _Refused(error.field, str(error))
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.clients import Client
+from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.ui.desk import CLIENTS, Desk
 from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
@@ -67,6 +68,8 @@ class ClientsView(QWidget):
         self.search.installEventFilter(self)
         self.table.activated.connect(lambda index: self.open_row(index.row()))
         self.new_button.clicked.connect(self.new_client)
+        desk.staff_changed.connect(lambda _member: self._apply_role())
+        self._apply_role()
         self.back_button.clicked.connect(self.show_list)
         self.model.load_failed.connect(desk.message)
         QWidget.setTabOrder(self.search, self.table)
@@ -121,7 +124,13 @@ class ClientsView(QWidget):
         self.show_client(client_id)
         self.desk.open_client.emit(client_id)
 
+    def _apply_role(self) -> None:
+        """Adding clients is the front desk's; a practitioner looks clients up."""
+        self.new_button.setVisible(self.desk.may(Action.EDIT_CLIENTS))
+
     def new_client(self) -> None:
+        if not self.desk.may(Action.EDIT_CLIENTS):
+            return
         self.form = ClientFormDialog(self.desk, parent=self)
         self.form.saved.connect(self._client_added)
         self.form.open()

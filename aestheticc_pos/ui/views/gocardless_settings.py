@@ -14,9 +14,15 @@ import sys
 from PySide6.QtCore import QProcess
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
-from aestheticc_pos.settings import AppSettings, write_gocardless_environment
+from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services.till_settings import (
+    choose_gocardless_environment,
+    remove_gocardless_token,
+    save_gocardless_token,
+    token_problem,
+)
+from aestheticc_pos.settings import AppSettings
 from aestheticc_pos.sync.runner import SyncState, SyncStatus
-from aestheticc_pos.sync.secrets import SecretStoreUnavailable
 from aestheticc_pos.ui.desk import Desk
 
 ENVIRONMENT_CHOICES = (
@@ -27,17 +33,6 @@ KEPT_SAFE = "The token is kept in this computer's password store (keyring), neve
 TRAINING = (
     "Training mode uses the simulated GoCardless on this computer: no token is needed and no money moves."
 )
-
-
-def token_problem(token: str) -> str:
-    """Why ``token`` cannot be a GoCardless access token, as a sentence; "" when it can."""
-    if not token:
-        return "Paste the access token first."
-    if any(c.isspace() for c in token):
-        return "An access token has no spaces: copy it again from GoCardless."
-    if len(token) < 20:
-        return "That is too short for a GoCardless access token: copy the whole token."
-    return ""
 
 
 class GoCardlessCard(QFrame):
@@ -143,7 +138,7 @@ class GoCardlessCard(QFrame):
         self.apply_role()
 
     def apply_role(self) -> None:
-        manager = self.desk.is_manager
+        manager = self.desk.may(Action.MANAGE_GOCARDLESS)
         for widget in (self.environment, self.token, self.save_button, self.remove_button):
             widget.setEnabled(manager)
 
@@ -151,64 +146,64 @@ class GoCardlessCard(QFrame):
 
     def save_token(self) -> None:
         connection = self.connection
-        if connection is None or not self.desk.is_manager:
+        if connection is None or not self.desk.may(Action.MANAGE_GOCARDLESS):
             return
         token = self.token.text().strip()
         problem = token_problem(token)
         if problem:
             self._say(problem, error=True)
             return
-        environment = connection.environment
         self.token.clear()  # it lives in the keyring from now on, not on the screen
+        services, staff_id = self.desk.services, self.desk.staff_id
 
-        def save() -> str:
-            try:
-                connection.save_token(environment, token)
-            except SecretStoreUnavailable as error:
-                return str(error)
-            return ""
+        def done(environment: str) -> None:
+            self._say(f"Token saved for the {environment} environment. Connecting to GoCardless…")
 
-        def done(problem: str) -> None:
-            if problem:
-                self._say(problem, error=True)
-            else:
-                self._say(f"Token saved for the {environment} environment. Connecting to GoCardless…")
-
-        self.desk.run(save, done, lambda sentence: self._say(sentence, error=True))
+        self.desk.run(
+            lambda: save_gocardless_token(services, connection, token, staff_id),
+            done,
+            lambda sentence: self._say(sentence, error=True),
+        )
 
     def remove_token(self) -> None:
         connection = self.connection
-        if connection is None or not self.desk.is_manager:
+        if connection is None or not self.desk.may(Action.MANAGE_GOCARDLESS):
             return
-        environment = connection.environment
+        services, staff_id = self.desk.services, self.desk.staff_id
 
-        def remove() -> str:
-            try:
-                connection.remove_token(environment)
-            except SecretStoreUnavailable as error:
-                return str(error)
-            return ""
+        def done(environment: str) -> None:
+            self._say(f"The {environment} token is removed from this computer.")
 
-        def done(problem: str) -> None:
-            self._say(
-                problem or f"The {environment} token is removed from this computer.", error=bool(problem)
-            )
-
-        self.desk.run(remove, done, lambda sentence: self._say(sentence, error=True))
+        self.desk.run(
+            lambda: remove_gocardless_token(services, connection, staff_id),
+            done,
+            lambda sentence: self._say(sentence, error=True),
+        )
 
     def change_environment(self) -> None:
         connection = self.connection
         environment = self.environment.currentData()
         if connection is None or environment == connection.environment:
             return
-        if not self.desk.is_manager:
+        if not self.desk.may(Action.MANAGE_GOCARDLESS):
             self.environment.setCurrentIndex(self.environment.findData(connection.environment))
             return
-        if self.app_settings is not None:
-            write_gocardless_environment(self.app_settings.data_dir, environment)
-        connection.set_environment(environment)
-        self._say(f"This till now syncs with the GoCardless {environment} environment.")
-        self.show_state()
+        services, staff_id = self.desk.services, self.desk.staff_id
+        data_dir = None if self.app_settings is None else self.app_settings.data_dir
+
+        def done(_changed: bool) -> None:
+            self._say(f"This till now syncs with the GoCardless {environment} environment.")
+            self.show_state()
+
+        def refused(sentence: str) -> None:
+            self.environment.setCurrentIndex(self.environment.findData(connection.environment))
+            self._say(sentence, error=True)
+
+        self.desk.run(
+            lambda: choose_gocardless_environment(services, connection, data_dir, environment, staff_id),
+            done,
+            refused,
+        )
 
     def open_training(self) -> None:
         started = QProcess.startDetached(sys.executable, ["-m", "aestheticc_pos", "--training"])

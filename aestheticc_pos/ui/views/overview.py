@@ -49,8 +49,8 @@ class OverviewView(QWidget):
         desk.changed.connect(lambda _what: self.refresh())
 
     def refresh(self) -> None:
-        services = self.desk.services
-        self.desk.run(lambda: clinic_overview(services), self._show)
+        services, staff_id = self.desk.services, self.desk.staff_id
+        self.desk.run(lambda: clinic_overview(services, staff_id=staff_id), self._show)
 
     def _show(self, o: ClinicOverview) -> None:
         self.title.setText(o.clinic_name or "Aestheticc POS")

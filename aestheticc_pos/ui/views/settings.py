@@ -4,7 +4,7 @@
 
 The clinic's settings are shared by every till (``update_clinic_settings``); refusals show under their field
 and nothing typed is lost. The database section shows where the data is (a password never shown) and can
-point this PC at the clinic's PostgreSQL server from the next start (``write_database_url``). Backups go
+point this PC at the clinic's PostgreSQL server from the next start (``till_settings.change_database``). Backups go
 through ``services/backups.py``; restoring asks first, and afterwards the app must be restarted, so the screen
 says so and offers nothing more until it is.
 """
@@ -37,13 +37,13 @@ from aestheticc_pos.domain.appointments import NoShowPolicy
 from aestheticc_pos.services import backups, clinic
 from aestheticc_pos.services.backups import BackupFile, Restored
 from aestheticc_pos.services.context import ClinicSettings
+from aestheticc_pos.services.till_settings import change_database
 from aestheticc_pos.settings import (
     DATABASE_FILE,
     AppSettings,
     postgresql_url_problem,
     read_settings_file,
     redact_url,
-    write_database_url,
 )
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import SETTINGS, Desk
@@ -348,7 +348,10 @@ class SettingsView(QWidget):
             self._show_database()
             self.desk.message.emit(message)
 
-        self.desk.run(lambda: write_database_url(data_dir, url), done, self._show_server_error)
+        services, staff_id = self.desk.services, self.desk.staff_id
+        self.desk.run(
+            lambda: change_database(services, data_dir, url, staff_id), done, self._show_server_error
+        )
 
     def _show_server_error(self, message: str) -> None:
         self.server_error.setText(message)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.appointments import AppointmentStatus
+from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services.appointments import AppointmentView
 from aestheticc_pos.services.staff import Role, StaffMember
@@ -96,8 +97,15 @@ class TodayView(QWidget):
     def go_to_today(self) -> None:
         self.show_day(self._today())
 
-    def open_booking(self) -> BookAppointmentDialog:
+    def _apply_role(self) -> None:
+        """Booking is the front desk's (a practitioner sees the day and opens appointments)."""
+        self.book_button.setVisible(self.desk.may(Action.BOOK_APPOINTMENTS))
+
+    def open_booking(self) -> BookAppointmentDialog | None:
         """Open the booking form for the shown day (and the practitioner whose column is current)."""
+        if not self.desk.may(Action.BOOK_APPOINTMENTS):
+            self.desk.message.emit("Only a manager or a receptionist can book appointments.")
+            return None
         current = self.board.currentIndex()
         practitioner_id = self.model.practitioner_id(current.column()) if current.isValid() else None
         day = max(self.day, self._today())
@@ -131,6 +139,8 @@ class TodayView(QWidget):
         self.book_button.setToolTip("Book an appointment (Ctrl+N)")
         self.book_button.clicked.connect(self.open_booking)
         row.addWidget(self.book_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.desk.staff_changed.connect(lambda _member: self._apply_role())
+        self._apply_role()
         return row
 
     def _day_bar(self) -> QHBoxLayout:

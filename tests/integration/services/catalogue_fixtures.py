@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.domain import packages as rules
 from aestheticc_pos.domain.catalogue import Package, PackageStep, Treatment
@@ -80,7 +81,9 @@ def save_demo_catalogue(services: Services) -> DemoCatalogue:
 
 
 def add_client(services: Services, first_name: str = "Ada", last_name: str = "Lovelace") -> str:
-    return clients_service.add_client(services, first_name=first_name, last_name=last_name).id
+    return clients_service.add_client(
+        services, staff_id=front_desk(services), first_name=first_name, last_name=last_name
+    ).id
 
 
 def sell_package(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from staffing import a_manager
 
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import staff as staff_service
@@ -38,7 +39,8 @@ def services(uow_factory: UnitOfWorkFactory, clock: FixedClock) -> Services:
 
 @pytest.fixture
 def manager(services: Services) -> str:
-    return staff_service.add_staff(services, name="Mia Manager", role=Role.MANAGER, pin="1234", by_staff_id=None).id
+    """Mia Manager: the clinic's first manager (already there when a fixture before this one needed staff)."""
+    return a_manager(services)
 
 
 @pytest.fixture

@@ -23,7 +23,14 @@ from catalogue_fixtures import (
 from sqlalchemy import select
 
 from aestheticc_pos.domain.appointments import AppointmentStatus, NoShowPolicy, SessionOutcome
-from aestheticc_pos.domain.errors import BookingRefused, InvalidInput, NotFound, PackageExpired, RuleViolation
+from aestheticc_pos.domain.errors import (
+    BookingRefused,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    PackageExpired,
+    RuleViolation,
+)
 from aestheticc_pos.domain.packages import LedgerKind
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import packages as packages_service
@@ -196,7 +203,7 @@ def test_practitioner_sees_the_package_and_any_broken_rule(
 
 
 def test_attend_redeems_the_booked_session_once_and_only_on_the_day(
-    services, clock, catalogue, ada, course, book, practitioner
+    services, clock, catalogue, ada, course, book, practitioner, receptionist
 ) -> None:
     booked = book(ada, catalogue.microneedling.id, at(2026, 12, 1, 10))
     assert package_steps(services, ada) == [(0, 1, 5)]
@@ -223,7 +230,7 @@ def test_attend_redeems_the_booked_session_once_and_only_on_the_day(
     )
     with pytest.raises(RuleViolation) as cancel_after:
         appointments_service.cancel_appointment(
-            services, appointment_id=booked.appointment.id, staff_id=practitioner
+            services, appointment_id=booked.appointment.id, staff_id=receptionist
         )
     assert str(cancel_after.value) == "This appointment has already been attended, so it cannot be cancelled."
     assert package_steps(services, ada) == [(1, 0, 5)]
@@ -462,7 +469,6 @@ def test_only_practitioners_and_managers_treat(services, catalogue, ada, book, r
         ("client_id", "That client is not on file (they may have been erased)."),
         ("treatment_id", "That treatment is not in the catalogue."),
         ("practitioner_id", "That staff member is not on the team."),
-        ("staff_id", "That staff member is not on the team."),
         ("client_package_id", "That client package does not exist."),
     ],
 )
@@ -474,6 +480,12 @@ def test_booking_with_an_unknown_id_says_what_is_missing(
     with pytest.raises(NotFound) as refused:
         book(client_id, treatment_id, at(2026, 12, 1, 10), **options)
     assert str(refused.value) == sentence
+
+
+def test_booking_by_someone_not_on_the_team_is_refused(services, catalogue, ada, book) -> None:
+    with pytest.raises(NotPermitted) as refused:
+        book(ada, catalogue.consultation.id, at(2026, 12, 1, 10), staff_id="no-such-id")
+    assert str(refused.value) == "Sign in first: every change at the till is made by someone."
 
 
 def test_an_unknown_appointment_is_a_sentence(services, receptionist) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import BenefitsStart, DepositKind
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
@@ -211,7 +212,9 @@ def test_editing_a_tier_never_changes_a_members_snapshot(services, manager, rece
         discount="20",
         benefits_start="sign_up",
     )
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     member = memberships_service.start_membership(
         services, client_id=ada.id, tier_id=gold.id, staff_id=receptionist
     )

@@ -26,6 +26,7 @@ from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import packages as packages_service
+from aestheticc_pos.services import payment_links
 from aestheticc_pos.services.checkout import BasketItem, Payment, quote_basket
 from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services
@@ -33,7 +34,7 @@ from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import audit_entries
 from aestheticc_pos.store.db import create_engine_for, make_session_factory
-from aestheticc_pos.store.tables import SaleRow, TenderRow
+from aestheticc_pos.store.tables import PaymentLinkRow, SaleRow, TenderRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 GBP = Money.parse
@@ -359,16 +360,37 @@ def test_an_issued_invoice_keeps_its_prices_until_paid(services, clock, ada, rec
 
 def test_a_payment_link_payment_is_applied_once(services, ada, receptionist) -> None:
     issued = _issued(services, ada, receptionist)
+    link = payment_links.create_invoice_link(services, invoice_id=issued.id, staff_id=receptionist)
+    with services.uow() as uow:  # what the sync records once GoCardless made the link and the client paid
+        row = uow.session.get(PaymentLinkRow, link.id)
+        row.gc_billing_request_id, row.status = "BRQ000123", "open"
+        payment_links.link_authorised_in(uow, services, billing_request_id="BRQ000123", payment_id="PM1")
+        uow.commit()
     for _ in range(2):  # GoCardless may report the same payment twice
-        paid = invoices_service.mark_invoice_paid_by_link(services, issued.id, billing_request_id="BRQ000123")
+        with services.uow() as uow:
+            payment_links.link_paid_in(uow, services, payment_id="PM1")
+            uow.commit()
+    paid = invoices_service.invoice_detail(services, issued.id)
     assert paid.status is InvoiceStatus.PAID and _sale_count(services) == 1
     with services.uow(read_only=True) as uow:
         tenders = uow.session.execute(
             select(TenderRow.kind, TenderRow.amount_pence, TenderRow.reference)
         ).all()
     assert tenders == [(TenderKind.PAYMENT_LINK.value, issued.net.pence, "BRQ000123")]
-    with pytest.raises(RuleViolation, match="already paid"):
-        invoices_service.mark_invoice_paid_by_link(services, issued.id, billing_request_id="BRQ000999")
+
+
+def test_an_invoice_is_not_marked_paid_by_a_link_gocardless_did_not_report_paid(
+    services, ada, receptionist
+) -> None:
+    issued = _issued(services, ada, receptionist)
+    link = payment_links.create_invoice_link(services, invoice_id=issued.id, staff_id=receptionist)
+    for made_up in ("BRQ000999", link.id):  # unknown, and a link of this invoice still open
+        with services.uow() as uow, pytest.raises(RuleViolation, match="has not reported a payment"):
+            invoices_service.mark_invoice_paid_by_link_in(
+                uow, services, issued.id, billing_request_id=made_up
+            )
+    assert invoices_service.invoice_detail(services, issued.id).status is InvoiceStatus.ISSUED
+    assert _sale_count(services) == 0
 
 
 # --- Read model ------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.billing import Period
@@ -62,7 +63,12 @@ def silver(services, manager) -> Tier:
 @pytest.fixture
 def ada(services) -> str:
     return clients_service.add_client(
-        services, first_name="Ada", last_name="Lovelace", email="ada@example.com", phone="07700 900123"
+        services,
+        staff_id=front_desk(services),
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        phone="07700 900123",
     ).id
 
 
@@ -521,7 +527,9 @@ def test_no_arrears_no_desk_payment(services, receptionist, member) -> None:
 def test_daily_review_suspends_after_grace_and_ends_after_notice(
     services, clock, manager, receptionist, member, silver
 ) -> None:
-    grace = clients_service.add_client(services, first_name="Grace", last_name="Hopper")
+    grace = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Grace", last_name="Hopper"
+    )
     leaving = svc.start_membership(services, client_id=grace.id, tier_id=silver.id, staff_id=receptionist).id
     _sync(services, leaving, lambda m: ms.mandate_set_up(m, "MD2"), lambda m: ms.mandate_activated(m))
     svc.give_notice(services, membership_id=leaving, ends_on="2026-12-31", staff_id=receptionist)
@@ -552,7 +560,9 @@ def test_daily_review_suspends_after_grace_and_ends_after_notice(
 
 
 def test_memberships_list_shows_the_direct_debit_state(services, receptionist, ada, member, silver) -> None:
-    bea = clients_service.add_client(services, first_name="Bea", last_name="Arthur")
+    bea = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Bea", last_name="Arthur"
+    )
     svc.start_membership(services, client_id=bea.id, tier_id=silver.id, staff_id=receptionist)
     rows = svc.memberships_list(services)
     assert [(v.client_name, v.status, v.direct_debit) for v in rows] == [

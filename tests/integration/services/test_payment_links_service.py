@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from catalogue_fixtures import BOTOX_STARTER, CONSULTATION, REVIEW, save_demo_catalogue
 from sqlalchemy import func, select
+from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import DepositKind, DepositRule, ItemKind, Treatment
 from aestheticc_pos.domain.checkout import TenderKind
@@ -39,7 +40,7 @@ def client_id(services, manager) -> str:
         catalogue_repo.save_treatment(uow.session, PEEL)
         uow.commit()
     return clients_service.add_client(
-        services, first_name="Amy", last_name="Jones", email="amy@example.com"
+        services, staff_id=front_desk(services), first_name="Amy", last_name="Jones", email="amy@example.com"
     ).id
 
 

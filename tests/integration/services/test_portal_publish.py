@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from catalogue_fixtures import BOTOX_STARTER, MICRONEEDLING_COURSE, save_demo_catalogue
 from sqlalchemy import select
+from staffing import a_manager
 
 from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.money import Money
@@ -51,7 +52,7 @@ def test_the_first_publish_lists_what_is_sold_and_queues_one_link_per_package(se
         catalogue_repo.save_tier(uow.session, GOLD)
         uow.commit()
 
-    published = publish_catalogue(services, tmp_path)
+    published = publish_catalogue(services, tmp_path, staff_id=a_manager(services))
 
     catalogue, page = _read(tmp_path)
     assert [p["name"] for p in catalogue["packages"]] == ["Botox starter", "Microneedling course of 6"]
@@ -87,10 +88,10 @@ def test_the_first_publish_lists_what_is_sold_and_queues_one_link_per_package(se
 
 def test_publishing_again_adds_the_buy_buttons_and_queues_nothing_new(services, tmp_path) -> None:
     save_demo_catalogue(services)
-    publish_catalogue(services, tmp_path)
+    publish_catalogue(services, tmp_path, staff_id=a_manager(services))
     _made(services, BOTOX_STARTER.id, "BRT0001")
 
-    again = publish_catalogue(services, tmp_path)
+    again = publish_catalogue(services, tmp_path, staff_id=a_manager(services))
 
     catalogue, page = _read(tmp_path)
     assert catalogue["packages"][0]["buy_url"] == "http://127.0.0.1:9/template/BRT0001"
@@ -103,13 +104,13 @@ def test_a_price_change_updates_the_same_link_and_hides_the_button_until_it_is_d
     services, tmp_path
 ) -> None:
     save_demo_catalogue(services)
-    publish_catalogue(services, tmp_path)
+    publish_catalogue(services, tmp_path, staff_id=a_manager(services))
     _made(services, BOTOX_STARTER.id, "BRT0001")
     with services.uow() as uow:
         catalogue_repo.save_package(uow.session, replace(BOTOX_STARTER, price=Money.parse("320.00")))
         uow.commit()
 
-    publish_catalogue(services, tmp_path)
+    publish_catalogue(services, tmp_path, staff_id=a_manager(services))
 
     kind, _, payload = _work(services)[-1]
     assert kind == "update_billing_request_template"
@@ -121,12 +122,12 @@ def test_a_price_change_updates_the_same_link_and_hides_the_button_until_it_is_d
 
 def test_a_package_no_longer_sold_leaves_the_page(services, tmp_path) -> None:
     save_demo_catalogue(services)
-    publish_catalogue(services, tmp_path)
+    publish_catalogue(services, tmp_path, staff_id=a_manager(services))
     with services.uow() as uow:
         catalogue_repo.save_package(uow.session, replace(MICRONEEDLING_COURSE, active=False))
         uow.commit()
 
-    publish_catalogue(services, tmp_path)
+    publish_catalogue(services, tmp_path, staff_id=a_manager(services))
 
     catalogue, page = _read(tmp_path)
     assert [p["id"] for p in catalogue["packages"]] == [BOTOX_STARTER.id]
@@ -137,12 +138,12 @@ def test_a_package_no_longer_sold_leaves_the_page(services, tmp_path) -> None:
 
 def test_a_price_change_before_the_link_was_sent_goes_with_the_first_request(services, tmp_path) -> None:
     save_demo_catalogue(services)
-    publish_catalogue(services, tmp_path)
+    publish_catalogue(services, tmp_path, staff_id=a_manager(services))
     with services.uow() as uow:
         catalogue_repo.save_package(uow.session, replace(BOTOX_STARTER, price=Money.parse("290.00")))
         uow.commit()
 
-    publish_catalogue(services, tmp_path)
+    publish_catalogue(services, tmp_path, staff_id=a_manager(services))
 
     work = _work(services)
     assert [k for k, _, _ in work] == ["create_billing_request_template"] * 2

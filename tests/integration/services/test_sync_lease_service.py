@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.services import catalogue, memberships
 from aestheticc_pos.services import clients as clients_service
@@ -56,7 +57,7 @@ class HeldGateway:
 def test_one_till_syncs_at_a_time_on_a_shared_database(services, manager) -> None:
     tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
     client = clients_service.add_client(
-        services, first_name="Amy", last_name="Jones", email="amy@example.com"
+        services, staff_id=front_desk(services), first_name="Amy", last_name="Jones", email="amy@example.com"
     )
     memberships.start_membership(services, client_id=client.id, tier_id=tier.id, staff_id=manager)
     gateway = HeldGateway()

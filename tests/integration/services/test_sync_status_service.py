@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
 from aestheticc_pos.services import catalogue, sync_status
@@ -21,11 +22,15 @@ from aestheticc_pos.sync.gateway import PermanentGatewayError
 @pytest.fixture
 def member(services, manager) -> svc.MembershipView:
     tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
-    client = clients_service.add_client(services, first_name="Amy", last_name="Jones", email="amy@example.com")
+    client = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Amy", last_name="Jones", email="amy@example.com"
+    )
     return svc.start_membership(services, client_id=client.id, tier_id=tier.id, staff_id=manager)
 
 
-def _refuse_first(services, sentence: str = "GoCardless refused the client's details: email is invalid.") -> str:
+def _refuse_first(
+    services, sentence: str = "GoCardless refused the client's details: email is invalid."
+) -> str:
     """What the engine does when GoCardless refuses the first queued row for good."""
     with services.uow() as uow:
         row = uow.session.scalars(select(OutboxRow).order_by(OutboxRow.seq).limit(1)).one()
@@ -148,7 +153,9 @@ def test_recent_events_read_as_sentences_with_the_member_and_what_was_done(servi
     assert overview.last_successful_sync == services.now()
 
 
-def test_a_member_whose_mandate_was_lost_needs_a_new_link_and_gets_one_once(services, manager, member) -> None:
+def test_a_member_whose_mandate_was_lost_needs_a_new_link_and_gets_one_once(
+    services, manager, member
+) -> None:
     with services.uow() as uow:
         for row in uow.session.scalars(select(OutboxRow)):
             row.status = "done"
@@ -164,7 +171,9 @@ def test_a_member_whose_mandate_was_lost_needs_a_new_link_and_gets_one_once(serv
 
     with services.uow(read_only=True) as uow:
         queued = uow.session.execute(
-            select(OutboxRow.kind, OutboxRow.payload).where(OutboxRow.status != "done").order_by(OutboxRow.seq)
+            select(OutboxRow.kind, OutboxRow.payload)
+            .where(OutboxRow.status != "done")
+            .order_by(OutboxRow.seq)
         ).all()
     assert [kind for kind, _payload in queued] == ["create_billing_request", "create_flow"]
     assert queued[0].payload["links"] == {"customer": "CU1"}  # the client's customer, not a second one
