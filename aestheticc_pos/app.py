@@ -3,6 +3,11 @@ settings → engine (migrated) → unit-of-work factory → services → secret 
 
 In training mode the GoCardless side is the simulator, started here on 127.0.0.1 for as long as the app runs.
 
+The PostgreSQL password is kept in the OS keyring (``keyring_store.py``), never in ``settings.json``: the
+settings give the URL without it, and ``connection_url`` adds it here, just before the engine is built
+(and only there). The unit-of-work factory is given the data folder, where the number floor and the audit
+log's head are kept outside the database.
+
 Tests wire the same parts over temporary databases and fakes; nothing here runs at import time.
 """
 
@@ -13,9 +18,10 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from aestheticc_pos.keyring_store import DatabasePasswords, KeyringDatabasePasswords, SecretStoreUnavailable
 from aestheticc_pos.services.clock import SystemClock
 from aestheticc_pos.services.context import Services
-from aestheticc_pos.settings import AppSettings, redact_url
+from aestheticc_pos.settings import AppSettings, database_login, redact_url, split_password
 
 if TYPE_CHECKING:
     from aestheticc_pos.sync.connection import SyncConnection
@@ -26,17 +32,51 @@ log = logging.getLogger(__name__)
 TRAINING_INTERVAL = 5.0  # seconds: practice feels immediate (the simulator is on this computer)
 
 
-def build_services(settings: AppSettings, *, migrate: bool = True) -> Services:
-    """Services over the configured database, migrated to the newest schema first (a new one is created)."""
+def build_services(
+    settings: AppSettings, *, migrate: bool = True, passwords: DatabasePasswords | None = None
+) -> Services:
+    """Services over the configured database, migrated to the newest schema first (a new one is created).
+
+    ``passwords`` holds the PostgreSQL password (default: the OS keyring; asked only for a server URL).
+    """
+    from aestheticc_pos.store.backup import make_backups_private
     from aestheticc_pos.store.db import create_engine_for
     from aestheticc_pos.store.migrate import upgrade_to_head
     from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 
+    url = connection_url(settings.database_url, passwords)
     if migrate:
         log.info("Migrating database %s", redact_url(settings.database_url))
-        upgrade_to_head(settings.database_url)
-    engine = create_engine_for(settings.database_url)
-    return Services(uow=UnitOfWorkFactory(engine), clock=SystemClock())
+        upgrade_to_head(url)
+    engine = create_engine_for(url)
+    if settings.is_sqlite:
+        make_backups_private(settings.backups_dir)
+    return Services(uow=UnitOfWorkFactory(engine, data_dir=settings.data_dir), clock=SystemClock())
+
+
+def connection_url(url: str, passwords: DatabasePasswords | None = None) -> str:
+    """``url`` with the password the keyring keeps for its login, to build the engine with; never stored.
+
+    An SQLite URL, a URL that already carries a password (``AESTHETICC_DATABASE_URL``, or a settings file from
+    a computer with no keyring) or a login with nothing kept is returned as it is: the server may accept the
+    login without a password (a trusted network, a certificate, libpq's own password file).
+    """
+    login = database_login(url)
+    if url.startswith("sqlite") or not login or split_password(url)[1] is not None:
+        return url
+    store = KeyringDatabasePasswords() if passwords is None else passwords
+    if not store.available()[0]:
+        return url
+    try:
+        password = store.get_password(login)
+    except SecretStoreUnavailable as error:
+        log.warning("The database password could not be read from the keyring: %s", error)
+        return url
+    if password is None:
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
 def build_sync(
@@ -71,8 +111,11 @@ def till_name(settings: AppSettings) -> str:
     return f"{socket.gethostname()[:28]}-{folder}"
 
 
-def run_gui(settings: AppSettings, *, smoke: bool = False) -> int:
-    """Start the front desk; with ``smoke``, open the main window, let it draw, and exit 0."""
+def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> int:
+    """Start the front desk; with ``smoke``, open the main window, let it draw, and exit 0.
+
+    ``notice`` is a sentence for staff from the start (the database password could not be moved to a keyring).
+    """
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -87,6 +130,8 @@ def run_gui(settings: AppSettings, *, smoke: bool = False) -> int:
     simulator = start_training_simulator(settings) if settings.training else None
     sync = build_sync(settings, services, base_url=None if simulator is None else simulator.base_url)
     window = MainWindow(services, training=settings.training, app_settings=settings, sync=sync)
+    if notice:
+        window.show_message(notice)
     if smoke:
         window.show()
         QTimer.singleShot(200, app.quit)
@@ -113,7 +158,9 @@ def prepare_training_database(settings: AppSettings) -> None:
     import shutil
 
     from aestheticc_pos.services.demo import fill_demo_clinic
-    from aestheticc_pos.settings import DATABASE_FILE, sqlite_url
+    from aestheticc_pos.settings import DATABASE_FILE, create_private_file, sqlite_url
+    from aestheticc_pos.store.audit_repo import HEAD_SUFFIX
+    from aestheticc_pos.store.unit_of_work import NUMBER_FLOOR_FILE
 
     template = settings.data_dir / TRAINING_TEMPLATE
     if not template.exists():
@@ -124,9 +171,13 @@ def prepare_training_database(settings: AppSettings) -> None:
         fill_demo_clinic(services, clients=120, members=False)
         services.uow.engine.dispose()  # type: ignore[attr-defined]
         building.replace(template)
+        building.with_name(building.name + HEAD_SUFFIX).unlink(missing_ok=True)
     database = settings.data_dir / DATABASE_FILE
-    for leftover in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+    # Practice starts over: its audit head and number floor go with the practice data.
+    leftovers = [database.with_name(database.name + s) for s in ("", "-wal", "-shm", HEAD_SUFFIX)]
+    for leftover in (*leftovers, settings.data_dir / NUMBER_FLOOR_FILE):
         leftover.unlink(missing_ok=True)
+    create_private_file(database)  # 0600 before the practice data is copied in
     shutil.copyfile(template, database)
 
 

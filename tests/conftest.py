@@ -7,8 +7,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+# PINs hashed in microseconds, not 100 ms: the app's own setting (settings.pin_hash_cost), inherited by the
+# processes tests start. Run with AESTHETICC_PIN_HASH_COST=standard to test at the real cost.
+os.environ.setdefault("AESTHETICC_PIN_HASH_COST", "fast")
 
 import pytest  # noqa: E402
+from memory_keyring import installed, memory_keyring  # noqa: E402, F401 - fixtures for every test
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

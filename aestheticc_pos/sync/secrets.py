@@ -4,17 +4,28 @@ One token per environment ("sandbox", "live"), entered in Settings. It is kept i
 ``keyring`` and nowhere else: never the database, a settings file or a log. Where the computer has no password
 store, ``available()`` says so in a sentence for staff and the app runs offline; there is no plain-text fallback.
 
-``MemorySecretStore`` is the working fake for tests (and for the simulator's training mode).
+``MemorySecretStore`` is the working fake for tests (and for the simulator's training mode). What every secret in
+the keyring shares (``SecretStoreUnavailable``, what "no password store" means, keyring's errors as sentences)
+is in ``aestheticc_pos/keyring_store.py``, beside the database password.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-import keyring
-import keyring.errors
 from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
+
+from aestheticc_pos.keyring_store import KeyringEntries, SecretStoreUnavailable
+
+__all__ = [
+    "ENVIRONMENTS",
+    "NO_KEYRING",
+    "SERVICE_NAME",
+    "KeyringSecretStore",
+    "MemorySecretStore",
+    "SecretStore",
+    "SecretStoreUnavailable",
+]
 
 SERVICE_NAME = "Aestheticc POS GoCardless"
 ENVIRONMENTS = ("sandbox", "live")
@@ -22,10 +33,6 @@ NO_KEYRING = (
     "This computer has no password store (keyring), so the GoCardless token cannot be kept safely. "
     "The till works offline; ask your IT support to set one up."
 )
-
-
-class SecretStoreUnavailable(Exception):
-    """The password store is missing, locked or refused; ``str(error)`` is a sentence for staff."""
 
 
 class SecretStore(Protocol):
@@ -50,46 +57,30 @@ class KeyringSecretStore:
     """
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:
-        self._backend = backend
+        self._entries = KeyringEntries(
+            SERVICE_NAME, no_keyring=NO_KEYRING, what="the GoCardless token", backend=backend
+        )
 
     def __repr__(self) -> str:
-        return f"KeyringSecretStore(backend={type(self._keyring()).__name__})"
+        return f"KeyringSecretStore(backend={self._entries.backend_name()})"
 
     def available(self) -> tuple[bool, str]:
-        if _is_real(self._keyring()):
-            return True, ""
-        return False, NO_KEYRING
+        return self._entries.available()
 
     def get_token(self, environment: str) -> str | None:
         _check(environment)
-        with self._guard():
-            return self._keyring().get_password(SERVICE_NAME, environment) or None
+        return self._entries.get(environment)
 
     def set_token(self, environment: str, token: str) -> None:
         _check(environment)
         token = token.strip()
         if not token:
             raise ValueError("an empty token cannot be kept; use delete_token to remove one")
-        with self._guard():
-            self._keyring().set_password(SERVICE_NAME, environment, token)
+        self._entries.set(environment, token)
 
     def delete_token(self, environment: str) -> None:
         _check(environment)
-        try:
-            with self._guard():
-                self._keyring().delete_password(SERVICE_NAME, environment)
-        except SecretStoreUnavailable as exc:
-            if isinstance(exc.__cause__, keyring.errors.PasswordDeleteError):
-                return  # nothing was kept: deleting is already done
-            raise
-
-    def _keyring(self) -> KeyringBackend:
-        return self._backend if self._backend is not None else keyring.get_keyring()
-
-    def _guard(self) -> _KeyringGuard:
-        if not _is_real(self._keyring()):
-            raise SecretStoreUnavailable(NO_KEYRING)
-        return _KeyringGuard()
+        self._entries.delete(environment)
 
 
 class MemorySecretStore:
@@ -124,31 +115,6 @@ class MemorySecretStore:
         _check(environment)
         if not self._available:
             raise SecretStoreUnavailable(NO_KEYRING)
-
-
-class _KeyringGuard:
-    """Turns keyring's own errors (locked, refused, no backend) into ``SecretStoreUnavailable``."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if isinstance(exc, keyring.errors.KeyringLocked):
-            raise SecretStoreUnavailable(
-                "The computer's password store is locked. Unlock it (log in again) and try once more."
-            ) from exc
-        if isinstance(exc, keyring.errors.KeyringError):
-            raise SecretStoreUnavailable(
-                "The computer's password store refused to keep or read the GoCardless token. "
-                "Try again; if it keeps failing, ask your IT support."
-            ) from exc
-        return False
-
-
-def _is_real(backend: KeyringBackend) -> bool:
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return False
-    return not (isinstance(backend, chainer.ChainerBackend) and not backend.backends)
 
 
 def _check(environment: str) -> None:

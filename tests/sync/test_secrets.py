@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import keyring
 import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
+from memory_keyring import InMemoryKeyring
 
 from aestheticc_pos.sync.gateway import AuthenticationFailed, PermanentGatewayError
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
@@ -23,45 +22,9 @@ from aestheticc_pos.sync.secrets import (
 from aestheticc_pos.sync.simulator import Simulator
 
 
-class InMemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps passwords in a dict, for the length of one test."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.passwords:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.passwords[(service, username)]
-
-
 class LockedKeyring(InMemoryKeyring):
     def get_password(self, service: str, username: str) -> str | None:
         raise keyring.errors.KeyringLocked("locked")
-
-
-@pytest.fixture
-def installed() -> Iterator[None]:
-    """Put back whatever keyring backend was in force before the test."""
-    previous = keyring.get_keyring()
-    yield
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory_keyring(installed: None) -> InMemoryKeyring:
-    backend = InMemoryKeyring()
-    keyring.set_keyring(backend)
-    return backend
 
 
 def test_memory_store_keeps_one_token_per_environment() -> None:

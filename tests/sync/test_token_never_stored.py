@@ -16,6 +16,7 @@ import random
 from pathlib import Path
 
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.services import clients
 from aestheticc_pos.services import memberships as memberships_service
@@ -105,7 +106,11 @@ def _full_run(clinic, simulator: Simulator) -> None:
     ids = []
     for n in range(6):
         client = clients.add_client(
-            clinic.services, first_name=f"C{n}", last_name="Member", email=f"c{n}@example.com"
+            clinic.services,
+            staff_id=front_desk(clinic.services),
+            first_name=f"C{n}",
+            last_name="Member",
+            email=f"c{n}@example.com",
         )
         ids.append(
             memberships_service.start_membership(
