@@ -7,8 +7,12 @@ aestheticc-pos db upgrade    create or migrate the database
 aestheticc-pos db current    print the schema revision
 aestheticc-pos demo          fill an empty database with a demo clinic
 aestheticc-pos backup        take an online backup of the SQLite database now
+aestheticc-pos audit verify  check the whole audit log (its hash chain and its newest entries); exit 1 if broken
 aestheticc-pos publish-catalogue --out DIR
                              write the booking portal's catalogue.json and index.html to DIR
+
+At every start a database password an older version left in settings.json is moved to the OS keyring.
+Database URLs are printed with their passwords hidden.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ import logging
 import sys
 
 from aestheticc_pos.domain.errors import DomainError
-from aestheticc_pos.settings import load_settings, redact_url
+from aestheticc_pos.keyring_store import DatabasePasswords, KeyringDatabasePasswords
+from aestheticc_pos.settings import (
+    AppSettings,
+    data_dir_from_env,
+    load_settings,
+    move_database_password,
+    redact_url,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--clients", type=int, default=300, help="how many demo clients (default 300)")
     demo.add_argument("--seed", type=int, default=7, help="random seed, for a repeatable demo")
     sub.add_parser("backup", help="take an online backup of the SQLite database now")
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the whole audit log: its hash chain and its newest entries")
     publish = sub.add_parser(
         "publish-catalogue", help="write the booking portal's catalogue.json and index.html"
     )
@@ -52,33 +66,65 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    passwords = KeyringDatabasePasswords()
+    notice = "" if args.training else move_database_password(data_dir_from_env(), passwords)
     settings = load_settings(training=args.training)
+    if notice and args.command is not None:
+        print(f"aestheticc-pos: {notice}", file=sys.stderr)
     try:
         if args.command == "db":
-            return run_db(args.db_command, settings.database_url)
+            return run_db(args.db_command, settings, passwords)
         if args.command == "demo":
             return run_demo(settings, clients=args.clients, seed=args.seed)
         if args.command == "backup":
             return run_backup(settings)
+        if args.command == "audit":
+            return run_audit_verify(settings, passwords)
         if args.command == "publish-catalogue":
             return run_publish(settings, args.out)
         from aestheticc_pos.app import run_gui
 
-        return run_gui(settings, smoke=args.smoke)
+        return run_gui(settings, smoke=args.smoke, notice=notice)
     except DomainError as error:
         print(f"aestheticc-pos: {error}", file=sys.stderr)
         return 1
 
 
-def run_db(command: str, url: str) -> int:
+def run_db(command: str, settings: AppSettings, passwords: DatabasePasswords) -> int:
+    from aestheticc_pos.app import connection_url
     from aestheticc_pos.store.migrate import current_revision, upgrade_to_head
 
+    url = connection_url(settings.database_url, passwords)
     if command == "upgrade":
         upgrade_to_head(url)
         print(f"Database is up to date: {redact_url(url)} (revision {current_revision(url)})")
     else:
         print(current_revision(url) or "empty (no schema yet)")
     return 0
+
+
+def run_audit_verify(settings: AppSettings, passwords: DatabasePasswords) -> int:
+    """Check the whole audit log and say so plainly; 0 when it is intact, 1 when it is not."""
+    from aestheticc_pos.app import build_services
+    from aestheticc_pos.services.audit import WHAT_TO_DO, check_audit_log_in
+    from aestheticc_pos.services.context import read_clinic_settings
+    from aestheticc_pos.ui import format as fmt
+
+    services = build_services(settings, passwords=passwords)
+    try:
+        with services.uow(read_only=True) as uow:
+            check = check_audit_log_in(uow)
+            tz = read_clinic_settings(uow.session).tz
+    finally:
+        services.uow.engine.dispose()  # type: ignore[attr-defined]
+    print(check.summary(fmt.date_time(check.last_at, tz) if check.last_at else ""))
+    for problem in check.problems:
+        print(f"  - {problem}")
+    for note in check.notes:
+        print(f"Note: {note}")
+    if not check.intact:
+        print(WHAT_TO_DO)
+    return 0 if check.intact else 1
 
 
 def run_demo(settings, *, clients: int, seed: int) -> int:  # type: ignore[no-untyped-def]
@@ -112,9 +158,9 @@ def run_publish(settings, out: str) -> int:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
     from aestheticc_pos.app import build_services
-    from aestheticc_pos.services.portal import publish_catalogue
+    from aestheticc_pos.services.portal import publish_catalogue_from_the_command_line
 
     services = build_services(settings)
-    published = publish_catalogue(services, Path(out).expanduser())
+    published = publish_catalogue_from_the_command_line(services, Path(out).expanduser())
     print(published.sentence)
     return 0

@@ -1,9 +1,10 @@
 """Alembic, driven from code: the schema of a new or older database is brought to head at start (DESIGN.md §4).
 
-The migrations live in the package (``store/migrations``); there is no ``alembic.ini``. On SQLite a migration
-runs in one ``BEGIN IMMEDIATE`` transaction with foreign keys off (batch migrations copy and drop tables), and
-the foreign keys are checked before it commits; on PostgreSQL an advisory lock lets one till migrate while
-the others wait.
+The migrations live in the package (``store/migrations``); there is no ``alembic.ini``. A database already at
+head is only read (a deferred transaction): a till starting while others sell never takes the write lock. On
+SQLite a migration runs in one ``BEGIN IMMEDIATE`` transaction with foreign keys off (batch migrations copy and
+drop tables), and the foreign keys are checked before it commits, only then; on PostgreSQL an advisory lock lets
+one till migrate while the others wait.
 
 A new migration: upgrade a scratch SQLite file to head, change ``tables.py``, then
 ``alembic.command.revision(alembic_config(url), message="…", autogenerate=True, rev_id="0002")`` (ids count up),
@@ -20,14 +21,18 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from aestheticc_pos.store.db import create_engine_for
+from aestheticc_pos.store.db import READ_ONLY_OPTION, create_engine_for
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def upgrade_to_head(url: str) -> None:
-    """Create the schema of a new database, or migrate an older one to the newest."""
+def upgrade_to_head(url: str) -> bool:
+    """Create the schema of a new database, or migrate an older one to the newest. Returns whether a migration
+    ran (a database at head is left alone, without taking the write lock)."""
+    if current_revision(url) == head_revision():
+        return False
     _run(url, lambda config: command.upgrade(config, "head"))
+    return True
 
 
 def downgrade(url: str, revision: str) -> None:
@@ -37,7 +42,7 @@ def downgrade(url: str, revision: str) -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision the database is at; None for a database with no schema yet."""
-    engine = create_engine_for(url)
+    engine = create_engine_for(url).execution_options(**{READ_ONLY_OPTION: True})
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

@@ -10,28 +10,43 @@ Session counters of client packages change only through the conditional updates 
 (``reserve_sessions``, ``redeem_sessions``…): each is a single ``UPDATE … WHERE <enough left>`` whose row count
 says whether it happened, so two tills can never both take the last session, on SQLite or on PostgreSQL.
 The caller writes the matching session-ledger row in the same unit of work.
+
+Human numbers (``next_number``) are gap-free and never issued twice: the series' row in the database is
+locked until the transaction ends, and the highest number each series has issued on this till is also kept
+outside the database, in the data folder (``NumberFloor``), so after a backup is restored the numbering
+carries on above the receipts and invoices already printed instead of handing their numbers out again.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aestheticc_pos.domain.errors import ConcurrencyConflict, NoSessionsRemaining, NotFound
-from aestheticc_pos.store.db import is_retryable, make_session_factory
+from aestheticc_pos.settings import make_private_file, write_private_text
+from aestheticc_pos.store.audit_repo import AUDIT_HEAD, AuditHeadFile, audit_head_file
+from aestheticc_pos.store.db import after_commit, is_retryable, make_session_factory
 from aestheticc_pos.store.tables import ClientPackageStepRow
 
 Step = ClientPackageStepRow  # a short name for the statements below
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+NUMBER_FLOOR = "aestheticc_number_floor"  # Session.info key: this till's NumberFloor, when the app keeps one
+NUMBER_FLOOR_FILE = "number-floor.json"
 
 # Inserts the series at 1 or takes its next value; either way the row stays locked until the transaction
 # ends, so numbers are handed out in commit order and a rolled-back number is handed out again (no gaps).
@@ -40,6 +55,7 @@ NEXT_NUMBER = text(
     "ON CONFLICT (name) DO UPDATE SET next_value = number_sequences.next_value + 1 "
     "RETURNING next_value - 1"
 )
+_RAISE_NUMBER = text("UPDATE number_sequences SET next_value = :next_value WHERE name = :name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +112,25 @@ class UnitOfWork:
         """The next number of ``series`` formatted with ``template`` (``"A-{n:06d}"`` → ``"A-000123"``).
 
         Numbers start at 1 and have no gaps: the series stays locked until this unit of work ends, and a
-        rolled-back number is handed out again. Allocate it just before writing the document.
+        rolled-back number is handed out again. Never one this till has issued before, though: after a restore
+        the series carries on above the floor kept in the data folder (a gap there, on purpose, so no receipt
+        number is printed twice). Allocate it just before writing the document.
         """
-        value = self.session.execute(NEXT_NUMBER, {"name": series}).scalar_one()
+        session = self.session
+        value = int(session.execute(NEXT_NUMBER, {"name": series}).scalar_one())
+        floor: NumberFloor | None = session.info.get(NUMBER_FLOOR)
+        if floor is not None:
+            highest = floor.highest(series)
+            if value <= highest:
+                log.info(
+                    "Number series %s continues at %s, above numbers issued before a restore",
+                    series,
+                    highest + 1,
+                )
+                value = highest + 1
+                session.execute(_RAISE_NUMBER, {"name": series, "next_value": value + 1})
+            issued = after_commit(session, "the number floor", floor.raise_to)
+            issued[series] = max(int(issued.get(series, 0)), value)
         return template.format(n=value)
 
     # --- Client package session counters ---------------------------------------------------------------------
@@ -219,13 +251,71 @@ def _require_positive(count: int) -> None:
         raise ValueError(f"a number of sessions to change must be at least 1, not {count}")
 
 
-class UnitOfWorkFactory:
-    """Makes units of work on one engine: ``factory()`` for a use case, ``factory(read_only=True)`` for reads."""
+class NumberFloor:
+    """The highest number each series has issued on this till, in ``number-floor.json`` in the data folder.
 
-    def __init__(self, engine: Engine) -> None:
+    Raised after every commit that issued a number (never for a rolled-back one, so numbers stay gap-free),
+    and by a restore from the database it replaces. It only goes up. Safe to use from several threads.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        make_private_file(path)
+
+    def __repr__(self) -> str:
+        return f"NumberFloor({self.path.name})"
+
+    def highest(self, series: str) -> int:
+        """The highest number of ``series`` issued here (0 for none)."""
+        return self.read().get(series, 0)
+
+    def read(self) -> dict[str, int]:
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning(
+                "The number floor in the data folder cannot be read; numbering from the database alone"
+            )
+            return {}
+        if not isinstance(loaded, dict):
+            return {}
+        return {str(k): v for k, v in loaded.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    def raise_to(self, issued: Mapping[str, Any]) -> None:
+        """Keep, for each series, the higher of the number kept and the number in ``issued``."""
+        with self._lock:
+            kept = self.read()
+            merged = dict(kept)
+            for series, value in issued.items():
+                merged[series] = max(kept.get(series, 0), int(value))
+            if merged != kept:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                write_private_text(self.path, json.dumps(merged, indent=2, sort_keys=True))
+
+
+class UnitOfWorkFactory:
+    """Makes units of work on one engine: ``factory()`` for a use case, ``factory(read_only=True)`` for reads.
+
+    With ``data_dir`` (the app's wiring) it also keeps, outside the database, the number floor
+    (``NumberFloor``) and the audit log's head (``store/audit_repo.AuditHeadFile``); without it (a bare test
+    wiring) neither is kept.
+    """
+
+    def __init__(self, engine: Engine, *, data_dir: Path | None = None) -> None:
         self.engine = engine
-        self._write = make_session_factory(engine)
-        self._read = make_session_factory(engine, read_only=True)
+        self.number_floor: NumberFloor | None = None
+        self.audit_head: AuditHeadFile | None = None
+        info: dict[str, object] = {}
+        if data_dir is not None:
+            self.number_floor = NumberFloor(data_dir / NUMBER_FLOOR_FILE)
+            url = engine.url.render_as_string(hide_password=True)
+            self.audit_head = audit_head_file(data_dir, url)
+            info = {NUMBER_FLOOR: self.number_floor, AUDIT_HEAD: self.audit_head}
+        self._write = make_session_factory(engine, info=info)
+        self._read = make_session_factory(engine, read_only=True, info=info)
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self._read if read_only else self._write)

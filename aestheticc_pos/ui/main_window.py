@@ -28,12 +28,14 @@ from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import backups as backups_service
 from aestheticc_pos.services import clinic as clinic_service
 from aestheticc_pos.services.context import ClinicSettings, Services
+from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, DEMO_PIN
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.settings import AppSettings
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.ui.desk import SETTINGS, CheckoutRequest, Desk
 from aestheticc_pos.ui.sync_bridge import SyncBridge, status_text
 from aestheticc_pos.ui.views.appointment import AppointmentView
+from aestheticc_pos.ui.views.audit import AuditView
 from aestheticc_pos.ui.views.catalogue import CatalogueView
 from aestheticc_pos.ui.views.checkout import CheckoutView
 from aestheticc_pos.ui.views.clients import ClientsView
@@ -74,6 +76,7 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
         ),
         Screen("sync", "Sync", "F8", Action.TAKE_PAYMENTS, SyncView),
         Screen("payments", "Payments", "F9", Action.TAKE_PAYMENTS, PaymentsView),
+        Screen("audit", "Audit", "F10", Action.VIEW_AUDIT_LOG, AuditView),
         Screen("appointment", "Appointment", None, None, AppointmentView),
     ]
 
@@ -113,7 +116,8 @@ class MainWindow(QMainWindow):
         if training:
             banner = QLabel(
                 "Training mode: a practice clinic, fresh each time training starts, and a simulated GoCardless. "
-                "Nothing here is real; every practice login's PIN is 1234."
+                f"Nothing here is real; the practice manager's PIN is {DEMO_MANAGER_PIN}, everyone else's "
+                f"{DEMO_PIN}."
             )
             banner.setObjectName("banner")
             column.addWidget(banner)

@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from aestheticc_pos.store.backup import (
     InvalidBackup,
     backup_sqlite,
+    documents_only_in,
+    highest_numbers,
     list_backups,
+    make_backups_private,
     restore_sqlite,
     verify_backup,
 )
@@ -122,3 +125,56 @@ def _rows_in(backup: Path) -> list[str]:
             key
             for (key,) in connection.execute("SELECT key FROM settings WHERE key LIKE 'row %' ORDER BY key")
         ]
+
+
+def test_backups_are_private_to_the_user_from_their_first_byte(sqlite_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+
+    taken = backup_sqlite(sqlite_url, folder)
+
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert taken.stat().st_mode & 0o777 == 0o600
+    taken.chmod(0o644)  # as an older version left them
+    folder.chmod(0o755)
+    make_backups_private(folder)
+    assert (folder.stat().st_mode & 0o777, taken.stat().st_mode & 0o777) == (0o700, 0o600)
+
+
+def test_what_a_restore_would_roll_back_and_the_numbers_already_issued(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as connection:
+        _sale(connection, "A-000001")
+    old = backup_sqlite(sqlite_url, tmp_path / "backups")
+    with sqlite3.connect(path) as connection:
+        for n in (2, 3):
+            _sale(connection, f"A-{n:06d}")
+        connection.execute(
+            "INSERT INTO number_sequences (name, next_value) VALUES ('sale:A', 4), ('invoice:2026', 8), "
+            "('audit_log', 40)"
+        )
+    new = backup_sqlite(sqlite_url, tmp_path / "backups")
+
+    rolled_back = documents_only_in(new, old)
+
+    assert [(d.kind, d.number, d.net_pence) for d in rolled_back] == [
+        ("sale", "A-000002", 100),
+        ("sale", "A-000003", 100),
+    ]
+    assert rolled_back[0].at == dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    assert documents_only_in(old, new) == []
+    assert highest_numbers(new) == {"sale:A": 3, "invoice:2026": 7}  # the audit log keeps its own head
+
+
+def _sale(connection: sqlite3.Connection, number: str) -> None:
+    """A bare sale row (numbers are what a restore compares)."""
+    connection.execute(
+        "INSERT OR IGNORE INTO staff (id, name, role, pin_hash, pin_salt, failed_attempts, active, created_at) VALUES ('s', 'S', 'manager', 'h', 's', 0, 1, '2026-11-24 09:00:00.000000')"
+    )
+    connection.execute(
+        "INSERT INTO sales (id, number, till_prefix, staff_id, kind, channel, created_at, gross_pence, "
+        "discount_pence, net_pence, vat_pence, currency) VALUES (?, ?, 'A', 's', 'sale', 'pos', "
+        "'2026-11-24 09:00:00.000000', 100, 0, 100, 17, 'GBP')",
+        (number, number),
+    )

@@ -26,7 +26,7 @@ from aestheticc_pos.domain.catalogue import (
     Tier,
     Treatment,
 )
-from aestheticc_pos.domain.errors import ConcurrencyConflict, NoSessionsRemaining, NotFound
+from aestheticc_pos.domain.errors import ConcurrencyConflict, InvalidInput, NoSessionsRemaining, NotFound
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.db import create_engine_for, is_retryable
@@ -96,6 +96,32 @@ def test_a_naive_timestamp_is_refused(uow_factory: UnitOfWorkFactory) -> None:
         uow.session.add(_staff(locked_until=dt.datetime(2026, 7, 1, 9, 30)))
         with pytest.raises(StatementError, match="naive datetime"):
             uow.session.flush()
+
+
+def test_a_nul_character_is_refused_with_a_sentence_on_both_databases(migrated_url: str) -> None:
+    """PostgreSQL cannot keep a NUL in text; the engine refuses it before the server sees it, reads and writes
+    alike, and the connection goes on working. SQLite keeps it as it is."""
+    engine = create_engine_for(migrated_url)
+    try:
+        with engine.begin() as connection:
+            read = select(StaffRow.id).where(StaffRow.id == "a\x00b")
+            write = insert(SettingRow).values(key="note", value="a\x00b")
+            if engine.dialect.name == "postgresql":
+                with pytest.raises(InvalidInput, match="hidden character"):
+                    connection.execute(read)
+                with pytest.raises(InvalidInput, match="hidden character"):
+                    connection.execute(write)
+                connection.execute(insert(SettingRow), [{"key": "ok", "value": "1"}])
+                with pytest.raises(InvalidInput):
+                    connection.execute(
+                        insert(SettingRow), [{"key": "a", "value": "2"}, {"key": "b\x00", "value": ""}]
+                    )
+            else:
+                assert connection.execute(read).first() is None
+                connection.execute(write)
+            assert connection.execute(select(SettingRow.key)).scalars().all()
+    finally:
+        engine.dispose()
 
 
 def test_the_database_refuses_a_negative_remaining(

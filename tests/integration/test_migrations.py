@@ -79,3 +79,22 @@ def _table_names(url: str) -> list[str]:
         return sorted(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_a_till_starting_on_a_database_at_head_never_takes_the_write_lock(tmp_path) -> None:
+    """Another till is selling (it holds SQLite's write lock): starting reads the revision and goes on at once,
+    with no foreign key check under the lock (that runs only after a migration)."""
+    import sqlite3
+    import time
+
+    url = f"sqlite:///{tmp_path / 'till.db'}"
+    assert upgrade_to_head(url) is True  # the first start creates the schema
+    selling = sqlite3.connect(tmp_path / "till.db", isolation_level=None)
+    selling.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert upgrade_to_head(url) is False
+        assert time.monotonic() - started < 1.0  # far below the 10 s busy timeout a writer would wait
+    finally:
+        selling.execute("ROLLBACK")
+        selling.close()

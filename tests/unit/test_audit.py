@@ -8,7 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aestheticc_pos.domain.audit import GENESIS_HASH, AuditEntry, chain_entry, verify_chain
+from aestheticc_pos.domain.audit import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditHead,
+    BreakKind,
+    ChainBreak,
+    chain_entry,
+    check_chain,
+    verify_chain,
+)
 from aestheticc_pos.domain.errors import InvalidInput
 
 T0 = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
@@ -93,3 +102,81 @@ def test_refusals() -> None:
         chain_entry(None, at=T0, staff_id="", action="a", record_type="r", record_id="1")
     with pytest.raises(InvalidInput, match="details"):
         chain_entry(None, at=T0, staff_id="s", action="a", record_type="r", record_id="1", details={"x": 1.5})  # type: ignore[dict-item]
+
+
+# --- Checking the whole log: every break, where it is, and the head kept outside it ----------------------------
+
+
+def test_an_intact_log_is_counted_with_its_last_entry() -> None:
+    entries = log()
+
+    check = check_chain(entries, AuditHead(4, entries[-1].hash))
+
+    assert check.intact and check.entries == 4 and check.last_seq == 4
+    assert check.last_at == T0 + dt.timedelta(minutes=3)
+
+
+def test_every_break_is_reported_once_and_the_walk_goes_on() -> None:
+    entries = log(8)
+    entries[1] = replace(entries[1], reason="Changed my mind")  # edited in place
+    del entries[4]  # entry 5 removed from the middle
+
+    check = check_chain(entries)
+
+    assert check.breaks == (
+        ChainBreak(BreakKind.CHANGED, 2),
+        ChainBreak(BreakKind.MISSING, 6, first_missing=5),
+    )
+    assert verify_chain(entries) == 2
+
+
+def test_a_rewritten_entry_shows_on_the_entry_after_it() -> None:
+    entries = log()
+    entries[1] = chain_entry(
+        entries[0], at=T0, staff_id="staff-x", action="sale.refunded", record_type="sale", record_id="sale-1"
+    )
+
+    assert check_chain(entries).breaks == (ChainBreak(BreakKind.UNLINKED, 3),)
+
+
+def test_newest_entries_removed_are_found_by_the_head_kept_outside_or_by_the_numbering() -> None:
+    entries = log(6)
+    head = AuditHead(6, entries[-1].hash)
+
+    assert check_chain(entries[:4], head).breaks == (ChainBreak(BreakKind.TRUNCATED, 6, first_missing=5),)
+    assert check_chain(entries[:4], numbered_up_to=6).breaks == (
+        ChainBreak(BreakKind.TRUNCATED, 6, first_missing=5),
+    )
+    assert check_chain([], head).breaks == (ChainBreak(BreakKind.TRUNCATED, 6, first_missing=1),)
+    assert check_chain(entries, head, numbered_up_to=6).intact
+
+
+def test_a_replaced_newest_entry_is_found_by_the_head() -> None:
+    entries = log(3)
+    head = AuditHead(3, entries[-1].hash)
+    entries[2] = chain_entry(
+        entries[1], at=T0, staff_id="staff-x", action="sale.refunded", record_type="sale", record_id="other"
+    )
+
+    assert check_chain(entries, head).breaks == (ChainBreak(BreakKind.REPLACED_HEAD, 3),)
+
+
+def test_after_a_loss_the_next_entry_keeps_the_gap_visible() -> None:
+    entries = log(6)[:4]  # 5 and 6 were removed; the next entry is numbered above them
+
+    nxt = chain_entry(
+        entries[-1], at=T0, staff_id="s", action="sale.refunded", record_type="sale", record_id="x", seq=7
+    )
+
+    assert nxt.prev_hash == entries[-1].hash
+    assert check_chain([*entries, nxt]).breaks == (ChainBreak(BreakKind.MISSING, 7, first_missing=5),)
+    with pytest.raises(ValueError):
+        chain_entry(entries[-1], at=T0, staff_id="s", action="a", record_type="r", record_id="1", seq=4)
+
+
+def test_the_breaks_listed_are_capped_and_the_rest_counted() -> None:
+    entries = [replace(e, reason="edited") for e in log(30)]
+
+    check = check_chain(entries, limit=5)
+
+    assert len(check.breaks) == 5 and check.more_breaks == 25 and not check.intact
