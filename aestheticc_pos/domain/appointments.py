@@ -83,6 +83,9 @@ def clinic_date(moment: dt.datetime, tz: ZoneInfo = CLINIC_TIME_ZONE) -> dt.date
     return _utc(moment, "A time").astimezone(tz).date()
 
 
+MAX_BOOKING_AHEAD = dt.timedelta(days=3 * 365)  # a booking years away is a typing mistake
+
+
 def validate_booking_time(
     starts_at: dt.datetime, now: dt.datetime, *, allow_past: bool = False
 ) -> dt.datetime:
@@ -94,6 +97,10 @@ def validate_booking_time(
     now = _utc(now, "The current time")
     if starts_at < now and not allow_past:
         raise RuleViolation("That time has already passed. Choose a time from now on.")
+    if starts_at > now + MAX_BOOKING_AHEAD:
+        raise RuleViolation(
+            f"The diary is open {MAX_BOOKING_AHEAD.days // 365} years ahead. Choose a nearer date."
+        )
     return starts_at
 
 

@@ -64,10 +64,10 @@ class Money:
             raise InvalidInput(f"“{text}” has more than two decimal places. Type it like 12.50.")
         if value < 0 and not allow_negative:
             raise InvalidInput(f"An amount cannot be negative (you typed “{text}”).")
-        pence = int(value * 100)
-        if abs(pence) >= MAX_PENCE:
+        # The order matters: an exponent like 1e999999 would overflow the multiplication.
+        if value.adjusted() >= 12 or abs(value) * 100 >= MAX_PENCE:
             raise InvalidInput(f"“{text}” is too large to be a price.")
-        return cls(pence, currency)
+        return cls(int(value * 100), currency)
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -168,4 +168,6 @@ def parse_percent(text: str, *, what: str = "A percentage") -> int:
         raise InvalidInput(f"“{text}” is not a percentage. Type it like 20 or 12.5.") from None
     if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise InvalidInput(f"“{text}” is not a percentage. Type it like 20 or 12.5.")
+    if value.adjusted() > 3:  # far above 100, and read before it can overflow
+        return check_basis_points(10_001, what=what)
     return check_basis_points(int(value * 100), what=what)

@@ -27,10 +27,12 @@ membership that has not ended, a tier no longer offered).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import billing
@@ -45,6 +47,7 @@ from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Qu
 from aestheticc_pos.domain.staff import Action, Role, can
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.appointments import attend_in
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.memberships import (
     member_discount_for,
@@ -57,7 +60,7 @@ from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import enqueue
-from aestheticc_pos.store.tables import AppointmentRow, SaleLineRow, SaleRow, TenderRow
+from aestheticc_pos.store.tables import AppointmentRow, PaymentLinkRow, SaleLineRow, SaleRow, TenderRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 _MAX_LINE_NAME = 120  # BasketLine's names, as for every catalogue name
@@ -124,6 +127,7 @@ class Receipt:
     vat_number: str
 
 
+@use_case(Audience.ANY_STAFF)
 def quote_basket(
     services: Services,
     *,
@@ -134,6 +138,9 @@ def quote_basket(
     staff_id: str | None = None,
 ) -> Quote:
     """Price a basket for a client (or a walk-in, ``client_id`` None) without writing anything."""
+    channel = inputs.choice(Channel, channel, what="a way of checking out")
+    if on is not None:
+        on = inputs.calendar_day(on, what="The day to price for")
     with services.uow(read_only=True) as uow:
         settings = read_clinic_settings(uow.session)
         day = on or services.today(settings)
@@ -185,6 +192,7 @@ def benefits_of(
     return Benefits(package_credits=credits, member_discount=discount)
 
 
+@use_case(Action.TAKE_PAYMENTS)
 def complete_sale(
     services: Services,
     *,
@@ -193,8 +201,12 @@ def complete_sale(
     payments: list[Payment],
     staff_id: str,
     expected_total: Money | None = None,
+    sale_id: str | None = None,
 ) -> Receipt:
     """Take payment for a basket and write the sale, all in one transaction.
+
+    ``sale_id`` is the id the till gave the sale before sending it: submitting the same id again (the till
+    never heard the answer, or died before showing it) returns the first receipt and writes nothing more.
 
     The basket is priced again inside the transaction; if that total differs from ``expected_total`` (the
     one the client was shown: a membership lapsed, another till used the package session), nothing is
@@ -203,6 +215,11 @@ def complete_sale(
     appointments in the basket are marked attended, and a Direct Debit tender is queued for GoCardless
     against the client's mandate.
     """
+    if sale_id is not None:
+        sale_id = _sale_id(sale_id)
+        done = _existing_sale(services, sale_id)
+        if done is not None:
+            return done
     if not items:
         raise InvalidInput("The basket is empty. Add a treatment, product, package or membership first.")
     now = services.now()
@@ -227,10 +244,45 @@ def complete_sale(
             payments=payments,
             client_id=client_id,
             staff_id=staff_id,
+            sale_id=sale_id,
         )
-        uow.commit()
+        try:
+            uow.commit()
+        except IntegrityError:
+            done = _existing_sale(services, sale_id)  # the same sale, committed by a submit racing this one
+            if done is None:
+                raise
+            return done
     receipt = sale_receipt(services, sale_id)
     return _with_change(receipt, settlement, staff.name)
+
+
+@use_case(Audience.ANY_STAFF)
+def last_sale(services: Services) -> Receipt | None:
+    """The newest sale rung up with this till's prefix, for "Last sale on this till: A-000123, £236.00,
+    14:02 — print the receipt again?" after a restart (it may have gone through just before the till died)."""
+    with services.uow(read_only=True) as uow:
+        prefix = read_clinic_settings(uow.session).till_prefix
+        sale_id = uow.session.scalar(
+            select(SaleRow.id)
+            .where(SaleRow.till_prefix == prefix, SaleRow.kind == "sale")
+            .order_by(SaleRow.created_at.desc(), SaleRow.number.desc())
+            .limit(1)
+        )
+    return None if sale_id is None else sale_receipt(services, sale_id)
+
+
+def _sale_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise InvalidInput("That sale's reference is not one the till makes. Start the sale again.") from None
+
+
+def _existing_sale(services: Services, sale_id: str) -> Receipt | None:
+    with services.uow(read_only=True) as uow:
+        known = uow.session.scalar(select(SaleRow.id).where(SaleRow.id == sale_id, SaleRow.kind == "sale"))
+    return None if known is None else sale_receipt(services, sale_id)
 
 
 def check_expected_total(
@@ -253,6 +305,7 @@ def record_sale_in(
     payments: list[Payment],
     client_id: str | None,
     staff_id: str,
+    sale_id: str | None = None,
 ) -> tuple[str, Settlement]:
     """Take ``payments`` for an already priced basket and write its sale inside the caller's unit of work.
 
@@ -267,7 +320,9 @@ def record_sale_in(
     today = now.astimezone(settings.tz).date()
     tenders = [_tender(p, priced.currency) for p in payments]
     settlement = settle(priced.net, tenders)
-    sale_id = services.new_id()
+    if client_id is not None:  # the lock order (DESIGN.md §4): the client before the number series
+        lock_client_packages(uow, client_id)
+    sale_id = sale_id or services.new_id()
     prefix = settings.till_prefix
     number = uow.next_number(f"sale:{prefix}", prefix + "-{n:06d}")
     s.add(
@@ -318,6 +373,8 @@ def record_sale_in(
         )
         if tender.kind is TenderKind.DIRECT_DEBIT:
             _queue_direct_debit(uow, client_id, sale_id, number, tender)
+        elif tender.kind is TenderKind.PAYMENT_LINK:
+            _take_link_payment(s, tender, sale_id)
         elif tender.kind is TenderKind.DEPOSIT:
             from aestheticc_pos.services.deposits import credit_deposit_in  # deposits are priced by checkout
 
@@ -325,11 +382,26 @@ def record_sale_in(
             credit_deposit_in(
                 uow, deposit_id=tender.reference, amount=tender.amount, client_id=client_id, sale_id=sale_id
             )
+    append_audit(  # every sale is in the hash-chained audit log (DESIGN.md §7), the audit head locked last
+        s,
+        at=now,
+        staff_id=staff_id,
+        action="sale.recorded",
+        record_type="sale",
+        record_id=sale_id,
+        details={
+            "number": number,
+            "net_pence": priced.net.pence,
+            "tenders": ",".join(sorted({t.kind.value for t in settlement.tenders})),
+            "channel": priced.channel.value,
+        },
+    )
     audit_price_overrides(s, priced, at=now, record_type="sale", record_id=sale_id)
     s.flush()
     return sale_id, settlement
 
 
+@use_case(Audience.ANY_STAFF)
 def sale_receipt(services: Services, sale_id: str) -> Receipt:
     with services.uow(read_only=True) as uow:
         s = uow.session
@@ -379,6 +451,7 @@ def sale_receipt(services: Services, sale_id: str) -> Receipt:
         )
 
 
+@use_case(Audience.ANY_STAFF)
 def sales_of_client(services: Services, client_id: str, *, limit: int = 200) -> list[Receipt]:
     """A client's purchase history, newest first."""
     with services.uow(read_only=True) as uow:
@@ -400,7 +473,7 @@ def _basket_lines(
     uow: UnitOfWork, item: BasketItem, client_id: str | None, staff_id: str | None, on: dt.date
 ) -> list[BasketLine]:
     """The priced lines of one basket item: one, or for a membership its first month and its sign-up fee."""
-    if ItemKind(item.kind) is not ItemKind.MEMBERSHIP:
+    if _kind(item) is not ItemKind.MEMBERSHIP:
         return [_basket_line(uow, item, client_id, staff_id)]
     if client_id is None:
         raise InvalidInput(_MEMBERSHIP_NEEDS_CLIENT)
@@ -435,7 +508,7 @@ def _basket_line(
     uow: UnitOfWork, item: BasketItem, client_id: str | None, staff_id: str | None
 ) -> BasketLine:
     s = uow.session
-    kind = ItemKind(item.kind)
+    kind = _kind(item)
     if kind is ItemKind.TREATMENT:
         found = catalogue_repo.load_treatment(s, item.item_id)
         name, price, vat = found.name, found.price, found.vat_rate_bp
@@ -474,9 +547,13 @@ def _basket_line(
     )
 
 
+def _kind(item: BasketItem) -> ItemKind:
+    return inputs.choice(ItemKind, item.kind, what="something the till sells")
+
+
 def _joining_tier(uow: UnitOfWork, items: list[BasketItem]) -> Tier | None:
     """The tier the basket signs the client up to, if any (one at most)."""
-    tiers = [item.item_id for item in items if ItemKind(item.kind) is ItemKind.MEMBERSHIP]
+    tiers = [item.item_id for item in items if _kind(item) is ItemKind.MEMBERSHIP]
     if len(tiers) > 1:
         raise InvalidInput("The basket already has a membership: a client has one at a time.")
     return catalogue_repo.load_tier(uow.session, tiers[0]) if tiers else None
@@ -668,6 +745,34 @@ def _kept_tenders(settlement: Settlement) -> list[Tender]:
             continue
         kept.append(tender)
     return kept
+
+
+def _take_link_payment(s: Session, tender: Tender, sale_id: str) -> None:
+    """A ``payment_link`` tender is money GoCardless reported paid through a link of this basket: the link
+    (named by its billing request or its own id) must be paid, for that amount, and on no other sale."""
+    link = s.scalars(
+        select(PaymentLinkRow)
+        .where(
+            or_(
+                PaymentLinkRow.gc_billing_request_id == tender.reference,
+                PaymentLinkRow.id == tender.reference,
+            )
+        )
+        .with_for_update()
+    ).first()
+    if link is None or link.status != "paid":
+        raise RuleViolation(
+            "GoCardless has not reported that payment link as paid, so it cannot pay for this sale. "
+            "Take another payment, or wait until the client has paid the link."
+        )
+    if link.amount_pence != tender.amount.pence or link.currency != tender.amount.currency:
+        raise RuleViolation(
+            f"That payment link was paid {amount_text(Money(link.amount_pence, link.currency))}, not "
+            f"{amount_text(tender.amount)}. Take the difference another way."
+        )
+    if link.sale_id is not None and link.sale_id != sale_id:
+        raise RuleViolation("That payment link's money is already on another sale. Take another payment.")
+    link.sale_id = sale_id
 
 
 def _queue_direct_debit(

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
+from typing import TypeVar
 
 from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.money import Money, parse_percent
+
+E = TypeVar("E", bound=enum.Enum)
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
 
 
 def money(value: str | int | Decimal | Money, *, what: str = "The price", currency: str = "GBP") -> Money:
@@ -62,10 +68,34 @@ def date(value: str | dt.date, *, what: str = "The date") -> dt.date:
     raise InvalidInput(f"{what}: “{value}” is not a date (type it like 24/11/2026).")
 
 
+def calendar_day(value: str | dt.date, *, what: str = "The date") -> dt.date:
+    """A date the clinic can work with: from 1900 to 2199 (a day far outside is a typing mistake, and the end of
+    the calendar cannot be turned into a range of times)."""
+    day = date(value, what=what)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(f"{what} must be between {FIRST_DAY.year} and {LAST_DAY.year}.")
+    return day
+
+
+def choice(kind: type[E], value: object, *, what: str) -> E:
+    """``value`` (a member of ``kind`` or its value) as a member of ``kind``; a sentence for anything else."""
+    try:
+        return kind(getattr(value, "value", value))
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in kind)
+        raise InvalidInput(f"“{value}” is not {what} ({allowed}).") from None
+
+
 def text(value: str | None, *, what: str, required: bool = True, max_length: int = 200) -> str:
+    """Typed text, trimmed. Refused: empty when ``required``, longer than ``max_length``, or holding a control
+    character (a NUL cannot be stored, and nothing staff type contains one)."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text.")
     cleaned = (value or "").strip()
     if required and not cleaned:
         raise InvalidInput(f"{what} is needed.")
     if len(cleaned) > max_length:
         raise InvalidInput(f"{what} is too long ({max_length} characters at most).")
+    if any(ord(c) < 32 and c not in "\n\t" for c in cleaned):
+        raise InvalidInput(f"{what} contains a character that cannot be typed. Type it again.")
     return cleaned

@@ -8,6 +8,7 @@ import re
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem
+from staffing import front_desk
 
 from aestheticc_pos.domain import memberships as membership_rules
 from aestheticc_pos.domain.appointments import AppointmentStatus
@@ -142,7 +143,9 @@ def _gold_member(desk: Desk) -> str:
         ]
         if m.tier_name == "Gold" and m.discount_in_force and not covering:
             return m.client_name
-    client = clients_service.add_client(services, first_name="Goldie", last_name="Hawn")
+    client = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Goldie", last_name="Hawn"
+    )
     today = services.today()
     with services.uow() as uow:
         tier = catalogue_repo.load_tier(uow.session, "tier-gold")
@@ -215,6 +218,31 @@ def test_a_walk_in_pays_by_card(qtbot, demo_desk) -> None:
     assert "Walk-in" in shown and "Vitamin C serum" in shown and "2 × £45.00" in shown
     assert [(t.kind.value, t.amount.pence) for t in view.receipt_dialog.receipt.tenders] == [("card", 9000)]
     assert not view.receipt_dialog.change.isVisible()
+
+
+def test_the_last_sale_stays_in_view_and_a_restarted_till_shows_it_with_its_receipt(qtbot, demo_desk) -> None:
+    view = _open(qtbot, demo_desk)
+    qtbot.mouseClick(view.walk_in_button, Qt.MouseButton.LeftButton)
+    _add(qtbot, view, "vit", "Vitamin C serum")
+    first_id = view._sale_id
+    assert first_id is None  # given only when payment is taken
+    qtbot.mouseClick(view.payment.mode_buttons[TenderMode.CARD], Qt.MouseButton.LeftButton)
+    _pay(qtbot, view)
+    _receipt_text(qtbot, view)
+    receipt = view.receipt_dialog.receipt
+    view.receipt_dialog.close()
+    assert view.last_sale.text().startswith(f"Last sale on this till: {receipt.number} · £45.00 · ")
+    assert view._sale_id is None  # the next basket is another sale
+
+    restarted = _open(qtbot, demo_desk)  # the till comes back after a power cut
+    restarted.refresh()
+    qtbot.waitUntil(lambda: restarted.last_sale_button.isEnabled(), timeout=5000)
+    assert receipt.number in restarted.last_sale.text()
+    row_height = restarted.last_sale.parentWidget().height()
+    qtbot.mouseClick(restarted.last_sale_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: restarted.receipt_dialog is not None and restarted.receipt_dialog.isVisible())
+    assert restarted.receipt_dialog.receipt.number == receipt.number
+    assert restarted.last_sale.parentWidget().height() == row_height  # nothing moved
 
 
 def test_underpaying_a_bad_amount_or_a_changed_total_is_a_sentence_and_the_basket_stays(

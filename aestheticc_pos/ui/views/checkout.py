@@ -22,6 +22,7 @@ split, Ctrl+Enter takes payment (F9 is the Payments screen), Enter on the receip
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from html import escape
 from typing import Any
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.pricing import MAX_QUANTITY
 from aestheticc_pos.services import appointments as appointments_service
+from aestheticc_pos.services import checkout as checkout_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import deposits as deposits_service
 from aestheticc_pos.services.checkout import BasketItem, Receipt, complete_sale
@@ -106,6 +108,8 @@ class CheckoutView(QWidget):
         self.catalogue: list[Sellable] = []
         self.receipt_dialog: ReceiptDialog | None = None
         self._priced_items: list[BasketItem] = []  # the basket the shown quote priced
+        self._sale_id: str | None = None  # given before the sale is sent; a second send returns the first
+        self._last_receipt: Receipt | None = None
         self._quote_seq = 0
         self._search_seq = 0
         self._card_seq = 0
@@ -142,6 +146,8 @@ class CheckoutView(QWidget):
         """Reload the catalogue and the client's benefits, and price the basket again."""
         services = self.desk.services
         self.desk.run(lambda: load_sellables(services), self._show_catalogue, self._basket_error)
+        if self._last_receipt is None:
+            self.desk.run(lambda: checkout_service.last_sale(services), self._show_last_sale)
         if self.client is not None:
             self._load_client(self.client.id)
         self._requote(clear_error=False)
@@ -249,6 +255,22 @@ class CheckoutView(QWidget):
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         column.addWidget(hint)
+        # The till's last sale, always in the same place: after a restart staff see whether the sale they were
+        # taking went through before ringing it up again, and can print its receipt again.
+        last = QHBoxLayout()
+        self.last_sale = QLabel("")
+        self.last_sale.setObjectName("hint")
+        self.last_sale_button = QPushButton("Receipt again")
+        self.last_sale_button.setToolTip("Show the last sale's receipt, to print or copy it again")
+        self.last_sale_button.clicked.connect(self._show_last_receipt)
+        self.last_sale_button.setEnabled(False)
+        last.addWidget(self.last_sale, 1)
+        last.addWidget(self.last_sale_button)
+        row = QWidget()
+        row.setLayout(last)
+        row.setFixedHeight(self.last_sale_button.sizeHint().height() + 4)
+        last.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(row)
 
         self.client_finder = Finder(self.client_search, self, columns=3)
         self.client_finder.picked.connect(self._pick_client)
@@ -395,6 +417,8 @@ class CheckoutView(QWidget):
         return item_of_each_line(quote)[row]
 
     def _set_items(self, items: list[BasketItem]) -> None:
+        if items != self.items:
+            self._sale_id = None  # another basket: another sale
         self.items = items
         deposit = self.payment.deposit
         if deposit is not None and all(item.appointment_id != deposit.appointment_id for item in items):
@@ -519,6 +543,10 @@ class CheckoutView(QWidget):
         payments = self.payment.payments()
         items, client_id = list(self._priced_items), self.client.id if self.client else None
         services, staff_id, total = self.desk.services, self.desk.staff_id, quote.net
+        # Kept until the sale is shown done or the basket changes: sending it again after an answer that never
+        # came back returns the sale already taken instead of taking it twice.
+        self._sale_id = self._sale_id or str(uuid.uuid4())
+        sale_id = self._sale_id
         sells_membership = any(item.kind is ItemKind.MEMBERSHIP for item in items)
         self.payment.set_paying(True)
 
@@ -535,6 +563,7 @@ class CheckoutView(QWidget):
                 payments=payments,
                 staff_id=staff_id,
                 expected_total=total,
+                sale_id=sale_id,
             ),
             lambda receipt: self._paid(receipt, joined_membership=sells_membership),
             failed,
@@ -543,6 +572,7 @@ class CheckoutView(QWidget):
     def _paid(self, receipt: Receipt, *, joined_membership: bool = False) -> None:
         self.payment.set_paying(False)
         self.new_sale()
+        self._show_last_sale(receipt)
         self.desk.notify(
             SALES, PACKAGES, APPOINTMENTS, CLIENTS, *([MEMBERSHIPS] if joined_membership else [])
         )
@@ -559,6 +589,26 @@ class CheckoutView(QWidget):
         if self.receipt_dialog is not None:
             self.receipt_dialog.deleteLater()  # the previous sale's
         self.receipt_dialog = ReceiptDialog(receipt, self.desk.settings, self)
+        self.receipt_dialog.finished.connect(self._receipt_closed)
+        self.receipt_dialog.open()
+
+    def _show_last_sale(self, receipt: Receipt | None) -> None:
+        if receipt is None:
+            return
+        self._last_receipt = receipt
+        who = f" · {receipt.client_name}" if receipt.client_name else ""
+        when = receipt.created_at.astimezone(self.desk.settings.tz).strftime("%H:%M")
+        self.last_sale.setText(
+            f"Last sale on this till: {receipt.number} · {fmt.money(receipt.net)} · {when}{who}"
+        )
+        self.last_sale_button.setEnabled(True)
+
+    def _show_last_receipt(self) -> None:
+        if self._last_receipt is None:
+            return
+        if self.receipt_dialog is not None:
+            self.receipt_dialog.deleteLater()
+        self.receipt_dialog = ReceiptDialog(self._last_receipt, self.desk.settings, self)
         self.receipt_dialog.finished.connect(self._receipt_closed)
         self.receipt_dialog.open()
 

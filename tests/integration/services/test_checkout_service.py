@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
+from staffing import front_desk
 
 from aestheticc_pos.domain import memberships as membership_rules
 from aestheticc_pos.domain.catalogue import (
@@ -87,7 +88,9 @@ def _member(services, client_id: str, tier: Tier) -> str:
 
 
 def test_gold_member_gets_20_percent_off_a_250_treatment(services, catalogue, receptionist) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     _member(services, ada.id, catalogue["gold"])
     q = quote_basket(services, client_id=ada.id, items=[BasketItem(ItemKind.TREATMENT, "t-botox")])
     (line,) = q.lines
@@ -114,7 +117,9 @@ def test_gold_member_gets_20_percent_off_a_250_treatment(services, catalogue, re
 
 
 def test_silver_ten_percent_of_33_35_is_3_34_and_products_are_not_discounted(services, catalogue) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     _member(services, ada.id, catalogue["silver"])
     q = quote_basket(
         services,
@@ -126,7 +131,9 @@ def test_silver_ten_percent_of_33_35_is_3_34_and_products_are_not_discounted(ser
 
 
 def test_the_same_basket_costs_the_same_in_every_channel(services, catalogue) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     _member(services, ada.id, catalogue["gold"])
     items = [BasketItem(ItemKind.TREATMENT, "t-botox"), BasketItem(ItemKind.TREATMENT, "t-peel", quantity=2)]
     quotes = [quote_basket(services, client_id=ada.id, items=items, channel=c) for c in Channel]
@@ -134,7 +141,9 @@ def test_the_same_basket_costs_the_same_in_every_channel(services, catalogue) ->
 
 
 def test_selling_a_package_then_redeeming_a_session_at_checkout(services, catalogue, receptionist) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     sold = complete_sale(
         services,
         client_id=ada.id,
@@ -165,7 +174,9 @@ def test_selling_a_package_then_redeeming_a_session_at_checkout(services, catalo
 
 
 def test_declining_the_package_charges_the_treatment(services, catalogue, receptionist) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     complete_sale(
         services,
         client_id=ada.id,
@@ -180,7 +191,9 @@ def test_declining_the_package_charges_the_treatment(services, catalogue, recept
 
 
 def test_underpayment_changed_total_and_bad_amounts_write_nothing(services, catalogue, receptionist) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     items = [BasketItem(ItemKind.TREATMENT, "t-botox")]
     with pytest.raises(RuleViolation, match="£50.00 is still due"):
         complete_sale(
@@ -270,7 +283,9 @@ def test_checking_out_a_booked_package_visit_uses_its_booked_session_once(
 ) -> None:
     from aestheticc_pos.services import appointments as appointments_service
 
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     complete_sale(
         services,
         client_id=ada.id,
@@ -299,7 +314,9 @@ def test_checking_out_a_booked_package_visit_uses_its_booked_session_once(
 def test_paying_for_a_visit_booked_on_a_package_gives_the_session_back(
     services, catalogue, receptionist, practitioner, clock
 ) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     complete_sale(
         services,
         client_id=ada.id,
@@ -359,7 +376,11 @@ def test_selling_gold_at_the_till_takes_the_first_month_and_starts_it_in_the_sal
     services, catalogue, receptionist
 ) -> None:
     ada = clients_service.add_client(
-        services, first_name="Ada", last_name="Lovelace", email="ada@example.com"
+        services,
+        staff_id=front_desk(services),
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
     )
     items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold"), BasketItem(ItemKind.PRODUCT, "p-serum")]
 
@@ -448,7 +469,9 @@ def test_a_sign_up_fee_is_a_line_of_its_own_paid_with_the_first_month(
     with services.uow() as uow:
         catalogue_repo.save_tier(uow.session, replace(catalogue["gold"], signup_fee_pence=2500))
         uow.commit()
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     receipt = complete_sale(
         services,
         client_id=ada.id,
@@ -469,7 +492,9 @@ def test_a_sign_up_fee_is_a_line_of_its_own_paid_with_the_first_month(
 def test_a_client_who_has_a_membership_cannot_buy_another_at_the_till(
     services, catalogue, receptionist
 ) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     _member(services, ada.id, catalogue["silver"])
     items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold")]
     refusal = "Ada Lovelace is already a Silver member. Change the tier, or end that membership first."
@@ -481,7 +506,9 @@ def test_a_client_who_has_a_membership_cannot_buy_another_at_the_till(
 
 
 def test_one_membership_per_basket_sold_once(services, catalogue) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     with pytest.raises(InvalidInput, match="already has a membership"):
         quote_basket(
             services,
@@ -509,7 +536,9 @@ def test_a_walk_in_cannot_buy_a_membership(services, catalogue, receptionist) ->
 def test_platinum_benefits_from_sign_up_take_30_percent_off_the_treatment_sold_with_it(
     services, catalogue, receptionist
 ) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     items = [BasketItem(ItemKind.MEMBERSHIP, "tier-platinum"), BasketItem(ItemKind.TREATMENT, "t-botox")]
     q = quote_basket(services, client_id=ada.id, items=items)
     _, botox = q.lines
@@ -535,7 +564,9 @@ def test_platinum_benefits_from_sign_up_take_30_percent_off_the_treatment_sold_w
 def test_gold_benefits_from_the_first_payment_start_with_the_first_month_paid_in_the_same_basket(
     services, catalogue, receptionist
 ) -> None:
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     items = [BasketItem(ItemKind.MEMBERSHIP, "tier-gold"), BasketItem(ItemKind.TREATMENT, "t-botox")]
     q = quote_basket(services, client_id=ada.id, items=items)
     # £49.00 for the first month, and £250.00 less Gold's 20%: the first payment is collected by this sale.
@@ -557,7 +588,9 @@ def test_gold_benefits_from_the_first_payment_start_with_the_first_month_paid_in
 def test_a_visit_is_charged_once(services, catalogue, receptionist, practitioner, clock) -> None:
     from aestheticc_pos.services import appointments as appointments_service
 
-    ada = clients_service.add_client(services, first_name="Ada", last_name="Lovelace")
+    ada = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Ada", last_name="Lovelace"
+    )
     complete_sale(
         services,
         client_id=ada.id,
@@ -585,3 +618,43 @@ def test_a_visit_is_charged_once(services, catalogue, receptionist, practitioner
         complete_sale(
             services, client_id=ada.id, items=visit, payments=[Payment("card", "200")], staff_id=receptionist
         )
+
+
+# --- A sale is taken once, whatever the till heard ------------------------------------------------------------
+
+
+def test_submitting_the_same_sale_twice_returns_the_first_receipt_and_writes_nothing_more(
+    services, catalogue, receptionist
+) -> None:
+    ada = clients_service.add_client(services, staff_id=receptionist, first_name="Ada", last_name="Lovelace")
+    sale = dict(
+        client_id=ada.id,
+        items=[BasketItem(ItemKind.PRODUCT, "p-serum")],
+        payments=[Payment("cash", "50")],
+        staff_id=receptionist,
+        sale_id="8f0c6c36-6b0e-4d2a-9f0e-0d2f5e2b9a11",
+    )
+    first = complete_sale(services, **sale)
+    again = complete_sale(services, **sale)  # the till died before it showed the receipt, and tried again
+
+    assert (again.sale_id, again.number, again.net) == (first.sale_id, first.number, GBP("45"))
+    assert _written(services)[0] == 1
+    with pytest.raises(InvalidInput, match="reference is not one the till makes"):
+        complete_sale(services, **{**sale, "sale_id": "not-a-uuid"})
+
+
+def test_after_a_restart_the_till_shows_its_last_sale(services, catalogue, receptionist, clock) -> None:
+    from aestheticc_pos.services.checkout import last_sale
+
+    assert last_sale(services) is None
+    for minutes in (0, 5):
+        clock.set(dt.datetime(2026, 11, 24, 14, minutes, tzinfo=dt.UTC))
+        complete_sale(
+            services,
+            client_id=None,
+            items=[BasketItem(ItemKind.PRODUCT, "p-serum")],
+            payments=[Payment("card", "45")],
+            staff_id=receptionist,
+        )
+    shown = last_sale(services)
+    assert shown is not None and (shown.number, shown.net) == ("A-000002", GBP("45"))

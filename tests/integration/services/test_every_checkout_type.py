@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from staffing import front_desk
 
 from aestheticc_pos.domain import memberships as membership_rules
 from aestheticc_pos.domain.catalogue import DepositKind, DepositRule, ItemKind, Product, Tier, Treatment
@@ -46,7 +47,7 @@ def clinic(services, manager):
         catalogue_repo.save_tier(uow.session, GOLD)
         uow.commit()
     client = clients_service.add_client(
-        services, first_name="Amy", last_name="Jones", email="amy@example.com"
+        services, staff_id=front_desk(services), first_name="Amy", last_name="Jones", email="amy@example.com"
     )
     return client.id
 
