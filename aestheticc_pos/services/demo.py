@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as membership_rules
@@ -34,6 +34,7 @@ from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
 from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
@@ -41,7 +42,8 @@ from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, StaffRow
 
-DEMO_PIN = "1234"
+DEMO_PIN = "1234"  # receptionists and practitioners
+DEMO_MANAGER_PIN = "123456"  # a manager's PIN is at least 6 digits
 HISTORY_DAYS = 60
 GBP = Money.parse
 
@@ -161,10 +163,12 @@ class DemoSummary:
     def __str__(self) -> str:
         return (
             f"Demo clinic ready: {self.clients} clients, {self.appointments} appointments, {self.sales} sales, "
-            f"{self.packages_sold} packages sold, {self.members} members. Staff PIN for everyone: {DEMO_PIN}."
+            f"{self.packages_sold} packages sold, {self.members} members. "
+            f"Staff PINs: {DEMO_MANAGER_PIN} for the manager, {DEMO_PIN} for everyone else."
         )
 
 
+@use_case(Audience.TILL)
 def fill_demo_clinic(
     services: Services, *, clients: int = 300, seed: int = 7, members: bool = True
 ) -> DemoSummary:
@@ -198,7 +202,7 @@ def fill_demo_clinic(
         )
         uow.commit()
     manager = staff_service.add_staff(
-        past, name="Sophie Laurent", role=Role.MANAGER, pin=DEMO_PIN, by_staff_id=None
+        past, name="Sophie Laurent", role=Role.MANAGER, pin=DEMO_MANAGER_PIN, by_staff_id=None
     )
     reception = staff_service.add_staff(
         past, name="Rita Evans", role=Role.RECEPTIONIST, pin=DEMO_PIN, by_staff_id=manager.id
@@ -219,7 +223,7 @@ def fill_demo_clinic(
             catalogue_repo.save_tier(uow.session, tier)
         uow.commit()
 
-    client_ids = [_add_client(past, rng, i) for i in range(clients)]
+    client_ids = [_add_client(past, rng, i, reception.id) for i in range(clients)]
     member_ids = _sign_up_members(past, rng, client_ids, tiers) if members else []
     history = _History(
         past, clock, rng, reception.id, [p.id for p in practitioners], treatments, products, packages
@@ -344,12 +348,13 @@ def _catalogue() -> tuple[list[Treatment], list[Product], list[Package], list[Ti
     return treatments, products, packages, tiers
 
 
-def _add_client(services: Services, rng: random.Random, index: int) -> str:
+def _add_client(services: Services, rng: random.Random, index: int, staff_id: str) -> str:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     email_name = f"{first}.{last}".lower().replace("'", "")
     dob = dt.date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28))
     client = clients_service.add_client(
         services,
+        staff_id=staff_id,
         first_name=first,
         last_name=last,
         email=f"{email_name}{index}@example.com",
@@ -376,6 +381,7 @@ def _sign_up_members(
             )
             m = membership_rules.mandate_set_up(m, f"MD-DEMO{count:05d}", customer_id=f"CU-DEMO{count:05d}")
             m = membership_rules.mandate_activated(m)
+            m = membership_rules.subscription_created(m, f"SB-DEMO{count:05d}")
             repo.save_membership(uow.session, m)
             ids.append(m.id)
         uow.commit()
@@ -427,6 +433,19 @@ def _a_few_payments_fail(services: Services, rng: random.Random, membership_ids:
                 continue
             m = repo.load_membership(uow.session, membership_id)
             failed_on = today - dt.timedelta(days=rng.randint(1, 12))
+            owed = billing.period_holding(m.started_on, failed_on)
+            if owed.start == m.started_on:
+                continue  # joined days ago: their first month was just collected
+            # That month was collected, then the payment failed late: it is owed again.
+            uow.session.execute(
+                update(MembershipPaymentRow)
+                .where(
+                    MembershipPaymentRow.membership_id == m.id,
+                    MembershipPaymentRow.period_start == owed.start,
+                )
+                .values(status="failed")
+            )
+            m = membership_rules.payment_charged_back(m, owed.start, failed_on)
             m = membership_rules.daily_review(
                 membership_rules.payment_failed(m, failed_on, will_retry=False), today
             )

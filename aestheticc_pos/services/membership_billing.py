@@ -42,6 +42,7 @@ from aestheticc_pos.domain.memberships import Membership, MembershipStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
@@ -173,6 +174,7 @@ def collected_through(s: Session, m: Membership) -> dt.date | None:
 # --- The first month ---------------------------------------------------------------------------------------
 
 
+@use_case(Audience.ANY_STAFF)
 def sign_up_terms(services: Services, tier_id: str) -> SignUpTerms:
     """How a client who joins ``tier_id`` today from the Memberships screen is billed (read only)."""
     with services.uow(read_only=True) as uow:
@@ -411,6 +413,7 @@ def describe_amount(m: Membership) -> str:
 # --- The review --------------------------------------------------------------------------------------------
 
 
+@use_case(Audience.ANY_STAFF)
 def memberships_not_billed(services: Services) -> list[NotBilled]:
     """Memberships that should be billed and are not: a usable mandate, no live subscription and none being
     sent (it was refused, discarded, cancelled at GoCardless, or never queued), and months still to collect."""
@@ -442,6 +445,7 @@ def memberships_not_billed(services: Services) -> list[NotBilled]:
         return found
 
 
+@use_case(Action.RESOLVE_SYNC)
 def start_billing(services: Services, *, membership_id: str, staff_id: str) -> str:
     """Put right a membership that is not being billed: a new monthly collection is queued (its dates worked
     out when it is sent, months in between collected as one-off payments), and refused earlier attempts are

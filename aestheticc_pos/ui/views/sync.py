@@ -3,6 +3,8 @@
 Everything here is read through ``services.sync_status`` after each sync cycle (and on demand): the state from
 the runner, the work queued, the work GoCardless refused (a manager may retry it after fixing its cause, or
 discard it with a reason), members who need a new Direct Debit link, and the recent events GoCardless sent.
+With it, ``membership_billing.memberships_not_billed``: members with a Direct Debit whom nothing bills
+monthly (a manager starts their billing again).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from aestheticc_pos.domain.staff import Action
-from aestheticc_pos.services import memberships, sync_status
+from aestheticc_pos.services import membership_billing, memberships, sync_status
+from aestheticc_pos.services.membership_billing import NotBilled
 from aestheticc_pos.services.memberships import MembershipView
 from aestheticc_pos.services.sync_status import AttentionItem, EventLogEntry, LinkToSend, SyncOverview
 from aestheticc_pos.sync.runner import SyncState, SyncStatus
@@ -47,6 +51,7 @@ STATUS_COLOURS = {
     SyncStatus.NOT_CONFIGURED: "#6b7280",
 }
 ALARM = "#b3261e"
+ALL_BILLED = "Every member with a Direct Debit is being billed each month."
 
 
 def _ago(moment: dt.datetime | None, now: dt.datetime) -> str:
@@ -70,7 +75,9 @@ class SyncView(QWidget):
         super().__init__()
         self.desk = desk
         self.overview: SyncOverview | None = None
-        layout = QVBoxLayout(self)
+        self.not_billed: list[NotBilled] = []
+        content = _Page()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(32, 24, 32, 24)
         layout.setSpacing(12)
         title = QLabel("Sync with GoCardless")
@@ -158,6 +165,40 @@ class SyncView(QWidget):
         links_actions.addStretch(1)
         layout.addLayout(links_actions)
 
+        # Not being billed
+        billed_title = QLabel("Not being billed")
+        billed_title.setObjectName("heading")
+        layout.addWidget(billed_title)
+        self.not_billed_model = RowsModel(
+            (
+                Column("Member", lambda n: n.client_name),
+                Column("Tier", lambda n: n.tier_name),
+                Column("Why", lambda n: n.reason, tip=lambda n: n.reason),
+            ),
+            parent=self,
+        )
+        self.not_billed_table = rows_table(self.not_billed_model, stretch=2)
+        self.not_billed_table.setMaximumHeight(130)
+        self.not_billed_table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
+        layout.addWidget(self.not_billed_table)
+        self.not_billed_empty = QLabel(ALL_BILLED)
+        self.not_billed_empty.setObjectName("muted")
+        layout.addWidget(self.not_billed_empty)
+        for widget in (self.not_billed_table, self.not_billed_empty):
+            widget.hide()  # until the list is loaded
+        billing_actions = QHBoxLayout()
+        self.start_billing_button = QPushButton("Start billing")
+        self.start_billing_button.setToolTip(
+            "Send GoCardless the member's monthly collection at the next sync"
+        )
+        self.start_billing_button.clicked.connect(self.start_billing_for_selected)
+        self.billing_hint = QLabel("Only a manager can start billing.")
+        self.billing_hint.setObjectName("muted")
+        billing_actions.addWidget(self.start_billing_button)
+        billing_actions.addWidget(self.billing_hint)
+        billing_actions.addStretch(1)
+        layout.addLayout(billing_actions)
+
         # Recent events
         recent = QLabel("Recent events from GoCardless")
         recent.setObjectName("heading")
@@ -181,6 +222,14 @@ class SyncView(QWidget):
         )
         self.events_table = rows_table(self.events_model, stretch=3)
         layout.addWidget(self.events_table, 1)
+        # With every section full the page is taller than a small screen: it scrolls, the window never grows.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         # Bound methods, not lambdas: Qt drops the connections when this view goes.
         desk.changed.connect(self._on_changed)
@@ -195,7 +244,11 @@ class SyncView(QWidget):
 
     def refresh(self) -> None:
         services = self.desk.services
-        self.desk.run(lambda: sync_status.sync_overview(services), self._show, self._show_error)
+
+        def load() -> tuple[SyncOverview, list[NotBilled]]:
+            return sync_status.sync_overview(services), membership_billing.memberships_not_billed(services)
+
+        self.desk.run(load, self._show, self._show_error)
 
     def _on_staff(self, _member: object) -> None:
         self._enable()
@@ -211,9 +264,14 @@ class SyncView(QWidget):
         if what & {SYNC, MEMBERSHIPS}:
             self.refresh()
 
-    def _show(self, overview: SyncOverview) -> None:
+    def _show(self, loaded: tuple[SyncOverview, list[NotBilled]]) -> None:
+        overview, not_billed = loaded
         self.error.hide()
         self.overview = overview
+        self.not_billed = not_billed
+        self.not_billed_model.set_rows(not_billed)
+        self.not_billed_table.setVisible(bool(not_billed))
+        self.not_billed_empty.setVisible(not not_billed)
         self.attention_model.set_rows(overview.attention)
         self.attention_empty.setVisible(not overview.attention)
         self.attention_table.setVisible(bool(overview.attention))
@@ -270,6 +328,9 @@ class SyncView(QWidget):
         self.new_link_button.setEnabled(
             self.desk.may(Action.MANAGE_MEMBERSHIPS) and self.selected_link() is not None
         )
+        self.start_billing_button.setVisible(bool(self.not_billed))
+        self.start_billing_button.setEnabled(manager and self.selected_not_billed() is not None)
+        self.billing_hint.setVisible(bool(self.not_billed) and not manager)
 
     def _show_error(self, sentence: str) -> None:
         self.error.setText(sentence)
@@ -284,6 +345,10 @@ class SyncView(QWidget):
     def selected_link(self) -> LinkToSend | None:
         rows = self.links_table.selectionModel().selectedRows()
         return self.links_model.row(rows[0].row()) if rows else None
+
+    def selected_not_billed(self) -> NotBilled | None:
+        rows = self.not_billed_table.selectionModel().selectedRows()
+        return self.not_billed_model.row(rows[0].row()) if rows else None
 
     def sync_now(self) -> None:
         if self.desk.sync is not None:
@@ -356,6 +421,36 @@ class SyncView(QWidget):
             done,
             self._show_error,
         )
+
+    def start_billing_for_selected(self) -> None:
+        chosen = self.selected_not_billed()
+        if chosen is None:
+            return
+        services, staff_id = self.desk.services, self.desk.staff_id
+
+        def done(_outbox_id: str) -> None:
+            self.desk.message.emit(
+                f"{chosen.client_name}'s monthly collection will be sent to GoCardless at the next sync."
+            )
+            self.desk.notify(MEMBERSHIPS, SYNC)
+            self.sync_now()
+
+        self.desk.run(
+            lambda: membership_billing.start_billing(
+                services, membership_id=chosen.membership_id, staff_id=staff_id
+            ),
+            done,
+            self._show_error,
+        )
+
+
+class _Page(QWidget):
+    """The screen inside its scroll area: as tall as the window, or as its minimum when that is taller.
+    (For a page with word-wrapped labels a scroll area otherwise takes the page's preferred height, and the
+    tables' preferred heights make it scroll when everything would fit.)"""
+
+    def heightForWidth(self, _width: int) -> int:
+        return self.minimumSizeHint().height()
 
 
 def _event_result(entry: EventLogEntry) -> str:
