@@ -8,7 +8,9 @@ The counters alone do not protect the rules that read the whole ledger (step del
 which package pays): on PostgreSQL two tills would each check against a ledger without the other's booking.
 So every use case that changes a client's packages first takes ``lock_client_packages`` (or loads through
 ``load_client_package_for_change``), and two tills changing one client's packages go one after the other.
-Lock order, to stay clear of deadlocks: an appointment, then the practitioner, then the client, then steps.
+The one lock order (DESIGN.md §4), to stay clear of deadlocks: staff (a practitioner's diary) → the client (and
+so their packages) → the appointment → the membership → a number series → the audit head. A visit is
+locked through ``appointments.lock_visit``, which takes its client first.
 """
 
 from __future__ import annotations
