@@ -74,7 +74,14 @@ class StepCounts:
 
 
 class UnitOfWork:
-    """One database transaction. Use it as a context manager; it rolls back on exit unless committed."""
+    """One database transaction. Use it as a context manager; it rolls back on exit unless committed.
+
+    A use case opens one (``with services.uow() as uow:``), does its work and commits. The pieces of work it
+    is made of take the open unit of work instead, and are named with the suffix ``_in``:
+    ``record_sale_in(uow, …)`` runs inside its caller's transaction and never commits or rolls back, so a use
+    case can put several together (a sale, its audit entry, the GoCardless work it queues) and they all happen
+    or none does.
+    """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
