@@ -35,12 +35,15 @@ from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import StaffRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork, run_in_transaction
 
+PIN_WAS_RESET = "A manager reset your PIN: choose a new one to sign in."
+
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:
     id: str
     name: str
     role: Role
+    pin_reset: bool = False  # a manager reset their PIN: they choose a new one before signing in
 
 
 @use_case(Action.MANAGE_STAFF, staff="by_staff_id", first_run=True)
@@ -95,7 +98,7 @@ def list_staff(services: Services, *, role: Role | str | None = None) -> list[St
         query = select(StaffRow).where(StaffRow.active).order_by(StaffRow.name)
         if chosen is not None:
             query = query.where(StaffRow.role == chosen.value)
-        return [StaffMember(r.id, r.name, Role(r.role)) for r in uow.session.scalars(query)]
+        return [StaffMember(r.id, r.name, Role(r.role), r.pin_reset) for r in uow.session.scalars(query)]
 
 
 @use_case(Audience.TILL, retry=False)
@@ -180,6 +183,8 @@ def _attempt(services: Services, uow: UnitOfWork, staff_id: str, pin: str, cost:
     state = current_state(repo.login_state(row), now)
     require_unlocked(state, now, tz)
     member = StaffMember(row.id, row.name, Role(row.role))
+    if row.pin_reset:  # not a wrong PIN: there is none until they choose one
+        return _Attempt(member, PIN_WAS_RESET)
     if verify_pin(pin, row.pin_hash, row.pin_salt):
         repo.save_login_state(row, register_success(state))
         if needs_rehash(row.pin_hash, cost):

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -207,6 +208,8 @@ class StaffRow(Base):
     failed_attempts: Mapped[int] = _counter()
     locked_until: Mapped[dt.datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
+    pin_reset: Mapped[bool] = mapped_column(default=False, server_default=false())  # a new PIN is chosen next
+    left_at: Mapped[dt.datetime | None]  # when a manager marked them as having left (active is then False)
     created_at: Mapped[dt.datetime] = _created()
 
 
