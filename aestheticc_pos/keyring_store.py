@@ -1,7 +1,8 @@
 """Secrets in the OS password store (``keyring``), behind small ports with working in-memory fakes (DESIGN.md §7).
 
-Two kinds of secret live there and nowhere else (never the database, a settings file or a log): the GoCardless
-access token per environment (``sync/secrets.py``) and the password of the clinic's PostgreSQL server (here).
+Three kinds of secret live there and nowhere else (never the database, a settings file or a log): the GoCardless
+access token per environment (``sync/secrets.py``), and the passwords of the clinic's PostgreSQL server and of
+its mail server (here).
 What both share is here too: what "no password store" means, and keyring's errors turned into
 ``SecretStoreUnavailable``, whose text is a sentence for staff. There is no plain-text fallback.
 
@@ -19,9 +20,16 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 
 DATABASE_SERVICE = "Aestheticc POS database"
+MAIL_SERVICE = "Aestheticc POS email"
 NO_KEYRING_FOR_DATABASE = (
     "This computer has no password store (keyring), so the database password cannot be kept safely. "
     "Ask your IT support to set one up, or use a server login that needs no password here."
+)
+
+
+NO_KEYRING_FOR_MAIL = (
+    "This computer has no password store (keyring), so the email password cannot be kept safely. "
+    "Ask your IT support to set one up, or use a mail server that needs no password from this till."
 )
 
 
@@ -108,7 +116,8 @@ class _KeyringGuard:
 
 
 class DatabasePasswords(Protocol):
-    """The PostgreSQL password per login ("user@host:port/database"). Raises ``SecretStoreUnavailable`` only."""
+    """A password per login ("user@host:port/database" for PostgreSQL, "user@host:port" for the mail server).
+    Raises ``SecretStoreUnavailable`` only."""
 
     def available(self) -> tuple[bool, str]:
         """(True, "") when passwords can be kept, else (False, a sentence saying why and what to do)."""
@@ -121,19 +130,19 @@ class DatabasePasswords(Protocol):
     def delete_password(self, login: str) -> None: ...
 
 
-class KeyringDatabasePasswords:
-    """Database passwords in the OS password store; ``backend`` defaults to keyring's choice for this computer."""
+Passwords = DatabasePasswords  # the same port, for any login the till keeps a password for
 
-    def __init__(self, backend: KeyringBackend | None = None) -> None:
-        self._entries = KeyringEntries(
-            DATABASE_SERVICE,
-            no_keyring=NO_KEYRING_FOR_DATABASE,
-            what="the database password",
-            backend=backend,
-        )
+
+class KeyringPasswords:
+    """Passwords per login under one keyring service; ``backend`` defaults to keyring's choice for this computer."""
+
+    def __init__(
+        self, service: str, *, no_keyring: str, what: str, backend: KeyringBackend | None = None
+    ) -> None:
+        self._entries = KeyringEntries(service, no_keyring=no_keyring, what=what, backend=backend)
 
     def __repr__(self) -> str:
-        return f"KeyringDatabasePasswords(backend={self._entries.backend_name()})"
+        return f"{type(self).__name__}(backend={self._entries.backend_name()})"
 
     def available(self) -> tuple[bool, str]:
         return self._entries.available()
@@ -150,18 +159,46 @@ class KeyringDatabasePasswords:
         self._entries.delete(_login(login))
 
 
+class KeyringDatabasePasswords(KeyringPasswords):
+    """Database passwords in the OS password store."""
+
+    def __init__(self, backend: KeyringBackend | None = None) -> None:
+        super().__init__(
+            DATABASE_SERVICE,
+            no_keyring=NO_KEYRING_FOR_DATABASE,
+            what="the database password",
+            backend=backend,
+        )
+
+
+class KeyringMailPasswords(KeyringPasswords):
+    """The clinic's mail server password in the OS password store."""
+
+    def __init__(self, backend: KeyringBackend | None = None) -> None:
+        super().__init__(
+            MAIL_SERVICE, no_keyring=NO_KEYRING_FOR_MAIL, what="the email password", backend=backend
+        )
+
+
 class MemoryDatabasePasswords:
     """A working fake: passwords in a dict. ``available=False`` plays a computer with no password store."""
 
-    def __init__(self, passwords: dict[str, str] | None = None, *, available: bool = True) -> None:
+    def __init__(
+        self,
+        passwords: dict[str, str] | None = None,
+        *,
+        available: bool = True,
+        no_keyring: str = NO_KEYRING_FOR_DATABASE,
+    ) -> None:
         self.passwords = dict(passwords or {})
         self._available = available
+        self._no_keyring = no_keyring
 
     def __repr__(self) -> str:
         return f"MemoryDatabasePasswords(logins={sorted(self.passwords)})"
 
     def available(self) -> tuple[bool, str]:
-        return (True, "") if self._available else (False, NO_KEYRING_FOR_DATABASE)
+        return (True, "") if self._available else (False, self._no_keyring)
 
     def get_password(self, login: str) -> str | None:
         self._require()
@@ -179,10 +216,13 @@ class MemoryDatabasePasswords:
 
     def _require(self) -> None:
         if not self._available:
-            raise SecretStoreUnavailable(NO_KEYRING_FOR_DATABASE)
+            raise SecretStoreUnavailable(self._no_keyring)
+
+
+MemoryPasswords = MemoryDatabasePasswords
 
 
 def _login(login: str) -> str:
     if not login:
-        raise ValueError("a database password is kept for a login (user@host/database)")
+        raise ValueError("a password is kept for a login (user@host)")
     return login

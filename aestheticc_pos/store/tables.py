@@ -28,6 +28,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -924,6 +925,39 @@ class ProcessedEventRow(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="applied")
     membership_id: Mapped[str | None] = mapped_column(String(36))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+EMAIL_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+class EmailRow(Base):
+    """One email to a client (a receipt, an invoice, a payment link), queued at the till and sent once by
+    ``services/email.send_queued_emails``. ``sending`` is written before the server is asked, so a till that
+    stops mid-send never sends it again on its own (it becomes ``failed`` for staff to check)."""
+
+    __tablename__ = "emails"
+    __table_args__ = (
+        _one_of("status", EMAIL_STATUSES),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_emails_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = _id()
+    kind: Mapped[str] = mapped_column(String(20))  # receipt, invoice, payment_link, mandate_link
+    record_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(String(120))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = _counter()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None]
+    staff_id: Mapped[str] = _ref("staff.id")
+    created_at: Mapped[dt.datetime] = _created()
+    sent_at: Mapped[dt.datetime | None]
 
 
 metadata = Base.metadata
