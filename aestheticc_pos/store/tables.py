@@ -960,4 +960,24 @@ class EmailRow(Base):
     sent_at: Mapped[dt.datetime | None]
 
 
+class DayClosureRow(Base):
+    """A till's day, closed with its Z report: the figures as they were, never changed afterwards. A mistake
+    found later is put right by a new document on a later day (DESIGN.md §3, close of day)."""
+
+    __tablename__ = "day_closures"
+    __table_args__ = (UniqueConstraint("till_prefix", "z_number"),)
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    till_prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    z_number: Mapped[int]
+    report: Mapped[str] = mapped_column(Text)  # the Z report's figures, JSON
+    opening_float_pence: Mapped[int] = _pence()
+    counted_pence: Mapped[int] = _pence()
+    expected_pence: Mapped[int] = _pence()
+    currency: Mapped[str] = _currency()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    staff_id: Mapped[str] = _ref("staff.id")
+    closed_at: Mapped[dt.datetime] = _created()
+
+
 metadata = Base.metadata
