@@ -5,6 +5,9 @@ gets a database of its own, created on the server and dropped afterwards, so tes
 
 Fixtures: ``db_url`` (an empty database), ``migrated_url`` (at head), ``engine``, ``uow_factory``, and
 ``make_client_package`` (a client with a package whose steps have the given session counts).
+
+``migrated_url`` is not migrated by the test: it is a copy of a database migrated once per run (an SQLite file
+copied; on PostgreSQL ``CREATE DATABASE … TEMPLATE``). ``test_migrations.py`` runs the migrations on ``db_url``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from aestheticc_pos.store.db import create_engine_for
+from aestheticc_pos.store.db import create_engine_for, sqlite_path_from_url
 from aestheticc_pos.store.migrate import upgrade_to_head
 from aestheticc_pos.store.tables import (
     ClientPackageRow,
@@ -61,9 +65,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-def migrated_url(db_url: str) -> str:
-    upgrade_to_head(db_url)
+def migrated_url(
+    db_url: str, copy_migrated_sqlite: Callable[[Path], str], request: pytest.FixtureRequest
+) -> str:
+    """``db_url``'s database at head, as a copy of a database migrated once per run."""
+    path = sqlite_path_from_url(db_url)
+    if path is not None:
+        copy_migrated_sqlite(path)
+    else:  # asked for only here, so that a run without PostgreSQL never connects to it
+        recreate_postgres_database(db_url, template=request.getfixturevalue("postgres_template"))
     return db_url
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """The name of a database on the test server migrated to head once per run, for ``CREATE DATABASE … TEMPLATE``
+    (nothing may be connected to it then: it is only ever copied)."""
+    with fresh_postgres_database(os.environ[PG_URL_ENV]) as url:
+        upgrade_to_head(url)  # closes its connections
+        name = make_url(url).database
+        assert name is not None
+        yield name
 
 
 @pytest.fixture
@@ -132,6 +154,18 @@ def make_client_package(uow_factory: UnitOfWorkFactory) -> Callable[..., str]:
             return bought.id
 
     return make
+
+
+def recreate_postgres_database(url: str, *, template: str) -> None:
+    """Replace the database of ``url`` (nothing connected to it) with a copy of the database ``template``."""
+    name = make_url(url).database
+    admin = create_engine(os.environ[PG_URL_ENV], isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        admin.dispose()
 
 
 @contextmanager

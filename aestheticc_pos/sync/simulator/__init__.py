@@ -3,15 +3,15 @@
 It speaks the subset of the API the POS uses, with GoCardless's envelopes, errors, idempotency
 conflicts, cursor pagination, rate-limit headers and events (with ``resource_metadata``); it serves a
 hosted "Authorise Direct Debit" page (with an instant first payment and its Direct Debit fallback,
-``billing_requests.py``), "Pay by bank" pages for payment links (Instant Bank Pay billing requests) and
-reusable billing request templates (``payment_links.py``), keeps charge dates on England & Wales working
+``billing_request_flows.py``), "Pay by bank" pages for payment links (Instant Bank Pay billing requests) and
+reusable billing request templates (``billing_request_templates.py``), keeps charge dates on England & Wales working
 days (``working_days.py``), has scenario controls (mandates, payments and GoCardless's own retries, refunds,
 expiring links, subscriptions over a controllable clock) and fault injection. See ``Simulator``.
 """
 
 from .clock import SimClock
+from .common import ScenarioError
 from .faults import ERROR_500, FAULTS, HTML_502, LOST_RESPONSE, RATE_LIMIT_429, RESET, TIMEOUT
-from .scenarios import ScenarioError
 from .server import Simulator
 from .state import SimApiError
 

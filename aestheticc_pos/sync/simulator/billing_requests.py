@@ -1,4 +1,5 @@
-"""Billing requests, their flows and what the payer does on the hosted page (a layer of ``resources.Api``).
+"""Billing requests: creating, fulfilling and lapsing them (a resource of ``api.Api``, see ``common``). Their flows
+and what the payer does on the hosted page are ``billing_request_flows``.
 
 Three kinds of request (NOTES.md §3, §11):
 
@@ -28,24 +29,57 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from . import scenarios
-from .common import CREDITOR_ID, amount_param, currency_param, metadata_param, no_fx
-from .state import invalid_state, public, validation
-from .subscriptions import Subscriptions
+from .common import (
+    CREDITOR_ID,
+    Options,
+    ScenarioError,
+    amount_param,
+    currency_param,
+    metadata_param,
+    no_fx,
+    require,
+)
+from .mandates import Mandates
+from .payments import Payments
+from .state import Store, invalid_state, validation
 
 INSTANT_SCHEMES = {"GBP": "faster_payments", "EUR": "sepa_credit_transfer"}
 # The currencies (and their schemes) in which an instant first payment can come with a Direct Debit set-up.
 DUAL_INSTANT_SCHEMES = {"GBP": "faster_payments"}
 
 
-class BillingRequests(Subscriptions):
-    # ===== billing requests ======================================================================
+def is_payment_only(br: dict[str, Any]) -> bool:
+    """A payment link: a payment request and no mandate request (paid by bank, not Direct Debit)."""
+    return bool(br.get("payment_request")) and not br.get("mandate_request")
+
+
+def pays_instantly(br: dict[str, Any]) -> bool:
+    """The request's payment is an instant bank payment (the payer authorises it at their bank)."""
+    pr = br.get("payment_request") or {}
+    return pr.get("scheme") in INSTANT_SCHEMES.values()
+
+
+def instant_scheme(currency: str, pointer: str) -> str:
+    """The instant scheme a payment by bank in ``currency`` uses; refused for a currency that has none."""
+    if currency not in INSTANT_SCHEMES:
+        raise validation("currency", "must be GBP or EUR for a payment by bank", f"{pointer}/currency")
+    return INSTANT_SCHEMES[currency]
+
+
+class BillingRequests:
+    def __init__(self, store: Store, options: Options, mandates: Mandates, payments: Payments) -> None:
+        self.store = store
+        self.options = options
+        self.mandates = mandates
+        self.payments = payments
+
+    # ===== the API ===============================================================================
     def _section(self, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
             return value
         return None if self.options.unrequested_sections == "null" else {}
 
-    def create_billing_request(self, p: dict[str, Any], origin: str = "api") -> dict[str, Any]:
+    def create(self, p: dict[str, Any], origin: str = "api") -> dict[str, Any]:
         meta = metadata_param(p)
         mr = p.get("mandate_request")
         pr = p.get("payment_request")
@@ -130,7 +164,7 @@ class BillingRequests(Subscriptions):
         currency = currency_param(pr, pointer)
         scheme = pr.get("scheme")
         if mandate_request is None:
-            scheme = scheme or self.check_instant_currency(currency, pointer)
+            scheme = scheme or instant_scheme(currency, pointer)
         elif scheme is None or scheme in INSTANT_SCHEMES.values():
             instant = DUAL_INSTANT_SCHEMES.get(currency)
             if instant is not None and scheme in (None, instant):
@@ -167,24 +201,7 @@ class BillingRequests(Subscriptions):
             "available_currencies": [],
         }
 
-    @staticmethod
-    def is_payment_only(br: dict[str, Any]) -> bool:
-        """A payment link: a payment request and no mandate request (paid by bank, not Direct Debit)."""
-        return bool(br.get("payment_request")) and not br.get("mandate_request")
-
-    @staticmethod
-    def pays_instantly(br: dict[str, Any]) -> bool:
-        """The request's payment is an instant bank payment (the payer authorises it at their bank)."""
-        pr = br.get("payment_request") or {}
-        return pr.get("scheme") in INSTANT_SCHEMES.values()
-
-    @staticmethod
-    def check_instant_currency(currency: str, pointer: str) -> str:
-        if currency not in INSTANT_SCHEMES:
-            raise validation("currency", "must be GBP or EUR for a payment by bank", f"{pointer}/currency")
-        return INSTANT_SCHEMES[currency]
-
-    def action_billing_requests_cancel(self, br: dict[str, Any], data: dict[str, Any]) -> None:
+    def action_cancel(self, br: dict[str, Any], data: dict[str, Any]) -> None:
         if br["status"] in ("fulfilled", "cancelled", "fulfilling"):
             raise invalid_state(
                 "billing_request_already_" + br["status"], f"The billing request is {br['status']}"
@@ -199,199 +216,14 @@ class BillingRequests(Subscriptions):
             "This billing request has been cancelled.",
         )
 
-    def action_billing_requests_fulfil(self, br: dict[str, Any], data: dict[str, Any]) -> None:
+    def action_fulfil(self, br: dict[str, Any], data: dict[str, Any]) -> None:
         if br["status"] != "ready_to_fulfil":
             raise invalid_state(
                 "billing_request_not_ready_to_fulfil", f"The billing request is {br['status']}"
             )
         self.fulfil(br, origin="api")
 
-    # ===== billing request flows =================================================================
-    def create_flow(self, p: dict[str, Any], origin: str = "api") -> dict[str, Any]:
-        br_id = (p.get("links") or {}).get("billing_request")
-        br = self.store.find("billing_requests", br_id)
-        if br is None:
-            raise validation(
-                "links[billing_request]", "was not found", "/billing_request_flows/links/billing_request"
-            )
-        if br["status"] != "pending":
-            raise invalid_state("billing_request_not_pending", f"The billing request is {br['status']}")
-        flow_id = self.store.new_id("billing_request_flows")
-        expires = self.store.clock.now() + timedelta(days=7)
-        flow = self.store.add(
-            "billing_request_flows",
-            {
-                "id": flow_id,
-                "authorisation_url": f"{self.base_url()}/flow/{flow_id}",
-                "auto_fulfil": p.get("auto_fulfil", True) is not False,
-                "redirect_uri": p.get("redirect_uri"),
-                "exit_uri": p.get("exit_uri"),
-                "expires_at": self.store.clock.iso(expires),
-                "language": p.get("language") or "en",
-                "lock_bank_account": bool(p.get("lock_bank_account")),
-                "lock_currency": bool(p.get("lock_currency")),
-                "lock_customer_details": bool(p.get("lock_customer_details")),
-                "customer_details_captured": "customer" in br["links"],
-                "prefilled_customer": dict(p.get("prefilled_customer") or {}),
-                "prefilled_bank_account": dict(p.get("prefilled_bank_account") or {}),
-                "session_token": p.get("session_token"),
-                "show_redirect_buttons": bool(p.get("show_redirect_buttons")),
-                "show_success_redirect_button": bool(p.get("show_success_redirect_button")),
-                "skip_success_screen": bool(p.get("skip_success_screen")),
-                "links": {"billing_request": br["id"]},
-                "_visited": False,
-            },
-        )
-        self.store.emit(
-            "billing_requests",
-            "flow_created",
-            {"billing_request": br["id"], "billing_request_flow": flow_id},
-            origin,
-            "billing_request_flow_created",
-            "A billing request flow has been created.",
-        )
-        return flow
-
-    def action_billing_request_flows_initialise(self, flow: dict[str, Any], data: dict[str, Any]) -> None:
-        return None
-
-    def flow_expired(self, flow: dict[str, Any]) -> bool:
-        return self.store.now_iso() > flow["expires_at"]
-
-    def visit_flow(self, flow: dict[str, Any]) -> None:
-        if not flow["_visited"]:
-            flow["_visited"] = True
-            self.store.emit(
-                "billing_requests",
-                "flow_visited",
-                {"billing_request": flow["links"]["billing_request"], "billing_request_flow": flow["id"]},
-                "payer",
-                "billing_request_flow_visited",
-                "The payer visited the billing request flow.",
-            )
-
-    # ===== the payer =============================================================================
-    def authorise(
-        self,
-        flow: dict[str, Any],
-        form: dict[str, str],
-        mandate_status: str | None = None,
-        payment_status: str | None = None,
-        instant_available: bool | None = None,
-    ) -> dict[str, Any]:
-        """What the payer does on the hosted page: their details, a bank account for a mandate, confirm, authorise
-        an instant payment at their bank; then fulfil (when the flow auto-fulfils).
-
-        ``instant_available`` says whether the payer's bank can pay instantly (None: the option). Raises
-        ``SimApiError`` when the payer cannot finish; details already given stay on the request.
-        """
-        br = self.store.get("billing_requests", flow["links"]["billing_request"])
-        if self.flow_expired(flow):
-            raise invalid_state("billing_request_flow_expired", "This link has expired")
-        if br["status"] != "pending":
-            raise invalid_state("billing_request_not_pending", f"The billing request is {br['status']}")
-        self.visit_flow(flow)
-        br_link = {"billing_request": br["id"]}
-        customer = self._collect_customer(br, flow, form)
-        account = self._collect_bank_account(br, customer, form) if br["mandate_request"] else None
-        self.store.emit(
-            "billing_requests",
-            "payer_details_confirmed",
-            br_link,
-            "payer",
-            "billing_request_payer_details_confirmed",
-            "Payer has confirmed all their details for this billing request.",
-        )
-        if self.pays_instantly(br):
-            self._authorise_at_bank(br, instant_available)
-        br["resources"] = {
-            "customer": public(customer),
-            "customer_bank_account": public(account) if account else {},
-            "customer_billing_detail": {},
-        }
-        for action in br["actions"]:
-            action["status"] = "completed"
-        br["status"] = "ready_to_fulfil"
-        br["_mandate_status"] = mandate_status or self.options.mandate_status_on_authorise
-        br["_payment_status"] = payment_status or self.options.instant_payment_status_on_authorise
-        if flow["auto_fulfil"]:
-            self.fulfil(br, origin="gocardless")
-        return br
-
-    def _collect_customer(
-        self, br: dict[str, Any], flow: dict[str, Any], form: dict[str, str]
-    ) -> dict[str, Any]:
-        """The request's customer, created from the form (or the flow's prefilled details) when it has none."""
-        customer = self.store.find("customers", br["links"].get("customer"))
-        if customer is not None:
-            return customer
-        pre = flow["prefilled_customer"]
-        details = {f: form.get(f) or pre.get(f) for f in self.CUSTOMER_FIELDS}
-        details["family_name"] = details["family_name"] or "Payer"
-        customer = self.create_customer(details)
-        br["links"]["customer"] = customer["id"]
-        self.store.emit(
-            "billing_requests",
-            "collect_customer_details",
-            {"billing_request": br["id"], "customer": customer["id"]},
-            "payer",
-            "billing_request_collect_customer_details",
-            "Customer details have been collected for this billing request.",
-        )
-        return customer
-
-    def _collect_bank_account(
-        self, br: dict[str, Any], customer: dict[str, Any], form: dict[str, str]
-    ) -> dict[str, Any]:
-        """The account the mandate will debit; one given on an earlier, unfinished attempt is kept."""
-        account = self.store.find("customer_bank_accounts", br["links"].get("customer_bank_account"))
-        if account is not None:
-            return account
-        holder = form.get("account_holder_name") or " ".join(
-            x for x in (customer.get("given_name"), customer.get("family_name")) if x
-        )
-        currency = br["mandate_request"]["currency"]
-        account = self.add_bank_account(customer, holder, form.get("account_number", ""), currency)
-        br["links"]["customer_bank_account"] = account["id"]
-        self.store.emit(
-            "billing_requests",
-            "collect_bank_account",
-            {"billing_request": br["id"], "customer_bank_account": account["id"]},
-            "payer",
-            "billing_request_collect_bank_account",
-            "Bank account details have been collected for this billing request.",
-        )
-        return account
-
-    def _authorise_at_bank(self, br: dict[str, Any], instant_available: bool | None) -> None:
-        """The payer approves the instant payment in their bank, or falls back to Direct Debit, or cannot pay."""
-        available = (
-            self.options.instant_payments_available if instant_available is None else instant_available
-        )
-        br_link = {"billing_request": br["id"]}
-        if available:
-            self.store.emit(
-                "billing_requests",
-                "bank_authorisation_authorised",
-                br_link,
-                "payer",
-                "billing_request_bank_authorisation_authorised",
-                "A bank authorisation for this billing request has been authorised by the payer.",
-            )
-        elif br["mandate_request"] and br["fallback_enabled"]:
-            br["fallback_occurred"] = True  # fulfil collects the payment by Direct Debit on the new mandate
-        else:
-            self.store.emit(
-                "billing_requests",
-                "bank_authorisation_failed",
-                br_link,
-                "payer",
-                "billing_request_bank_authorisation_failed",
-                "A bank authorisation for this billing request has failed.",
-            )
-            raise invalid_state("bank_authorisation_failed", "The payer's bank could not make this payment")
-
-    # ===== fulfil ================================================================================
+    # ===== fulfil (the payer has given all that was asked) ============================================
     def fulfil(self, br: dict[str, Any], origin: str) -> None:
         links = br["links"]
         event_links = {"billing_request": br["id"], "customer": links["customer"]}
@@ -400,7 +232,7 @@ class BillingRequests(Subscriptions):
         mandate = payment = None
         mr = br["mandate_request"]
         if mr:
-            mandate = self.new_mandate(
+            mandate = self.mandates.new(
                 links["customer"], links["customer_bank_account"], mr["scheme"], mr["metadata"], emit=False
             )
             links["mandate_request_mandate"] = event_links["mandate_request_mandate"] = mandate["id"]
@@ -420,23 +252,23 @@ class BillingRequests(Subscriptions):
             "This billing request has been fulfilled, and the resources have been created.",
         )
         if mandate is not None:
-            self.emit_mandate_created(mandate)
+            self.mandates.emit_created(mandate)
         if payment is not None:
-            self.emit_payment_created(payment, "gocardless")
+            self.payments.emit_created(payment, "gocardless")
         payment_target = br.pop("_payment_status", self.options.instant_payment_status_on_authorise)
         if payment is not None and not payment["links"].get("mandate"):
             self.move_instant_payment(payment, payment_target)
         target = br.pop("_mandate_status", self.options.mandate_status_on_authorise)
         if mandate is not None and target != "pending_submission":
-            scenarios.drive_mandate(self.as_api, mandate, target)
+            self.mandates.drive(mandate, target)
 
     def _first_payment(self, br: dict[str, Any], mandate: dict[str, Any] | None) -> dict[str, Any]:
         """The payment of the request's payment_request: instant, or by Direct Debit on the new mandate."""
         pr = br["payment_request"]
-        if self.pays_instantly(br) and not br["fallback_occurred"]:
+        if pays_instantly(br) and not br["fallback_occurred"]:
             return self.new_instant_payment(br)
         assert mandate is not None  # only a request with a mandate_request collects by Direct Debit
-        return self.new_payment(
+        return self.payments.new(
             mandate,
             pr["amount"],
             pr["currency"],
@@ -475,10 +307,36 @@ class BillingRequests(Subscriptions):
         if target == "pending_submission":
             return
         if target == "submitted":
-            scenarios.submit_payment(self.as_api, payment)
+            self.payments.submit(payment)
         elif target == "confirmed":
-            scenarios.confirm_payment(self.as_api, payment)
+            self.payments.confirm(payment)
         elif target == "failed":
-            scenarios.fail_payment(self.as_api, payment)
+            self.payments.fail(payment)
         else:
-            raise scenarios.ScenarioError(f"unsupported payment status {target!r}")
+            raise ScenarioError(f"unsupported payment status {target!r}")
+
+    # ===== what GoCardless does ==================================================================
+    def expire(self, br: dict[str, Any]) -> None:
+        """The payer never paid and the link lapsed: its flows stop working and GoCardless cancels it.
+
+        GoCardless has no "expired" status or event for billing requests; the simulator reports a lapsed one
+        as ``cancelled`` with origin ``gocardless`` (a cancel by the app has origin ``api``).
+        """
+        require(br, {"pending", "ready_to_fulfil"}, "expire")
+        self._expire_flows(br)
+        br["status"] = "cancelled"
+        self.store.emit(
+            "billing_requests",
+            "cancelled",
+            {"billing_request": br["id"]},
+            "gocardless",
+            "billing_request_cancelled",
+            "This billing request expired before the payer completed it, so it has been cancelled.",
+        )
+
+    def _expire_flows(self, br: dict[str, Any]) -> None:
+        """Every flow of ``br`` stops working (its page answers "Link expired")."""
+        past = self.store.clock.iso(self.store.clock.now() - timedelta(seconds=1))
+        for flow in self.store.resources["billing_request_flows"].values():
+            if flow["links"]["billing_request"] == br["id"] and flow["expires_at"] > past:
+                flow["expires_at"] = past

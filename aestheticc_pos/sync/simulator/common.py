@@ -1,21 +1,20 @@
-"""What every part of the simulated API shares: constants, ``Options``, request-parameter checks and ``ApiBase``.
+"""What every resource of the simulated API shares: constants, ``Options``, request-parameter checks and
+``ScenarioError``. It imports nothing of the other resources (it is the bottom of the simulator).
 
-The API is one ``resources.Api`` object built in layers, each a module that adds one area and may use the layers
-below it: ``payers`` (customers, bank accounts, mandates) → ``payments`` (payments, refunds) → ``subscriptions``
-→ ``billing_requests`` (billing requests, flows, the payer authorising) → ``payment_links`` (templates, expiry)
-→ ``resources`` (routing).
+The API is one ``api.Api`` object composed of one object per resource, each in its own module and given the
+resources below it that it uses: ``customers`` → ``mandates`` → ``payments``, ``refunds`` → ``subscriptions`` →
+``billing_requests`` → ``billing_request_flows`` (and what the payer does on the hosted page) →
+``billing_request_templates``; ``api`` routes requests to them and ``scenarios`` walks them over time. Each
+resource module has the API calls, then what the banks and GoCardless do to the resource afterwards (the
+scenario controls of ``server.Simulator``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .state import SimApiError, Store, validation
-
-if TYPE_CHECKING:
-    from .resources import Api
+from .state import SimApiError, validation
 
 CREDITOR_ID = "CR000SIMULATOR"
 CURRENCIES = {"AUD", "CAD", "DKK", "EUR", "GBP", "NZD", "SEK", "USD"}
@@ -48,18 +47,14 @@ class Options:
         self.instant_payments_available = True
 
 
-class ApiBase:
-    """The state every layer of the API works on: the store (used under its lock), the options, the server URL."""
+class ScenarioError(ValueError):
+    """The scenario cannot be applied to the resource in its current state."""
 
-    def __init__(self, store: Store, options: Options, base_url: Callable[[], str]) -> None:
-        self.store = store
-        self.options = options
-        self.base_url = base_url
 
-    @property
-    def as_api(self) -> Api:
-        """This object as the whole ``resources.Api`` (every layer is one), for the ``scenarios`` functions."""
-        return self  # type: ignore[return-value]
+def require(resource: dict[str, Any], allowed: set[str], what: str) -> None:
+    """Raise ``ScenarioError`` unless ``resource`` is in one of the ``allowed`` statuses (``what``: the move)."""
+    if resource["status"] not in allowed:
+        raise ScenarioError(f"cannot {what} {resource['id']}: status is {resource['status']}")
 
 
 def no_fx() -> dict[str, None]:

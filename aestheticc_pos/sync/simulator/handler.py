@@ -1,4 +1,8 @@
-"""The HTTP side of the simulator: the request handler (API, hosted pages, control endpoints) and rate limiter."""
+"""The HTTP side of the simulator: the request handler (API, hosted pages, control endpoints) and rate limiter.
+
+The handler serves a ``Host`` (``server.Simulator``, which builds the server and imports this module, never the
+other way round).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,14 @@ import time
 from datetime import date, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import faults as F
 from . import hosted
-from .state import SimApiError
-
-if TYPE_CHECKING:
-    from .server import Simulator
+from .api import Api
+from .billing_requests import is_payment_only
+from .state import SimApiError, Store
 
 
 class RateLimiter:
@@ -54,9 +57,24 @@ class RateLimiter:
         }
 
 
+class Host(Protocol):
+    """What the handler uses of the simulator it serves. A control endpoint ``/_sim/<name>`` calls the host's
+    method ``<name>`` (one of ``Handler._CONTROLS``) with the JSON body as keyword arguments."""
+
+    api: Api
+    store: Store
+    faults: F.FaultPlan
+    limiter: RateLimiter
+    stopping: threading.Event  # set while the server stops: a TIMEOUT fault stops waiting
+    access_token: str | None  # the only token accepted (None: any)
+    timeout_fault_seconds: float
+
+    def record_request(self, method: str, path: str, key: str | None) -> None: ...
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "GoCardlessSimulator/1.0"
-    sim: Simulator  # set on the subclass made per simulator
+    sim: Host  # set on the subclass made per simulator
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature from the base class
         return
@@ -91,7 +109,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send_json(
         self, status: int, payload: Any, remaining: int | None = None, reset_at: float | None = None
     ) -> None:
-        headers = self.sim._limiter.headers(remaining, reset_at)
+        headers = self.sim.limiter.headers(remaining, reset_at)
         if status == 204 or payload is None:
             self.send_response(204)
             for name, value in headers.items():
@@ -117,8 +135,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         key = self.headers.get("Idempotency-Key")
-        with sim._log_lock:
-            sim.requests.append((method, self.path, key))
+        sim.record_request(method, self.path, key)
         if path.startswith("/flow/"):
             return self._hosted(method, unquote(path[len("/flow/") :]), raw)
         if path.startswith("/template/"):
@@ -129,7 +146,7 @@ class Handler(BaseHTTPRequestHandler):
         taken = sim.faults.take(method, path)
         fault = taken.name if taken else None
         if fault == F.TIMEOUT:
-            sim._stopping.wait(sim.timeout_fault_seconds)
+            sim.stopping.wait(sim.timeout_fault_seconds)
             return self._drop()
         if fault == F.RESET:
             return self._drop()
@@ -140,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
             err = SimApiError(500, "gocardless", "Uh-oh! Something went wrong.", reason="internal_error")
             return self._send_json(500, err.body())
 
-        allowed, remaining, _ = sim._limiter.hit()
+        allowed, remaining, _ = sim.limiter.hit()
         if fault == F.RATE_LIMIT_429 or not allowed:
             err = SimApiError(429, "invalid_api_usage", "Rate limit exceeded", reason="rate_limit_exceeded")
             reset_after = taken.reset_after if taken else None
@@ -197,25 +214,25 @@ class Handler(BaseHTTPRequestHandler):
                     404, hosted.message_page("Not found", "This link is not valid."), "text/html"
                 )
             br = sim.store.get("billing_requests", flow["links"]["billing_request"])
-            if sim.api.is_payment_only(br):
+            if is_payment_only(br):
                 return self._hosted_payment(method, flow, br, raw)
             if method == "GET":
                 if br["status"] == "fulfilled":
                     return self._send(200, hosted.done_page(flow, br), "text/html")
-                if br["status"] == "cancelled" or sim.api.flow_expired(flow):
+                if br["status"] == "cancelled" or sim.api.flows.expired(flow):
                     return self._send(
                         410,
                         hosted.message_page("Link expired", "Ask the clinic for a new link."),
                         "text/html",
                     )
-                sim.api.visit_flow(flow)
+                sim.api.flows.visit(flow)
                 customer = sim.store.find("customers", br["links"].get("customer"))
                 return self._send(200, hosted.form_page(flow, br, customer), "text/html")
             if method != "POST":
                 return self._send(405, hosted.message_page("Not allowed", "Use the form."), "text/html")
             form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
             try:
-                sim.api.authorise(flow, form)
+                sim.api.flows.authorise(flow, form)
             except SimApiError as err:
                 status = 410 if "expired" in err.errors[0]["reason"] else 409
                 return self._send(status, hosted.message_page("Cannot complete", err.message), "text/html")
@@ -232,13 +249,13 @@ class Handler(BaseHTTPRequestHandler):
 
         if br["status"] == "fulfilled":
             return paid()
-        if br["status"] == "cancelled" or sim.api.flow_expired(flow):
+        if br["status"] == "cancelled" or sim.api.flows.expired(flow):
             return self._send(
                 410, hosted.message_page("Link expired", "Ask the clinic for a new link."), "text/html"
             )
         customer = store.find("customers", br["links"].get("customer"))
         if method == "GET":
-            sim.api.visit_flow(flow)
+            sim.api.flows.visit(flow)
             return self._send(200, hosted.payment_page(flow, br, customer), "text/html")
         if method != "POST":
             return self._send(405, hosted.message_page("Not allowed", "Use the form."), "text/html")
@@ -254,7 +271,7 @@ class Handler(BaseHTTPRequestHandler):
                 page = hosted.payment_page(flow, br, None, form, problem)
                 return self._send(422, page, "text/html")
         try:
-            sim.api.authorise(flow, form)
+            sim.api.flows.authorise(flow, form)
         except SimApiError as err:
             status = 410 if "expired" in err.errors[0]["reason"] else 409
             return self._send(status, hosted.message_page("Cannot complete", err.message), "text/html")
@@ -271,7 +288,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(
                     404, hosted.message_page("Not found", "This link is not valid."), "text/html"
                 )
-            flow = sim.api.visit_template(template)
+            flow = sim.api.templates.visit(template)
         # The flow's page is on this same loopback server.
         return self._send(
             303, b"", "text/html", {"Location": flow["authorisation_url"], "Cache-Control": "no-store"}

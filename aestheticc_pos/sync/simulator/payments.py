@@ -1,4 +1,4 @@
-"""Direct Debit payments and refunds (a layer of ``resources.Api``, see ``common``).
+"""Direct Debit payments, and what the banks and GoCardless do to them (a resource of ``api.Api``, see ``common``).
 
 GoCardless collects only on working days: a requested ``charge_date`` that is not one is rolled forward to the next
 (``working_days``). It must still be on or after the mandate's next_possible_charge_date as requested.
@@ -12,43 +12,46 @@ from typing import Any
 from .common import (
     CREDITOR_ID,
     INACTIVE_MANDATE,
+    ScenarioError,
     amount_param,
     currency_param,
     date_param,
     metadata_param,
     no_fx,
+    require,
 )
-from .payers import Payers
-from .state import invalid_state, validation
+from .mandates import Mandates
+from .state import Store, invalid_state, validation
 from .working_days import next_working_day
 
 MAX_RETRIES = 3
-MAX_REFUNDS = 5
 
 
-class Payments(Payers):
-    # ===== payments ==============================================================================
-    def create_payment(self, p: dict[str, Any]) -> dict[str, Any]:
+class Payments:
+    def __init__(self, store: Store, mandates: Mandates) -> None:
+        self.store = store
+        self.mandates = mandates
+
+    # ===== the API ===============================================================================
+    def create(self, p: dict[str, Any]) -> dict[str, Any]:
         pointer = "/payments"
-        mandate = self.usable_mandate(p, pointer)
+        mandate = self.mandates.usable(p, pointer)
         amount = amount_param(p, pointer=pointer)
         currency = currency_param(p, pointer)
         charge = date_param(p["charge_date"], "charge_date") if p.get("charge_date") else None
-        earliest = self.next_charge_date(mandate)
+        earliest = self.mandates.next_charge_date(mandate)
         if charge is not None and charge < earliest:
             raise validation(
                 "charge_date",
                 f"must be on or after mandate's next_possible_charge_date ({earliest})",
                 f"{pointer}/charge_date",
             )
-        payment = self.new_payment(
-            mandate, amount, currency, p.get("description"), charge, metadata_param(p), "api"
-        )
+        payment = self.new(mandate, amount, currency, p.get("description"), charge, metadata_param(p), "api")
         payment["reference"] = p.get("reference")
         payment["retry_if_possible"] = bool(p.get("retry_if_possible", True))
         return payment
 
-    def new_payment(
+    def new(
         self,
         mandate: dict[str, Any],
         amount: int,
@@ -65,7 +68,7 @@ class Payments(Payers):
         links = {"creditor": CREDITOR_ID, "mandate": mandate["id"]}
         if subscription is not None:
             links["subscription"] = subscription["id"]
-        charge_date = next_working_day(charge) if charge else self.next_charge_date(mandate)
+        charge_date = next_working_day(charge) if charge else self.mandates.next_charge_date(mandate)
         payment = self.store.add(
             "payments",
             {
@@ -87,27 +90,27 @@ class Payments(Payers):
             },
         )
         if emit:
-            self.emit_payment_created(payment, origin)
+            self.emit_created(payment, origin)
         return payment
 
-    def emit_payment_created(self, payment: dict[str, Any], origin: str) -> None:
+    def emit_created(self, payment: dict[str, Any], origin: str) -> None:
         event_links = {"payment": payment["id"]}
         if payment["links"].get("subscription"):
             event_links["subscription"] = payment["links"]["subscription"]
         self.store.emit("payments", "created", event_links, origin, "payment_created", "Payment created.")
 
-    def cancel_payment(self, payment: dict[str, Any], origin: str, cause: str, description: str) -> None:
+    def cancel(self, payment: dict[str, Any], origin: str, cause: str, description: str) -> None:
         payment["status"] = "cancelled"
         self.store.emit("payments", "cancelled", {"payment": payment["id"]}, origin, cause, description)
 
-    def action_payments_cancel(self, payment: dict[str, Any], data: dict[str, Any]) -> None:
+    def action_cancel(self, payment: dict[str, Any], data: dict[str, Any]) -> None:
         if payment["status"] != "pending_submission":
             raise invalid_state(
                 "cancellation_failed", f"The payment is {payment['status']} and cannot be cancelled"
             )
-        self.cancel_payment(payment, "api", "payment_cancelled", "The payment was cancelled.")
+        self.cancel(payment, "api", "payment_cancelled", "The payment was cancelled.")
 
-    def action_payments_retry(self, payment: dict[str, Any], data: dict[str, Any]) -> None:
+    def action_retry(self, payment: dict[str, Any], data: dict[str, Any]) -> None:
         if payment["status"] != "failed":
             raise invalid_state(
                 "retry_failed", f"Only failed payments can be retried (payment is {payment['status']})"
@@ -122,7 +125,7 @@ class Payments(Payers):
         if mandate["status"] in INACTIVE_MANDATE:
             raise invalid_state("mandate_is_inactive", f"The mandate is {mandate['status']}")
         charge = date_param(data["charge_date"], "charge_date") if data.get("charge_date") else None
-        earliest = self.next_charge_date(mandate)
+        earliest = self.mandates.next_charge_date(mandate)
         if charge is not None and charge < earliest:
             raise validation(
                 "charge_date",
@@ -142,51 +145,165 @@ class Payments(Payers):
             "An attempt to retry this payment was requested.",
         )
 
-    # ===== refunds ===============================================================================
-    def create_refund(self, p: dict[str, Any]) -> dict[str, Any]:
-        pointer = "/refunds"
-        payment = self.store.find("payments", (p.get("links") or {}).get("payment"))
-        if payment is None:
-            raise validation("links[payment]", "was not found", f"{pointer}/links/payment")
-        amount = amount_param(p, pointer=pointer)
-        if payment["status"] not in ("confirmed", "paid_out"):
-            raise invalid_state("refund_payment_invalid_state", f"The payment is {payment['status']}")
-        existing = [
-            r for r in self.store.resources["refunds"].values() if r["links"]["payment"] == payment["id"]
-        ]
-        if len(existing) >= MAX_REFUNDS:
-            raise invalid_state("number_of_refunds_exceeded", "A payment can be refunded at most 5 times")
-        total = payment["amount_refunded"] + amount
-        if p.get("total_amount_confirmation") != total:
-            raise invalid_state(
-                "total_amount_confirmation_invalid", f"total_amount_confirmation must be {total}"
+    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str) -> None:
+        """The mandate's payments not yet submitted are cancelled (submitted ones are with the banks already)."""
+        for payment in list(self.store.resources["payments"].values()):
+            if payment["links"].get("mandate") == mandate["id"] and payment["status"] in (
+                "pending_submission",
+                "pending_customer_approval",
+            ):
+                self.cancel(
+                    payment, "gocardless", cause, f"The payment was cancelled because its mandate {status}."
+                )
+
+    # ===== what the banks and GoCardless do ======================================================
+    def submit(self, payment: dict[str, Any]) -> None:
+        require(payment, {"pending_submission"}, "submit")
+        payment["status"] = "submitted"
+        self._event(
+            payment, "submitted", "gocardless", "payment_submitted", "Payment submitted to the banks."
+        )
+
+    def confirm(self, payment: dict[str, Any]) -> None:
+        require(payment, {"pending_submission", "submitted"}, "confirm")
+        if payment["status"] == "pending_submission":
+            self.submit(payment)
+        payment["status"] = "confirmed"
+        self._event(
+            payment,
+            "confirmed",
+            "gocardless",
+            "payment_confirmed",
+            "Enough time has passed since the payment was submitted for the banks to return an error, so this "
+            "payment is now confirmed.",
+        )
+
+    def fail(self, payment: dict[str, Any], will_retry: bool = False) -> None:
+        require(payment, {"pending_submission", "submitted"}, "fail")
+        if payment["status"] == "pending_submission":
+            self.submit(payment)
+        payment["status"] = "failed"
+        if not payment["links"].get("mandate"):
+            # A payment by bank (faster_payments): the payer's bank declined it; it is never retried.
+            payment["_will_retry"] = False
+            self._event(
+                payment,
+                "failed",
+                "bank",
+                "bank_declined_payment",
+                "Payment declined by the bank.",
+                scheme=payment["scheme"],
+                will_attempt_retry=False,
+                not_retried_reason="other",
             )
-        if total > payment["amount"]:
-            raise validation(
-                "amount", "exceeds the amount left to refund on the payment", f"{pointer}/amount"
+            return
+        details: dict[str, Any] = {
+            "scheme": payment["scheme"],
+            "reason_code": "ARRUD-0",
+            "will_attempt_retry": will_retry,
+        }
+        if not will_retry:
+            details["not_retried_reason"] = "failure_filter_applied"
+        self._event(
+            payment,
+            "failed",
+            "bank",
+            "insufficient_funds",
+            "The customer's account had insufficient funds to make this payment.",
+            **details,
+        )
+        payment["_will_retry"] = will_retry
+
+    def resubmit(self, payment: dict[str, Any], charge_date: date | None = None) -> None:
+        """GoCardless retries a failed payment itself (Success+), as its failure event said it would.
+
+        The payment goes back to pending_submission, charged on ``charge_date`` (rolled to a working day) or as
+        soon as the mandate allows.
+        """
+        require(payment, {"failed"}, "resubmit")
+        if not payment.get("_will_retry"):
+            raise ScenarioError(
+                f"cannot resubmit {payment['id']}: its failure did not say GoCardless would retry it"
             )
-        payment["amount_refunded"] = total
+        mandate = self.store.get("mandates", payment["links"]["mandate"])
+        if mandate["status"] in INACTIVE_MANDATE:
+            raise ScenarioError(f"cannot resubmit {payment['id']}: its mandate is {mandate['status']}")
+        earliest = self.mandates.next_charge_date(mandate)
+        when = next_working_day(charge_date) if charge_date else earliest
+        if when < earliest:
+            raise ScenarioError(
+                f"cannot charge {payment['id']} on {when}: the mandate's earliest day is {earliest}"
+            )
+        payment["status"] = "pending_submission"
+        payment["charge_date"] = when.isoformat()
+        payment["_will_retry"] = False  # the next failure says again whether there will be another retry
+        # GoCardless's own retries have cause payment_autoretried; payment_retried is a retry asked for through
+        # the API.
+        self._event(
+            payment,
+            "resubmission_requested",
+            "gocardless",
+            "payment_autoretried",
+            "The payment was scheduled for resubmission automatically by GoCardless.",
+        )
+
+    def charge_back(self, payment: dict[str, Any]) -> None:
+        require(payment, {"confirmed", "paid_out"}, "charge back")
+        payment["status"] = "charged_back"
+        self._event(
+            payment,
+            "charged_back",
+            "bank",
+            "authorisation_disputed",
+            "The customer has disputed that the amount taken differs from the amount they were notified of.",
+            scheme=payment["scheme"],
+            reason_code="DDICA-3",
+        )
+
+    def pay_out(self, payment: dict[str, Any]) -> str:
+        require(payment, {"confirmed"}, "pay out")
+        payout_id = self.store.new_id("payouts")
+        payment["status"] = "paid_out"
+        payment["links"]["payout"] = payout_id
+        self._event(
+            payment,
+            "paid_out",
+            "gocardless",
+            "payment_paid_out",
+            "The payment has been paid out by GoCardless.",
+            extra_links={"payout": payout_id},
+        )
+        return payout_id
+
+    def late_failure(self, payment: dict[str, Any]) -> None:
+        """A failure reported after the payment was confirmed (or paid out)."""
+        require(payment, {"confirmed", "paid_out"}, "late-fail")
+        paid_out = payment["status"] == "paid_out"
+        payment["status"] = "failed"
+        self._event(
+            payment,
+            "failed",
+            "bank",
+            "insufficient_funds",
+            "The customer's account had insufficient funds to make this payment.",
+            scheme=payment["scheme"],
+            reason_code="ARRUD-0",
+            will_attempt_retry=False,
+            not_retried_reason="failure_filter_applied",
+        )
+        if paid_out:
+            self._event(
+                payment,
+                "late_failure_settled",
+                "gocardless",
+                "late_failure_settled",
+                "The payment was a late failure which had already been paid out, so it has been debited from a "
+                "payout.",
+            )
+
+    def _event(
+        self, payment: dict[str, Any], action: str, origin: str, cause: str, description: str, **details: Any
+    ) -> None:
         links = {"payment": payment["id"]}
-        if payment["links"].get("mandate"):  # a payment by bank has no mandate
-            links["mandate"] = payment["links"]["mandate"]
-        refund = self.store.add(
-            "refunds",
-            {
-                "amount": amount,
-                "currency": payment["currency"],
-                "fx": no_fx(),
-                "metadata": metadata_param(p),
-                "reference": p.get("reference"),
-                "status": "created",
-                "links": links,
-            },
-        )
-        self.store.emit(
-            "refunds",
-            "created",
-            {"refund": refund["id"], **links},
-            "api",
-            "refund_created",
-            "The refund has been created.",
-        )
-        return refund
+        links.update(details.pop("extra_links", {}))
+        self.store.emit("payments", action, links, origin, cause, description, **details)

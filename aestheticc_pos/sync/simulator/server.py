@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from . import scenarios
+from .api import Api
 from .clock import SimClock
 from .common import Options
 from .faults import FaultPlan
 from .handler import Handler, RateLimiter, Server
-from .resources import Api
+from .scenarios import run_until
 from .state import Store, public
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -44,8 +45,8 @@ class Simulator:
         self.timeout_fault_seconds = timeout_fault_seconds
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path with query, idempotency key)
         self._log_lock = threading.Lock()
-        self._limiter = RateLimiter(rate_limit)
-        self._stopping = threading.Event()
+        self.limiter = RateLimiter(rate_limit)
+        self.stopping = threading.Event()  # set while stopping: a TIMEOUT fault stops waiting
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self.api = Api(self.store, self.options, lambda: self.base_url)
@@ -55,7 +56,7 @@ class Simulator:
         if self._server is not None:
             return self
         handler = type("SimHandler", (Handler,), {"sim": self})
-        self._stopping.clear()
+        self.stopping.clear()
         self._server = Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -67,7 +68,7 @@ class Simulator:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._stopping.set()
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -87,11 +88,16 @@ class Simulator:
 
     @property
     def rate_limit(self) -> int:
-        return self._limiter.limit
+        return self.limiter.limit
 
     @rate_limit.setter
     def rate_limit(self, value: int) -> None:
-        self._limiter.limit = value
+        self.limiter.limit = value
+
+    def record_request(self, method: str, path: str, key: str | None) -> None:
+        """Note a request the server received (any thread): ``requests`` lists them in order."""
+        with self._log_lock:
+            self.requests.append((method, path, key))
 
     # ----- inspection --------------------------------------------------------------------------
     def get(self, kind: str, ident: str) -> dict[str, Any]:
@@ -152,72 +158,73 @@ class Simulator:
         """
         with self.store.lock:
             flow = self.store.get("billing_request_flows", flow_id)
-            br = self.api.authorise(flow, form, mandate_status, payment_status, instant_available)
+            br = self.api.flows.authorise(flow, form, mandate_status, payment_status, instant_available)
             return public(br)
 
     def visit_template(self, template_id: str) -> dict[str, Any]:
         """Same as a visitor opening a template's link: returns the new flow (its billing request is new too)."""
         with self.store.lock:
             template = self.store.get("billing_request_templates", template_id)
-            return public(self.api.visit_template(template))
+            return public(self.api.templates.visit(template))
 
     def expire_billing_request(self, billing_request_id: str) -> None:
         """The link lapsed unpaid: its pages say "Link expired" and GoCardless cancels the request."""
-        self._run("billing_requests", billing_request_id, scenarios.expire_billing_request)
+        self._run("billing_requests", billing_request_id, self.api.billing_requests.expire)
 
     def expire_flow(self, flow_id: str) -> None:
         """Only this link lapses; the billing request stays pending, so a new flow can be sent for it."""
-        self._run("billing_request_flows", flow_id, scenarios.expire_flow)
+        self._run("billing_request_flows", flow_id, self.api.flows.expire)
 
     def pay_refund(self, refund_id: str) -> None:
-        self._run("refunds", refund_id, scenarios.pay_refund)
+        self._run("refunds", refund_id, self.api.refunds.pay)
 
     def fail_refund(self, refund_id: str) -> None:
-        self._run("refunds", refund_id, scenarios.fail_refund)
+        self._run("refunds", refund_id, self.api.refunds.fail)
 
-    def _run(self, kind: str, ident: str, fn: Any, *args: Any) -> Any:
+    def _run(self, kind: str, ident: str, move: Callable[..., Any], *args: Any) -> Any:
+        """``move`` (a resource's method) applied to the resource ``kind``/``ident``, under the store lock."""
         with self.store.lock:
-            return fn(self.api, self.store.get(kind, ident), *args)
+            return move(self.store.get(kind, ident), *args)
 
     def submit_mandate(self, mandate_id: str) -> None:
-        self._run("mandates", mandate_id, scenarios.submit_mandate)
+        self._run("mandates", mandate_id, self.api.mandates.submit)
 
     def activate_mandate(self, mandate_id: str) -> None:
-        self._run("mandates", mandate_id, scenarios.activate_mandate)
+        self._run("mandates", mandate_id, self.api.mandates.activate)
 
     def fail_mandate(self, mandate_id: str) -> None:
-        self._run("mandates", mandate_id, scenarios.fail_mandate)
+        self._run("mandates", mandate_id, self.api.mandates.fail)
 
     def cancel_mandate(self, mandate_id: str) -> None:
-        self._run("mandates", mandate_id, scenarios.cancel_mandate)
+        self._run("mandates", mandate_id, self.api.mandates.cancel)
 
     def expire_mandate(self, mandate_id: str) -> None:
-        self._run("mandates", mandate_id, scenarios.expire_mandate)
+        self._run("mandates", mandate_id, self.api.mandates.expire)
 
     def submit_payment(self, payment_id: str) -> None:
-        self._run("payments", payment_id, scenarios.submit_payment)
+        self._run("payments", payment_id, self.api.payments.submit)
 
     def confirm_payment(self, payment_id: str) -> None:
-        self._run("payments", payment_id, scenarios.confirm_payment)
+        self._run("payments", payment_id, self.api.payments.confirm)
 
     def fail_payment(self, payment_id: str, will_retry: bool = False) -> None:
-        self._run("payments", payment_id, scenarios.fail_payment, will_retry)
+        self._run("payments", payment_id, self.api.payments.fail, will_retry)
 
     def charge_back(self, payment_id: str) -> None:
-        self._run("payments", payment_id, scenarios.charge_back)
+        self._run("payments", payment_id, self.api.payments.charge_back)
 
     def pay_out(self, payment_id: str) -> str:
         """Returns the (simulated) payout id now linked from the payment."""
-        return self._run("payments", payment_id, scenarios.pay_out)
+        return self._run("payments", payment_id, self.api.payments.pay_out)
 
     def late_failure(self, payment_id: str) -> None:
-        self._run("payments", payment_id, scenarios.late_failure)
+        self._run("payments", payment_id, self.api.payments.late_failure)
 
     def resubmit_payment(self, payment_id: str, charge_date: str | date | None = None) -> None:
         """GoCardless retries a failed payment whose failure said it would (Success+): see
-        ``scenarios.resubmit_payment``."""
+        ``Payments.resubmit``."""
         when = date.fromisoformat(charge_date) if isinstance(charge_date, str) else charge_date
-        self._run("payments", payment_id, scenarios.resubmit_payment, when)
+        self._run("payments", payment_id, self.api.payments.resubmit, when)
 
     # ----- time --------------------------------------------------------------------------------
     def set_clock(self, when: str | date | datetime) -> datetime:
@@ -239,4 +246,4 @@ class Simulator:
         """
         target = date.fromisoformat(when) if isinstance(when, str) else when
         with self.store.lock:
-            return scenarios.run_until(self.api, target, auto_confirm, confirm_after_days)
+            return run_until(self.api, target, auto_confirm, confirm_after_days)

@@ -1,8 +1,9 @@
-"""Subscriptions and their schedule of charge dates (a layer of ``resources.Api``, see ``common``).
+"""Subscriptions and their schedule of charge dates (a resource of ``api.Api``, see ``common``).
 
 A subscription's charge dates follow its interval from ``start_date``; one that is not a working day is rolled
-forward to the next working day, as GoCardless does. The payments themselves are created over time by
-``scenarios.run_until`` (``Simulator.advance_to``), ``Options.subscription_payment_lead_days`` ahead of them.
+forward to the next working day, as GoCardless does. The payments themselves are created over time
+(``create_due_payments``, called by ``scenarios.run_until`` for ``Simulator.advance_to``),
+``Options.subscription_payment_lead_days`` working days ahead of them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from .common import amount_param, currency_param, date_param, metadata_param
+from .common import Options, amount_param, currency_param, date_param, metadata_param
+from .mandates import Mandates
 from .payments import Payments
-from .state import SimApiError, invalid_state, validation
-from .working_days import next_working_day
+from .state import SimApiError, Store, invalid_state, validation
+from .working_days import add_working_days, next_working_day
 
 MAX_AMENDMENTS = 10
 MONTHS = [m.lower() for m in calendar.month_name]
@@ -62,10 +64,17 @@ def charge_dates(sub: dict[str, Any]) -> Iterator[date]:
             return
 
 
-class Subscriptions(Payments):
-    def create_subscription(self, p: dict[str, Any]) -> dict[str, Any]:
+class Subscriptions:
+    def __init__(self, store: Store, options: Options, mandates: Mandates, payments: Payments) -> None:
+        self.store = store
+        self.options = options
+        self.mandates = mandates
+        self.payments = payments
+
+    # ===== the API ===============================================================================
+    def create(self, p: dict[str, Any]) -> dict[str, Any]:
         pointer = "/subscriptions"
-        mandate = self.usable_mandate(p, pointer)
+        mandate = self.mandates.usable(p, pointer)
         amount = amount_param(p, pointer=pointer)
         currency = currency_param(p, pointer)
         unit = p.get("interval_unit")
@@ -77,7 +86,7 @@ class Subscriptions(Payments):
             raise validation("day_of_month", "must be between 1 and 28, or -1", f"{pointer}/day_of_month")
         if p.get("count") and p.get("end_date"):
             raise validation("count", "cannot be combined with end_date", f"{pointer}/count")
-        earliest = self.next_charge_date(mandate)
+        earliest = self.mandates.next_charge_date(mandate)
         start = date_param(p["start_date"], "start_date") if p.get("start_date") else earliest
         if start < earliest:
             raise validation(
@@ -133,7 +142,7 @@ class Subscriptions(Payments):
                     break
         sub["upcoming_payments"] = upcoming
 
-    def amend_subscription(self, sub: dict[str, Any], p: dict[str, Any]) -> None:
+    def amend(self, sub: dict[str, Any], p: dict[str, Any]) -> None:
         if sub["status"] in ("cancelled", "finished", "customer_approval_denied"):
             raise invalid_state("subscription_not_active", f"The subscription is {sub['status']}")
         for field in ("name", "payment_reference"):
@@ -160,7 +169,7 @@ class Subscriptions(Payments):
             "This subscription has been amended.",
         )
 
-    def action_subscriptions_pause(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
+    def action_pause(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
         if sub["status"] != "active":
             raise invalid_state("subscription_not_active", f"The subscription is {sub['status']}")
         sub["status"] = "paused"
@@ -174,7 +183,7 @@ class Subscriptions(Payments):
             "This subscription has been paused.",
         )
 
-    def action_subscriptions_resume(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
+    def action_resume(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
         if sub["status"] != "paused":
             raise invalid_state("subscription_not_paused", f"The subscription is {sub['status']}")
         sub["status"] = "active"
@@ -194,12 +203,12 @@ class Subscriptions(Payments):
             "This subscription has been resumed.",
         )
 
-    def action_subscriptions_cancel(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
+    def action_cancel(self, sub: dict[str, Any], data: dict[str, Any]) -> None:
         if sub["status"] in ("cancelled", "finished"):
             raise invalid_state("cancellation_failed", f"The subscription is already {sub['status']}")
-        self.end_subscription(sub, "api", "subscription_cancelled", "The subscription was cancelled.")
+        self.end(sub, "api", "subscription_cancelled", "The subscription was cancelled.")
 
-    def end_subscription(self, sub: dict[str, Any], origin: str, cause: str, description: str) -> None:
+    def end(self, sub: dict[str, Any], origin: str, cause: str, description: str) -> None:
         """Cancel ``sub`` and its payments not yet submitted (submitted ones are with the banks already)."""
         sub["status"] = "cancelled"
         sub["upcoming_payments"] = []
@@ -209,4 +218,63 @@ class Subscriptions(Payments):
                 payment["links"].get("subscription") == sub["id"]
                 and payment["status"] == "pending_submission"
             ):
-                self.cancel_payment(payment, origin, cause, "The subscription was cancelled.")
+                self.payments.cancel(payment, origin, cause, "The subscription was cancelled.")
+
+    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str) -> None:
+        """The mandate's live subscriptions are cancelled, with their payments not yet submitted."""
+        for sub in list(self.store.resources["subscriptions"].values()):
+            if sub["links"]["mandate"] == mandate["id"] and sub["status"] in (
+                "active",
+                "paused",
+                "pending_customer_approval",
+            ):
+                self.end(
+                    sub, "gocardless", cause, f"The subscription was cancelled because its mandate {status}."
+                )
+
+    # ===== what GoCardless does over time ========================================================
+    def create_due_payments(self, sub: dict[str, Any], day: date) -> list[str]:
+        """The payments of ``sub`` whose creation day has come by ``day``; finishes ``sub`` after its last one.
+        Returns their ids."""
+        lead = self.options.subscription_payment_lead_days
+        mandate = self.store.get("mandates", sub["links"]["mandate"])
+        created = []
+        for i, when in enumerate(charge_dates(sub)):
+            if add_working_days(when, -lead) > day:
+                break
+            if i < sub["_charged"]:
+                continue
+            payment = self.payments.new(
+                mandate,
+                sub["amount"],
+                sub["currency"],
+                sub.get("name"),
+                when,
+                {},
+                "gocardless",
+                subscription=sub,
+            )
+            payment["reference"] = sub.get("payment_reference")
+            sub["_charged"] = i + 1
+            created.append(payment["id"])
+            self.store.emit(
+                "subscriptions",
+                "payment_created",
+                {"subscription": sub["id"], "payment": payment["id"]},
+                "gocardless",
+                "payment_created",
+                "Payment created by a subscription.",
+            )
+        finite = sub.get("count") or sub.get("end_date")
+        if finite and not list(charge_dates(sub))[sub["_charged"] :]:
+            sub["status"] = "finished"
+            self.store.emit(
+                "subscriptions",
+                "finished",
+                {"subscription": sub["id"]},
+                "gocardless",
+                "subscription_finished",
+                "The subscription has finished.",
+            )
+        self.refresh_upcoming(sub)
+        return created

@@ -1,7 +1,8 @@
-"""The API subset: routing requests to the handlers of each layer (see ``common``), under the store's lock.
+"""The API subset: one object per resource (see ``common``), composed here, and the routing of requests to them.
 
-``handle`` returns ``(status, body)``; API errors are raised as ``SimApiError``. Bodies use GoCardless's envelopes:
-``{"<plural>": {...}}`` for one resource and ``{"<plural>": [...], "meta": {...}}`` for lists.
+``Api.handle`` runs under the store's lock and returns ``(status, body)``; API errors are raised as ``SimApiError``.
+Bodies use GoCardless's envelopes: ``{"<plural>": {...}}`` for one resource and ``{"<plural>": [...], "meta":
+{...}}`` for lists. ``POST /<plural>/:id/actions/<name>`` calls the ``action_<name>`` method of that resource.
 """
 
 from __future__ import annotations
@@ -9,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .common import envelope, metadata_param
-from .payment_links import PaymentLinks
-from .state import SimApiError, paginate, public, validation
+from .billing_request_flows import BillingRequestFlows
+from .billing_request_templates import BillingRequestTemplates
+from .billing_requests import BillingRequests
+from .common import Options, envelope, metadata_param
+from .customers import Customers
+from .mandates import Mandates
+from .payments import Payments
+from .refunds import Refunds
+from .state import SimApiError, Store, paginate, public, validation
+from .subscriptions import Subscriptions
 
 Result = tuple[int, dict[str, Any] | None]
 
@@ -19,7 +27,29 @@ Result = tuple[int, dict[str, Any] | None]
 INCLUDABLE = {"billing_request", "mandate", "payment", "refund", "subscription"}
 
 
-class Api(PaymentLinks):
+class Api:
+    def __init__(self, store: Store, options: Options, base_url: Callable[[], str]) -> None:
+        self.store = store
+        self.customers = Customers(store)
+        self.mandates = Mandates(store, options)
+        self.payments = Payments(store, self.mandates)
+        self.refunds = Refunds(store)
+        self.subscriptions = Subscriptions(store, options, self.mandates, self.payments)
+        # A mandate that ends cancels its subscriptions (with their unsubmitted payments), then its own unsubmitted
+        # payments: in this order, so each payment's event says why it was cancelled.
+        self.mandates.dependents = [self.subscriptions, self.payments]
+        self.billing_requests = BillingRequests(store, options, self.mandates, self.payments)
+        self.flows = BillingRequestFlows(store, options, base_url, self.customers, self.billing_requests)
+        self.templates = BillingRequestTemplates(store, base_url, self.billing_requests, self.flows)
+        # The resources that have actions (``action_<name>`` methods).
+        self._actions: dict[str, object] = {
+            "mandates": self.mandates,
+            "payments": self.payments,
+            "subscriptions": self.subscriptions,
+            "billing_requests": self.billing_requests,
+            "billing_request_flows": self.flows,
+        }
+
     # ===== routing ===============================================================================
     def handle(
         self, method: str, parts: list[str], query: dict[str, str], body: Any, idem_key: str | None
@@ -28,15 +58,15 @@ class Api(PaymentLinks):
             raise SimApiError(404, "invalid_api_usage", "Not found", reason="path_not_found")
         kind = parts[0]
         routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]] | None] = {
-            "customers": self.create_customer,
+            "customers": self.customers.create,
             "customer_bank_accounts": None,
-            "billing_requests": self.create_billing_request,
-            "billing_request_flows": self.create_flow,
-            "billing_request_templates": self.create_template,
+            "billing_requests": self.billing_requests.create,
+            "billing_request_flows": self.flows.create,
+            "billing_request_templates": self.templates.create,
             "mandates": None,
-            "subscriptions": self.create_subscription,
-            "payments": self.create_payment,
-            "refunds": self.create_refund,
+            "subscriptions": self.subscriptions.create,
+            "payments": self.payments.create,
+            "refunds": self.refunds.create,
             "events": None,
         }
         if kind not in routes:
@@ -54,11 +84,11 @@ class Api(PaymentLinks):
             if method == "GET" and kind != "billing_request_flows":
                 return 200, {kind: public(self.fresh(kind, [self.store.get(kind, parts[1])])[0])}
             if method == "PUT" and kind == "billing_request_templates":
-                return 200, {kind: public(self.update_template(parts[1], envelope(body, kind)))}
+                return 200, {kind: public(self.templates.update(parts[1], envelope(body, kind)))}
             if method == "PUT" and kind in ("customers", "mandates", "payments", "refunds", "subscriptions"):
                 return self.update(kind, parts[1], envelope(body, kind))
         elif len(parts) == 4 and parts[2] == "actions" and method == "POST":
-            action = getattr(self, f"action_{kind}_{parts[3]}", None)
+            action = getattr(self._actions.get(kind), f"action_{parts[3]}", None)
             if action is not None:
                 resource = self.store.get(kind, parts[1])
                 action(resource, envelope(body, "data"))
@@ -93,11 +123,9 @@ class Api(PaymentLinks):
         if "metadata" in p:
             resource["metadata"] = metadata_param(p)
         if kind == "customers":
-            for f in self.CUSTOMER_FIELDS:
-                if f in p:
-                    resource[f] = p[f]
+            self.customers.update(resource, p)
         if kind == "subscriptions":
-            self.amend_subscription(resource, p)
+            self.subscriptions.amend(resource, p)
         return 200, {kind: public(self.fresh(kind, [resource])[0])}
 
     # ===== reading ===============================================================================
@@ -106,7 +134,7 @@ class Api(PaymentLinks):
         next_possible_charge_date moves with time)."""
         if kind == "mandates":
             for mandate in records:
-                self.next_charge_date(mandate)
+                self.mandates.next_charge_date(mandate)
         return records
 
     def linked(self, events: list[dict[str, Any]], include: str) -> dict[str, list[dict[str, Any]]]:

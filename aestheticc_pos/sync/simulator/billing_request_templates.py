@@ -1,6 +1,7 @@
-"""Payment links: billing request templates, and links that lapse (a layer of ``resources.Api``, see ``common``).
+"""Billing request templates: the reusable payment links (a resource of ``api.Api``, see ``common``).
 
-A payment link is a payment-only billing request and its flow (``billing_requests``: Instant Bank Pay).
+A payment link is a payment-only billing request and its flow (``billing_requests``: Instant Bank Pay; a link that
+lapses is ``BillingRequests.expire``).
 
 - A template (``BRT…``) has a permanent ``authorisation_url``. Each visit makes a new billing request (no
   customer, the template's payment request) and a flow for it, then sends the browser to that flow's page.
@@ -14,13 +15,14 @@ A payment link is a payment-only billing request and its flow (``billing_request
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from .billing_request_flows import BillingRequestFlows
 from .billing_requests import INSTANT_SCHEMES, BillingRequests
 from .common import CURRENCIES, metadata_param
-from .state import invalid_state, validation
+from .state import Store, validation
 
 _FULL_UNITS = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
@@ -46,11 +48,21 @@ def minor_units(full: str) -> int:
     return int(Decimal(full) * 100)
 
 
-class PaymentLinks(BillingRequests):
-    """Billing request templates and the expiry of links."""
+class BillingRequestTemplates:
+    def __init__(
+        self,
+        store: Store,
+        base_url: Callable[[], str],
+        billing_requests: BillingRequests,
+        flows: BillingRequestFlows,
+    ) -> None:
+        self.store = store
+        self.base_url = base_url
+        self.billing_requests = billing_requests
+        self.flows = flows
 
-    # ===== templates =============================================================================
-    def create_template(self, p: dict[str, Any]) -> dict[str, Any]:
+    # ===== the API ===============================================================================
+    def create(self, p: dict[str, Any]) -> dict[str, Any]:
         template: dict[str, Any] = {
             "authorisation_url": None,
             "name": None,
@@ -61,22 +73,22 @@ class PaymentLinks(BillingRequests):
         }
         template["payment_request_metadata"] = {}
         template["mandate_request_metadata"] = {}
-        self._apply_template_fields(template, p, creating=True)
+        self._apply_fields(template, p, creating=True)
         template_id = self.store.new_id("billing_request_templates")
         template["id"] = template_id
         template["authorisation_url"] = f"{self.base_url()}/template/{template_id}"
         template["updated_at"] = self.store.now_iso()
         return self.store.add("billing_request_templates", template)
 
-    def update_template(self, template_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    def update(self, template_id: str, p: dict[str, Any]) -> dict[str, Any]:
         template = self.store.get("billing_request_templates", template_id)
         updated = dict(template)
-        self._apply_template_fields(updated, p, creating=False)
+        self._apply_fields(updated, p, creating=False)
         template.update(updated)
         template["updated_at"] = self.store.now_iso()
         return template
 
-    def _apply_template_fields(self, t: dict[str, Any], p: dict[str, Any], creating: bool) -> None:
+    def _apply_fields(self, t: dict[str, Any], p: dict[str, Any], creating: bool) -> None:
         pointer = "/billing_request_templates"
         if "name" in p or creating:
             name = p.get("name")
@@ -137,7 +149,8 @@ class PaymentLinks(BillingRequests):
                 pointer,
             )
 
-    def visit_template(self, template: dict[str, Any]) -> dict[str, Any]:
+    # ===== the visitor ===========================================================================
+    def visit(self, template: dict[str, Any]) -> dict[str, Any]:
         """A visitor opens the template's link: a new billing request and a flow for it; returns the flow."""
         params: dict[str, Any] = {}
         if template.get("payment_request_amount"):
@@ -156,40 +169,10 @@ class PaymentLinks(BillingRequests):
                 "verify": template.get("mandate_request_verify"),
                 "metadata": dict(template.get("mandate_request_metadata") or {}),
             }
-        br = self.create_billing_request(params, origin="payer")
+        br = self.billing_requests.create(params, origin="payer")
         br["_template"] = template["id"]
-        flow = self.create_flow(
+        flow = self.flows.create(
             {"redirect_uri": template.get("redirect_uri"), "links": {"billing_request": br["id"]}},
             origin="payer",
         )
         return flow
-
-    # ===== cancel and expire =====================================================================
-    def expire_billing_request(self, br: dict[str, Any]) -> None:
-        """The payer never paid and the link lapsed: its flows stop working and GoCardless cancels it.
-
-        GoCardless has no "expired" status or event for billing requests; the simulator reports a lapsed one
-        as ``cancelled`` with origin ``gocardless`` (a cancel by the app has origin ``api``).
-        """
-        if br["status"] not in ("pending", "ready_to_fulfil"):
-            raise invalid_state("billing_request_not_pending", f"The billing request is {br['status']}")
-        self.expire_flows(br)
-        br["status"] = "cancelled"
-        self.store.emit(
-            "billing_requests",
-            "cancelled",
-            {"billing_request": br["id"]},
-            "gocardless",
-            "billing_request_cancelled",
-            "This billing request expired before the payer completed it, so it has been cancelled.",
-        )
-
-    def expire_flows(self, br: dict[str, Any]) -> list[str]:
-        """Every flow of ``br`` stops working (its page answers "Link expired"); returns their ids."""
-        past = self.store.clock.iso(self.store.clock.now() - timedelta(seconds=1))
-        expired = []
-        for flow in self.store.resources["billing_request_flows"].values():
-            if flow["links"]["billing_request"] == br["id"] and flow["expires_at"] > past:
-                flow["expires_at"] = past
-                expired.append(flow["id"])
-        return expired
