@@ -1,5 +1,6 @@
 """The one place that wires the real parts together (DESIGN.md §1):
-settings → engine (migrated) → unit-of-work factory → services → secret store → gateway → sync → main window.
+settings → engine (migrated) → unit-of-work factory → services → message bus, secret store → gateway → sync →
+main window.
 
 In training mode the GoCardless side is the simulator, started here on 127.0.0.1 for as long as the app runs.
 
@@ -18,8 +19,8 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from aestheticc_pos.clock import SystemClock
 from aestheticc_pos.keyring_store import DatabasePasswords, KeyringDatabasePasswords, SecretStoreUnavailable
-from aestheticc_pos.services.clock import SystemClock
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.settings import AppSettings, database_login, redact_url, split_password
 
@@ -83,7 +84,9 @@ def build_sync(
     settings: AppSettings, services: Services, *, base_url: str | None = None, interval: float | None = None
 ) -> SyncConnection:
     """The till's connection to GoCardless: the OS keyring's token for the chosen environment (training: the
-    simulator at ``base_url`` and its practice token). It starts when the window starts it."""
+    simulator at ``base_url`` and its practice token), and the message bus that applies what GoCardless reports
+    through the services. It starts when the window starts it."""
+    from aestheticc_pos.services.handlers import MessageBus
     from aestheticc_pos.sync.connection import SyncConnection
     from aestheticc_pos.sync.runner import DEFAULT_INTERVAL
     from aestheticc_pos.sync.secrets import KeyringSecretStore
@@ -94,6 +97,7 @@ def build_sync(
         services.today,
         KeyringSecretStore(),
         settings.gocardless_environment,
+        bus=MessageBus(services),
         base_url=base_url,
         training=settings.training,
         interval=interval or (TRAINING_INTERVAL if settings.training else DEFAULT_INTERVAL),

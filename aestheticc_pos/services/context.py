@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aestheticc_pos.clock import Clock, SystemClock
 from aestheticc_pos.domain.appointments import NoShowPolicy
 from aestheticc_pos.domain.errors import InvalidInput
-from aestheticc_pos.services.clock import Clock, SystemClock
 from aestheticc_pos.store.tables import SettingRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 

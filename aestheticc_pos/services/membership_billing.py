@@ -10,23 +10,20 @@ work in the outbox (DESIGN.md §3 "Periods and the first month", §5):
   as a one-off Direct Debit payment.
 - **The subscription** is queued as soon as the mandate is known (``queue_first_subscription_in``, in the same
   transaction as the event that made it known), with no dates. Its start date is computed when it is *sent*
-  (``prepare_subscription_in``, which the sync engine calls with the mandate's current
+  (``prepare_subscription_in``, run for the sync's ``PlanSubscription`` with the mandate's current
   ``next_possible_charge_date`` and the mandate's payments as GoCardless reports them), so a send that is
   retried days later, or a replacement after a tier change, is never refused for a stale date. Periods between
   what was paid and the subscription's first charge are queued as one-off payments then.
 - **The review** (``memberships_not_billed``): memberships that should be billed and are not (a usable mandate,
   no live subscription, no subscription being sent), with ``start_billing`` to put one right.
 
-Membership payment rows (``membership_payments.status``): ``pending`` (created or submitted at GoCardless),
-``confirmed`` (collected by Direct Debit), ``paid`` (at the till or the desk), ``failed`` (owed: for GoCardless's
-retry, whose new charge date it then carries, or the desk), ``charged_back``, ``cancelled`` (never collected:
-the period is open again).
+What is already collected or being collected, period by period, is ``membership_periods``'s to say.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +36,19 @@ from aestheticc_pos.domain.billing import Period
 from aestheticc_pos.domain.checkout import amount_text
 from aestheticc_pos.domain.errors import NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
+from aestheticc_pos.domain.messages import RemotePayment
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
+from aestheticc_pos.services.membership_periods import (
+    NEVER_COLLECTED,
+    RECORD_TYPE,
+    collected_through,
+    one_off_period_start,
+    period_facts,
+)
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
@@ -51,10 +56,6 @@ from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import OPEN, discard, enqueue, jobs_of, latest_job, withdraw_unsent
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, OutboxRow, new_id
 
-RECORD_TYPE = "membership"
-COLLECTED = ("confirmed", "paid")
-IN_FLIGHT = ("pending",)
-REOPENED = ("cancelled",)  # never collected: the period is open again
 INSTANT_CURRENCIES = {
     "GBP": "faster_payments"
 }  # instant bank payment with a Direct Debit set-up (NOTES.md §11)
@@ -62,17 +63,6 @@ NOTHING_TO_BILL = (
     "Not sent: every month this membership still runs is already paid or being collected, so it needs no "
     "monthly collection."
 )
-# Remote payment statuses that collect nothing and never will.
-_REMOTE_NEVER_COLLECTED = frozenset({"cancelled", "customer_approval_denied"})
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodFacts:
-    """What is known locally about a membership's periods, by their start dates."""
-
-    collected: frozenset[dt.date]
-    in_flight: frozenset[dt.date]  # a Direct Debit payment exists or is queued and has not failed
-    accounted: frozenset[dt.date]  # collected, being collected, or owed after a failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,59 +106,6 @@ class NotBilled:
     client_name: str
     tier_name: str
     reason: str
-
-
-# --- Facts -------------------------------------------------------------------------------------------------
-
-
-def period_facts(
-    s: Session, membership_id: str, remote_status: Mapping[str, str] | None = None
-) -> PeriodFacts:
-    """The membership's periods collected, being collected, and accounted for, from its payment rows and the
-    one-off payments queued for it. ``remote_status`` (payment id → status, as GoCardless reports it now)
-    overrides what the till last heard of a payment: a cancellation may not have reached it yet."""
-    collected: set[dt.date] = set()
-    in_flight: set[dt.date] = set()
-    accounted: set[dt.date] = set()
-    rows = s.execute(
-        select(
-            MembershipPaymentRow.period_start, MembershipPaymentRow.status, MembershipPaymentRow.gc_payment_id
-        ).where(MembershipPaymentRow.membership_id == membership_id)
-    )
-    for start, status, payment_id in rows:
-        if (
-            remote_status
-            and payment_id in remote_status
-            and remote_status[payment_id] in _REMOTE_NEVER_COLLECTED
-        ):
-            status = "cancelled"
-        if status in COLLECTED:
-            collected.add(start)
-        elif status in IN_FLIGHT:
-            in_flight.add(start)
-        if status not in REOPENED:
-            accounted.add(start)
-    for job in jobs_of(s, RECORD_TYPE, membership_id, ("create_payment",), statuses=OPEN):
-        start = one_off_period_start(job.payload)
-        if start is not None:
-            in_flight.add(start)
-            accounted.add(start)
-    return PeriodFacts(frozenset(collected), frozenset(in_flight), frozenset(accounted))
-
-
-def one_off_period_start(payload: Mapping[str, Any]) -> dt.date | None:
-    """The period a one-off membership payment's payload (or GoCardless payment) is for, from its metadata."""
-    metadata = payload.get("metadata")
-    value = metadata.get("period_start") if isinstance(metadata, Mapping) else None
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def collected_through(s: Session, m: Membership) -> dt.date | None:
-    """Where ``paid_through`` reaches over the periods collected so far."""
-    return billing.paid_through_after(m.started_on, m.paid_through, period_facts(s, m.id).collected)
 
 
 # --- The first month ---------------------------------------------------------------------------------------
@@ -306,7 +243,7 @@ def prepare_subscription_in(
     outbox_id: str,
     *,
     earliest_charge: dt.date,
-    remote_payments: Iterable[Mapping[str, Any]],
+    remote_payments: Iterable[RemotePayment],
     now: dt.datetime,
 ) -> dict[str, Any] | None:
     """Plan a ``create_subscription`` that is about to be sent; the caller commits.
@@ -328,7 +265,7 @@ def prepare_subscription_in(
         return None
     payments = list(remote_payments)
     remote = _remote_accounted(s, m, payments)
-    statuses = {str(p["id"]): str(p.get("status")) for p in payments if p.get("id")}
+    statuses = {p.payment_id: str(p.status) for p in payments if p.payment_id}
     accounted = period_facts(s, m.id, statuses).accounted | remote
     plan = _plan(s, m, accounted=accounted, earliest=max(earliest_charge, today), today=today)
     for one_off in plan.one_offs:
@@ -387,27 +324,6 @@ def queue_one_off_in(s: Session, m: Membership, p: Period, *, depends_on: str | 
         },
         depends_on=depends_on,
     )
-
-
-# --- Amounts ---------------------------------------------------------------------------------------------
-
-
-def arrears_amount(m: Membership, periods: Iterable[Period]) -> Money:
-    """What the periods owed cost: the monthly price each, and the sign-up fee with a first period never paid."""
-    total = Money.zero(m.tier.monthly_price.currency)
-    for p in periods:
-        total = total + (
-            billing.first_payment_amount(m.tier) if p.start == m.started_on else m.tier.monthly_price
-        )
-    return total
-
-
-def describe_amount(m: Membership) -> str:
-    """ "£49.00 a month" or "£49.00 a month, £25.00 sign-up fee with the first month" """
-    text = f"{amount_text(m.tier.monthly_price)} a month"
-    if m.tier.signup_fee:
-        text += f", {amount_text(m.tier.signup_fee)} sign-up fee with the first month"
-    return text
 
 
 # --- The review --------------------------------------------------------------------------------------------
@@ -518,7 +434,7 @@ def _plan(
     )
 
 
-def _remote_accounted(s: Session, m: Membership, payments: Iterable[Mapping[str, Any]]) -> frozenset[dt.date]:
+def _remote_accounted(s: Session, m: Membership, payments: Iterable[RemotePayment]) -> frozenset[dt.date]:
     """The periods the mandate's payments at GoCardless collect for this membership (its subscriptions'
     payments by charge date, its one-off payments by their metadata), unless they were cancelled."""
     subscriptions = {m.subscription_id} | {
@@ -528,16 +444,12 @@ def _remote_accounted(s: Session, m: Membership, payments: Iterable[Mapping[str,
     }
     starts = set()
     for payment in payments:
-        if payment.get("status") in _REMOTE_NEVER_COLLECTED:
+        if payment.status in NEVER_COLLECTED:
             continue
-        links = payment.get("links") if isinstance(payment.get("links"), Mapping) else {}
-        metadata = payment.get("metadata") if isinstance(payment.get("metadata"), Mapping) else {}
-        start = one_off_period_start(payment)
-        if start is not None and metadata.get("membership_id") == m.id:
-            starts.add(start)
-        elif links.get("subscription") in subscriptions and isinstance(payment.get("charge_date"), str):
-            charged = dt.date.fromisoformat(payment["charge_date"])
-            starts.add(billing.period_holding(m.started_on, charged).start)
+        if payment.period_start is not None and payment.membership_id == m.id:
+            starts.add(payment.period_start)
+        elif payment.subscription_id in subscriptions and payment.charge_date is not None:
+            starts.add(billing.period_holding(m.started_on, payment.charge_date).start)
     return frozenset(starts)
 
 

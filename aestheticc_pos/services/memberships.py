@@ -7,42 +7,15 @@ offline all day signs members up as usual, and the sync engine sends the work la
 at checkout: ``start_membership_in`` does it inside the sale's unit of work, and ``member_discount_on_joining``
 prices the rest of that basket.
 
-Outbox rows: record_type "membership", record_id the membership's id, idempotency key
-``membership-<id>-<kind>-v<n>`` (``n`` counts that kind for the membership). Payloads:
-
-- ``create_customer``: given_name, family_name, email and phone_number (those on file), metadata.
-- ``create_billing_request`` (after the customer): ``mandate_request`` {scheme, currency}, metadata, and
-  ``links.customer`` when the client already has a GoCardless customer (otherwise the engine adds it from the
-  remote id of the customer it depends on); with the first month to collect, also a ``payment_request`` and
-  ``fallback_enabled`` (``membership_billing.first_payment_request``).
-- ``create_flow`` (after the billing request): ``prefilled_customer``; the engine adds ``links.billing_request``.
-- ``create_subscription``: name and metadata only when queued; the sync engine has
-  ``membership_billing.prepare_subscription_in`` fill in amount, currency, interval_unit, day_of_month,
-  start_date (and end_date under notice) and ``links.mandate`` when it sends it.
-- ``create_payment``: a one-off payment for one period (amount, currency, description, metadata with
-  ``membership_id`` and ``period_start``); the engine adds ``links.mandate``.
-- ``update_subscription`` / ``pause_subscription`` / ``resume_subscription`` / ``cancel_subscription``:
-  ``subscription_id`` names the subscription; when it is None, it is the one whose id is the remote id of the
-  row this one depends on. The other keys are request parameters (``amount``), except ``ends_on`` on
-  ``cancel_subscription``: the subscription must collect nothing charged after that day, so the engine cancels
-  it at once when its next charge date is later, and otherwise once that payment has been collected.
-- ``cancel_payment``: ``payment_id`` (a failed payment's pending retry).
-
-Work never sent (pending or waiting, no attempt yet) is withdrawn rather than undone: withdrawing notice
-deletes the unsent cancellation, resuming deletes an unsent pause, ending deletes unsent set-up and subscription
-work (and one-off payments for months after the end). Once sent, the opposite request is queued instead.
-
-The first subscription is queued when GoCardless reports the mandate set up
-(``membership_billing.queue_first_subscription_in``); it is planned when sent, at the tier price of that moment,
-so pausing, ending, notice and a tier change before then need nothing here.
+What a screen shows is built by ``membership_views``; the GoCardless work a change queues, and its payloads, is
+``membership_outbox``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,116 +23,44 @@ from sqlalchemy.orm import Session
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.benefits import MemberDiscount
-from aestheticc_pos.domain.billing import Period
 from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.checkout import amount_text
 from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
-from aestheticc_pos.domain.memberships import BillingAction, BillingChange, Membership, MembershipStatus
+from aestheticc_pos.domain.memberships import Membership, MembershipStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services.authority import Audience, use_case
-from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
+from aestheticc_pos.services.context import Services, read_clinic_settings
+from aestheticc_pos.services.membership_outbox import (
+    notice_cancellation,
+    outstanding_pause,
+    queue_billing_change,
+    queue_cancellation,
+    queue_job,
+    queue_mandate_set_up,
+    set_up_in_progress,
+    subscription_target,
+    withdraw_unsent_at_end,
+)
+from aestheticc_pos.services.membership_periods import RECORD_TYPE, collected_through, record_paid_at_desk_in
+from aestheticc_pos.services.membership_views import (
+    Arrears,
+    MembershipView,
+    arrears_due,
+    membership_view,
+    membership_view_of,
+)
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
-from aestheticc_pos.store.outbox_repo import (
-    OPEN,
-    UNSENT,
-    enqueue,
-    jobs_of,
-    latest_job,
-    lock_unsent,
-    rewrite_unsent,
-    withdraw_unsent,
-)
-from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, OutboxRow
+from aestheticc_pos.store.outbox_repo import withdraw_unsent
+from aestheticc_pos.store.tables import ClientRow, MembershipRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
-
-RECORD_TYPE = billing_service.RECORD_TYPE
-WAITING_FOR_CLIENT = "waiting for the client to authorise"
-
-# Direct Debit schemes by currency (NOTES.md §3): Bacs for pounds, SEPA for euros.
-_SCHEMES = {
-    "GBP": "bacs",
-    "EUR": "sepa_core",
-    "SEK": "autogiro",
-    "DKK": "betalingsservice",
-    "AUD": "becs",
-    "NZD": "becs_nz",
-    "CAD": "pad",
-    "USD": "ach",
-}
-_SET_UP_KINDS = ("create_customer", "create_billing_request", "create_flow")
-_WITHDRAWN_AT_END = (
-    "create_customer",
-    "create_billing_request",
-    "create_flow",
-    "create_subscription",
-    "update_subscription",
-    "pause_subscription",
-    "resume_subscription",
-)
-_MANDATE_WORDS = {
-    "pending_customer_approval": "waiting for the client's approval",
-    "pending_submission": "authorised, being set up with the bank",
-    "submitted": "being set up with the bank",
-    "active": "active",
-    "reinstated": "active",
-    "suspended_by_payer": "suspended by the client",
-    "cancelled": "cancelled: send the client a new link",
-    "failed": "failed: send the client a new link",
-    "expired": "expired: send the client a new link",
-    "blocked": "blocked: send the client a new link",
-    "consumed": "no longer usable: send the client a new link",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class MembershipView:
-    """A membership as the client record and the Memberships screen show it, as of ``today``.
-
-    ``status``, ``past_due_since`` and ``discount_in_force`` already apply the calendar (grace period, end of
-    notice) for today, even before the daily review has saved it. ``direct_debit`` is a phrase for staff.
-    """
-
-    id: str
-    client_id: str
-    client_name: str
-    tier_id: str
-    tier_name: str
-    monthly_price: Money
-    discount_bp: int
-    status: MembershipStatus
-    started_on: dt.date
-    paid_through: dt.date | None
-    past_due_since: dt.date | None
-    ends_on: dt.date | None
-    discount_in_force: bool
-    direct_debit: str
-    mandate_status: str | None
-    authorisation_url: str | None
-    needs_new_mandate: bool
-    today: dt.date
-    retry_on: dt.date | None = None  # when GoCardless will try a failed payment again
-    signup_fee: Money | None = None  # the tier's fee, collected with the first month (None: no fee)
-
-
-@dataclass(frozen=True, slots=True)
-class Arrears:
-    """What a member in arrears owes today: ``periods`` (``months`` of them), from ``period_start`` to
-    ``period_end``. Months already collected, or being collected by Direct Debit, are not owed."""
-
-    amount: Money
-    months: int
-    period_start: dt.date
-    period_end: dt.date
-    periods: tuple[Period, ...] = ()
-
 
 # --- Desk actions -------------------------------------------------------------------------------------------
 
@@ -172,7 +73,7 @@ def start_membership(services: Services, *, client_id: str, tier_id: str, staff_
     """
     with services.uow() as uow:
         m = start_membership_in(uow, services, client_id=client_id, tier_id=tier_id, staff_id=staff_id)
-        view = _view_of(uow.session, m, m.started_on)  # started today
+        view = membership_view_of(uow.session, m, m.started_on)  # started today
         uow.commit()
     return view
 
@@ -214,7 +115,7 @@ def start_membership_in(
         m = billing_service.record_first_month_at_till_in(s, m, sale_id=first_month_sale_id, today=today)
         repo.save_membership(s, m)
         s.flush()
-    _queue_mandate_set_up(s, m, client, settings)
+    queue_mandate_set_up(s, m, client, settings)
     _audit(
         services,
         s,
@@ -235,7 +136,7 @@ def change_tier(services: Services, *, membership_id: str, tier_id: str, staff_i
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         changed, billing_change = ms.change_tier(m, catalogue_repo.load_tier(s, tier_id), today)
-        _queue_billing_change(s, changed, billing_change)
+        queue_billing_change(s, changed, billing_change)
         return changed, {
             "from_tier_id": m.tier.id,
             "to_tier_id": changed.tier.id,
@@ -256,7 +157,7 @@ def give_notice(
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         changed = ms.give_notice(m, last_day, today)
-        _queue_cancellation(s, changed, last_day)
+        queue_cancellation(s, changed, last_day)
         return changed, {"ends_on": last_day.isoformat()}
 
     return _desk_change(services, membership_id, staff_id, "membership.notice_given", change)
@@ -268,12 +169,12 @@ def withdraw_notice(services: Services, *, membership_id: str, staff_id: str) ->
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         changed = ms.withdraw_notice(m)
-        cancel = _notice_cancellation(s, m.id)
+        cancel = notice_cancellation(s, m.id)
         if cancel is not None and not withdraw_unsent(s, cancel.id):
             # Already sent: that subscription is (being) cancelled, so a new one takes over from the month after
             # its last payment (planned when it is sent, the months in between collected as one-off payments).
             changed = replace(changed, subscription_id=None, subscription_amendments=0)
-            _queue(
+            queue_job(
                 s,
                 m.id,
                 "create_subscription",
@@ -291,9 +192,9 @@ def pause(services: Services, *, membership_id: str, staff_id: str) -> Membershi
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         changed = ms.pause(m)
-        subscription_id, after = _subscription_target(s, changed)
+        subscription_id, after = subscription_target(s, changed)
         if subscription_id is not None or after is not None:
-            _queue(s, m.id, "pause_subscription", {"subscription_id": subscription_id}, depends_on=after)
+            queue_job(s, m.id, "pause_subscription", {"subscription_id": subscription_id}, depends_on=after)
         return changed, {}
 
     return _desk_change(services, membership_id, staff_id, "membership.paused", change)
@@ -305,10 +206,12 @@ def resume(services: Services, *, membership_id: str, staff_id: str) -> Membersh
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         changed = ms.resume(m)
-        paused = _outstanding_pause(s, m.id)
+        paused = outstanding_pause(s, m.id)
         if paused is not None and not withdraw_unsent(s, paused.id):
             subscription_id = changed.subscription_id or paused.payload.get("subscription_id")
-            _queue(s, m.id, "resume_subscription", {"subscription_id": subscription_id}, depends_on=paused.id)
+            queue_job(
+                s, m.id, "resume_subscription", {"subscription_id": subscription_id}, depends_on=paused.id
+            )
         return changed, {}
 
     return _desk_change(services, membership_id, staff_id, "membership.resumed", change)
@@ -325,14 +228,8 @@ def end_membership(
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         ended = ms.end(m, today)
-        # Cancellations stay: after a tier change, the old subscription is only named in one of them.
-        for job in reversed(_jobs(s, m.id, _WITHDRAWN_AT_END, statuses=UNSENT)):
-            withdraw_unsent(s, job.id)
-        for job in _jobs(s, m.id, ("create_payment",), statuses=UNSENT):
-            start = billing_service.one_off_period_start(job.payload)
-            if start is not None and start > today:  # a month after the end: no longer owed
-                withdraw_unsent(s, job.id)
-        _queue_cancellation(s, ended, today)
+        withdraw_unsent_at_end(s, m.id, today)
+        queue_cancellation(s, ended, today)
         return ended, {}
 
     return _desk_change(services, membership_id, staff_id, "membership.ended", change, reason=reason)
@@ -347,7 +244,7 @@ def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: s
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
         if m.status is MembershipStatus.ENDED:
             raise RuleViolation("That membership has ended: sign the client up again instead.")
-        if _jobs(s, m.id, _SET_UP_KINDS, statuses=(*OPEN, "failed")):
+        if set_up_in_progress(s, m.id):
             raise RuleViolation(
                 "A Direct Debit link is already being prepared for this member; it appears once the till has "
                 "reached GoCardless (see the Sync screen)."
@@ -358,7 +255,7 @@ def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: s
         if row is not None:
             row.gc_authorisation_url = None
         client = repo.load_client(s, m.client_id)
-        _queue_mandate_set_up(s, m, client, read_clinic_settings(s))
+        queue_mandate_set_up(s, m, client, read_clinic_settings(s))
         return m, {}
 
     return _desk_change(services, membership_id, staff_id, "membership.new_link", change)
@@ -370,7 +267,7 @@ def arrears_of(services: Services, membership_id: str) -> Arrears | None:
     with services.uow(read_only=True) as uow:
         s = uow.session
         today = services.today(read_clinic_settings(s))
-        return _arrears(s, ms.daily_review(repo.load_membership(s, membership_id), today), today)
+        return arrears_due(s, ms.daily_review(repo.load_membership(s, membership_id), today), today)
 
 
 @use_case(Action.TAKE_PAYMENTS)
@@ -384,7 +281,7 @@ def record_desk_payment_of_arrears(
     """
 
     def change(s: Session, m: Membership, today: dt.date) -> tuple[Membership, dict[str, str | int]]:
-        due = _arrears(s, m, today)
+        due = arrears_due(s, m, today)
         if due is None:
             raise RuleViolation("There are no arrears to pay on this membership.")
         paid = inputs.money(amount, what="The amount paid", currency=due.amount.currency)
@@ -395,25 +292,11 @@ def record_desk_payment_of_arrears(
                 f"{format_date(due.period_end)}). Take exactly that amount.",
                 field="amount",
             )
-        for owed in due.periods:  # one row a month, so each period is paid exactly once
-            s.add(
-                MembershipPaymentRow(
-                    id=services.new_id(),
-                    membership_id=m.id,
-                    amount_pence=billing_service.arrears_amount(m, [owed]).pence,
-                    currency=paid.currency,
-                    charge_date=today,
-                    period_start=owed.start,
-                    period_end=owed.end,
-                    status="paid",
-                    source="desk",
-                )
-            )
-        s.flush()
-        paid_through = billing_service.collected_through(s, m)
+        record_paid_at_desk_in(s, m, due.periods, today=today, new_id=services.new_id)
+        paid_through = collected_through(s, m)
         changed, retry_payment_id = ms.desk_payment_of_arrears(m, paid_through, today)
         if retry_payment_id is not None:
-            _queue(s, m.id, "cancel_payment", {"payment_id": retry_payment_id})
+            queue_job(s, m.id, "cancel_payment", {"payment_id": retry_payment_id})
         return changed, {
             "amount_pence": paid.pence,
             "period_start": due.period_start.isoformat(),
@@ -462,7 +345,7 @@ def membership_of(services: Services, client_id: str) -> MembershipView | None:
         m = repo.current_membership_of(s, client_id)
         if m is None:
             return None
-        view = _view_of(s, m, today)
+        view = membership_view_of(s, m, today)
         return None if view.status is MembershipStatus.ENDED else view
 
 
@@ -520,7 +403,8 @@ def memberships_list(
         if wanted is not MembershipStatus.ENDED:
             query = query.where(MembershipRow.status != MembershipStatus.ENDED.value)
         views = [
-            _view(s, repo.membership_from_row(row), client, row, today) for row, client in s.execute(query)
+            membership_view(s, repo.membership_from_row(row), client, row, today)
+            for row, client in s.execute(query)
         ]
     if wanted is None:
         return [v for v in views if v.status is not MembershipStatus.ENDED]
@@ -555,7 +439,7 @@ def _desk_change(
         repo.save_membership(s, changed)
         s.flush()
         _audit(services, s, staff_id, audit_action, changed.id, reason=reason, **details)
-        view = _view_of(s, changed, today)
+        view = membership_view_of(s, changed, today)
         uow.commit()
     return view
 
@@ -582,80 +466,6 @@ def _audit(
     )
 
 
-def _view_of(s: Session, m: Membership, today: dt.date) -> MembershipView:
-    client = s.get(ClientRow, m.client_id)
-    row = s.get(MembershipRow, m.id)
-    if client is None or row is None:  # pragma: no cover - foreign keys hold them
-        raise NotFound("That membership does not exist.")
-    return _view(s, m, client, row, today)
-
-
-def _view(s: Session, m: Membership, client: ClientRow, row: MembershipRow, today: dt.date) -> MembershipView:
-    reviewed = ms.daily_review(m, today)
-    return MembershipView(
-        id=m.id,
-        client_id=m.client_id,
-        client_name=f"{client.first_name} {client.last_name}",
-        tier_id=m.tier.id,
-        tier_name=m.tier.name,
-        monthly_price=m.tier.monthly_price,
-        discount_bp=m.tier.discount_bp,
-        status=reviewed.status,
-        started_on=m.started_on,
-        paid_through=m.paid_through,
-        past_due_since=reviewed.past_due_since,
-        ends_on=m.ends_on,
-        discount_in_force=ms.member_discount(reviewed, today) is not None,
-        direct_debit=_direct_debit(m),
-        mandate_status=m.mandate_status,
-        authorisation_url=row.gc_authorisation_url,
-        needs_new_mandate=ms.needs_new_mandate(m),
-        today=today,
-        retry_on=_retry_on(s, m, today),
-        signup_fee=m.tier.signup_fee or None,
-    )
-
-
-def _retry_on(s: Session, m: Membership, today: dt.date) -> dt.date | None:
-    """The charge date GoCardless set for its retry of a failed payment, once it has scheduled it (until then
-    the payment still carries the date it failed on, which is past)."""
-    if m.pending_retry_payment_id is None:
-        return None
-    row = s.execute(
-        select(MembershipPaymentRow.charge_date, MembershipPaymentRow.status).where(
-            MembershipPaymentRow.gc_payment_id == m.pending_retry_payment_id
-        )
-    ).first()
-    if row is None or row.status != "failed" or row.charge_date is None or row.charge_date < today:
-        return None
-    return row.charge_date
-
-
-def _direct_debit(m: Membership) -> str:
-    if m.mandate_status is None:
-        return WAITING_FOR_CLIENT
-    return _MANDATE_WORDS.get(m.mandate_status, m.mandate_status)
-
-
-def _arrears(s: Session, m: Membership, today: dt.date) -> Arrears | None:
-    """The months owed, from the first unpaid one to the one holding today (or the end date, if earlier)."""
-    if m.past_due_since is None and m.status not in (MembershipStatus.PAST_DUE, MembershipStatus.SUSPENDED):
-        return None
-    facts = billing_service.period_facts(s, m.id)
-    owed = billing.arrears_periods(
-        m.started_on,
-        m.paid_through,
-        collected=facts.collected,
-        in_flight=facts.in_flight,
-        today=today,
-        ends_on=m.ends_on,
-    )
-    if not owed:
-        return None
-    amount = billing_service.arrears_amount(m, owed)
-    return Arrears(amount, len(owed), owed[0].start, owed[-1].end, owed)
-
-
 def _refuse_a_second_membership(s: Session, client: Client, today: dt.date) -> Membership | None:
     """Raise when the client has a membership that has not ended as of ``today``. Returns their last one when
     the calendar ended it today and it is not saved as ended yet (the caller saves it), else None."""
@@ -679,135 +489,3 @@ def _known_customer_id(s: Session, client_id: str) -> str | None:
         .order_by(MembershipRow.created_at.desc())
         .limit(1)
     )
-
-
-# --- Helpers: the GoCardless work ---------------------------------------------------------------------------
-
-
-def _queue_mandate_set_up(s: Session, m: Membership, client: Client, settings: ClinicSettings) -> None:
-    """Customer → billing request → hosted flow. The request sets up the mandate (Bacs and SEPA need a mandate
-    request, NOTES.md §3) and, where it can, collects the first month as the client authorises it."""
-    currency = m.tier.monthly_price.currency
-    if currency not in _SCHEMES:
-        raise RuleViolation(f"Direct Debit memberships cannot be collected in {currency}.")
-    customer: dict[str, Any] = {"given_name": client.first_name, "family_name": client.last_name}
-    if client.email:
-        customer["email"] = client.email
-    if client.phone:
-        customer["phone_number"] = client.phone
-    metadata = {"membership_id": m.id}
-    request: dict[str, Any] = {
-        "mandate_request": {"scheme": _SCHEMES[currency], "currency": currency},
-        "metadata": metadata,
-    }
-    first_payment = billing_service.first_payment_request(s, m, settings)
-    if first_payment is not None:
-        # A bank that cannot pay instantly pays it by Direct Debit on the new mandate instead (NOTES.md §11).
-        request["payment_request"] = first_payment
-        request["fallback_enabled"] = True
-    after = None
-    if m.customer_id is not None:
-        request["links"] = {"customer": m.customer_id}
-    else:
-        after = _queue(s, m.id, "create_customer", {**customer, "metadata": metadata})
-    after = _queue(s, m.id, "create_billing_request", request, depends_on=after)
-    _queue(s, m.id, "create_flow", {"prefilled_customer": customer}, depends_on=after)
-
-
-def _queue_billing_change(s: Session, m: Membership, change: BillingChange) -> None:
-    """Amend or replace the subscription for a tier change.
-
-    With no subscription yet, a ``create_subscription`` never sent needs nothing: it is planned at the tier's
-    price when it is sent. One already being sent is amended once GoCardless has created it.
-    """
-    amount = change.new_amount.pence
-    if change.action is BillingAction.AMEND:
-        _queue(s, m.id, "update_subscription", {"subscription_id": change.subscription_id, "amount": amount})
-    elif change.action is BillingAction.REPLACE:
-        # The old subscription stops after the current month; the new one is planned when it is sent (from the
-        # mandate's next possible charge date then, any month in between collected as a one-off payment).
-        last_day = change.effective_from - dt.timedelta(days=1)
-        cancel = _queue(
-            s,
-            m.id,
-            "cancel_subscription",
-            {"subscription_id": change.subscription_id, "ends_on": last_day.isoformat()},
-        )
-        _queue(s, m.id, "create_subscription", billing_service.subscription_placeholder(m), depends_on=cancel)
-    else:
-        create = _latest_job(s, m.id, "create_subscription", statuses=OPEN)
-        if create is None or lock_unsent(s, create.id) is not None or create.payload.get("amount") == amount:
-            return
-        _queue(
-            s, m.id, "update_subscription", {"subscription_id": None, "amount": amount}, depends_on=create.id
-        )
-
-
-def _queue_cancellation(s: Session, m: Membership, last_day: dt.date) -> None:
-    """Cancel the membership's subscription so it collects nothing after ``last_day`` (an unsent cancellation
-    just gets the new date)."""
-    cancel = _notice_cancellation(s, m.id)
-    if cancel is not None:
-        rewrite_unsent(s, cancel.id, ends_on=last_day.isoformat())  # once sent, the first date stands
-        return
-    subscription_id, after = _subscription_target(s, m)
-    if subscription_id is not None or after is not None:
-        _queue(
-            s,
-            m.id,
-            "cancel_subscription",
-            {"subscription_id": subscription_id, "ends_on": last_day.isoformat()},
-            depends_on=after,
-        )
-
-
-def _subscription_target(s: Session, m: Membership) -> tuple[str | None, str | None]:
-    """(subscription id, outbox id to wait for): the live subscription, or the one a queued create will make."""
-    if m.subscription_id is not None:
-        return m.subscription_id, None
-    create = _latest_job(s, m.id, "create_subscription", statuses=OPEN)
-    return None, (None if create is None else create.id)
-
-
-def _notice_cancellation(s: Session, membership_id: str) -> OutboxRow | None:
-    """The cancellation queued by notice or by ending (not failed), if any.
-
-    A tier change's cancellation of the old subscription is not one: a new subscription's creation depends on it.
-    """
-    for job in reversed(_jobs(s, membership_id, ("cancel_subscription",))):
-        if job.status == "failed":
-            continue
-        replaced = s.scalar(
-            select(OutboxRow.id).where(
-                OutboxRow.depends_on == job.id, OutboxRow.kind == "create_subscription"
-            )
-        )
-        return None if replaced is not None else job
-    return None
-
-
-def _outstanding_pause(s: Session, membership_id: str) -> OutboxRow | None:
-    """The last pause request (not failed), unless a resume was requested after it."""
-    for job in reversed(_jobs(s, membership_id, ("pause_subscription", "resume_subscription"))):
-        if job.status != "failed":
-            return job if job.kind == "pause_subscription" else None
-    return None
-
-
-def _queue(
-    s: Session, membership_id: str, kind: str, payload: dict[str, Any], *, depends_on: str | None = None
-) -> str:
-    return enqueue(
-        s, kind=kind, record_type=RECORD_TYPE, record_id=membership_id, payload=payload, depends_on=depends_on
-    )
-
-
-def _jobs(
-    s: Session, membership_id: str, kinds: tuple[str, ...], *, statuses: tuple[str, ...] | None = None
-) -> list[OutboxRow]:
-    """The membership's outbox rows of these kinds, oldest first."""
-    return jobs_of(s, RECORD_TYPE, membership_id, kinds, statuses=statuses)
-
-
-def _latest_job(s: Session, membership_id: str, kind: str, *, statuses: tuple[str, ...]) -> OutboxRow | None:
-    return latest_job(s, RECORD_TYPE, membership_id, kind, statuses=statuses)

@@ -1,7 +1,8 @@
 """The till's connection to GoCardless: which environment, where the token is, and the background runner.
 
-``app.py`` makes one and hands it to the window; Settings saves or removes the token through it, the Sync
-screen asks it to sync now, and every state the runner reports reaches the listeners (``ui/sync_bridge.py``).
+``app.py`` makes one, with the message bus its engines hand GoCardless's events to, and hands it to the window;
+Settings saves or removes the token through it, the Sync screen asks it to sync now, and every state the runner
+reports reaches the listeners (``ui/sync_bridge.py``).
 
 The token is read from the ``SecretStore`` on the runner's thread, kept in memory by the gateway only, and
 never written anywhere else. In training mode the connection uses the local simulator with a practice token
@@ -15,8 +16,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from aestheticc_pos.services.clock import Clock
+from aestheticc_pos.clock import Clock
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
+from aestheticc_pos.sync.bus import MessageBus
 from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
 from aestheticc_pos.sync.runner import (
@@ -45,6 +47,7 @@ class SyncConnection:
         secrets: SecretStore,
         environment: str = "live",
         *,
+        bus: MessageBus,
         base_url: str | None = None,
         training: bool = False,
         interval: float = DEFAULT_INTERVAL,
@@ -55,6 +58,7 @@ class SyncConnection:
             raise ValueError(f"environment must be one of {ENVIRONMENTS}")
         self._uow = uow_factory
         self._clock = clock
+        self._bus = bus
         self._secrets = secrets
         self._environment = environment
         self._base_url = base_url
@@ -147,6 +151,7 @@ class SyncConnection:
             self._uow,
             gateway,  # type: ignore[arg-type]
             self._clock,
+            bus=self._bus,
             rate_share=self._rate_share,
             holder=self._holder,
         )

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aestheticc_pos.services.clock import Clock
+from aestheticc_pos.clock import Clock
 from aestheticc_pos.store.tables import SyncStateRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 LEASE_KEY = "sync_lease"
 LEASE_DURATION = dt.timedelta(minutes=5)  # a till that died holding the lease is taken over after this
 LEASE_RENEW_AFTER = dt.timedelta(minutes=1)  # renewed during a drain or pull once this has passed
+ANOTHER_TILL_SYNCING = "Another till is syncing with GoCardless; this till takes over if that one stops."
 
 
 class SyncLease:

@@ -1,5 +1,6 @@
 """Fixtures for the GoCardless sync tests: a fresh simulator per test, the real client pointed at it, and a
-clinic on a migrated SQLite file (``clinic``: services on a FixedClock, a manager, a receptionist, a Gold tier)."""
+clinic on a migrated SQLite file (``clinic``: services on a FixedClock, the message bus over them as ``app.py``
+builds it, a manager, a receptionist, a Gold tier)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import gocardless_pro
 import pytest
 from harness import Till
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import catalogue
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store.db import create_engine_for
-from aestheticc_pos.store.migrate import upgrade_to_head
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
@@ -35,12 +36,12 @@ class Clinic:
     manager: str
     receptionist: str
     tier_id: str
+    bus: MessageBus
 
 
 @pytest.fixture
-def clinic(tmp_path) -> Iterator[Clinic]:
-    url = f"sqlite:///{tmp_path / 'till.db'}"
-    upgrade_to_head(url)
+def clinic(tmp_path, copy_migrated_sqlite) -> Iterator[Clinic]:
+    url = copy_migrated_sqlite(tmp_path / "till.db")
     db = create_engine_for(url)
     uow = UnitOfWorkFactory(db)
     clock = FixedClock(START)
@@ -55,7 +56,7 @@ def clinic(tmp_path) -> Iterator[Clinic]:
         services, name="Rita Reception", role=Role.RECEPTIONIST, pin="1234", by_staff_id=manager
     ).id
     tier = catalogue.add_tier(services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20")
-    yield Clinic(services, uow, clock, manager, receptionist, tier.id)
+    yield Clinic(services, uow, clock, manager, receptionist, tier.id, MessageBus(services))
     db.dispose()
 
 
@@ -64,7 +65,7 @@ def till(clinic: Clinic, simulator: Simulator) -> Till:
     """A till on the clinic, syncing with the simulator; both clocks at ``START``."""
     simulator.set_clock(START)
     gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
-    engine = SyncEngine(clinic.uow, gateway, clinic.clock, rng=random.Random(7))
+    engine = SyncEngine(clinic.uow, gateway, clinic.clock, bus=clinic.bus, rng=random.Random(7))
     return Till(
         clinic.services,
         clinic.uow,

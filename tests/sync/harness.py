@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from staffing import front_desk
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.services import clients
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow, OutboxRow, SyncStateRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
-from aestheticc_pos.sync.engine import WATERMARK_KEY, CycleReport, SyncEngine
+from aestheticc_pos.sync.engine import CycleReport, SyncEngine
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
+from aestheticc_pos.sync.pull import WATERMARK_KEY
 from aestheticc_pos.sync.simulator import Simulator
 
 
@@ -58,7 +60,12 @@ class Till:
     def restart(self) -> None:
         """The till stopped and started again: a new engine (its own lease holder) over the same database."""
         self.engine = SyncEngine(
-            self.uow, self.gateway, self.clock, rng=random.Random(11), holder=self.engine.holder
+            self.uow,
+            self.gateway,
+            self.clock,
+            bus=MessageBus(self.services),
+            rng=random.Random(11),
+            holder=self.engine.holder,
         )
 
     def add_client(self, first: str = "Ada", last: str = "Lovelace") -> str:

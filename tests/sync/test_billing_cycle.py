@@ -22,7 +22,8 @@ from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import catalogue, clinic
 from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale
+from aestheticc_pos.services.checkout import complete_sale
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store.tables import OutboxRow
 from aestheticc_pos.sync.simulator import ERROR_500, LOST_RESPONSE
 

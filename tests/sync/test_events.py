@@ -1,4 +1,5 @@
-"""Applying GoCardless events to memberships (sync/events.py) on a real, migrated SQLite database."""
+"""Applying GoCardless events to memberships (sync/inbox.py, through the message bus) on a real, migrated SQLite
+database."""
 
 from __future__ import annotations
 
@@ -11,30 +12,25 @@ import pytest
 from sqlalchemy import select
 from staffing import front_desk
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.catalogue import BenefitsStart, Tier
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
+from aestheticc_pos.domain.messages import FollowUp
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import clients as client_service
 from aestheticc_pos.services import memberships as membership_service
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.db import create_engine_for
 from aestheticc_pos.store.migrate import upgrade_to_head
 from aestheticc_pos.store.tables import MembershipPaymentRow, ProcessedEventRow, SyncStateRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
-from aestheticc_pos.sync.events import (
-    Applied,
-    FollowUp,
-    Outcome,
-    apply_event,
-    apply_events,
-    replay_deferred,
-)
+from aestheticc_pos.sync.inbox import Applied, Outcome, apply_event, apply_events, replay_deferred
 
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)  # sign-up day: periods run 24th → 23rd
 
@@ -184,9 +180,14 @@ def day_of(e: dict[str, Any]) -> dt.date:
     return dt.date.fromisoformat(e["created_at"][:10])
 
 
+def bus(uow_factory: UnitOfWorkFactory) -> MessageBus:
+    """The message bus as ``app.py`` builds it, over services on this database."""
+    return MessageBus(Services(uow=uow_factory, clock=FixedClock(START)))
+
+
 def apply(uow_factory: UnitOfWorkFactory, e: dict[str, Any], today: dt.date | None = None) -> Applied:
     with uow_factory() as uow:
-        result = apply_event(uow, e, today or day_of(e))
+        result = apply_event(uow, e, today or day_of(e), bus(uow_factory))
         uow.commit()
     return result
 
@@ -358,7 +359,7 @@ def test_a_duplicated_event_is_applied_once(uow_factory: UnitOfWorkFactory, memb
     again = apply(uow_factory, events[4])  # payment confirmed, a second time
     assert again == Applied(events[4]["id"], Outcome.DUPLICATE)
 
-    results = apply_events(uow_factory, [*events, *events], dt.date(2026, 12, 31))
+    results = apply_events(uow_factory, [*events, *events], dt.date(2026, 12, 31), bus(uow_factory))
     assert [r.outcome for r in results].count(Outcome.APPLIED) == 3  # only the last three were new
     assert payments(uow_factory)[1][0] == "PM2"
     assert len(payments(uow_factory)) == 2
@@ -437,7 +438,7 @@ def test_apply_events_sorts_by_created_at_and_reports_replays(
     uow_factory: UnitOfWorkFactory, membership_id: str
 ) -> None:
     events = life(membership_id)
-    results = apply_events(uow_factory, list(reversed(events)), dt.date(2026, 12, 2))
+    results = apply_events(uow_factory, list(reversed(events)), dt.date(2026, 12, 2), bus(uow_factory))
     assert [r.event_id for r in results] == [e["id"] for e in events]
     assert all(r.outcome is Outcome.APPLIED for r in results)
 
@@ -516,12 +517,12 @@ def test_replay_deferred_applies_what_the_drain_made_known_and_drops_old_events(
     with uow_factory() as uow:  # the outbox drain created the subscription and recorded its id
         m = repo.load_membership(uow.session, membership_id)
         repo.save_membership(uow.session, replace(m, subscription_id="SB1"))
-        assert replay_deferred(uow, dt.date(2026, 11, 26))[0].event_id == created["id"]
+        assert replay_deferred(uow, dt.date(2026, 11, 26), bus(uow_factory))[0].event_id == created["id"]
         uow.commit()
     assert [p[0] for p in payments(uow_factory)] == ["PM1"]
     assert parked(uow_factory) == [f"parked:{stranger['id']}"]
 
     with uow_factory() as uow:  # a month and more later, nobody claimed it
-        assert replay_deferred(uow, dt.date(2027, 1, 15)) == []
+        assert replay_deferred(uow, dt.date(2027, 1, 15), bus(uow_factory)) == []
         uow.commit()
     assert parked(uow_factory) == []

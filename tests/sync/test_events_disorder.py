@@ -2,7 +2,7 @@
 
 The simulator makes the events (real set-ups, subscriptions and payments); they reach the till through the real
 ``GET /events`` (shuffled in the simulator's list, read two at a time, with earlier events repeated on later
-pages) or, for deliveries spread over several pulls in the wrong order, through ``events.apply_events``.
+pages) or, for deliveries spread over several pulls in the wrong order, through ``inbox.apply_events``.
 Nothing raises, every membership ends where the in-order story puts it, ``processed_events`` holds each id once
 with what it did (applied / ignored / deferred-then-applied, for which membership, and a note).
 """
@@ -23,11 +23,12 @@ from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow, ProcessedEventRow, SyncStateRow
-from aestheticc_pos.sync import events as sync_events
-from aestheticc_pos.sync.engine import WATERMARK_KEY, SyncEngine
-from aestheticc_pos.sync.events import Outcome
+from aestheticc_pos.sync import inbox
+from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gateway import EventPage
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
+from aestheticc_pos.sync.inbox import Outcome
+from aestheticc_pos.sync.pull import WATERMARK_KEY
 from aestheticc_pos.sync.simulator import Simulator
 
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
@@ -43,6 +44,10 @@ class World:
     @property
     def uow(self):
         return self.clinic.uow  # type: ignore[attr-defined]
+
+    @property
+    def bus(self):
+        return self.clinic.bus  # type: ignore[attr-defined]
 
     @property
     def today(self) -> dt.date:
@@ -93,7 +98,10 @@ def world(clinic, simulator: Simulator) -> World:
     simulator.set_clock(START)
     gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
     return World(
-        clinic, simulator, gateway, SyncEngine(clinic.uow, gateway, clinic.clock, rng=random.Random(5))
+        clinic,
+        simulator,
+        gateway,
+        SyncEngine(clinic.uow, gateway, clinic.clock, bus=clinic.bus, rng=random.Random(5)),
     )
 
 
@@ -300,7 +308,7 @@ def test_events_delivered_backwards_over_several_pulls_are_deferred_then_applied
                 event["linked"] = {"payments": [sim.get("payments", linked)]}
             if event["id"] == story[-1]["id"]:
                 event.pop("created_at", None)
-        results = sync_events.apply_events(world.uow, batch, world.today)
+        results = inbox.apply_events(world.uow, batch, world.today, world.bus)
         outcomes += [r.outcome for r in results]
 
     assert Outcome.DEFERRED in outcomes and Outcome.DUPLICATE in outcomes
@@ -344,9 +352,9 @@ def test_an_event_about_a_resource_never_placed_stays_deferred_and_is_logged_so(
         "links": {"payment": "PMUNKNOWN"},
         "details": {"origin": "gocardless"},
     }
-    [result] = sync_events.apply_events(world.uow, [event, dict(event)][:1], world.today)
+    [result] = inbox.apply_events(world.uow, [event, dict(event)][:1], world.today, world.bus)
     assert result.outcome is Outcome.DEFERRED
-    again = sync_events.apply_events(world.uow, [dict(event)], world.today)
+    again = inbox.apply_events(world.uow, [dict(event)], world.today, world.bus)
     assert [r.outcome for r in again] == [Outcome.DUPLICATE]
     row = world.log()["EVORPHAN"]
     assert row.outcome == "deferred" and row.membership_id is None and "PMUNKNOWN" in (row.note or "")

@@ -32,7 +32,7 @@ from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.memberships import MembershipStatus
-from aestheticc_pos.services import catalogue, checkout, clients
+from aestheticc_pos.services import catalogue, checkout, clients, pricing
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, ProcessedEventRow, SyncStateRow
 from aestheticc_pos.sync.engine import SyncEngine
@@ -53,7 +53,9 @@ START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 CHILD = textwrap.dedent(
     """
     import datetime as dt, random, sys
-    from aestheticc_pos.services.clock import FixedClock
+    from aestheticc_pos.clock import FixedClock
+    from aestheticc_pos.services.context import Services
+    from aestheticc_pos.services.handlers import MessageBus
     from aestheticc_pos.store.db import create_engine_for
     from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
     from aestheticc_pos.sync.engine import SyncEngine
@@ -62,8 +64,9 @@ CHILD = textwrap.dedent(
     url, base_url, now = sys.argv[1:4]
     clock = FixedClock(dt.datetime.fromisoformat(now))
     gateway = GoCardlessGateway("sim-token", base_url=base_url, timeout=1)
+    uow = UnitOfWorkFactory(create_engine_for(url))
     engine = SyncEngine(
-        UnitOfWorkFactory(create_engine_for(url)), gateway, clock, rate_share=1.0,
+        uow, gateway, clock, bus=MessageBus(Services(uow=uow, clock=clock)), rate_share=1.0,
         requests_per_minute=100_000, rng=random.Random(3), holder="till-2",
     )
     for _ in range(1000):
@@ -104,6 +107,7 @@ class Till:
             self.uow,
             self.gateway,
             self.clock,
+            bus=self.clinic.bus,
             rate_share=1.0,
             requests_per_minute=100_000,
             rng=random.Random(11),
@@ -223,13 +227,13 @@ def _desk_work(till: Till, storm: Storm, rng: random.Random, silver: str, gold: 
                 till.services, membership_id=m.id, tier_id=tier, staff_id=till.clinic.manager
             )
         elif roll < 0.2 and m.gc_mandate_id and m.gc_mandate_status not in ("failed", "cancelled"):
-            items = [checkout.BasketItem(ItemKind.PRODUCT, storm.intents["product"][0])]
+            items = [pricing.BasketItem(ItemKind.PRODUCT, storm.intents["product"][0])]
             quote = checkout.quote_basket(till.services, client_id=m.client_id, items=items)
             receipt = checkout.complete_sale(
                 till.services,
                 client_id=m.client_id,
                 items=items,
-                payments=[checkout.Payment("direct_debit", quote.net, m.gc_mandate_id)],
+                payments=[pricing.Payment("direct_debit", quote.net, m.gc_mandate_id)],
                 staff_id=till.clinic.receptionist,
             )
             storm.intents.setdefault("sales", []).append(receipt.number)

@@ -15,17 +15,19 @@ import pytest
 from sqlalchemy import select, update
 from staffing import front_desk
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.services import clients
 from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync import outbox
-from aestheticc_pos.sync.engine import DrainReport, SyncEngine
+from aestheticc_pos.sync.drain import DrainReport
+from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gateway import RateLimited, TransientGatewayError
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
 from aestheticc_pos.sync.simulator import (
@@ -54,7 +56,14 @@ class Till:
     tier_id: str
 
     def engine(self, **options: object) -> SyncEngine:
-        return SyncEngine(self.uow, self.gateway, self.clock, rng=random.Random(7), **options)  # type: ignore[arg-type]
+        return SyncEngine(
+            self.uow,
+            self.gateway,
+            self.clock,
+            bus=MessageBus(self.services),
+            rng=random.Random(7),
+            **options,  # type: ignore[arg-type]
+        )
 
     def sign_up(
         self, first: str = "Ada", last: str = "Lovelace", email: str | None = "ada@example.com"

@@ -31,7 +31,9 @@ from aestheticc_pos.services import (
     sync_status,
 )
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, sales_of_client
+from aestheticc_pos.services.invoice_records import InvoiceDetail
+from aestheticc_pos.services.pricing import BasketItem, Payment
+from aestheticc_pos.services.sales import sales_of_client
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.tables import ClientRow, PaymentLinkRow
 from aestheticc_pos.sync.engine import SyncEngine
@@ -69,7 +71,7 @@ def till(clinic, simulator):
         catalogue_repo.save_package(uow.session, STARTER)
         uow.commit()
     gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=5)
-    engine = SyncEngine(clinic.uow, gateway, clinic.clock)
+    engine = SyncEngine(clinic.uow, gateway, clinic.clock, bus=clinic.bus)
     return clinic, engine
 
 
@@ -93,7 +95,7 @@ def _client(clinic, email: str = "amy@example.com") -> str:
     ).id
 
 
-def _issued_invoice(clinic, client_id: str) -> invoices.InvoiceDetail:
+def _issued_invoice(clinic, client_id: str) -> InvoiceDetail:
     draft = invoices.create_invoice_draft(
         clinic.services,
         client_id=client_id,

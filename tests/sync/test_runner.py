@@ -25,6 +25,7 @@ def _connection(clinic, secrets, base_url: str | None, **kwargs) -> SyncConnecti
         clinic.services.today,
         secrets,
         "sandbox",
+        bus=clinic.bus,
         base_url=base_url,
         interval=0.05,
         **kwargs,
@@ -167,4 +168,6 @@ def test_a_listener_that_fails_does_not_stop_the_sync(clinic, simulator) -> None
 @pytest.mark.parametrize("environment", ["staging", ""])
 def test_only_gocardless_environments_are_accepted(clinic, environment: str) -> None:
     with pytest.raises(ValueError):
-        SyncConnection(clinic.uow, clinic.clock, clinic.services.today, MemorySecretStore(), environment)
+        SyncConnection(
+            clinic.uow, clinic.clock, clinic.services.today, MemorySecretStore(), environment, bus=clinic.bus
+        )

@@ -17,8 +17,8 @@ from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import membership_billing
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.store.tables import MembershipRow, SyncStateRow
-from aestheticc_pos.sync.engine import WATERMARK_KEY
 from aestheticc_pos.sync.gateway import EventPage
+from aestheticc_pos.sync.pull import WATERMARK_KEY
 from aestheticc_pos.sync.simulator import ERROR_500
 
 

@@ -16,14 +16,22 @@ from staffing import front_desk
 
 from aestheticc_pos.services import clients, membership_billing
 from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store.db import create_engine_for
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, SyncStateRow
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync import outbox
-from aestheticc_pos.sync.engine import ANOTHER_TILL_SYNCING, SyncEngine
+from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gateway import RemoteResult
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
-from aestheticc_pos.sync.lease import LEASE_DURATION, LEASE_KEY, LEASE_RENEW_AFTER, SyncLease
+from aestheticc_pos.sync.lease import (
+    ANOTHER_TILL_SYNCING,
+    LEASE_DURATION,
+    LEASE_KEY,
+    LEASE_RENEW_AFTER,
+    SyncLease,
+)
 from aestheticc_pos.sync.simulator import Simulator
 
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
@@ -36,7 +44,9 @@ def gateway(simulator: Simulator) -> GoCardlessGateway:
 
 
 def _engine(uow: UnitOfWorkFactory, gateway, clinic, holder: str) -> SyncEngine:
-    return SyncEngine(uow, gateway, clinic.clock, rng=random.Random(1), holder=holder)
+    """A till's engine over its own database engine (``uow``), with its own message bus over it."""
+    bus = MessageBus(Services(uow=uow, clock=clinic.clock))
+    return SyncEngine(uow, gateway, clinic.clock, bus=bus, rng=random.Random(1), holder=holder)
 
 
 def _sign_up(clinic, n: int) -> str:
@@ -96,7 +106,14 @@ def test_a_till_that_cannot_take_the_lease_does_nothing_and_says_so(
     for n in range(3):
         _sign_up(clinic, n)
     slow = SlowGateway(gateway)
-    first = SyncEngine(clinic.uow, slow, clinic.clock, rng=random.Random(1), holder="till-1")  # type: ignore[arg-type]
+    first = SyncEngine(
+        clinic.uow,
+        slow,  # type: ignore[arg-type]
+        clinic.clock,
+        bus=clinic.bus,
+        rng=random.Random(1),
+        holder="till-1",
+    )
     other = _engine(second_till, gateway, clinic, "till-2")
     result: dict[str, object] = {}
     worker = threading.Thread(target=lambda: result.update(report=first.run_cycle(clinic.clock.now().date())))

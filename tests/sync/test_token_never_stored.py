@@ -102,7 +102,9 @@ def _full_run(clinic, simulator: Simulator) -> None:
     simulator.access_token = TOKEN  # the simulator refuses any other token (401)
     gateway = GoCardlessGateway(TOKEN, base_url=simulator.base_url, timeout=1)
     assert TOKEN not in repr(gateway) and TOKEN not in repr(vars(gateway))
-    engine = SyncEngine(clinic.uow, gateway, clinic.clock, rng=random.Random(3), rate_share=1.0)
+    engine = SyncEngine(
+        clinic.uow, gateway, clinic.clock, bus=clinic.bus, rng=random.Random(3), rate_share=1.0
+    )
     ids = []
     for n in range(6):
         client = clients.add_client(

@@ -1,4 +1,7 @@
-"""The clock port: services ask it for "now" so tests can fix or advance time without patching globals."""
+"""The clock port: services and the sync ask it for "now", so tests can fix or move time without patching globals.
+
+``app.py`` hands every part the same ``SystemClock``; tests hand them a ``FixedClock``.
+"""
 
 from __future__ import annotations
 
