@@ -96,6 +96,11 @@ def require_draft(invoice: Invoice) -> None:
     )
 
 
+def awaits_payment(status: InvoiceStatus) -> bool:
+    """Issued, and neither paid nor void: the client may pay it, at the desk or through a payment link."""
+    return status is InvoiceStatus.ISSUED
+
+
 def mark_paid(invoice: Invoice) -> Invoice:
     """An issued invoice paid in full (at the desk or through a payment link)."""
     if invoice.status is InvoiceStatus.DRAFT:

@@ -1,5 +1,8 @@
-"""Appointments: book (reserving a package session under the step-delay and expiry rules), cancel, attend,
-no-show, the day's list and the practitioner's view of an appointment before treating."""
+"""Appointments: book (reserving a package session under the step-delay and expiry rules, or asking for a
+deposit), cancel, attend, no-show, the day's list and the practitioner's view of an appointment before treating.
+
+Locking a visit and attending it inside a unit of work are ``visits``'s (a checkout attends the visit too); what
+a booking or a cancellation does to a deposit is ``deposits``'s."""
 
 from __future__ import annotations
 
@@ -11,18 +14,20 @@ from sqlalchemy import select
 from aestheticc_pos.domain import appointments as booking
 from aestheticc_pos.domain import packages as rules
 from aestheticc_pos.domain.appointments import Appointment, AppointmentStatus, SessionOutcome
-from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
+from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
 from aestheticc_pos.domain.packages import ClientPackage, PackageSummary
 from aestheticc_pos.domain.staff import Action, Role
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
+from aestheticc_pos.services.deposits import request_deposit_in, settle_deposit_on_cancel_in
 from aestheticc_pos.services.packages import (
     load_client_package_for_change,
     lock_client_packages,
     record_ledger_entry,
 )
 from aestheticc_pos.services.staff import StaffMember, list_staff, require_staff
+from aestheticc_pos.services.visits import attend_in, lock_visit
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import AppointmentRow, ClientPackageRow, ClientRow, StaffRow, TreatmentRow
@@ -136,8 +141,6 @@ def book_appointment(
         s.flush()
         deposit_id = None
         if ask_deposit and cp is None:
-            from aestheticc_pos.services.deposits import request_deposit_in  # deposits price through checkout
-
             deposit_id = request_deposit_in(uow, services, appointment, treatment, staff_id=staff_id)
         view = _view(uow, appointment.id)
         uow.commit()
@@ -162,7 +165,7 @@ def cancel_appointment(services: Services, *, appointment_id: str, staff_id: str
         )
         repo.save_appointment(s, cancelled, cancelled_at=now)
         s.flush()
-        deposit = _settle_deposit(uow, services, settings, appointment_id, cancelled.status)
+        deposit = settle_deposit_on_cancel_in(uow, services, settings, appointment_id, cancelled.status)
         view = _view(uow, appointment_id)
         uow.commit()
     return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings, deposit=deposit)
@@ -183,37 +186,10 @@ def mark_no_show(services: Services, *, appointment_id: str, staff_id: str) -> C
         )
         repo.save_appointment(s, no_show)
         s.flush()
-        deposit = _settle_deposit(uow, services, settings, appointment_id, no_show.status)
+        deposit = settle_deposit_on_cancel_in(uow, services, settings, appointment_id, no_show.status)
         view = _view(uow, appointment_id)
         uow.commit()
     return Cancelled(appointment=view, session_outcome=outcome, warnings=warnings, deposit=deposit)
-
-
-def lock_visit(uow: UnitOfWork, appointment_id: str) -> Appointment:
-    """The appointment, held until the unit of work ends, taken in the one lock order (DESIGN.md §4: staff →
-    client → client packages → appointment → membership → number series → audit head): its client first, so
-    a checkout of the visit (which holds the client) and a cancellation of it queue instead of deadlocking."""
-    client_id = uow.session.scalar(
-        select(AppointmentRow.client_id).where(AppointmentRow.id == appointment_id)
-    )
-    if client_id is None:
-        raise NotFound("That appointment does not exist.")
-    lock_client_packages(uow, client_id)
-    return repo.load_appointment(uow.session, appointment_id, for_update=True)
-
-
-def _settle_deposit(
-    uow: UnitOfWork,
-    services: Services,
-    settings: ClinicSettings,
-    appointment_id: str,
-    status: AppointmentStatus,
-) -> str | None:
-    from aestheticc_pos.services.deposits import (
-        settle_deposit_on_cancel_in,
-    )  # deposits price through checkout
-
-    return settle_deposit_on_cancel_in(uow, services, settings, appointment_id, status)
 
 
 @use_case(Action.REDEEM_SESSIONS)
@@ -224,27 +200,6 @@ def attend_appointment(services: Services, *, appointment_id: str, staff_id: str
         attend_in(uow, services, appointment_id, staff_id=staff_id)
         uow.commit()
     return appointment_detail(services, appointment_id)
-
-
-def attend_in(
-    uow: UnitOfWork, services: Services, appointment_id: str, *, staff_id: str, sale_id: str | None = None
-) -> Appointment:
-    """Mark attended and redeem the booked package session, inside the caller's unit of work (checkout uses it)."""
-    s = uow.session
-    settings = read_clinic_settings(s)
-    appointment = lock_visit(uow, appointment_id)
-    attended = booking.attend(appointment)
-    today = services.now().astimezone(settings.tz).date()
-    session_on = appointment.session_on(settings.tz)
-    if session_on > today:
-        raise RuleViolation("This appointment is on a later day; it can be attended on the day.")
-    if appointment.client_package_id is not None and appointment.step_position is not None:
-        cp = load_client_package_for_change(uow, appointment.client_package_id)
-        _, entry = rules.redeem(cp, appointment.step_position, appointment.id, session_on, today)
-        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
-    repo.save_appointment(s, attended)
-    s.flush()
-    return attended
 
 
 @use_case(Audience.ANY_STAFF)

@@ -19,6 +19,7 @@ from aestheticc_pos.domain.clients import (
 )
 from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
@@ -143,6 +144,7 @@ def search_client_ids(services: Services, typed: str, *, limit: int = 1000) -> l
     Only ids: the list's table model fetches the rows it shows with ``client_summaries``. Empty text
     lists everybody (up to ``limit``).
     """
+    limit = inputs.how_many(limit, maximum=10_000_000)
     limit = max(1, min(limit, 100_000))
     with services.uow(read_only=True) as uow:
         query = select(ClientRow.id).where(ClientRow.anonymised_at.is_(None))
@@ -158,15 +160,13 @@ def search_clients(
     services: Services, typed: str, *, offset: int = 0, limit: int = DEFAULT_PAGE
 ) -> list[ClientSummary]:
     """A page of the clients matching what was typed, in list order."""
-    limit = max(1, min(limit, MAX_PAGE))
+    limit, offset = min(inputs.how_many(limit, maximum=10_000_000), MAX_PAGE), inputs.offset(offset)
     with services.uow(read_only=True) as uow:
         query = select(ClientRow).where(ClientRow.anonymised_at.is_(None))
         condition = _search_condition(typed)
         if condition is not None:
             query = query.where(condition)
-        query = (
-            query.order_by(ClientRow.search_name_reversed, ClientRow.id).offset(max(0, offset)).limit(limit)
-        )
+        query = query.order_by(ClientRow.search_name_reversed, ClientRow.id).offset(offset).limit(limit)
         return [_summary(row) for row in uow.session.scalars(query)]
 
 

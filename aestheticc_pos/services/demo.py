@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as membership_rules
 from aestheticc_pos.domain.catalogue import (
@@ -35,9 +36,9 @@ from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.authority import Audience, use_case
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
-from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.services.checkout import complete_sale, quote_basket
 from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, StaffRow

@@ -99,3 +99,13 @@ def text(value: str | None, *, what: str, required: bool = True, max_length: int
     if any(ord(c) < 32 and c not in "\n\t" for c in cleaned):
         raise InvalidInput(f"{what} contains a character that cannot be typed. Type it again.")
     return cleaned
+
+
+def how_many(value: int, *, maximum: int = 10_000) -> int:
+    """How many rows a list may show: a whole number from 1 to ``maximum`` (a screen asks for a page of them)."""
+    return whole_number(value, what="How many to show", minimum=1, maximum=maximum)
+
+
+def offset(value: int, *, maximum: int = 10_000_000) -> int:
+    """How many rows a list skips (its page): 0 or more, and not beyond what any clinic could hold."""
+    return whole_number(value, what="Where the list starts", minimum=0, maximum=maximum)

@@ -1,6 +1,6 @@
 """Invoices: draft, issue, void, and take payment for them (rules in ``domain/invoices.py``).
 
-Pricing: an invoice is priced by ``checkout.price_basket_in`` on the invoice channel, the same ``quote`` the
+Pricing: an invoice is priced by ``pricing.price_basket_in`` on the invoice channel, the same ``quote`` the
 till uses, so a member gets exactly the discount they would get at the desk that day. A draft is priced when
 it is made or edited, and priced again when it is issued (an invoice shows the prices and discounts in force
 on its issue date; ``expected_total`` refuses the issue when that changed what staff were shown). Once issued
@@ -13,17 +13,20 @@ Selling a package on an invoice is fine: the client gets the package when the in
 is never invoiced (its Direct Debit bills it).
 
 Paying (at the desk, or through a payment link) completes the sale the lines describe, once, inside the same
-transaction: ``checkout.record_sale_in`` writes it with the channel "invoice", fulfils its lines (packages
+transaction: ``sales.record_sale_in`` writes it with the channel "invoice", fulfils its lines (packages
 become the client's, booked visits are marked attended) and the invoice points at it.
 
 Numbers: an invoice takes its number only when issued, from the series of its issue year, so discarded drafts
 leave no gap; a void invoice keeps its number.
+
+What staff see of an invoice (``InvoiceDetail``, ``InvoiceSummary``) and how its lines are stored are
+``invoice_records``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -32,132 +35,49 @@ from aestheticc_pos.domain import invoices as rules
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.checkout import Settlement, TenderKind
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
-from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus, VatBand
+from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus
 from aestheticc_pos.domain.money import Money
-from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Quote, QuotedLine
+from aestheticc_pos.domain.payment_links import LinkStatus
+from aestheticc_pos.domain.pricing import Channel, Quote
 from aestheticc_pos.domain.staff import Action, require_manager
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
-from aestheticc_pos.services.checkout import (
+from aestheticc_pos.services.context import Services, read_clinic_settings
+from aestheticc_pos.services.invoice_records import (
+    InvoiceDetail,
+    InvoicePayment,
+    InvoiceSummary,
+    basket_item,
+    detail_of,
+    invoice_lines,
+    invoice_state,
+    issued_quote,
+    priced_totals,
+    summaries_of,
+    write_lines,
+    write_priced,
+)
+from aestheticc_pos.services.packages import lock_client_packages
+from aestheticc_pos.services.pricing import (
     BasketItem,
     Payment,
-    Receipt,
     audit_price_overrides,
     check_expected_total,
     price_basket_in,
-    priced_line_columns,
-    record_sale_in,
-    sale_receipt,
 )
-from aestheticc_pos.services.context import Services, read_clinic_settings
-from aestheticc_pos.services.packages import lock_client_packages
+from aestheticc_pos.services.sales import record_sale_in, sale_receipt
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import (
-    ClientRow,
     InvoiceLineRow,
     InvoiceRow,
     PaymentLinkRow,
-    SaleRow,
-    StaffRow,
     TenderRow,
 )
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 _NO_LINES = "The invoice has no lines. Add a treatment, product or package first."
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceLine:
-    """A priced line as the invoice shows it. ``override_price`` is a manager's unit price, with its reason."""
-
-    position: int
-    kind: ItemKind
-    item_id: str | None
-    name: str
-    quantity: int
-    unit_price: Money
-    gross: Money
-    discount: Money
-    discount_reason: str | None
-    net: Money
-    vat: Money
-    vat_rate_bp: int
-    appointment_id: str | None = None
-    override_price: Money | None = None
-    override_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceDetail:
-    """One invoice as staff and the client see it. ``standing`` is its status on the clinic's today."""
-
-    id: str
-    number: str | None
-    status: InvoiceStatus
-    standing: InvoiceStanding
-    client_id: str
-    client_name: str
-    client_email: str | None
-    client_phone: str | None
-    staff_name: str
-    payment_terms_days: int
-    priced_on: dt.date
-    issued_on: dt.date | None
-    due_on: dt.date | None
-    lines: tuple[InvoiceLine, ...]
-    gross: Money
-    discount: Money
-    net: Money
-    vat: Money
-    vat_bands: tuple[VatBand, ...]
-    created_at: dt.datetime
-    paid_at: dt.datetime | None = None
-    sale_id: str | None = None
-    sale_number: str | None = None
-    voided_at: dt.datetime | None = None
-    void_reason: str | None = None
-
-    @property
-    def currency(self) -> str:
-        return self.net.currency
-
-    @property
-    def amount_due(self) -> Money:
-        """What the client still owes: the total while issued, nothing once paid or void (or as a draft)."""
-        return self.net if self.status is InvoiceStatus.ISSUED else Money.zero(self.currency)
-
-    @property
-    def payment_terms(self) -> str:
-        return rules.terms_text(self.payment_terms_days)
-
-    def basket_items(self) -> list[BasketItem]:
-        """The lines as basket items, to edit a draft (overrides kept, so editing them still needs a manager)."""
-        return [_basket_item(line) for line in self.lines]
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceSummary:
-    """A row of an invoice list."""
-
-    id: str
-    number: str | None
-    standing: InvoiceStanding
-    client_id: str
-    client_name: str
-    issued_on: dt.date | None
-    due_on: dt.date | None
-    total: Money
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class InvoicePayment:
-    """An invoice paid at the desk: the invoice as it now is, and the receipt of the sale its payment made."""
-
-    invoice: InvoiceDetail
-    receipt: Receipt
 
 
 # --- Drafts --------------------------------------------------------------------------------------------------
@@ -189,11 +109,11 @@ def create_invoice_draft(
                 payment_terms_days=terms,
                 priced_on=today,
                 created_at=services.now(),
-                **_totals(priced),
+                **priced_totals(priced),
             )
         )
         s.flush()
-        _write_lines(s, invoice_id, priced)
+        write_lines(s, invoice_id, priced)
         uow.commit()
     return invoice_detail(services, invoice_id)
 
@@ -216,12 +136,12 @@ def update_invoice_draft(
         s = uow.session
         require_staff(s, staff_id, Action.SELL)
         row = _lock_invoice(s, invoice_id)
-        rules.require_draft(_state(row))
+        rules.require_draft(invoice_state(row))
         today = services.now().astimezone(read_clinic_settings(s).tz).date()
         if items is None:
-            items = [_basket_item(_line_from_row(r, row.currency)) for r in _line_rows(s, invoice_id)]
+            items = [basket_item(line) for line in invoice_lines(s, invoice_id, row.currency)]
         priced = _price(uow, row.client_id, items, today, staff_id)
-        _set_priced(s, row, priced, today)
+        write_priced(s, row, priced, today)
         if terms is not None:
             row.payment_terms_days = terms
         uow.commit()
@@ -235,7 +155,7 @@ def discard_invoice_draft(services: Services, invoice_id: str, *, staff_id: str)
         s = uow.session
         require_staff(s, staff_id, Action.SELL)
         row = _lock_invoice(s, invoice_id)
-        rules.require_discardable(_state(row))
+        rules.require_discardable(invoice_state(row))
         s.execute(delete(InvoiceLineRow).where(InvoiceLineRow.invoice_id == invoice_id))
         s.delete(row)
         uow.commit()
@@ -259,10 +179,10 @@ def issue_invoice(
         s = uow.session
         staff = require_staff(s, staff_id, Action.SELL)
         row = _lock_invoice(s, invoice_id)
-        state = _state(row)
+        state = invoice_state(row)
         rules.require_issuable(state)
         today = now.astimezone(read_clinic_settings(s).tz).date()
-        items = [_basket_item(_line_from_row(r, row.currency)) for r in _line_rows(s, invoice_id)]
+        items = [basket_item(line) for line in invoice_lines(s, invoice_id, row.currency)]
         if any(item.override_price is not None for item in items):
             require_manager(staff.role, "issue an invoice with a price override")
         priced = _price(uow, row.client_id, items, today, staff_id)
@@ -273,7 +193,7 @@ def issue_invoice(
         issued = rules.issue(
             state, number=number, on=today, terms_days=row.payment_terms_days, total=priced.net
         )
-        _set_priced(s, row, priced, today)
+        write_priced(s, row, priced, today)
         row.status = issued.status.value
         row.number = issued.number
         row.issued_on = issued.issued_on
@@ -291,7 +211,7 @@ def void_invoice(services: Services, invoice_id: str, *, staff_id: str, reason: 
         s = uow.session
         require_staff(s, staff_id, Action.VOID_INVOICE)
         row = _lock_invoice(s, invoice_id)
-        voided = rules.void(_state(row), reason)
+        voided = rules.void(invoice_state(row), reason)
         row.status = voided.status.value
         row.void_reason = voided.void_reason
         row.voided_at = now
@@ -355,7 +275,7 @@ def mark_invoice_paid_by_link_in(
             ),
         )
     ).first()
-    if link is None or link.status != "paid":
+    if link is None or LinkStatus(link.status) is not LinkStatus.PAID:
         raise RuleViolation(
             "GoCardless has not reported a payment through this invoice's link, so the invoice stays unpaid."
         )
@@ -378,41 +298,7 @@ def invoice_detail(services: Services, invoice_id: str) -> InvoiceDetail:
         row = s.get(InvoiceRow, invoice_id)
         if row is None:
             raise NotFound("That invoice does not exist (a draft may have been discarded).")
-        today = services.today(read_clinic_settings(s))
-        lines = tuple(_line_from_row(r, row.currency) for r in _line_rows(s, invoice_id))
-        client = s.get(ClientRow, row.client_id)
-        staff = s.get(StaffRow, row.staff_id)
-        sale_number = (
-            s.scalar(select(SaleRow.number).where(SaleRow.id == row.sale_id)) if row.sale_id else None
-        )
-        cur = row.currency
-        return InvoiceDetail(
-            id=row.id,
-            number=row.number,
-            status=InvoiceStatus(row.status),
-            standing=rules.standing(_state(row), today),
-            client_id=row.client_id,
-            client_name=_client_name(client),
-            client_email=None if client is None or client.anonymised_at else client.email,
-            client_phone=None if client is None or client.anonymised_at else client.phone,
-            staff_name=staff.name if staff else "",
-            payment_terms_days=row.payment_terms_days,
-            priced_on=row.priced_on,
-            issued_on=row.issued_on,
-            due_on=row.due_on,
-            lines=lines,
-            gross=Money(row.gross_pence, cur),
-            discount=Money(row.discount_pence, cur),
-            net=Money(row.net_pence, cur),
-            vat=Money(row.vat_pence, cur),
-            vat_bands=rules.vat_bands([(x.vat_rate_bp, x.net, x.vat) for x in lines], cur),
-            created_at=row.created_at,
-            paid_at=row.paid_at,
-            sale_id=row.sale_id,
-            sale_number=sale_number,
-            voided_at=row.voided_at,
-            void_reason=row.void_reason,
-        )
+        return detail_of(s, row, services.today(read_clinic_settings(s)))
 
 
 @use_case(Audience.ANY_STAFF)
@@ -433,6 +319,16 @@ def invoices_list(
     yet past due; "overdue": issued and past its due date; "draft", "paid", "void")."""
     wanted = None if status is None else _standing(status)
     return _summaries(services, client_id=None, standing=wanted, limit=limit, offset=offset)
+
+
+def _summaries(
+    services: Services, *, client_id: str | None, standing: InvoiceStanding | None, limit: int, offset: int
+) -> list[InvoiceSummary]:
+    limit, offset = inputs.how_many(limit), inputs.offset(offset)
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        return summaries_of(s, today, client_id=client_id, standing=standing, limit=limit, offset=offset)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -466,13 +362,13 @@ def _complete_invoice_sale(
 ) -> tuple[str, Settlement]:
     s = uow.session
     row = _lock_invoice(s, invoice_id)
-    paid = rules.mark_paid(_state(row))
+    paid = rules.mark_paid(invoice_state(row))
     lock_client_packages(uow, row.client_id)  # a package on the invoice becomes the client's
     sale_id, settlement = record_sale_in(
         uow,
         services,
         read_clinic_settings(s),
-        priced=_issued_quote(s, row),
+        priced=issued_quote(s, row),
         payments=payments,
         client_id=row.client_id,
         staff_id=staff_id,
@@ -482,50 +378,6 @@ def _complete_invoice_sale(
     row.sale_id = sale_id
     s.flush()
     return sale_id, settlement
-
-
-def _issued_quote(s: Session, row: InvoiceRow) -> Quote:
-    """The invoice's lines as the quote they were issued with (never priced again)."""
-    assert row.issued_on is not None
-    cur = row.currency
-    quoted = []
-    for r in _line_rows(s, row.id):
-        override = None
-        if r.override_price_pence is not None and r.override_staff_id is not None:
-            override = PriceOverride(
-                Money(r.override_price_pence, cur), r.override_reason or "", r.override_staff_id
-            )
-        basket = BasketLine(
-            kind=ItemKind(r.kind),
-            item_id=r.item_id or "",
-            name=r.name,
-            unit_price=Money(r.unit_price_pence, cur),
-            quantity=r.quantity,
-            vat_rate_bp=r.vat_rate_bp,
-            appointment_id=r.appointment_id,
-            use_package=False,
-            override=override,
-        )
-        quoted.append(
-            QuotedLine(
-                line=basket,
-                gross=Money(r.gross_pence, cur),
-                discount=Money(r.discount_pence, cur),
-                discount_reason=r.discount_reason,
-                net=Money(r.net_pence, cur),
-                vat=Money(r.vat_pence, cur),
-            )
-        )
-    return Quote(
-        lines=tuple(quoted),
-        gross=Money(row.gross_pence, cur),
-        discount=Money(row.discount_pence, cur),
-        net=Money(row.net_pence, cur),
-        vat=Money(row.vat_pence, cur),
-        currency=cur,
-        channel=Channel.INVOICE,
-        priced_on=row.issued_on,
-    )
 
 
 def _paid_by_link(s: Session, row: InvoiceRow, billing_request_id: str) -> bool:
@@ -554,138 +406,9 @@ def _lock_invoice(s: Session, invoice_id: str) -> InvoiceRow:
     return row
 
 
-def _state(row: InvoiceRow) -> rules.Invoice:
-    return rules.Invoice(
-        status=InvoiceStatus(row.status),
-        number=row.number,
-        issued_on=row.issued_on,
-        due_on=row.due_on,
-        void_reason=row.void_reason,
-    )
-
-
-def _set_priced(s: Session, row: InvoiceRow, priced: Quote, on: dt.date) -> None:
-    for name, value in _totals(priced).items():
-        setattr(row, name, value)
-    row.priced_on = on
-    s.execute(delete(InvoiceLineRow).where(InvoiceLineRow.invoice_id == row.id))
-    s.flush()
-    _write_lines(s, row.id, priced)
-
-
-def _totals(priced: Quote) -> dict[str, int | str]:
-    return {
-        "gross_pence": priced.gross.pence,
-        "discount_pence": priced.discount.pence,
-        "net_pence": priced.net.pence,
-        "vat_pence": priced.vat.pence,
-        "currency": priced.currency,
-    }
-
-
-def _write_lines(s: Session, invoice_id: str, priced: Quote) -> None:
-    for position, q in enumerate(priced.lines, start=1):
-        override = q.line.override
-        s.add(
-            InvoiceLineRow(
-                invoice_id=invoice_id,
-                **priced_line_columns(position, q),
-                override_price_pence=override.unit_price.pence if override else None,
-                override_reason=override.reason if override else None,
-                override_staff_id=override.staff_id if override else None,
-            )
-        )
-    s.flush()
-
-
-def _line_rows(s: Session, invoice_id: str) -> list[InvoiceLineRow]:
-    return list(
-        s.scalars(
-            select(InvoiceLineRow)
-            .where(InvoiceLineRow.invoice_id == invoice_id)
-            .order_by(InvoiceLineRow.position)
-        )
-    )
-
-
-def _line_from_row(r: InvoiceLineRow, cur: str) -> InvoiceLine:
-    return InvoiceLine(
-        position=r.position,
-        kind=ItemKind(r.kind),
-        item_id=r.item_id,
-        name=r.name,
-        quantity=r.quantity,
-        unit_price=Money(r.unit_price_pence, cur),
-        gross=Money(r.gross_pence, cur),
-        discount=Money(r.discount_pence, cur),
-        discount_reason=r.discount_reason,
-        net=Money(r.net_pence, cur),
-        vat=Money(r.vat_pence, cur),
-        vat_rate_bp=r.vat_rate_bp,
-        appointment_id=r.appointment_id,
-        override_price=None if r.override_price_pence is None else Money(r.override_price_pence, cur),
-        override_reason=r.override_reason,
-    )
-
-
-def _basket_item(line: InvoiceLine) -> BasketItem:
-    return BasketItem(
-        kind=line.kind,
-        item_id=line.item_id or "",
-        quantity=line.quantity,
-        appointment_id=line.appointment_id,
-        use_package=False,
-        override_price=line.override_price,
-        override_reason=line.override_reason,
-    )
-
-
-def _client_name(client: ClientRow | None) -> str:
-    if client is None or client.anonymised_at is not None:
-        return "Erased client"
-    return f"{client.first_name} {client.last_name}"
-
-
 def _standing(value: InvoiceStanding | InvoiceStatus | str) -> InvoiceStanding:
     try:
         return InvoiceStanding(value)
     except ValueError:
         choices = ", ".join(s.value for s in InvoiceStanding)
         raise InvalidInput(f"“{value}” is not an invoice status: choose {choices}.") from None
-
-
-def _summaries(
-    services: Services,
-    *,
-    client_id: str | None,
-    standing: InvoiceStanding | None,
-    limit: int,
-    offset: int,
-) -> list[InvoiceSummary]:
-    with services.uow(read_only=True) as uow:
-        s = uow.session
-        today = services.today(read_clinic_settings(s))
-        query = select(InvoiceRow, ClientRow).join(ClientRow, ClientRow.id == InvoiceRow.client_id)
-        if client_id is not None:
-            query = query.where(InvoiceRow.client_id == client_id)
-        if standing is InvoiceStanding.OVERDUE:
-            query = query.where(InvoiceRow.status == InvoiceStatus.ISSUED.value, InvoiceRow.due_on < today)
-        elif standing is InvoiceStanding.ISSUED:
-            query = query.where(InvoiceRow.status == InvoiceStatus.ISSUED.value, InvoiceRow.due_on >= today)
-        elif standing is not None:
-            query = query.where(InvoiceRow.status == standing.value)
-        query = query.order_by(InvoiceRow.created_at.desc(), InvoiceRow.id).limit(limit).offset(offset)
-        return [
-            InvoiceSummary(
-                id=row.id,
-                number=row.number,
-                standing=rules.standing(_state(row), today),
-                client_id=row.client_id,
-                client_name=_client_name(client),
-                issued_on=row.issued_on,
-                due_on=row.due_on,
-                total=Money(row.net_pence, row.currency),
-                created_at=row.created_at,
-            )
-            for row, client in s.execute(query)
-        ]

@@ -10,7 +10,7 @@ So every use case that changes a client's packages first takes ``lock_client_pac
 ``load_client_package_for_change``), and two tills changing one client's packages go one after the other.
 The one lock order (DESIGN.md §4), to stay clear of deadlocks: staff (a practitioner's diary) → the client (and
 so their packages) → the appointment → the membership → a number series → the audit head. A visit is
-locked through ``appointments.lock_visit``, which takes its client first.
+locked through ``visits.lock_visit``, which takes its client first.
 """
 
 from __future__ import annotations

@@ -31,17 +31,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aestheticc_pos.domain import outbox
 from aestheticc_pos.domain.catalogue import ItemKind, Package, Tier
 from aestheticc_pos.domain.checkout import TenderKind, amount_text
 from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.outbox import OutboxKind, OutboxStatus
+from aestheticc_pos.domain.payment_links import LinkPurpose, LinkStatus
 from aestheticc_pos.domain.pricing import BasketLine, Channel, Quote, QuotedLine
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services.authority import Audience, use_case
-from aestheticc_pos.services.checkout import Payment, record_sale_in
 from aestheticc_pos.services.clients import add_client_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.packages import lock_client_packages
+from aestheticc_pos.services.pricing import Payment
+from aestheticc_pos.services.sales import record_sale_in
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import ClientRow, OutboxRow, PackageLinkRow, PaymentLinkRow
@@ -135,7 +139,7 @@ def _sync_links(s: Session, packages: list[Package]) -> int:
                 )
             )
             s.flush()
-            _queue(s, package.id, "create_billing_request_template", terms)
+            _queue(s, package.id, OutboxKind.CREATE_BILLING_REQUEST_TEMPLATE, terms)
             queued += 1
             continue
         row.published = True
@@ -145,19 +149,15 @@ def _sync_links(s: Session, packages: list[Package]) -> int:
         )
         if sent_terms == (package.name, package.price.pence, package.price.currency):
             continue
-        create = _latest_job(s, package.id, "create_billing_request_template")
-        if (
-            create is not None
-            and create.status in ("pending", "waiting_for_prerequisite")
-            and create.attempts == 0
-        ):
+        create = _latest_job(s, package.id, OutboxKind.CREATE_BILLING_REQUEST_TEMPLATE)
+        if create is not None and outbox.is_unsent(OutboxStatus(create.status), create.attempts):
             create.payload = terms  # never sent: it goes with the new terms
         else:
             update = {k: v for k, v in terms.items() if k != "payment_request_metadata"}
             _queue(
                 s,
                 package.id,
-                "update_billing_request_template",
+                OutboxKind.UPDATE_BILLING_REQUEST_TEMPLATE,
                 {"billing_request_template_id": row.gc_template_id, **update},
                 depends_on=None if row.gc_template_id is not None or create is None else create.id,
             )
@@ -166,12 +166,12 @@ def _sync_links(s: Session, packages: list[Package]) -> int:
     return queued
 
 
-def _latest_job(s: Session, package_id: str, kind: str | None = None) -> OutboxRow | None:
+def _latest_job(s: Session, package_id: str, kind: OutboxKind | None = None) -> OutboxRow | None:
     """The package's latest link work (of ``kind``), not counting work staff discarded."""
     query = select(OutboxRow).where(
         OutboxRow.record_type == RECORD_TYPE,
         OutboxRow.record_id == package_id,
-        OutboxRow.status != "discarded",
+        OutboxRow.status != OutboxStatus.DISCARDED,
     )
     if kind is not None:
         query = query.where(OutboxRow.kind == kind)
@@ -197,7 +197,7 @@ def _template_terms(package: Package) -> dict[str, Any]:
 
 
 def _queue(
-    s: Session, package_id: str, kind: str, payload: dict[str, Any], *, depends_on: str | None = None
+    s: Session, package_id: str, kind: OutboxKind, payload: dict[str, Any], *, depends_on: str | None = None
 ) -> str:
     return enqueue(
         s, kind=kind, record_type=RECORD_TYPE, record_id=package_id, payload=payload, depends_on=depends_on
@@ -232,9 +232,9 @@ def portal_purchase_in(
     s.add(
         PaymentLinkRow(
             id=link_id,
-            purpose="portal",
+            purpose=LinkPurpose.PORTAL.value,
             package_id=package_id,
-            status="authorised",
+            status=LinkStatus.AUTHORISED.value,
             description=f"{package.name} (booking portal)"[:200],
             quote={},
             amount_pence=amount.pence,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from aestheticc_pos.domain.appointments import AppointmentStatus
 from aestheticc_pos.domain.memberships import MembershipStatus
+from aestheticc_pos.domain.packages import ClientPackageStatus
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
@@ -63,7 +64,8 @@ def clinic_overview(services: Services, *, staff_id: str) -> ClinicOverview:
             ),
             active_packages=count(
                 select(ClientPackageRow.id).where(
-                    ClientPackageRow.status == "active", ClientPackageRow.expires_on >= today
+                    ClientPackageRow.status == ClientPackageStatus.ACTIVE.value,
+                    ClientPackageRow.expires_on >= today,
                 )
             ),
             members=count(

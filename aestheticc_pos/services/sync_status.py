@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import LOST_MANDATE_STATUSES, MembershipStatus
 from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.services.staff import require_staff
@@ -135,6 +136,7 @@ class SyncOverview:
 
 @use_case(Audience.ANY_STAFF)
 def sync_overview(services: Services, *, recent: int = RECENT_EVENTS) -> SyncOverview:
+    recent = inputs.how_many(recent, maximum=1000)
     with services.uow(read_only=True) as uow:
         s = uow.session
         queued = _count(s, OutboxRow.status.in_(QUEUED_STATUSES))

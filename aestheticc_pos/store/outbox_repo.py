@@ -1,4 +1,5 @@
-"""Queue GoCardless work in the outbox, in the caller's transaction (DESIGN.md §5).
+"""Queue GoCardless work in the outbox, in the caller's transaction (DESIGN.md §5); find, rewrite, withdraw or
+discard a record's work. Kinds and statuses, and which moves are allowed, are ``domain/outbox.py``'s.
 
 The idempotency key is deterministic (``<record_type>-<record_id>-<kind>-v<n>``) and stored before the first
 attempt, so a replay after a crash or a restart returns the resource GoCardless already created.
@@ -11,17 +12,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aestheticc_pos.domain import outbox
+from aestheticc_pos.domain.outbox import OPEN as OPEN  # the membership services take these two from here
+from aestheticc_pos.domain.outbox import UNSENT as UNSENT
+from aestheticc_pos.domain.outbox import OutboxKind, OutboxStatus
 from aestheticc_pos.store.tables import OutboxRow
 
 
-def idempotency_key(record_type: str, record_id: str, kind: str, version: int = 1) -> str:
+def idempotency_key(record_type: str, record_id: str, kind: OutboxKind | str, version: int = 1) -> str:
     return f"{record_type}-{record_id}-{kind}-v{version}"
 
 
 def enqueue(
     session: Session,
     *,
-    kind: str,
+    kind: OutboxKind | str,
     record_type: str,
     record_id: str,
     payload: dict[str, Any],
@@ -35,15 +40,16 @@ def enqueue(
     subscription again and must not be taken for a replay of the first); by default the next one
     (``next_version``).
     """
+    kind = OutboxKind(kind)
     if version is None:
         version = next_version(session, record_type, record_id, kind)
     row = OutboxRow(
-        kind=kind,
+        kind=kind.value,
         record_type=record_type,
         record_id=record_id,
         payload=payload,
         idempotency_key=idempotency_key(record_type, record_id, kind, version),
-        status="waiting_for_prerequisite" if depends_on else "pending",
+        status=outbox.queued(waits_for_prerequisite=bool(depends_on)).value,
         depends_on=depends_on,
     )
     if new_id is not None:
@@ -53,7 +59,7 @@ def enqueue(
     return row.id
 
 
-def next_version(session: Session, record_type: str, record_id: str, kind: str) -> int:
+def next_version(session: Session, record_type: str, record_id: str, kind: OutboxKind | str) -> int:
     """One more than the highest version of ``kind`` ever queued for this record (1 for the first).
 
     The highest, not a count: rows that were never sent may be deleted, and a key must never be reused.
@@ -72,17 +78,14 @@ def next_version(session: Session, record_type: str, record_id: str, kind: str) 
 
 # --- A record's work --------------------------------------------------------------------------------------
 
-UNSENT = ("pending", "waiting_for_prerequisite")
-OPEN = (*UNSENT, "in_flight")  # queued and not yet answered
-
 
 def jobs_of(
     session: Session,
     record_type: str,
     record_id: str,
-    kinds: tuple[str, ...],
+    kinds: tuple[OutboxKind | str, ...],
     *,
-    statuses: tuple[str, ...] | None = None,
+    statuses: tuple[OutboxStatus | str, ...] | None = None,
 ) -> list[OutboxRow]:
     """The record's outbox rows of these kinds, oldest first (optionally only those in ``statuses``)."""
     query = select(OutboxRow).where(
@@ -94,7 +97,12 @@ def jobs_of(
 
 
 def latest_job(
-    session: Session, record_type: str, record_id: str, kind: str, *, statuses: tuple[str, ...]
+    session: Session,
+    record_type: str,
+    record_id: str,
+    kind: OutboxKind | str,
+    *,
+    statuses: tuple[OutboxStatus | str, ...],
 ) -> OutboxRow | None:
     jobs = jobs_of(session, record_type, record_id, (kind,), statuses=statuses)
     return jobs[-1] if jobs else None
@@ -108,7 +116,7 @@ def lock_unsent(session: Session, job_id: str) -> OutboxRow | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
-    return job if job is not None and job.status in UNSENT and job.attempts == 0 else None
+    return job if job is not None and outbox.is_unsent(OutboxStatus(job.status), job.attempts) else None
 
 
 def rewrite_unsent(session: Session, job_id: str, **changes: Any) -> bool:
@@ -137,8 +145,9 @@ def withdraw_unsent(session: Session, job_id: str) -> bool:
 
 
 def discard(session: Session, job: OutboxRow, reason: str, now: Any) -> None:
-    """Give up on work that will not be sent (it no longer holds back the rest of its record)."""
-    job.status = "discarded"
+    """Give up on work that will not be sent (it no longer holds back the rest of its record); refused for work
+    that is finished already."""
+    job.status = outbox.discard(OutboxStatus(job.status)).value
     job.next_attempt_at = None
     job.last_error = reason
     job.updated_at = now

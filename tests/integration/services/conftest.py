@@ -11,9 +11,9 @@ import datetime as dt
 import pytest
 from staffing import a_manager
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import ClinicSettings, Services, write_clinic_settings
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 

@@ -22,6 +22,7 @@ from catalogue_fixtures import (
 )
 from sqlalchemy import select
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.appointments import AppointmentStatus, NoShowPolicy, SessionOutcome
 from aestheticc_pos.domain.errors import (
     BookingRefused,
@@ -34,7 +35,6 @@ from aestheticc_pos.domain.errors import (
 from aestheticc_pos.domain.packages import LedgerKind
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import packages as packages_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services, read_clinic_settings, write_clinic_settings
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.tables import SessionLedgerRow

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, update
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted
 from aestheticc_pos.services import audit
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.audit_repo import append_audit, audit_entries
 from aestheticc_pos.store.tables import AuditLogRow, NumberSequenceRow

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from staffing import front_desk
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.catalogue import ItemKind, Product
 from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import NotPermitted, RuleViolation
@@ -15,9 +16,9 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import audit, backups
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import invoices as invoices_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale
-from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.settings import AppSettings
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.audit_repo import audit_entries
@@ -232,8 +233,8 @@ def test_the_scheduled_backup_runs_once_a_day(tmp_path) -> None:
     import datetime as dt
 
     from aestheticc_pos.app import build_services
+    from aestheticc_pos.clock import FixedClock
     from aestheticc_pos.services.backups import back_up_if_due, list_backups
-    from aestheticc_pos.services.clock import FixedClock
     from aestheticc_pos.settings import AppSettings, sqlite_url
 
     app_settings = AppSettings(data_dir=tmp_path, database_url=sqlite_url(tmp_path / "aestheticc.db"))

@@ -35,8 +35,8 @@ from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.authority import Audience, permission_of
 from aestheticc_pos.services.catalogue import StepInput
-from aestheticc_pos.services.checkout import BasketItem, Payment
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.services.till_settings import GoCardlessLink
 from aestheticc_pos.store.tables import metadata
 from aestheticc_pos.sync.secrets import MemorySecretStore

@@ -26,7 +26,8 @@ from aestheticc_pos.domain.pricing import Channel
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import packages as packages_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
+from aestheticc_pos.services.checkout import complete_sale, quote_basket
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import audit_entries

@@ -18,8 +18,9 @@ from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import appointments, invoices, payment_links
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
-from aestheticc_pos.services.payment_links import quote_from_json
+from aestheticc_pos.services.checkout import complete_sale, quote_basket
+from aestheticc_pos.services.link_requests import quote_from_json
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import DepositRow, OutboxRow, PaymentLinkRow

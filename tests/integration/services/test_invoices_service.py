@@ -18,6 +18,7 @@ import pytest
 from catalogue_fixtures import add_client, sell_package
 from sqlalchemy import Engine, func, select
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain import memberships as membership_rules
 from aestheticc_pos.domain.catalogue import ItemKind, Package, PackageStep, Product, Tier, Treatment
 from aestheticc_pos.domain.checkout import TenderKind
@@ -27,9 +28,9 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services import payment_links
-from aestheticc_pos.services.checkout import BasketItem, Payment, quote_basket
-from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.services.checkout import quote_basket
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import audit_entries

@@ -19,8 +19,9 @@ from aestheticc_pos.domain.catalogue import ItemKind, Treatment
 from aestheticc_pos.domain.errors import ConcurrencyConflict, DomainError
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import appointments as appointments_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale
+from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.db import make_session_factory
 from aestheticc_pos.store.unit_of_work import UnitOfWork

@@ -18,8 +18,10 @@ from aestheticc_pos.domain.errors import BookingRefused, RuleViolation
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import appointments, deposits, invoices, packages, payment_links, portal
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, sales_of_client
+from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.context import read_clinic_settings, write_clinic_settings
+from aestheticc_pos.services.pricing import BasketItem, Payment
+from aestheticc_pos.services.sales import sales_of_client
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.tables import ClientRow, OutboxRow, PaymentLinkRow, SaleRow
 

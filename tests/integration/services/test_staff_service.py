@@ -15,10 +15,10 @@ from multiprocessing.synchronize import Barrier
 import pytest
 from sqlalchemy import update
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, NotPermitted
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.settings import PIN_HASH_COST_ENV
 from aestheticc_pos.store.audit_repo import audit_entries

@@ -15,6 +15,7 @@ from staffing import front_desk
 
 from aestheticc_pos.services import catalogue, memberships
 from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store.tables import OutboxRow
 from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gateway import EventPage, FlowResult, RemoteResult
@@ -61,8 +62,9 @@ def test_one_till_syncs_at_a_time_on_a_shared_database(services, manager) -> Non
     )
     memberships.start_membership(services, client_id=client.id, tier_id=tier.id, staff_id=manager)
     gateway = HeldGateway()
-    first = SyncEngine(services.uow, gateway, services.clock, holder="till-a")  # type: ignore[arg-type]
-    second = SyncEngine(services.uow, gateway, services.clock, holder="till-b")  # type: ignore[arg-type]
+    bus = MessageBus(services)
+    first = SyncEngine(services.uow, gateway, services.clock, bus=bus, holder="till-a")  # type: ignore[arg-type]
+    second = SyncEngine(services.uow, gateway, services.clock, bus=bus, holder="till-b")  # type: ignore[arg-type]
     today = services.today()
 
     sending = threading.Thread(target=lambda: first.run_cycle(today))

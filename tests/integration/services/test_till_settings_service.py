@@ -15,6 +15,7 @@ import pytest
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
 from aestheticc_pos.keyring_store import MemoryDatabasePasswords
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.services.till_settings import (
     change_database,
     choose_gocardless_environment,
@@ -37,7 +38,9 @@ def secrets() -> MemorySecretStore:
 
 @pytest.fixture
 def link(services: Services, secrets: MemorySecretStore) -> SyncConnection:
-    return SyncConnection(services.uow, services.clock, services.today, secrets, "sandbox")
+    return SyncConnection(
+        services.uow, services.clock, services.today, secrets, "sandbox", bus=MessageBus(services)
+    )
 
 
 def _audit(services: Services) -> list[tuple[str, str, dict[str, object]]]:
@@ -89,7 +92,13 @@ def test_no_one_but_a_manager_touches_the_token_or_the_environment(
 def test_a_bad_token_or_no_keyring_is_a_sentence_and_nothing_changes(
     services: Services, manager: str
 ) -> None:
-    link = SyncConnection(services.uow, services.clock, services.today, MemorySecretStore(available=False))
+    link = SyncConnection(
+        services.uow,
+        services.clock,
+        services.today,
+        MemorySecretStore(available=False),
+        bus=MessageBus(services),
+    )
 
     with pytest.raises(InvalidInput, match="too short"):
         save_gocardless_token(services, link, "short", manager)

@@ -23,10 +23,10 @@ import pytest
 from catalogue_fixtures import add_client, assert_counters_match_ledger, save_demo_catalogue, sell_package
 from sqlalchemy import Engine, func, select
 
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.errors import DomainError
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import packages as packages_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.db import create_engine_for, make_session_factory
 from aestheticc_pos.store.tables import AppointmentRow, ClientPackageStepRow, SessionLedgerRow
