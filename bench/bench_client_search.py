@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert  # noqa: E402
 
+from aestheticc_pos.clock import FixedClock  # noqa: E402
 from aestheticc_pos.domain.clients import normalise_phone  # noqa: E402
 from aestheticc_pos.services import clients as clients_service  # noqa: E402
-from aestheticc_pos.services.clock import FixedClock  # noqa: E402
 from aestheticc_pos.services.context import Services  # noqa: E402
 from aestheticc_pos.services.demo import FIRST_NAMES, LAST_NAMES  # noqa: E402
 from aestheticc_pos.store.db import create_engine_for  # noqa: E402

@@ -5,33 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from aestheticc_pos.domain.staff import Action, Role, can
 from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.staff import StaffMember
+from aestheticc_pos.sync.connection import SyncConnection
+from aestheticc_pos.ui.sync_bridge import SyncBridge
 from aestheticc_pos.ui.tasks import TaskRunner
 
-if TYPE_CHECKING:
-    from aestheticc_pos.ui.sync_bridge import SyncBridge
-
 T = TypeVar("T")
-
-# What a change touched; screens refresh when one they show is in the set.
-CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS, CATALOGUE, SETTINGS, STAFF, SYNC = (
-    "clients",
-    "appointments",
-    "sales",
-    "packages",
-    "memberships",
-    "catalogue",
-    "settings",
-    "staff",
-    "sync",
-)
-PAYMENTS = "payments"  # invoices and payment links
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +32,7 @@ class Desk(QObject):
     """Owned by the main window; handed to every view and dialog. Lives on the GUI thread."""
 
     staff_changed = Signal(object)  # StaffMember | None
-    changed = Signal(frozenset)  # of the names above
+    changed = Signal(frozenset)  # of the names in ``topics.py``
     message = Signal(str)  # a sentence for the message bar (errors and confirmations)
     open_client = Signal(str)  # client id: show the client record
     open_appointment = Signal(str)  # appointment id: show the appointment
@@ -61,7 +46,16 @@ class Desk(QObject):
         self.runner.failed.connect(self.message)
         self.staff: StaffMember | None = None
         self.settings: ClinicSettings = ClinicSettings()
-        self.sync: SyncBridge | None = None  # set by the main window
+        self.sync: SyncBridge | None = None  # see ``connect_sync``
+
+    def connect_sync(self, connection: SyncConnection | None) -> SyncBridge:
+        """Bridge the sync runner to the screens (``None``: sync is not set up): what GoCardless changed is
+        passed on as ``changed``, and a desk action that may have queued work recounts the queue."""
+        bridge = SyncBridge(self.services, self.runner, connection, parent=self)
+        bridge.touched.connect(self.changed)
+        self.changed.connect(bridge.desk_changed)
+        self.sync = bridge
+        return bridge
 
     def run(
         self,

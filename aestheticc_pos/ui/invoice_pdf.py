@@ -32,7 +32,7 @@ from PySide6.QtGui import (
 
 from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus
 from aestheticc_pos.services.context import ClinicSettings
-from aestheticc_pos.services.invoices import InvoiceDetail, InvoiceLine
+from aestheticc_pos.services.invoice_records import InvoiceDetail, InvoiceLine
 from aestheticc_pos.ui import format as fmt
 
 A4_MM = QSizeF(210.0, 297.0)

@@ -32,8 +32,9 @@ from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, DEMO_PIN
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.settings import AppSettings
 from aestheticc_pos.sync.connection import SyncConnection
-from aestheticc_pos.ui.desk import SETTINGS, CheckoutRequest, Desk
-from aestheticc_pos.ui.sync_bridge import SyncBridge, status_text
+from aestheticc_pos.ui.desk import CheckoutRequest, Desk
+from aestheticc_pos.ui.sync_bridge import status_text
+from aestheticc_pos.ui.topics import SETTINGS
 from aestheticc_pos.ui.views.appointment import AppointmentView
 from aestheticc_pos.ui.views.audit import AuditView
 from aestheticc_pos.ui.views.catalogue import CatalogueView
@@ -93,8 +94,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.app_settings = app_settings
         self.desk = Desk(services, training=training, parent=self)
-        self.sync = SyncBridge(self.desk, sync, parent=self)
-        self.desk.sync = self.sync
+        self.sync = self.desk.connect_sync(sync)
         self.setWindowTitle("Aestheticc POS — training" if training else "Aestheticc POS")
         self.resize(1366, 768)
         self.setWindowIcon(QIcon(str(RESOURCES / "icons" / "app.svg")))
@@ -158,9 +158,12 @@ class MainWindow(QMainWindow):
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
         self._backup_timer = QTimer(self)
         self._backup_timer.timeout.connect(self._scheduled_backup)
+        self._first_backup = QTimer(self)  # once the desk has settled after start
+        self._first_backup.setSingleShot(True)
+        self._first_backup.timeout.connect(self._scheduled_backup)
         if app_settings is not None and app_settings.is_sqlite:
             self._backup_timer.start(BACKUP_CHECK_MINUTES * 60 * 1000)
-            QTimer.singleShot(30_000, self._scheduled_backup)  # once the desk has settled after start
+            self._first_backup.start(30_000)
 
     # --- pages ---------------------------------------------------------------------------------------------
 
@@ -308,6 +311,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.sync.stop()
+        self._backup_timer.stop()  # a closed window starts no more work
+        self._first_backup.stop()
         super().closeEvent(event)
 
     # --- messages and settings -----------------------------------------------------------------------------

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.money import Money, sum_money
-from aestheticc_pos.services.checkout import Receipt
 from aestheticc_pos.services.context import ClinicSettings
+from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.ui import format as fmt
 
 ROLL_WIDTH_MM = 80.0

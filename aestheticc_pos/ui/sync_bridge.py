@@ -5,6 +5,10 @@ emitted from the runner's thread and delivered queued to receivers on the GUI th
 int)`` carries the work queued and the work needing attention, read through the services after each cycle, so
 the status bar always shows the truth of the database, not of the last cycle only.
 
+``touched(frozenset)`` names what a sync cycle changed (topics.py), for the desk to pass on to the screens;
+``desk_changed`` is told of every desk change, to recount the queue when an action may have added to it.
+``Desk.connect_sync`` builds the bridge and wires both.
+
 With no connection (tests, or a build without GoCardless) the bridge reports "not configured" and does nothing.
 """
 
@@ -13,9 +17,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from aestheticc_pos.services import sync_status
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.sync.runner import SyncState, SyncStatus, unavailable_state
-from aestheticc_pos.ui.desk import APPOINTMENTS, CATALOGUE, MEMBERSHIPS, PAYMENTS, SALES, SYNC, Desk
+from aestheticc_pos.ui.tasks import TaskRunner
+from aestheticc_pos.ui.topics import APPOINTMENTS, CATALOGUE, MEMBERSHIPS, PAYMENTS, SALES, SYNC
 
 # Desk changes that may queue GoCardless work (sign-ups, links, deposits, refunds, published packages).
 QUEUEING = frozenset({MEMBERSHIPS, APPOINTMENTS, SALES, PAYMENTS, CATALOGUE})
@@ -24,23 +30,29 @@ QUEUEING = frozenset({MEMBERSHIPS, APPOINTMENTS, SALES, PAYMENTS, CATALOGUE})
 class SyncBridge(QObject):
     state_changed = Signal(object)  # SyncState
     counts_changed = Signal(int, int)  # queued, needing attention
+    touched = Signal(frozenset)  # the topics a sync cycle changed
 
-    def __init__(self, desk: Desk, connection: SyncConnection | None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        runner: TaskRunner,
+        connection: SyncConnection | None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.desk = desk
+        self.services = services
+        self.runner = runner
         self.connection = connection
         self.queued = 0
         self.attention = 0
         self.state: SyncState = (
             connection.state
             if connection is not None
-            else unavailable_state(SyncStatus.NOT_CONFIGURED, None, desk.services.now())
+            else unavailable_state(SyncStatus.NOT_CONFIGURED, None, services.now())
         )
-        self._cycles_seen = 0
         self.state_changed.connect(self._on_state)
         if connection is not None:
             connection.add_listener(self.state_changed.emit)  # from the runner's thread: queued to ours
-        desk.changed.connect(self._on_desk_changed)
 
     @property
     def training(self) -> bool:
@@ -60,8 +72,8 @@ class SyncBridge(QObject):
             self.connection.sync_now()
 
     def refresh_counts(self) -> None:
-        services = self.desk.services
-        self.desk.run(lambda: sync_status.queued_count(services), self._show_counts, lambda _sentence: None)
+        services = self.services
+        self.runner.run(lambda: sync_status.queued_count(services), self._show_counts, lambda _sentence: None)
 
     def _on_state(self, state: SyncState) -> None:
         self.state = state
@@ -69,15 +81,15 @@ class SyncBridge(QObject):
         report = state.report
         if report is not None and (report.sent or (report.pull is not None and report.pull.applied)):
             # GoCardless changed something: screens showing it reload (links open, payments arrive)
-            self.desk.notify(MEMBERSHIPS, PAYMENTS, APPOINTMENTS, SALES, SYNC)
+            self.touched.emit(frozenset({MEMBERSHIPS, PAYMENTS, APPOINTMENTS, SALES, SYNC}))
         else:
-            self.desk.notify(SYNC)
+            self.touched.emit(frozenset({SYNC}))
 
     def _show_counts(self, counts: tuple[int, int]) -> None:
         self.queued, self.attention = counts
         self.counts_changed.emit(*counts)
 
-    def _on_desk_changed(self, what: frozenset[str]) -> None:
+    def desk_changed(self, what: frozenset[str]) -> None:
         if what & QUEUEING and SYNC not in what:  # a desk action may have queued work
             self.refresh_counts()
 

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from aestheticc_pos.app import build_services
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, DEMO_PIN, fill_demo_clinic
 from aestheticc_pos.settings import DATABASE_FILE, AppSettings, load_settings, sqlite_url
 from aestheticc_pos.ui.main_window import MainWindow

@@ -36,7 +36,7 @@ def _checkout(qtbot, window: MainWindow, client: str, typed: str, item: str):
     view = window.open_screen("checkout")
     view.new_sale()
     qtbot.waitUntil(lambda: len(view.catalogue) > 0, timeout=5000)
-    _pick(qtbot, view.client_finder, view.client_search, client, client)
+    _pick(qtbot, view.chooser.finder, view.chooser.search, client, client)
     qtbot.waitUntil(lambda: view.client is not None and view.client.name == client, timeout=5000)
     _pick(qtbot, view.item_finder, view.item_search, typed, item)
     qtbot.waitUntil(lambda: view.model.rowCount() == 1 and not view.payment.busy, timeout=5000)
@@ -47,9 +47,12 @@ def _pay_by_card(qtbot, view) -> str:
     view.payment.set_mode(TenderMode.CARD)
     qtbot.waitUntil(lambda: view.payment.pay_button.isEnabled(), timeout=5000)
     qtbot.mouseClick(view.payment.pay_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.receipt_dialog is not None and view.receipt_dialog.isVisible(), timeout=5000)
-    text = view.receipt_dialog.preview.toPlainText()
-    view.receipt_dialog.accept()
+    qtbot.waitUntil(
+        lambda: view.last_sale.receipt_dialog is not None and view.last_sale.receipt_dialog.isVisible(),
+        timeout=5000,
+    )
+    text = view.last_sale.receipt_dialog.preview.toPlainText()
+    view.last_sale.receipt_dialog.accept()
     return text
 
 
@@ -70,7 +73,7 @@ def _book(qtbot, window: MainWindow, client: str, treatment: str, day: QDate):
 
 
 def _counts(view, package: int, step: int) -> tuple[str, ...]:
-    return tuple(label.text() for label in view.progress[package].counts[step])
+    return tuple(label.text() for label in view.packages.progress[package].counts[step])
 
 
 def test_a_day_at_the_front_desk(qtbot, window: MainWindow, sign_in) -> None:
@@ -121,7 +124,7 @@ def test_a_day_at_the_front_desk(qtbot, window: MainWindow, sign_in) -> None:
     qtbot.waitUntil(lambda: window.current_screen() == "appointment", timeout=5000)
     detail = window.views["appointment"]
     qtbot.waitUntil(
-        lambda: detail.appointment_id == consultation.id and len(detail.progress) == 1, timeout=5000
+        lambda: detail.appointment_id == consultation.id and len(detail.packages.progress) == 1, timeout=5000
     )
     # used / booked / remaining: consultation booked today, treatment booked on the 26th, review not yet.
     assert [_counts(detail, 0, step) for step in (1, 2, 3)] == [
@@ -148,7 +151,9 @@ def test_a_day_at_the_front_desk(qtbot, window: MainWindow, sign_in) -> None:
     view = _checkout(qtbot, window, "Nadia Okafor", "botox sta", "Botox starter")
     _pay_by_card(qtbot, view)
     window.desk.open_appointment.emit(treatment.id)
-    qtbot.waitUntil(lambda: detail.appointment_id == treatment.id and len(detail.progress) == 2, timeout=5000)
+    qtbot.waitUntil(
+        lambda: detail.appointment_id == treatment.id and len(detail.packages.progress) == 2, timeout=5000
+    )
     counts = sorted([_counts(detail, i, step) for step in (1, 2, 3)] for i in (0, 1))
     assert counts == [
         [("0", "0", "1"), ("0", "0", "1"), ("0", "0", "1")],  # the new package: every session left

@@ -13,8 +13,9 @@ from PySide6.QtGui import QGuiApplication
 from sqlalchemy import select
 
 from aestheticc_pos.app import build_services
-from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.services.demo import fill_demo_clinic
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.settings import DATABASE_FILE, AppSettings, load_settings, sqlite_url
 from aestheticc_pos.store.tables import MembershipRow
 from aestheticc_pos.sync.connection import SyncConnection
@@ -46,6 +47,7 @@ def till(qtbot, tmp_path_factory):
         services.today,
         MemorySecretStore({"live": "live_e2e-token-0123456789abcdef"}),
         "live",
+        bus=MessageBus(services),
         base_url=simulator.base_url,
         interval=0.3,
     )

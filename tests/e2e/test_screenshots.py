@@ -1,8 +1,9 @@
 """Screenshots of the main screens on the demo clinic, grabbed from the real widgets.
 
-Each screen is checked to have drawn something (not a blank window). With ``AESTHETICC_SCREENSHOTS`` set to a
-folder, the pictures are saved there (``scripts/screenshots`` refreshes ``docs/screenshots/`` for the README);
-otherwise they go to the test's temporary folder.
+Each screen is checked to have drawn something (not a blank window) and to show what it is there to show: texts
+read from its visible labels, buttons, fields and the table cells scrolled into view. With
+``AESTHETICC_SCREENSHOTS`` set to a folder, the pictures are saved there (``scripts/screenshots`` refreshes
+``docs/screenshots/`` for the README); otherwise they go to the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QAbstractListModel, Qt
+from PySide6.QtGui import QImage, QTextDocumentFragment
+from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QGroupBox, QLabel, QLineEdit, QWidget
 from staffing import front_desk
 
 from aestheticc_pos.domain.catalogue import ItemKind
@@ -23,7 +25,8 @@ from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import payment_links as links_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale
+from aestheticc_pos.services.checkout import complete_sale
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.ui.models.basket import ITEM
 
 
@@ -34,7 +37,8 @@ def _folder(tmp_path: Path) -> Path:
     return folder
 
 
-def _save(qtbot, widget, path: Path) -> None:
+def _save(qtbot, widget, path: Path, *shows: str) -> None:
+    """Save a picture of ``widget`` once it has settled, after checking that it shows each of ``shows``."""
     qtbot.wait(400)  # let background answers arrive and the screen settle
     qtbot.waitUntil(lambda: not widget.desk.runner.busy, timeout=10_000)
     qtbot.wait(100)
@@ -42,7 +46,38 @@ def _save(qtbot, widget, path: Path) -> None:
     assert image.width() >= 1300 and image.height() >= 700
     colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)}
     assert len(colours) > 8, f"{path.name} looks blank"
+    seen = _visible_texts(widget)
+    missing = [text for text in shows if not any(text in line for line in seen)]
+    assert not missing, f"{path.name} does not show {missing}; it shows {seen}"
     assert image.save(str(path))
+
+
+def _visible_texts(window: QWidget) -> list[str]:
+    """What a person can read on ``window`` now: labels (rich text as plain), buttons (without the ``&`` of their
+    shortcut), fields, group titles, and the cells of tables and lists that are scrolled into view."""
+    texts: list[str] = []
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible():
+            continue
+        if isinstance(widget, QLabel):
+            texts.append(QTextDocumentFragment.fromHtml(widget.text()).toPlainText())
+        elif isinstance(widget, QAbstractButton):
+            texts.append(widget.text().replace("&&", "\0").replace("&", "").replace("\0", "&"))
+        elif isinstance(widget, QLineEdit):
+            texts.append(widget.text())
+        elif isinstance(widget, QGroupBox):
+            texts.append(widget.title())
+        elif isinstance(widget, QAbstractItemView) and widget.model() is not None:
+            texts.extend(_cells_in_view(widget))
+    return [text for text in texts if text]
+
+
+def _cells_in_view(view: QAbstractItemView) -> list[str]:
+    model = view.model()
+    columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount()
+    indexes = [model.index(row, column) for row in range(model.rowCount()) for column in range(columns)]
+    shown = view.viewport().rect()
+    return [str(i.data()) for i in indexes if i.data() is not None and view.visualRect(i).intersects(shown)]
 
 
 @pytest.mark.screenshots
@@ -50,7 +85,8 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
     folder = _folder(tmp_path)
     services = window.desk.services
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
-    _save(qtbot, window, folder / "01-login.png")
+    clinic = window.desk.settings.name
+    _save(qtbot, window, folder / "01-login.png", clinic, "Sophie Laurent", "Rita Evans", "Dr Amira Shah")
     sign_in(window, "Sophie Laurent")
 
     nadia = clients_service.add_client(
@@ -80,14 +116,23 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
     window.desk.notify("appointments", "packages", "clients", "sales")
 
     window.open_screen("today")
-    _save(qtbot, window, folder / "02-today.png")
+    _save(qtbot, window, folder / "02-today.png", "18:45 · Nadia Okafor · Botox consultation")
 
     window.desk.open_appointment.emit(booked.appointment.id)
     detail = window.views["appointment"]
     qtbot.waitUntil(
-        lambda: detail.appointment_id == booked.appointment.id and bool(detail.progress), timeout=5000
+        lambda: detail.appointment_id == booked.appointment.id and bool(detail.packages.progress),
+        timeout=5000,
     )
-    _save(qtbot, window, folder / "03-appointment.png")
+    _save(
+        qtbot,
+        window,
+        folder / "03-appointment.png",
+        "Botox consultation",
+        "Nadia Okafor",
+        "Dr Amira Shah",
+        "Botox starter",
+    )
 
     gold = next(
         m
@@ -98,11 +143,11 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
     view = window.open_screen("checkout")
     view.new_sale()
     qtbot.waitUntil(lambda: len(view.catalogue) > 0, timeout=5000)
-    qtbot.keyClicks(view.client_search, gold_name)
-    qtbot.waitUntil(lambda: gold_name in view.client_finder.matches(), timeout=5000)
-    while view.client_finder.list.currentItem().text(0) != gold_name:
-        qtbot.keyClick(view.client_search, Qt.Key.Key_Down)
-    qtbot.keyClick(view.client_search, Qt.Key.Key_Return)
+    qtbot.keyClicks(view.chooser.search, gold_name)
+    qtbot.waitUntil(lambda: gold_name in view.chooser.finder.matches(), timeout=5000)
+    while view.chooser.finder.list.currentItem().text(0) != gold_name:
+        qtbot.keyClick(view.chooser.search, Qt.Key.Key_Down)
+    qtbot.keyClick(view.chooser.search, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: view.client is not None, timeout=5000)
     for typed, name in (("botox treat", "Botox treatment (up to 3 areas)"), ("vitamin", "Vitamin C serum")):
         qtbot.keyClicks(view.item_search, typed)
@@ -116,23 +161,40 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
             ),
             timeout=5000,
         )
-    _save(qtbot, window, folder / "04-checkout.png")
+    # Gold members pay 20% less: (£250 + £45) × 0.8.
+    _save(
+        qtbot,
+        window,
+        folder / "04-checkout.png",
+        gold_name,
+        "Botox treatment (up to 3 areas)",
+        "Vitamin C serum",
+        "£236.00",
+    )
 
     clients = window.open_screen("clients")
     qtbot.keyClicks(clients.search, "o")
     qtbot.waitUntil(lambda: clients.searched_text == "o", timeout=5000)
-    _save(qtbot, window, folder / "05-clients.png")
+    _save(qtbot, window, folder / "05-clients.png", "Nadia Okafor", "nadia.okafor@example.com")
     window.desk.open_client.emit(nadia.id)
     qtbot.waitUntil(lambda: clients.record.client_id == nadia.id, timeout=5000)
-    _save(qtbot, window, folder / "06-client-record.png")
+    _save(
+        qtbot,
+        window,
+        folder / "06-client-record.png",
+        "Nadia Okafor",
+        "07700 111222",
+        "nadia.okafor@example.com",
+        "Botox starter",
+    )
 
-    for key, name in (
-        ("memberships", "07-memberships"),
-        ("catalogue", "08-catalogue"),
-        ("settings", "09-settings"),
+    for key, name, shows in (
+        ("memberships", "07-memberships", (gold_name, "Gold")),
+        ("catalogue", "08-catalogue", ("Botox treatment (up to 3 areas)", "£250.00")),
+        ("settings", "09-settings", (clinic,)),
     ):
         window.open_screen(key)
-        _save(qtbot, window, folder / f"{name}.png")
+        _save(qtbot, window, folder / f"{name}.png", *shows)
 
     draft = invoices_service.create_invoice_draft(
         services,
@@ -149,6 +211,9 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
     )
     payments = window.open_screen("payments")
     payments.show_invoice(issued.id)  # type: ignore[attr-defined]
-    _save(qtbot, window, folder / "10-payments.png")
+    assert issued.number is not None
+    _save(
+        qtbot, window, folder / "10-payments.png", issued.number, "Nadia Okafor", "Vitamin C serum", "£45.00"
+    )
     window.open_screen("sync")
-    _save(qtbot, window, folder / "11-sync.png")
+    _save(qtbot, window, folder / "11-sync.png", "Sync with GoCardless")

@@ -1,7 +1,8 @@
 """Fixtures for screen tests: a ``Desk`` over a fresh database in the test's own data directory.
 
-``desk`` is an empty clinic; ``demo_desk`` holds a small demo clinic (40 clients, 24 Nov 2026 09:00 UTC on a
-``FixedClock``) with Rita Evans (receptionist) signed in. ``sign_in(desk, name)`` switches staff.
+``desk`` is an empty clinic (a copy of a database migrated once per run); ``demo_desk`` holds a small demo clinic
+(40 clients, 24 Nov 2026 09:00 UTC on a ``FixedClock``) with Rita Evans (receptionist) signed in.
+``sign_in(desk, name)`` switches staff.
 
 The demo clinic is made once per run (through the real services) and each test gets its own copy of the file.
 """
@@ -15,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from aestheticc_pos.app import build_services
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.services.clock import FixedClock
 from aestheticc_pos.services.demo import fill_demo_clinic
 from aestheticc_pos.settings import DATABASE_FILE, AppSettings, load_settings, sqlite_url
 from aestheticc_pos.ui.desk import Desk
@@ -25,8 +26,10 @@ NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def ui_services():
-    services = build_services(load_settings())
+def ui_services(copy_migrated_sqlite):
+    settings = load_settings()
+    copy_migrated_sqlite(settings.data_dir / DATABASE_FILE)
+    services = build_services(settings)
     services.clock = FixedClock(NOW)
     return services
 
@@ -39,9 +42,10 @@ def desk(qtbot, ui_services) -> Desk:
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_database(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path) -> Path:
     folder = tmp_path_factory.mktemp("demo-clinic")
     path = folder / DATABASE_FILE
+    shutil.copyfile(migrated_sqlite_template, path)
     services = build_services(AppSettings(data_dir=folder, database_url=sqlite_url(path)))
     services.clock = FixedClock(NOW)
     fill_demo_clinic(services, clients=40, seed=5)

@@ -12,9 +12,12 @@ from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale, quote_basket
-from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, CheckoutRequest
-from aestheticc_pos.ui.views.appointment import GAPS_RESPECTED, AppointmentView
+from aestheticc_pos.services.checkout import complete_sale, quote_basket
+from aestheticc_pos.services.pricing import BasketItem, Payment
+from aestheticc_pos.ui.desk import CheckoutRequest
+from aestheticc_pos.ui.topics import APPOINTMENTS, PACKAGES
+from aestheticc_pos.ui.views.appointment import AppointmentView
+from aestheticc_pos.ui.views.appointment_facts import GAPS_RESPECTED
 
 
 def _sell_botox_starter(desk, client_id: str) -> None:
@@ -58,7 +61,7 @@ def _open(qtbot, view: AppointmentView, appointment_id: str) -> None:
 
 
 def _counts(view: AppointmentView, position: int) -> tuple[str, ...]:
-    [progress] = view.progress
+    [progress] = view.packages.progress
     return tuple(label.text() for label in progress.counts[position])
 
 
@@ -77,18 +80,18 @@ def test_the_practitioner_sees_the_sessions_left_and_attending_redeems_one(qtbot
     assert view.title.text() == "Botox consultation"
     assert view.status_badge.text() == "Booked"
     assert view.subtitle.text() == "Tuesday 24 Nov 2026  ·  19:00–19:30  ·  30 min"
-    assert view.client_button.text() == "Nadia Okafor"
-    assert view.practitioner.text() == "Dr Amira Shah"
-    assert view.paid_by.text() == "Botox starter · step 1"
-    assert view.membership_badge.isVisible()
-    assert view.membership_badge.text() == "Platinum member · Direct Debit not set up yet"
-    assert view.membership_badge.property("tone") == "okBadge"  # the discount applies already
-    assert view.progress[0].name.text() == "Botox starter"
-    assert view.progress[0].expiry.text() == "Expires 24 Mar 2027"
+    assert view.facts.client_button.text() == "Nadia Okafor"
+    assert view.facts.practitioner.text() == "Dr Amira Shah"
+    assert view.facts.paid_by.text() == "Botox starter · step 1"
+    assert view.facts.membership_badge.isVisible()
+    assert view.facts.membership_badge.text() == "Platinum member · Direct Debit not set up yet"
+    assert view.facts.membership_badge.property("tone") == "okBadge"  # the discount applies already
+    assert view.packages.progress[0].name.text() == "Botox starter"
+    assert view.packages.progress[0].expiry.text() == "Expires 24 Mar 2027"
     assert _counts(view, 1) == ("0", "1", "0")  # used / booked / remaining
     assert _counts(view, 2) == ("0", "0", "1")
     assert _counts(view, 3) == ("0", "0", "1")
-    assert view.gaps.text().endswith(GAPS_RESPECTED)
+    assert view.packages.gaps.text().endswith(GAPS_RESPECTED)
     assert view.attend_button.isEnabled() and view.cancel_button.isEnabled()
     assert not view.no_show_button.isEnabled()  # 19:00 has not come yet
     assert view.hint.text() == "No-show is available once the appointment time has passed."
@@ -122,7 +125,7 @@ def test_cancelling_warns_about_later_bookings_and_a_no_show_is_marked_once_the_
     view = _view(qtbot, demo_desk, treatment)
     assert view.title.text() == "Botox treatment (up to 3 areas)"
     assert _counts(view, 1) == ("0", "1", "0") and _counts(view, 2) == ("0", "1", "0")
-    assert view.gaps.text().endswith(GAPS_RESPECTED)
+    assert view.packages.gaps.text().endswith(GAPS_RESPECTED)
     assert not view.attend_button.isEnabled()  # Friday's appointment is attended on Friday
     assert view.hint.text() == "Attend is available on the day of the appointment."
 
@@ -143,11 +146,11 @@ def test_cancelling_warns_about_later_bookings_and_a_no_show_is_marked_once_the_
     assert "now break its minimum gaps" in lines[1]
     assert lines[2].startswith("•  ") and "27 Nov 2026" in lines[2]
     assert not view.confirm_card.isVisible()
-    assert not view.gaps.isVisible()  # a cancelled booking has no gaps to respect
+    assert not view.packages.gaps.isVisible()  # a cancelled booking has no gaps to respect
 
     _open(qtbot, view, treatment)
-    assert view.gaps.property("tone") == "dangerText"
-    assert GAPS_RESPECTED not in view.gaps.text() and view.gaps.text()
+    assert view.packages.gaps.property("tone") == "dangerText"
+    assert GAPS_RESPECTED not in view.packages.gaps.text() and view.packages.gaps.text()
 
     # A client who did not come: once their time has passed, No-show records it.
     first_today = appointments_service.appointments_on(demo_desk.services, dt.date(2026, 11, 24))[0]

@@ -12,9 +12,10 @@ from staffing import front_desk
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services.checkout import BasketItem, Payment, complete_sale
-from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES
+from aestheticc_pos.services.checkout import complete_sale
+from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.ui.dialogs.book_appointment import BookAppointmentDialog
+from aestheticc_pos.ui.topics import APPOINTMENTS, PACKAGES
 
 EVENING = QTime(19, 0)  # the demo books nobody after 18:45, so every practitioner is free then
 

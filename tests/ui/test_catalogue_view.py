@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt
 from aestheticc_pos.services import catalogue
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.ui.desk import Desk
-from aestheticc_pos.ui.dialogs.catalogue_forms import PackageForm, TierForm, TreatmentForm
+from aestheticc_pos.ui.dialogs.package_form import PackageForm
+from aestheticc_pos.ui.dialogs.tier_form import TierForm
+from aestheticc_pos.ui.dialogs.treatment_form import TreatmentForm
 from aestheticc_pos.ui.views.catalogue import MANAGER_ONLY, CataloguePage, CatalogueView
 
 WAIT = 5000

@@ -18,8 +18,10 @@ from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import payment_links
 from aestheticc_pos.store.tables import OutboxRow, PaymentLinkRow
-from aestheticc_pos.ui.desk import SYNC, CheckoutRequest, Desk
-from aestheticc_pos.ui.views.appointment import DEPOSIT_BEING_PREPARED, AppointmentView
+from aestheticc_pos.ui.desk import CheckoutRequest, Desk
+from aestheticc_pos.ui.topics import SYNC
+from aestheticc_pos.ui.views.appointment import AppointmentView
+from aestheticc_pos.ui.views.appointment_facts import DEPOSIT_BEING_PREPARED
 from aestheticc_pos.ui.views.checkout import CheckoutView
 from aestheticc_pos.ui.views.checkout_links import NO_CLIENT
 from aestheticc_pos.ui.views.checkout_payment import TenderMode
@@ -68,7 +70,7 @@ def _a_client_without_membership(desk: Desk) -> clients_service.ClientSummary:
 
 def _basket_of_serum(qtbot, view: CheckoutView, client_name: str | None) -> None:
     if client_name is not None:
-        _choose(qtbot, view.client_finder, view.client_search, client_name, client_name)
+        _choose(qtbot, view.chooser.finder, view.chooser.search, client_name, client_name)
         qtbot.waitUntil(lambda: view.client is not None and view.client.name == client_name, timeout=WAIT)
     _choose(qtbot, view.item_finder, view.item_search, "vit", "Vitamin C serum")
     qtbot.waitUntil(lambda: _priced(view, 1) and view.payment.link_button.isEnabled(), timeout=WAIT)
@@ -153,7 +155,7 @@ def test_a_basket_sent_as_a_link_clears_the_basket_and_shows_the_qr_once_the_syn
 
 def test_a_link_needs_a_client_and_a_refusal_keeps_the_basket(qtbot, demo_desk) -> None:
     view = _checkout(qtbot, demo_desk)
-    qtbot.mouseClick(view.walk_in_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.chooser.walk_in_button, Qt.MouseButton.LeftButton)
     _basket_of_serum(qtbot, view, None)
 
     qtbot.mouseClick(view.payment.link_button, Qt.MouseButton.LeftButton)
@@ -163,7 +165,7 @@ def test_a_link_needs_a_client_and_a_refusal_keeps_the_basket(qtbot, demo_desk) 
     assert payment_links.links_list(demo_desk.services) == []
 
     client = _a_client_without_membership(demo_desk)
-    _choose(qtbot, view.client_finder, view.client_search, client.full_name, client.full_name)
+    _choose(qtbot, view.chooser.finder, view.chooser.search, client.full_name, client.full_name)
     qtbot.waitUntil(lambda: view.client is not None and view.client.name == client.full_name, timeout=WAIT)
     _choose(qtbot, view.item_finder, view.item_search, "gold memb", "Gold membership")
     qtbot.waitUntil(lambda: _priced(view, 2) and view.payment.link_button.isEnabled(), timeout=WAIT)
@@ -219,8 +221,8 @@ def test_a_paid_deposit_is_offered_at_checkout_and_credited_once(qtbot, demo_des
     assert view.payment.hint.text() == "Take £150.00 on the card terminal."
     qtbot.mouseClick(view.payment.pay_button, Qt.MouseButton.LeftButton)
 
-    qtbot.waitUntil(lambda: view.receipt_dialog is not None, timeout=WAIT)
-    tenders = [(t.kind.value, t.amount.pence) for t in view.receipt_dialog.receipt.tenders]
+    qtbot.waitUntil(lambda: view.last_sale.receipt_dialog is not None, timeout=WAIT)
+    tenders = [(t.kind.value, t.amount.pence) for t in view.last_sale.receipt_dialog.receipt.tenders]
     assert tenders == [("deposit", 5000), ("card", 15000)]
     credited = deposits_service.deposit_of_appointment(demo_desk.services, appointment_id)
     assert credited.status == "credited"
@@ -237,15 +239,15 @@ def test_the_appointment_shows_its_deposit_link_and_what_cancelling_did_to_it(qt
     with qtbot.waitSignal(view.loaded):
         view.show_appointment(appointment_id)
 
-    assert view.deposit_words.text() == "Deposit requested: £50.00"
-    assert view.deposit_link.note.text() == DEPOSIT_BEING_PREPARED
-    assert not view.deposit_link.code.isVisible()
+    assert view.facts.deposit_words.text() == "Deposit requested: £50.00"
+    assert view.facts.deposit_link.note.text() == DEPOSIT_BEING_PREPARED
+    assert not view.facts.deposit_link.code.isVisible()
 
     deposit = deposits_service.deposit_of_appointment(demo_desk.services, appointment_id)
     url = _sent(demo_desk.services, deposit.link_id)
     with qtbot.waitSignal(view.loaded):
         demo_desk.notify(SYNC)
-    assert view.deposit_link.code.isVisible() and view.deposit_link.code.text == url
+    assert view.facts.deposit_link.code.isVisible() and view.facts.deposit_link.code.text == url
     view.grab().save("/tmp/appointment-deposit.png")
 
     messages: list[str] = []
@@ -258,5 +260,5 @@ def test_the_appointment_shows_its_deposit_link_and_what_cancelling_did_to_it(qt
         0
     ].startswith(f"Cancelled: {client.full_name}, Microneedling.")
     assert "deposit" in messages[0].lower()
-    qtbot.waitUntil(lambda: view.deposit_words.text() != "Deposit requested: £50.00", timeout=WAIT)
-    assert not view.deposit_link.isVisible()
+    qtbot.waitUntil(lambda: view.facts.deposit_words.text() != "Deposit requested: £50.00", timeout=WAIT)
+    assert not view.facts.deposit_link.isVisible()

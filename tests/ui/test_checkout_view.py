@@ -58,7 +58,7 @@ def _choose(qtbot, finder, field, typed: str, wanted: str) -> None:
 
 
 def _pick_client(qtbot, view: CheckoutView, name: str) -> None:
-    _choose(qtbot, view.client_finder, view.client_search, name, name)
+    _choose(qtbot, view.chooser.finder, view.chooser.search, name, name)
     qtbot.waitUntil(lambda: view.client is not None and view.client.name == name, timeout=5000)
 
 
@@ -104,8 +104,11 @@ def _pay(qtbot, view: CheckoutView) -> None:
 
 
 def _receipt_text(qtbot, view: CheckoutView) -> str:
-    qtbot.waitUntil(lambda: view.receipt_dialog is not None and view.receipt_dialog.isVisible(), timeout=5000)
-    return view.receipt_dialog.preview.toPlainText()
+    qtbot.waitUntil(
+        lambda: view.last_sale.receipt_dialog is not None and view.last_sale.receipt_dialog.isVisible(),
+        timeout=5000,
+    )
+    return view.last_sale.receipt_dialog.preview.toPlainText()
 
 
 def _click_check_box(qtbot, view: CheckoutView, row: int) -> None:
@@ -177,7 +180,7 @@ def test_a_gold_member_gets_20_percent_off_botox_and_gets_change_from_cash(qtbot
     view = _open(qtbot, demo_desk)
     name = _gold_member(demo_desk)
     _pick_client(qtbot, view, name)
-    qtbot.waitUntil(lambda: "Gold member, 20% off" in view.client_card.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Gold member, 20% off" in view.chooser.card.text(), timeout=5000)
     _add(qtbot, view, "botox tr", "Botox treatment (up to 3 areas)")
 
     assert _cell(view, 0, REASON) == "Gold member 20%"
@@ -196,7 +199,7 @@ def test_a_gold_member_gets_20_percent_off_botox_and_gets_change_from_cash(qtbot
     number = SALE_NUMBER.search(shown)
     assert number is not None
     assert name in shown and "Botox treatment (up to 3 areas)" in shown and "Gold member 20%" in shown
-    assert view.receipt_dialog.change.text() == "Change due £20.00"
+    assert view.last_sale.receipt_dialog.change.text() == "Change due £20.00"
     assert messages == [f"Sale {number.group()} recorded: £200.00. Change due £20.00."]
     assert view.model.rowCount() == 0 and view.client is None  # ready for the next client
     assert view.payment.total.text() == "£0.00"
@@ -204,8 +207,8 @@ def test_a_gold_member_gets_20_percent_off_botox_and_gets_change_from_cash(qtbot
 
 def test_a_walk_in_pays_by_card(qtbot, demo_desk) -> None:
     view = _open(qtbot, demo_desk)
-    qtbot.mouseClick(view.walk_in_button, Qt.MouseButton.LeftButton)
-    assert view.client is None and "Walk-in" in view.client_card.text()
+    qtbot.mouseClick(view.chooser.walk_in_button, Qt.MouseButton.LeftButton)
+    assert view.client is None and "Walk-in" in view.chooser.card.text()
     _add(qtbot, view, "vit", "Vitamin C serum")
     _add(qtbot, view, "vit", "Vitamin C serum")  # the same product again: one line, two of them
     assert view.model.rowCount() == 1 and _cell(view, 0, NET) == "£90.00"
@@ -216,33 +219,39 @@ def test_a_walk_in_pays_by_card(qtbot, demo_desk) -> None:
 
     shown = _receipt_text(qtbot, view)
     assert "Walk-in" in shown and "Vitamin C serum" in shown and "2 × £45.00" in shown
-    assert [(t.kind.value, t.amount.pence) for t in view.receipt_dialog.receipt.tenders] == [("card", 9000)]
-    assert not view.receipt_dialog.change.isVisible()
+    assert [(t.kind.value, t.amount.pence) for t in view.last_sale.receipt_dialog.receipt.tenders] == [
+        ("card", 9000)
+    ]
+    assert not view.last_sale.receipt_dialog.change.isVisible()
 
 
 def test_the_last_sale_stays_in_view_and_a_restarted_till_shows_it_with_its_receipt(qtbot, demo_desk) -> None:
     view = _open(qtbot, demo_desk)
-    qtbot.mouseClick(view.walk_in_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.chooser.walk_in_button, Qt.MouseButton.LeftButton)
     _add(qtbot, view, "vit", "Vitamin C serum")
     first_id = view._sale_id
     assert first_id is None  # given only when payment is taken
     qtbot.mouseClick(view.payment.mode_buttons[TenderMode.CARD], Qt.MouseButton.LeftButton)
     _pay(qtbot, view)
     _receipt_text(qtbot, view)
-    receipt = view.receipt_dialog.receipt
-    view.receipt_dialog.close()
-    assert view.last_sale.text().startswith(f"Last sale on this till: {receipt.number} · £45.00 · ")
+    receipt = view.last_sale.receipt_dialog.receipt
+    view.last_sale.receipt_dialog.close()
+    assert view.last_sale.label.text().startswith(f"Last sale on this till: {receipt.number} · £45.00 · ")
     assert view._sale_id is None  # the next basket is another sale
 
     restarted = _open(qtbot, demo_desk)  # the till comes back after a power cut
     restarted.refresh()
-    qtbot.waitUntil(lambda: restarted.last_sale_button.isEnabled(), timeout=5000)
-    assert receipt.number in restarted.last_sale.text()
-    row_height = restarted.last_sale.parentWidget().height()
-    qtbot.mouseClick(restarted.last_sale_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: restarted.receipt_dialog is not None and restarted.receipt_dialog.isVisible())
-    assert restarted.receipt_dialog.receipt.number == receipt.number
-    assert restarted.last_sale.parentWidget().height() == row_height  # nothing moved
+    qtbot.waitUntil(lambda: restarted.last_sale.button.isEnabled(), timeout=5000)
+    assert receipt.number in restarted.last_sale.label.text()
+    row_height = restarted.last_sale.height()
+    qtbot.mouseClick(restarted.last_sale.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: (
+            restarted.last_sale.receipt_dialog is not None and restarted.last_sale.receipt_dialog.isVisible()
+        )
+    )
+    assert restarted.last_sale.receipt_dialog.receipt.number == receipt.number
+    assert restarted.last_sale.height() == row_height  # nothing moved
 
 
 def test_underpaying_a_bad_amount_or_a_changed_total_is_a_sentence_and_the_basket_stays(
@@ -258,7 +267,7 @@ def test_underpaying_a_bad_amount_or_a_changed_total_is_a_sentence_and_the_baske
     _pay(qtbot, view)
     qtbot.waitUntil(lambda: view.payment.error.text() != "", timeout=5000)
     assert view.payment.error.text() == "£50.00 is still due. Add another payment."
-    assert view.receipt_dialog is None
+    assert view.last_sale.receipt_dialog is None
     assert view.model.rowCount() == 2 and view.payment.total.text() == "£282.00"
 
     view.payment.amount.clear()
@@ -276,13 +285,13 @@ def test_underpaying_a_bad_amount_or_a_changed_total_is_a_sentence_and_the_baske
     qtbot.waitUntil(lambda: "total changed" in view.payment.error.text(), timeout=5000)
     assert view.payment.error.text().startswith("The total changed to £332.00 since it was shown (£282.00).")
     qtbot.waitUntil(lambda: view.payment.total.text() == "£332.00", timeout=5000)  # the new total is shown
-    assert view.model.rowCount() == 2 and view.receipt_dialog is None
+    assert view.model.rowCount() == 2 and view.last_sale.receipt_dialog is None
 
     view.payment.amount.clear()
     qtbot.keyClicks(view.payment.amount, "340")
     _pay(qtbot, view)
     assert "Change" in _receipt_text(qtbot, view)
-    assert view.receipt_dialog.change.text() == "Change due £8.00"
+    assert view.last_sale.receipt_dialog.change.text() == "Change due £8.00"
 
 
 def test_a_split_payment_of_card_and_the_rest_in_cash(qtbot, demo_desk) -> None:
@@ -303,7 +312,7 @@ def test_a_split_payment_of_card_and_the_rest_in_cash(qtbot, demo_desk) -> None:
 
     shown = _receipt_text(qtbot, view)
     assert "Card" in shown and "£100.00" in shown and "£150.00" in shown
-    tenders = [(t.kind.value, t.amount.pence) for t in view.receipt_dialog.receipt.tenders]
+    tenders = [(t.kind.value, t.amount.pence) for t in view.last_sale.receipt_dialog.receipt.tenders]
     assert tenders == [("card", 10_000), ("cash", 15_000)]
 
 
@@ -316,12 +325,12 @@ def test_a_package_sold_here_pays_for_the_next_session_unless_declined(qtbot, de
     qtbot.mouseClick(view.payment.mode_buttons[TenderMode.CARD], Qt.MouseButton.LeftButton)
     _pay(qtbot, view)
     assert "Microneedling course of 6" in _receipt_text(qtbot, view)
-    qtbot.mouseClick(view.receipt_dialog.new_sale_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not view.receipt_dialog.isVisible(), timeout=2000)
+    qtbot.mouseClick(view.last_sale.receipt_dialog.new_sale_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.last_sale.receipt_dialog.isVisible(), timeout=2000)
 
     _pick_client(qtbot, view, name)
     qtbot.waitUntil(
-        lambda: "Microneedling course of 6: 6 sessions left" in view.client_card.text(), timeout=5000
+        lambda: "Microneedling course of 6: 6 sessions left" in view.chooser.card.text(), timeout=5000
     )
     _add(qtbot, view, "microneedling", "Microneedling")
     row = _row_of(view, "Microneedling")
@@ -346,11 +355,11 @@ def test_a_package_sold_here_pays_for_the_next_session_unless_declined(qtbot, de
 def test_the_whole_sale_without_the_mouse(qtbot, demo_desk) -> None:
     view = _open(qtbot, demo_desk)
     name = _gold_member(demo_desk)
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.client_search, timeout=2000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.chooser.search, timeout=2000)
 
     _type(qtbot, name)
-    qtbot.waitUntil(lambda: name in view.client_finder.matches(), timeout=5000)
-    while view.client_finder.list.currentItem().text(0) != name:
+    qtbot.waitUntil(lambda: name in view.chooser.finder.matches(), timeout=5000)
+    while view.chooser.finder.list.currentItem().text(0) != name:
         _press(qtbot, Qt.Key.Key_Down)
     _press(qtbot, Qt.Key.Key_Return)
     qtbot.waitUntil(
@@ -392,10 +401,12 @@ def test_the_whole_sale_without_the_mouse(qtbot, demo_desk) -> None:
     shown = _receipt_text(qtbot, view)
     assert SALE_NUMBER.search(shown) and "Post-treatment aftercare balm" in shown
 
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.receipt_dialog.new_sale_button, timeout=2000)
+    qtbot.waitUntil(
+        lambda: QApplication.focusWidget() is view.last_sale.receipt_dialog.new_sale_button, timeout=2000
+    )
     _press(qtbot, Qt.Key.Key_Return)  # New sale
-    qtbot.waitUntil(lambda: not view.receipt_dialog.isVisible(), timeout=2000)
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.client_search, timeout=2000)
+    qtbot.waitUntil(lambda: not view.last_sale.receipt_dialog.isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.chooser.search, timeout=2000)
     assert view.model.rowCount() == 0
 
 

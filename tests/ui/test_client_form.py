@@ -11,8 +11,8 @@ from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.ui.desk import CLIENTS
 from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
+from aestheticc_pos.ui.topics import CLIENTS
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.appointments import appointments_of_client
-from aestheticc_pos.services.checkout import sales_of_client
+from aestheticc_pos.services.sales import sales_of_client
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import MembershipPaymentRow
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import APPOINTMENTS, CLIENTS
+from aestheticc_pos.ui.topics import APPOINTMENTS, CLIENTS
 from aestheticc_pos.ui.views.client_record import ClientRecordView
 from aestheticc_pos.ui.widgets.package_progress import PackageProgress
 

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication
 from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.ui.desk import CLIENTS
 from aestheticc_pos.ui.models.clients import LOADING
 from aestheticc_pos.ui.tasks import UNEXPECTED
+from aestheticc_pos.ui.topics import CLIENTS
 from aestheticc_pos.ui.views.clients import ClientsView
 
 

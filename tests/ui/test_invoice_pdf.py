@@ -19,7 +19,7 @@ from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus
 from aestheticc_pos.domain.money import Money, sum_money
 from aestheticc_pos.services.context import ClinicSettings
-from aestheticc_pos.services.invoices import InvoiceDetail, InvoiceLine
+from aestheticc_pos.services.invoice_records import InvoiceDetail, InvoiceLine
 from aestheticc_pos.ui.invoice_pdf import (
     invoice_document,
     render_invoice_image,

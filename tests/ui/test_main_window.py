@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from aestheticc_pos.app import build_services
-from aestheticc_pos.services.clock import FixedClock
+from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.services.demo import fill_demo_clinic
 from aestheticc_pos.settings import load_settings
 from aestheticc_pos.ui.main_window import MainWindow

@@ -13,7 +13,7 @@ from aestheticc_pos.domain import memberships as rules
 from aestheticc_pos.services import catalogue, clinic, memberships
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
-from aestheticc_pos.services.memberships import MembershipView
+from aestheticc_pos.services.membership_views import MembershipView
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import MembershipPaymentRow
 from aestheticc_pos.ui.desk import Desk

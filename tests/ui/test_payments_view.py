@@ -14,10 +14,11 @@ from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import payment_links
-from aestheticc_pos.services.checkout import BasketItem
+from aestheticc_pos.services.pricing import BasketItem
 from aestheticc_pos.store.tables import OutboxRow, PaymentLinkRow
-from aestheticc_pos.ui.desk import SYNC, Desk
+from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.invoice_forms import PayInvoiceDialog, VoidInvoiceDialog
+from aestheticc_pos.ui.topics import SYNC
 from aestheticc_pos.ui.views.payments import PaymentsView
 from aestheticc_pos.ui.views.payments_panels import BEING_PREPARED
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from aestheticc_pos.domain.checkout import Tender, TenderKind
 from aestheticc_pos.domain.money import Money, sum_money
-from aestheticc_pos.services.checkout import Receipt, ReceiptLine
 from aestheticc_pos.services.context import ClinicSettings
+from aestheticc_pos.services.sales import Receipt, ReceiptLine
 from aestheticc_pos.ui.dialogs.receipt_dialog import ReceiptDialog
 from aestheticc_pos.ui.receipt import print_receipt_on, receipt_document, receipt_text, save_receipt_pdf
 

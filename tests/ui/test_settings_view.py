@@ -88,48 +88,53 @@ def test_a_bad_time_zone_or_till_prefix_is_refused_under_its_field(qtbot, view) 
 
 
 def test_back_up_now_then_restore_it_and_be_told_to_restart(qtbot, view) -> None:
-    assert view.backups_model.rowCount() == 0
+    assert view.backups_card.model.rowCount() == 0
     view.name.setText("Lumière Aesthetics & Skin")  # typed, not saved yet
-    _click(qtbot, view.back_up_button)
-    qtbot.waitUntil(lambda: view.backups_model.rowCount() == 1, timeout=WAIT)
-    assert view.backups_model.data(view.backups_model.index(0, 0)) == "24 Nov 2026 09:00"
+    _click(qtbot, view.backups_card.back_up_button)
+    qtbot.waitUntil(lambda: view.backups_card.model.rowCount() == 1, timeout=WAIT)
+    assert view.backups_card.model.data(view.backups_card.model.index(0, 0)) == "24 Nov 2026 09:00"
     assert view.name.text() == "Lumière Aesthetics & Skin"  # nothing typed is lost
 
     added = clients_service.add_client(
         view.desk.services, staff_id=front_desk(view.desk.services), first_name="Nora", last_name="Later"
     )
-    view.backups_table.selectRow(0)
-    box = view.restore_selected()
+    view.backups_card.table.selectRow(0)
+    box = view.backups_card.restore_selected()
     assert isinstance(box, QMessageBox) and "24 Nov 2026 09:00" in box.text()
     _click(qtbot, box.button(QMessageBox.StandardButton.Yes))
 
     qtbot.waitUntil(view.restart_banner.isVisible, timeout=WAIT)
     assert "Close Aestheticc POS and open it again now" in view.restart_banner.text()
-    assert not view.back_up_button.isEnabled() and not view.save_button.isEnabled()
+    assert not view.backups_card.back_up_button.isEnabled() and not view.save_button.isEnabled()
     assert added.id not in clients_service.search_client_ids(view.desk.services, "Later")
-    qtbot.waitUntil(lambda: view.backups_model.rowCount() == 2, timeout=WAIT)  # and the safety backup
+    qtbot.waitUntil(lambda: view.backups_card.model.rowCount() == 2, timeout=WAIT)  # and the safety backup
 
 
 def test_pointing_this_pc_at_a_postgresql_server_from_the_next_start(
     qtbot, view, app_settings, memory_keyring
 ) -> None:
-    assert "this PC's own database file" in view.database.text()
-    qtbot.keyClicks(view.server_url, "mysql://till@server/clinic")
-    _click(qtbot, view.use_server_button)
-    assert view.server_error.isVisible()
-    assert view.server_error.text().startswith("A server address starts with postgresql+psycopg://")
+    assert "this PC's own database file" in view.database_card.where.text()
+    qtbot.keyClicks(view.database_card.server_url, "mysql://till@server/clinic")
+    _click(qtbot, view.database_card.use_server_button)
+    assert view.database_card.server_error.isVisible()
+    assert view.database_card.server_error.text().startswith(
+        "A server address starts with postgresql+psycopg://"
+    )
 
-    _retype(qtbot, view.server_url, "postgresql+psycopg://till:s3cret@192.168.1.10/clinic")
-    _click(qtbot, view.use_server_button)
-    qtbot.waitUntil(view.next_start.isVisible, timeout=WAIT)
-    assert view.next_start.text() == "From the next start: postgresql+psycopg://till@192.168.1.10/clinic."
+    _retype(qtbot, view.database_card.server_url, "postgresql+psycopg://till:s3cret@192.168.1.10/clinic")
+    _click(qtbot, view.database_card.use_server_button)
+    qtbot.waitUntil(view.database_card.next_start.isVisible, timeout=WAIT)
+    assert (
+        view.database_card.next_start.text()
+        == "From the next start: postgresql+psycopg://till@192.168.1.10/clinic."
+    )
     assert read_settings_file(app_settings.data_dir)["database_url"] == (
         "postgresql+psycopg://till@192.168.1.10/clinic"
     )
     assert list(memory_keyring.passwords.values()) == ["s3cret"]  # the password is in the keyring only
 
-    _click(qtbot, view.use_this_pc_button)
-    qtbot.waitUntil(lambda: not view.next_start.isVisible(), timeout=WAIT)
+    _click(qtbot, view.database_card.use_this_pc_button)
+    qtbot.waitUntil(lambda: not view.database_card.next_start.isVisible(), timeout=WAIT)
     assert load_settings().database_url == app_settings.database_url
 
 
@@ -139,11 +144,11 @@ def test_a_receptionist_cannot_change_the_settings(qtbot, demo_desk: Desk, app_s
     assert view.notice.isVisible() and view.notice.text() == MANAGER_ONLY
     assert view.name.isReadOnly() and not view.save_button.isEnabled()
     assert not view.instant_first_payment.isEnabled()
-    assert not view.back_up_button.isEnabled()
+    assert not view.backups_card.back_up_button.isEnabled()
     view.save()
     assert view.status.text() == MANAGER_ONLY
-    view.back_up_now()
-    assert view.backups_model.rowCount() == 0
+    view.backups_card.back_up_now()
+    assert view.backups_card.model.rowCount() == 0
 
 
 def _sign_in(desk: Desk, name: str) -> None:

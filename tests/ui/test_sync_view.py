@@ -13,6 +13,7 @@ from staffing import front_desk
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import membership_billing, memberships
 from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.services.membership_billing import NotBilled
 from aestheticc_pos.settings import SETTINGS_FILE, load_settings
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, ProcessedEventRow
@@ -22,7 +23,7 @@ from aestheticc_pos.sync.gateway import PermanentGatewayError
 from aestheticc_pos.sync.runner import SyncState, SyncStatus
 from aestheticc_pos.sync.secrets import NO_KEYRING, MemorySecretStore
 from aestheticc_pos.ui.desk import Desk
-from aestheticc_pos.ui.sync_bridge import SyncBridge, status_text
+from aestheticc_pos.ui.sync_bridge import status_text
 from aestheticc_pos.ui.views.gocardless_settings import GoCardlessCard
 from aestheticc_pos.ui.views.sync import ALL_BILLED, SyncView
 
@@ -46,8 +47,10 @@ def secrets() -> MemorySecretStore:
 def connected(qtbot, demo_desk: Desk, secrets: MemorySecretStore) -> Desk:
     """The demo desk with a connection that is never started (its runner's cycles are run by hand)."""
     services = demo_desk.services
-    connection = SyncConnection(services.uow, services.clock, services.today, secrets, "live")  # type: ignore[arg-type]
-    demo_desk.sync = SyncBridge(demo_desk, connection, parent=demo_desk)
+    connection = SyncConnection(
+        services.uow, services.clock, services.today, secrets, "live", bus=MessageBus(services)
+    )  # type: ignore[arg-type]
+    demo_desk.connect_sync(connection)
     return demo_desk
 
 
@@ -251,8 +254,9 @@ def test_with_no_keyring_the_card_says_so_and_offers_nothing_to_type(
         services.today,
         MemorySecretStore(available=False),
         "live",  # type: ignore[arg-type]
+        bus=MessageBus(services),
     )
-    demo_desk.sync = SyncBridge(demo_desk, connection, parent=demo_desk)
+    demo_desk.connect_sync(connection)
     switch_staff(demo_desk, "Sophie Laurent")
     card = GoCardlessCard(demo_desk, load_settings())
     _keep(qtbot, card)

@@ -18,6 +18,8 @@ def test_money_dates_and_percentages_are_written_the_clinic_way() -> None:
     assert fmt.long_date(dt.date(2026, 11, 24)) == "Tuesday 24 Nov 2026"
     assert fmt.time(dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC), ZoneInfo("Europe/London")) == "09:30"
     assert fmt.percent(2000) == "20%" and fmt.percent(1250) == "12.5%"
+    assert fmt.editable_amount(Money(120000)) == "1200.00"  # as typed in a field: no symbol, no commas
+    assert fmt.editable_percent(2000) == "20" and fmt.editable_percent(1250) == "12.5"
 
 
 def test_work_runs_off_the_gui_thread_and_the_result_comes_back_on_it(qtbot) -> None:

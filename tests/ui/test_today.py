@@ -8,7 +8,7 @@ import datetime as dt
 from PySide6.QtCore import QDate, Qt
 
 from aestheticc_pos.services import appointments as appointments_service
-from aestheticc_pos.ui.desk import APPOINTMENTS
+from aestheticc_pos.ui.topics import APPOINTMENTS
 from aestheticc_pos.ui.views.today import TodayView
 
 NOV_24, NOV_25 = dt.date(2026, 11, 24), dt.date(2026, 11, 25)

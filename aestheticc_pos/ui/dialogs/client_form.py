@@ -1,72 +1,43 @@
-"""Add or edit a client: first and last name, phone, email, date of birth (optional), notes, marketing consent.
+"""Add or edit a client: first and last name, phone, email, date of birth (optional), notes, marketing
+consent.
 
-The details are saved through ``add_client`` / ``edit_client`` on the desk's thread pool. When the clinic's
-rules refuse them, the sentence shows under the field it is about (``InvalidInput.field``), that field takes
-the focus, and everything typed stays as it was. On success the dialog tells the desk (``notify("clients")``
-and a message) and emits ``saved`` with the client.
+    ClientFormDialog(desk)           # a new client
+    ClientFormDialog(desk, client)   # edit that one
+
+The details are saved through ``add_client`` / ``edit_client`` (``forms.py`` says how refusals are shown and
+what a save tells): when the clinic's rules refuse them, the sentence shows under the field it is about, that
+field takes the focus, and everything typed stays as it was.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
-import shiboken6
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QWidget
 
 from aestheticc_pos.domain.clients import Client
-from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import inputs
-from aestheticc_pos.ui.desk import CLIENTS, Desk
+from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.forms import Call, FormDialog, check_field
 from aestheticc_pos.ui.models.clients import phone_text
-
-_INVALID = "border: 1px solid #a4262c;"
-
-
-@dataclass(frozen=True, slots=True)
-class _Refused:
-    """What the pool thread hands back when the rules refuse a field, so the dialog can say where."""
-
-    field: str | None
-    message: str
+from aestheticc_pos.ui.topics import CLIENTS
 
 
-class ClientFormDialog(QDialog):
-    """``ClientFormDialog(desk)`` adds a client; ``ClientFormDialog(desk, client)`` edits that one.
+class ClientFormDialog(FormDialog):
+    """Open it with ``open()`` (window-modal, returns at once); ``saved(Client)`` fires once saved."""
 
-    Open it with ``open()`` (window-modal, returns at once); ``saved(Client)`` fires after a successful save.
-    """
-
-    saved = Signal(object)  # Client
+    notifies = (CLIENTS,)
 
     def __init__(self, desk: Desk, client: Client | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.desk = desk
+        super().__init__(
+            desk,
+            title=f"Edit {client.full_name}" if client else "New client",
+            save_text="Save changes" if client else "Add client",
+            parent=parent,
+        )
         self.client = client
         self.setWindowTitle("Edit client" if client else "New client")
         self.setMinimumWidth(560)
-
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(24, 20, 24, 20)
-        outer.setSpacing(12)
-        heading = QLabel(f"Edit {client.full_name}" if client else "New client")
-        heading.setObjectName("heading")
-        outer.addWidget(heading)
-
         self.first_name = QLineEdit()
         self.last_name = QLineEdit()
         self.phone = QLineEdit()
@@ -81,85 +52,25 @@ class ClientFormDialog(QDialog):
         self.notes.setTabChangesFocus(True)
         self.marketing_consent = QCheckBox("Agrees to receive offers and news by email and text")
 
-        self.fields: dict[str, QWidget] = {
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "phone": self.phone,
-            "email": self.email,
-            "date_of_birth": self.date_of_birth,
-            "notes": self.notes,
-            "marketing_consent": self.marketing_consent,
-        }
-        captions = {
-            "first_name": "First name",
-            "last_name": "Last name",
-            "phone": "Phone",
-            "email": "Email",
-            "date_of_birth": "Date of birth",
-            "notes": "Notes",
-            "marketing_consent": "Marketing",
-        }
-        self.errors: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(4)
-        grid.setColumnStretch(1, 1)
-        for index, (name, widget) in enumerate(self.fields.items()):
-            caption = QLabel(captions[name])
-            caption.setBuddy(widget)
-            error = QLabel("")
-            error.setObjectName("error")
-            error.setWordWrap(True)
-            error.hide()
-            self.errors[name] = error
-            align = Qt.AlignmentFlag.AlignTop if name == "notes" else Qt.AlignmentFlag.AlignVCenter
-            grid.addWidget(caption, index * 2, 0, alignment=Qt.AlignmentFlag.AlignLeft | align)
-            grid.addWidget(widget, index * 2, 1)
-            grid.addWidget(error, index * 2 + 1, 1)
-        outer.addLayout(grid)
-
-        self.status = QLabel("")
-        self.status.setObjectName("error")
-        self.status.setWordWrap(True)
-        self.status.hide()
-        outer.addWidget(self.status)
-
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = QPushButton("Save changes" if client else "Add client")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        self.save_button.setToolTip("Enter or Ctrl+S")
-        self.save_button.clicked.connect(self.save)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
-        outer.addLayout(buttons)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
-
-        for name in ("first_name", "last_name", "phone", "email", "date_of_birth"):
-            edit = self.fields[name]
-            assert isinstance(edit, QLineEdit)
-            edit.textEdited.connect(lambda _text, n=name: self._clear_error(n))
-        self.notes.textChanged.connect(lambda: self._clear_error("notes"))
+        self.add_field("first_name", "First name", self.first_name)
+        self.add_field("last_name", "Last name", self.last_name)
+        self.add_field("phone", "Phone", self.phone)
+        self.add_field("email", "Email", self.email)
+        self.add_field("date_of_birth", "Date of birth", self.date_of_birth)
+        self.add_field("notes", "Notes", self.notes)
+        self.add_field("marketing_consent", "Marketing", self.marketing_consent)
+        self.finish_layout()
         if client is not None:
             self._fill(client)
         self.first_name.setFocus()
 
-    # --- saving --------------------------------------------------------------------------------------------
-
-    def save(self) -> None:
-        """Check and save what is typed; refusals are shown under their field and nothing is cleared."""
-        if not self.save_button.isEnabled():
-            return  # a save is on its way
-        self._clear_errors()
-        try:
-            born = self._typed_date_of_birth()
-        except InvalidInput as error:
-            self.show_error("date_of_birth", str(error))
-            return
+    def prepare(self) -> Call:
+        typed_birth = self.date_of_birth.text().strip()
+        born = (
+            check_field("date_of_birth", lambda: inputs.date(typed_birth, what="Date of birth"))
+            if typed_birth
+            else None
+        )
         values = {
             "first_name": self.first_name.text(),
             "last_name": self.last_name.text(),
@@ -169,91 +80,20 @@ class ClientFormDialog(QDialog):
             "notes": self.notes.toPlainText(),
             "marketing_consent": self.marketing_consent.isChecked(),
         }
-        services = self.desk.services
-        client_id = self.client.id if self.client else None
-        staff_id = self.desk.staff_id
+        services, staff_id = self.desk.services, self.desk.staff_id
+        if self.client is None:
+            return lambda: clients_service.add_client(services, staff_id=staff_id, **values)  # type: ignore[arg-type]
+        client_id = self.client.id
+        return lambda: clients_service.edit_client(services, client_id, staff_id=staff_id, **values)
 
-        def work() -> Client | _Refused:
-            try:
-                if client_id is None:
-                    return clients_service.add_client(services, staff_id=staff_id, **values)  # type: ignore[arg-type]
-                return clients_service.edit_client(services, client_id, staff_id=staff_id, **values)
-            except InvalidInput as error:
-                return _Refused(error.field, str(error))
-
-        self._set_busy(True)
-        self.desk.run(work, self._save_finished, self._save_failed)
-
-    def show_error(self, field: str | None, message: str) -> None:
-        """Show a sentence under ``field`` (or under the form when it names no field here) and focus it."""
-        label = self.errors.get(field or "")
-        if label is None:
-            self.status.setText(message)
-            self.status.show()
-            return
-        label.setText(message)
-        label.show()
-        widget = self.fields[field or ""]
-        if not isinstance(widget, QCheckBox):
-            widget.setStyleSheet(_INVALID)
-        widget.setFocus()
-        if isinstance(widget, QLineEdit):
-            widget.selectAll()
-
-    def _save_finished(self, result: Client | _Refused) -> None:
-        if not shiboken6.isValid(self):
-            return  # closed with its window; the service call itself completed
-        self._set_busy(False)
-        if isinstance(result, _Refused):
-            self.show_error(result.field, result.message)
-            return
-        added = self.client is None
-        self.client = result
-        self.desk.notify(CLIENTS)
-        self.desk.message.emit(
-            f"{result.full_name} added." if added else f"{result.full_name}'s details saved."
-        )
-        self.saved.emit(result)
-        self.accept()
-
-    def _save_failed(self, message: str) -> None:
-        if not shiboken6.isValid(self):
-            return
-        self._set_busy(False)
-        self.show_error(None, message)
-
-    # --- helpers -------------------------------------------------------------------------------------------
-
-    def _typed_date_of_birth(self) -> dt.date | None:
-        text = self.date_of_birth.text().strip()
-        if not text:
-            return None
-        return inputs.date(text, what="Date of birth")
+    def saved_message(self, result: Client) -> str:
+        return f"{result.full_name}'s details saved." if self.client else f"{result.full_name} added."
 
     def _fill(self, client: Client) -> None:
         self.first_name.setText(client.first_name)
         self.last_name.setText(client.last_name)
         self.phone.setText(phone_text(client.phone))
         self.email.setText(client.email or "")
-        born = client.date_of_birth
-        self.date_of_birth.setText(f"{born:%d/%m/%Y}" if born else "")
+        self.date_of_birth.setText(fmt.editable_date(client.date_of_birth))
         self.notes.setPlainText(client.notes)
         self.marketing_consent.setChecked(client.marketing_consent)
-
-    def _set_busy(self, busy: bool) -> None:
-        self.save_button.setEnabled(not busy)
-        self.save_button.setText("Saving…" if busy else ("Save changes" if self.client else "Add client"))
-        self.cancel_button.setEnabled(not busy)
-
-    def _clear_error(self, field: str) -> None:
-        label = self.errors[field]
-        if label.isVisible() or label.text():
-            label.clear()
-            label.hide()
-            self.fields[field].setStyleSheet("")
-
-    def _clear_errors(self) -> None:
-        for name in self.errors:
-            self._clear_error(name)
-        self.status.clear()
-        self.status.hide()

@@ -29,13 +29,14 @@ from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services import invoices as invoices_service
-from aestheticc_pos.services.checkout import Payment
 from aestheticc_pos.services.context import ClinicSettings
-from aestheticc_pos.services.invoices import InvoiceDetail, InvoicePayment
+from aestheticc_pos.services.invoice_records import InvoiceDetail, InvoicePayment
+from aestheticc_pos.services.pricing import Payment
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import PAYMENTS, SALES, Desk
-from aestheticc_pos.ui.dialogs.catalogue_forms import Call, FormDialog
+from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.forms import Call, FormDialog
 from aestheticc_pos.ui.invoice_pdf import render_invoice_images
+from aestheticc_pos.ui.topics import PAYMENTS, SALES
 
 
 def invoice_name(invoice: InvoiceDetail) -> str:
@@ -58,7 +59,7 @@ class PayInvoiceDialog(FormDialog):
         due.setObjectName("heading")
         self.add_field("due", "To pay", due)
         self.card = QLineEdit()
-        self.card.setPlaceholderText(fmt.money(invoice.amount_due).replace("£", ""))
+        self.card.setPlaceholderText(fmt.editable_amount(invoice.amount_due))
         self.card.setMaximumWidth(200)
         self.cash = QLineEdit()
         self.cash.setMaximumWidth(200)

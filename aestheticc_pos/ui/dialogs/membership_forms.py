@@ -33,10 +33,11 @@ from aestheticc_pos.services import catalogue, inputs, membership_billing, membe
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services.clients import ClientSummary
 from aestheticc_pos.services.membership_billing import SignUpTerms
-from aestheticc_pos.services.memberships import Arrears, MembershipView
+from aestheticc_pos.services.membership_views import Arrears, MembershipView
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import MEMBERSHIPS, Desk
-from aestheticc_pos.ui.dialogs.catalogue_forms import Call, FormDialog, amount_text
+from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.forms import Call, FormDialog
+from aestheticc_pos.ui.topics import MEMBERSHIPS
 
 SEARCH_DELAY_MS = 200
 SEARCH_LIMIT = 30
@@ -335,7 +336,7 @@ class ArrearsDialog(_MembershipForm):
         months = "1 month" if arrears.months == 1 else f"{arrears.months} months"
         self.owed.setText(fmt.money(arrears.amount))
         self.period.setText(f"{months}, {fmt.date(arrears.period_start)} to {fmt.date(arrears.period_end)}")
-        self.amount.setPlaceholderText(f"e.g. {amount_text(arrears.amount)}")
+        self.amount.setPlaceholderText(f"e.g. {fmt.editable_amount(arrears.amount)}")
         self.refit()
         self.save_button.setEnabled(True)
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aestheticc_pos.services.checkout import Receipt
 from aestheticc_pos.services.context import ClinicSettings
+from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.receipt import (
     TENDER_NAMES,

@@ -1,7 +1,7 @@
 """The appointment, as the practitioner sees it before treating: who, what, when, the sessions left on every
-package covering the treatment, whether the booking respects the package's gaps, and the actions of the day
-(attend, check out, no-show, cancel). A treatment booked with a deposit shows it in words, with the deposit
-link's QR code and "Copy link" while it waits to be paid ("being prepared" until the sync has made it).
+package covering the treatment, whether the booking respects the package's gaps (``appointment_facts.py``),
+and the actions of the day (attend, check out, no-show, cancel). Cancelling and marking a no-show ask first,
+in place, and say what happens to the package session under the clinic's policy.
 
 Every service call runs through ``Desk.run``; a refusal is shown as the service's sentence.
 """
@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -24,25 +23,20 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.appointments import AppointmentStatus, NoShowPolicy, SessionOutcome
-from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import deposits as deposits_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.appointments import AppointmentDetail, Cancelled
 from aestheticc_pos.services.deposits import DepositView
-from aestheticc_pos.services.memberships import MembershipView
+from aestheticc_pos.services.membership_views import MembershipView
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import APPOINTMENTS, PACKAGES, PAYMENTS, SYNC, CheckoutRequest, Desk
-from aestheticc_pos.ui.models.appointments import STATUS_WORDS, package_badge, time_span
-from aestheticc_pos.ui.widgets.package_progress import TONE_STYLE, PackageProgress, set_tone
-from aestheticc_pos.ui.widgets.qr import LinkPanel
+from aestheticc_pos.ui.desk import CheckoutRequest, Desk
+from aestheticc_pos.ui.models.appointments import STATUS_WORDS, time_span
+from aestheticc_pos.ui.topics import APPOINTMENTS, PACKAGES, PAYMENTS, SYNC
+from aestheticc_pos.ui.views.appointment_facts import AppointmentFacts, CoveringPackages
+from aestheticc_pos.ui.widgets.package_progress import TONE_STYLE, set_tone
 
-GAPS_RESPECTED = "Respects the package's minimum gaps."
-DEPOSIT_BEING_PREPARED = (
-    "The deposit link is being prepared: its QR code appears here once the till has reached GoCardless "
-    "(see Sync, F8)."
-)
 MAX_WIDTH = 960  # past this, a screen of facts reads worse, not better
 
 _STATUS_TONES = {
@@ -51,15 +45,6 @@ _STATUS_TONES = {
     AppointmentStatus.CANCELLED: "mutedBadge",
     AppointmentStatus.LATE_CANCELLED: "mutedBadge",
     AppointmentStatus.NO_SHOW: "warning",
-}
-_MEMBERSHIP_WORDS = {
-    MembershipStatus.PENDING_MANDATE: "Direct Debit not set up yet",
-    MembershipStatus.ACTIVE: "active",
-    MembershipStatus.PAST_DUE: "payment overdue",
-    MembershipStatus.SUSPENDED: "suspended",
-    MembershipStatus.PAUSED: "paused",
-    MembershipStatus.CANCELLING: "ending",
-    MembershipStatus.ENDED: "ended",
 }
 
 
@@ -174,22 +159,12 @@ class AppointmentView(QWidget):
         self.subtitle.setObjectName("subtitle")
         layout.addWidget(self.subtitle)
 
-        layout.addWidget(self._facts_card())
-
-        self.packages_heading = QLabel("Packages covering this treatment")
-        self.packages_heading.setObjectName("heading")
+        self.facts = AppointmentFacts()
+        self.facts.open_client.connect(self._open_client)
+        layout.addWidget(self.facts)
+        self.packages = CoveringPackages()
         layout.addSpacing(4)
-        layout.addWidget(self.packages_heading)
-        self.no_package = QLabel("")
-        self.no_package.setWordWrap(True)
-        layout.addWidget(self.no_package)
-        self.packages_box = QVBoxLayout()
-        self.packages_box.setSpacing(10)
-        layout.addLayout(self.packages_box)
-        self.gaps = QLabel("")
-        self.gaps.setWordWrap(True)
-        layout.addWidget(self.gaps)
-        self.progress: list[PackageProgress] = []
+        layout.addWidget(self.packages)
 
         layout.addSpacing(6)
         layout.addLayout(self._actions())
@@ -207,47 +182,6 @@ class AppointmentView(QWidget):
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
         layout.addStretch(1)
-
-    def _facts_card(self) -> QFrame:
-        card = QFrame()
-        card.setObjectName("card")
-        grid = QGridLayout(card)
-        grid.setContentsMargins(18, 14, 18, 14)
-        grid.setHorizontalSpacing(18)
-        grid.setVerticalSpacing(8)
-        self.client_button = QPushButton("")
-        self.client_button.setObjectName("link")
-        self.client_button.setToolTip("Open the client's record")
-        self.client_button.clicked.connect(self._open_client)
-        self.membership_badge = QLabel("")
-        client_row = QHBoxLayout()
-        client_row.addWidget(self.client_button)
-        client_row.addSpacing(8)
-        client_row.addWidget(self.membership_badge, 0, Qt.AlignmentFlag.AlignVCenter)
-        client_row.addStretch(1)
-        self.practitioner = QLabel("")
-        self.paid_by = QLabel("")
-        self.notes = QLabel("")
-        self.notes.setWordWrap(True)
-        self.notes_caption = _caption("Notes")
-        self.deposit_words = QLabel("")
-        self.deposit_caption = _caption("Deposit")
-        self.deposit_link = LinkPanel("The client scans this to pay the deposit by bank:", size=140)
-        self.deposit_link.setMaximumWidth(420)
-        grid.addWidget(_caption("Client"), 0, 0)
-        grid.addLayout(client_row, 0, 1)
-        grid.addWidget(_caption("Practitioner"), 1, 0)
-        grid.addWidget(self.practitioner, 1, 1)
-        grid.addWidget(_caption("Paid by"), 2, 0)
-        grid.addWidget(self.paid_by, 2, 1)
-        grid.addWidget(self.notes_caption, 3, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.notes, 3, 1)
-        grid.addWidget(self.deposit_caption, 4, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.deposit_words, 4, 1)
-        grid.addWidget(self.deposit_link, 5, 1)
-        self._show_deposit(None)
-        grid.setColumnStretch(1, 1)
-        return card
 
     def _actions(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -305,76 +239,14 @@ class AppointmentView(QWidget):
         set_tone(self.status_badge, _STATUS_TONES[a.status])
         day = a.starts_at.astimezone(tz).date()
         self.subtitle.setText(f"{fmt.long_date(day)}  ·  {time_span(a, tz)}  ·  {a.duration_minutes} min")
-        self.client_button.setText(a.client_name)
-        self._show_membership(membership)
-        self.practitioner.setText(a.practitioner_name)
-        self.paid_by.setText(package_badge(a) or "Payment at checkout")
-        self.notes.setText(a.notes)
-        self.notes.setVisible(bool(a.notes))
-        self.notes_caption.setVisible(bool(a.notes))
-        self._show_packages(detail)
+        self.facts.show_appointment(a, membership)
+        self.packages.show_packages(detail, self._today())
         self._enable_actions(detail)
         self.loaded.emit(detail)
 
     def _show_deposit(self, deposit: DepositView | None) -> None:
-        """The deposit in words; its link's QR code while it waits to be paid."""
         self.deposit = deposit
-        self.deposit_caption.setVisible(deposit is not None)
-        self.deposit_words.setVisible(deposit is not None)
-        waiting = (
-            deposit is not None
-            and deposit.status == "requested"
-            and deposit.link_status in ("preparing", "open")
-        )
-        self.deposit_link.setVisible(waiting)
-        if deposit is None:
-            return
-        self.deposit_words.setText(deposit.words)
-        if waiting:
-            self.deposit_link.set_link(deposit.authorisation_url, missing=DEPOSIT_BEING_PREPARED)
-
-    def _show_membership(self, membership: MembershipView | None) -> None:
-        if membership is None:
-            self.membership_badge.hide()
-            return
-        words = _MEMBERSHIP_WORDS[membership.status]
-        if membership.status is MembershipStatus.CANCELLING and membership.ends_on is not None:
-            words = f"ending {fmt.date(membership.ends_on)}"
-        self.membership_badge.setText(f"{membership.tier_name} member · {words}")
-        set_tone(self.membership_badge, "okBadge" if membership.discount_in_force else "warning")
-        self.membership_badge.show()
-
-    def _show_packages(self, detail: AppointmentDetail) -> None:
-        today = self._today()
-        summaries = detail.packages
-        while len(self.progress) > len(summaries):
-            self.progress.pop().deleteLater()
-        for index, summary in enumerate(summaries):
-            if index < len(self.progress):
-                self.progress[index].set_summary(summary, today)
-            else:
-                widget = PackageProgress(summary, today)
-                self.progress.append(widget)
-                self.packages_box.addWidget(widget)
-        if summaries:
-            self.no_package.hide()
-        else:
-            self.no_package.setText(
-                f"No package of {detail.appointment.client_name} covers "
-                f"{detail.appointment.treatment_name}: it is paid at checkout."
-            )
-            self.no_package.show()
-        a = detail.appointment
-        if a.client_package_id is None or a.status is not AppointmentStatus.BOOKED:
-            self.gaps.hide()  # the gap rules concern bookings made from a package, while they are still ahead
-        elif detail.step_rule_problems:
-            self.gaps.setText("\n".join(detail.step_rule_problems))
-            set_tone(self.gaps, "dangerText")
-            self.gaps.show()
-        else:
-            self.gaps.setText(f"✓  {GAPS_RESPECTED}")
-            set_tone(self.gaps, "ok")
-            self.gaps.show()
+        self.facts.show_deposit(deposit)
 
     def _enable_actions(self, detail: AppointmentDetail) -> None:
         a = detail.appointment
@@ -570,9 +442,3 @@ def _hint(
     if not may_pay:
         notes.append("Reception takes payment at checkout.")
     return " ".join(notes)
-
-
-def _caption(text: str) -> QLabel:
-    label = QLabel(text)
-    set_tone(label, "muted")
-    return label

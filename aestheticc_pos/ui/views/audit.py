@@ -44,7 +44,7 @@ from aestheticc_pos.services import audit as audit_service
 from aestheticc_pos.services.audit import AuditCheck, AuditChoices, AuditRow
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
-from aestheticc_pos.ui.views.catalogue import rows_table
+from aestheticc_pos.ui.models.rows import rows_table
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Rows = dict[int, AuditRow]

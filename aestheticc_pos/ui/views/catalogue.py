@@ -2,27 +2,24 @@
 
 Everyone who can open it sees the lists; only a manager adds, edits, takes items off sale or offers them
 again (the services check too), and publishes the active packages and tiers to the booking portal (a folder of
-``catalogue.json`` and ``index.html``; the folder is remembered per till). The add and edit forms are in ``dialogs/catalogue_forms.py``. The four lists
+``catalogue.json`` and ``index.html``; the folder is remembered per till). The add and edit forms are in
+``dialogs/`` (``treatment_form.py``, ``product_form.py``, ``package_form.py``, ``tier_form.py``). The four lists
 are small (a clinic's menu), so one background call loads them all and each tab filters its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -32,111 +29,17 @@ from aestheticc_pos.domain.catalogue import DepositKind, Package, Product, Tier,
 from aestheticc_pos.services import catalogue, portal
 from aestheticc_pos.services.catalogue import CatalogueKind
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import CATALOGUE, Desk
-from aestheticc_pos.ui.dialogs.catalogue_forms import (
-    FormDialog,
-    PackageForm,
-    ProductForm,
-    TierForm,
-    TreatmentForm,
-    error_label,
-)
+from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.folders import PORTAL, choose_folder
+from aestheticc_pos.ui.dialogs.package_form import PackageForm
+from aestheticc_pos.ui.dialogs.product_form import ProductForm
+from aestheticc_pos.ui.dialogs.tier_form import TierForm
+from aestheticc_pos.ui.dialogs.treatment_form import TreatmentForm
+from aestheticc_pos.ui.forms import FormDialog, error_label
+from aestheticc_pos.ui.models.rows import RIGHT, Column, RowsModel, rows_table
+from aestheticc_pos.ui.topics import CATALOGUE
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 MANAGER_ONLY = "Only a manager can change the catalogue."
-LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_MUTED = QBrush(QColor("#9d97a8"))
-
-
-# --- A small list of values as a table -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    caption: str
-    text: Callable[[Any], str]
-    align: Qt.AlignmentFlag = LEFT
-    tip: Callable[[Any], str] | None = None  # the tooltip, when the cell's text is a short form
-
-
-class RowsModel(QAbstractTableModel):
-    """Rows of frozen values (each with an ``id``), shown column by column. For short lists only (a menu, the
-    members): it holds the values themselves. Rows for which ``muted(row)`` is true are drawn grey."""
-
-    def __init__(
-        self,
-        columns: Sequence[Column],
-        *,
-        muted: Callable[[Any], bool] = lambda _row: False,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.columns = list(columns)
-        self._muted = muted
-        self._rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row(self, index: int) -> Any:
-        return self._rows[index]
-
-    def row_of(self, row_id: str) -> int | None:
-        return next((i for i, row in enumerate(self._rows) if row.id == row_id), None)
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row, column = self._rows[index.row()], self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return (column.tip or column.text)(row)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(column.align)
-        if role == Qt.ItemDataRole.ForegroundRole and self._muted(row):
-            return _MUTED
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.columns[section].caption
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(self.columns[section].align)
-        return None
-
-
-def rows_table(model: QAbstractTableModel, *, stretch: int = 0) -> QTableView:
-    """A calm, read-only table over ``model``: whole rows selected, column ``stretch`` takes the spare width."""
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setShowGrid(False)
-    table.setWordWrap(False)
-    table.setStyleSheet("QTableView::item { padding: 0px 8px; } QHeaderView::section { padding: 6px 8px; }")
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(36)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    header.setHighlightSections(False)
-    return table
 
 
 # --- The screen --------------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ reasons, and take payment in cash, by card or split between the two; then the re
 
 Or the client pays later: "Payment link" (Alt+L) turns the basket into a link shown as a QR code, and
 "Invoice" (Alt+I) issues an invoice (``checkout_links.py``). A basket opened from an appointment
-whose deposit was paid by link offers "Deposit paid £X" as the first tender.
+whose deposit was paid by link offers "Deposit paid £X" as the first tender. The screen's parts are modules
+of their own: who buys (``checkout_client.py``), the basket table (``checkout_basket.py``), the payment panel
+(``checkout_payment.py``) and the last sale with its receipt (``checkout_last_sale.py``).
 
 A membership is sold here too: its first month is a line at the tier's monthly price (and its sign-up fee a
 second line, when the tier has one), paid now with the rest of the sale; once the sale is recorded the message
@@ -24,45 +26,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from html import escape
-from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
 
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.pricing import MAX_QUANTITY
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import checkout as checkout_service
-from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import deposits as deposits_service
-from aestheticc_pos.services.checkout import BasketItem, Receipt, complete_sale
-from aestheticc_pos.services.clients import ClientSummary
+from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.deposits import DepositView
 from aestheticc_pos.services.payment_links import PaymentLinkView
+from aestheticc_pos.services.pricing import BasketItem
+from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import (
-    APPOINTMENTS,
-    CATALOGUE,
-    CLIENTS,
-    MEMBERSHIPS,
-    PACKAGES,
-    SALES,
-    Desk,
-)
-from aestheticc_pos.ui.dialogs.receipt_dialog import ReceiptDialog
-from aestheticc_pos.ui.models.basket import ITEM, QUANTITY, REASON, BasketModel
+from aestheticc_pos.ui.desk import CheckoutRequest, Desk
+from aestheticc_pos.ui.models.basket import ITEM, BasketModel
+from aestheticc_pos.ui.topics import APPOINTMENTS, CATALOGUE, CLIENTS, MEMBERSHIPS, PACKAGES, SALES
 from aestheticc_pos.ui.views.checkout_basket import (
     BasketTable,
     Priced,
@@ -70,20 +52,19 @@ from aestheticc_pos.ui.views.checkout_basket import (
     labelled,
     price_with_offers,
 )
-from aestheticc_pos.ui.views.checkout_links import BasketDocuments, SentLinkCard
+from aestheticc_pos.ui.views.checkout_client import ClientChooser
+from aestheticc_pos.ui.views.checkout_last_sale import LastSale
+from aestheticc_pos.ui.views.checkout_links import BasketDocuments, SentLinkCard, ShownBasket
 from aestheticc_pos.ui.views.checkout_payment import PaymentPanel
 from aestheticc_pos.ui.views.checkout_search import (
     KIND_NAMES,
+    MAX_MATCHES,
     ClientCard,
     Finder,
     Sellable,
-    load_client_card,
     load_sellables,
     match_sellables,
 )
-
-SEARCH_DELAY_MS = 150
-MAX_MATCHES = 8
 
 _STYLE = """
 QLabel#clientCard { color: #3d3550; font-size: 15px; }
@@ -104,15 +85,10 @@ class CheckoutView(QWidget):
         self.desk = desk
         self.setStyleSheet(_STYLE)
         self.items: list[BasketItem] = []
-        self.client: ClientCard | None = None
         self.catalogue: list[Sellable] = []
-        self.receipt_dialog: ReceiptDialog | None = None
         self._priced_items: list[BasketItem] = []  # the basket the shown quote priced
         self._sale_id: str | None = None  # given before the sale is sent; a second send returns the first
-        self._last_receipt: Receipt | None = None
         self._quote_seq = 0
-        self._search_seq = 0
-        self._card_seq = 0
         self._keep_row = 0
 
         outer = QHBoxLayout(self)
@@ -121,9 +97,10 @@ class CheckoutView(QWidget):
         outer.addLayout(self._build_basket_side(), 1)
         self.payment = PaymentPanel()
         self.payment.take_payment.connect(self.take_payment)
-        self.documents = BasketDocuments(self)
+        self.documents = BasketDocuments(desk, self.payment, self.shown_basket, parent=self)
         self.payment.send_link.connect(self.documents.send_link)
         self.payment.invoice.connect(self.documents.invoice)
+        self.documents.billed.connect(self.new_sale)
         self.sent_link = SentLinkCard(desk)
         self.documents.link_sent.connect(self._show_sent_link)
         self.sent_link.done.connect(self._back_to_payment)
@@ -138,7 +115,6 @@ class CheckoutView(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.take_payment)
         desk.changed.connect(self._on_changed)
-        self._show_client(None)
 
     # --- the screen's contract ------------------------------------------------------------------------------
 
@@ -146,13 +122,13 @@ class CheckoutView(QWidget):
         """Reload the catalogue and the client's benefits, and price the basket again."""
         services = self.desk.services
         self.desk.run(lambda: load_sellables(services), self._show_catalogue, self._basket_error)
-        if self._last_receipt is None:
-            self.desk.run(lambda: checkout_service.last_sale(services), self._show_last_sale)
+        if self.last_sale.receipt is None:
+            self.desk.run(lambda: checkout_service.last_sale(services), self.last_sale.show_sale)
         if self.client is not None:
-            self._load_client(self.client.id)
+            self.chooser.load(self.client.id)
         self._requote(clear_error=False)
         if not self.items:
-            self.client_search.setFocus()
+            self.chooser.search.setFocus()
 
     def start(
         self, client_id: str | None, appointment_id: str | None = None, treatment_id: str | None = None
@@ -160,7 +136,7 @@ class CheckoutView(QWidget):
         """Open a new sale for ``client_id`` (None: a walk-in), with the appointment's treatment in the basket."""
         self.new_sale()
         if client_id is not None:
-            self._load_client(client_id)
+            self.chooser.load(client_id)
         if treatment_id is not None:
             self._set_items([BasketItem(ItemKind.TREATMENT, treatment_id, appointment_id=appointment_id)])
             if appointment_id is not None:
@@ -174,24 +150,30 @@ class CheckoutView(QWidget):
             )
         self.item_search.setFocus()
 
-    def start_request(self, request: Any) -> None:
+    def start_request(self, request: CheckoutRequest) -> None:
         """``start`` from a ``CheckoutRequest`` (what ``Desk.start_checkout`` emits)."""
-        self.start(
-            request.client_id,
-            getattr(request, "appointment_id", None),
-            getattr(request, "treatment_id", None),
-        )
+        self.start(request.client_id, request.appointment_id, request.treatment_id)
+
+    @property
+    def client(self) -> ClientCard | None:
+        """Who the sale is for (None: a walk-in)."""
+        return self.chooser.client
+
+    def shown_basket(self) -> ShownBasket:
+        """The basket as the screen shows it: what a payment link or an invoice bills."""
+        client_id = self.client.id if self.client else None
+        return ShownBasket(self.model.quote, tuple(self._priced_items), client_id)
 
     def new_sale(self) -> None:
         """Empty the basket and the payment, back to a walk-in."""
         self._back_to_payment(focus=False)
-        self._show_client(None)
+        self.chooser.show_client(None)
         self._set_items([])
         self.payment.reset()
         self._basket_error("")
-        self.client_search.clear()
+        self.chooser.search.clear()
         self.item_search.clear()
-        self.client_search.setFocus()
+        self.chooser.search.setFocus()
 
     # --- building -------------------------------------------------------------------------------------------
 
@@ -202,17 +184,11 @@ class CheckoutView(QWidget):
         title.setObjectName("title")
         column.addWidget(title)
 
-        self.client_search = QLineEdit()
-        self.client_search.setPlaceholderText("Name, phone or email")
-        self.client_search.setClearButtonEnabled(True)
-        self.walk_in_button = QPushButton("&Walk-in")
-        self.walk_in_button.setToolTip("Sell to someone who is not a client (Alt+W)")
-        self.walk_in_button.clicked.connect(self._walk_in)
-        column.addLayout(labelled("&Find client", self.client_search, self.walk_in_button))
-        self.client_card = QLabel("")
-        self.client_card.setObjectName("clientCard")
-        self.client_card.setWordWrap(True)
-        column.addWidget(self.client_card)
+        self.chooser = ClientChooser(self.desk, self)
+        self.chooser.changed.connect(self._client_changed)
+        self.chooser.picked.connect(lambda: self.item_search.setFocus())
+        self.chooser.failed.connect(self._basket_error)
+        column.addWidget(self.chooser)
 
         self.item_search = QLineEdit()
         self.item_search.setPlaceholderText(
@@ -229,25 +205,8 @@ class CheckoutView(QWidget):
         self.model = BasketModel(self)
         self.model.package_choice_changed.connect(self._choose_package)
         self.model.quantity_changed.connect(self._change_quantity)
-        self.table = BasketTable()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
-        )
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(True)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setMinimumSectionSize(40)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(ITEM, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(REASON, QHeaderView.ResizeMode.Stretch)
-        header.setHighlightSections(False)
-        self.table.installEventFilter(self)
+        self.table = BasketTable(self.model)
+        self.table.remove_requested.connect(self.remove_line)
         column.addWidget(self.table, 1)
         hint = QLabel(
             "Delete: remove the line  ·  Space: use or decline the package session  ·  + and −: quantity"
@@ -255,30 +214,10 @@ class CheckoutView(QWidget):
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         column.addWidget(hint)
-        # The till's last sale, always in the same place: after a restart staff see whether the sale they were
-        # taking went through before ringing it up again, and can print its receipt again.
-        last = QHBoxLayout()
-        self.last_sale = QLabel("")
-        self.last_sale.setObjectName("hint")
-        self.last_sale_button = QPushButton("Receipt again")
-        self.last_sale_button.setToolTip("Show the last sale's receipt, to print or copy it again")
-        self.last_sale_button.clicked.connect(self._show_last_receipt)
-        self.last_sale_button.setEnabled(False)
-        last.addWidget(self.last_sale, 1)
-        last.addWidget(self.last_sale_button)
-        row = QWidget()
-        row.setLayout(last)
-        row.setFixedHeight(self.last_sale_button.sizeHint().height() + 4)
-        last.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(row)
+        self.last_sale = LastSale(self.desk)
+        self.last_sale.receipt_closed.connect(self._receipt_closed)
+        column.addWidget(self.last_sale)
 
-        self.client_finder = Finder(self.client_search, self, columns=3)
-        self.client_finder.picked.connect(self._pick_client)
-        self._client_timer = QTimer(self)
-        self._client_timer.setSingleShot(True)
-        self._client_timer.setInterval(SEARCH_DELAY_MS)
-        self._client_timer.timeout.connect(self._search_clients)
-        self.client_search.textEdited.connect(lambda _text: self._client_timer.start())
         self.item_finder = Finder(self.item_search, self, columns=3)
         self.item_finder.picked.connect(self._add)
         self.item_search.textEdited.connect(self._search_items)
@@ -286,66 +225,12 @@ class CheckoutView(QWidget):
 
     # --- client ---------------------------------------------------------------------------------------------
 
-    def _search_clients(self) -> None:
-        typed = self.client_search.text().strip()
-        self._search_seq += 1
-        seq = self._search_seq
-        if not typed:
-            self.client_finder.show_rows([])
-            return
-        services = self.desk.services
-
-        def show(found: list[ClientSummary]) -> None:
-            if seq == self._search_seq and self.client_search.text().strip() == typed:
-                rows = [(c, (c.full_name, c.phone or "", c.email or "")) for c in found]
-                self.client_finder.show_rows(rows, empty=f"No client matches “{typed}”.")
-
-        self.desk.run(
-            lambda: clients_service.search_clients(services, typed, limit=MAX_MATCHES),
-            show,
-            self._basket_error,
-        )
-
-    def _pick_client(self, client: ClientSummary) -> None:
-        self.client_search.clear()
-        self._show_client(ClientCard(client.id, client.full_name, "", ""))
-        self._load_client(client.id)
-        self.item_search.setFocus()
-
-    def _walk_in(self) -> None:
-        self.client_search.clear()
-        self.client_finder.show_rows([])
-        self._show_client(None)
-        self.item_search.setFocus()
-
-    def _load_client(self, client_id: str) -> None:
-        services = self.desk.services
-        self._card_seq += 1
-        seq = self._card_seq
-        if self.client is None or self.client.id != client_id:
-            self._show_client(ClientCard(client_id, "…", "", ""))  # price for this client from now on
-
-        def show(card: ClientCard) -> None:
-            if seq == self._card_seq:
-                self._show_client(card)
-
-        self.desk.run(lambda: load_client_card(services, client_id), show, self._basket_error)
-
-    def _show_client(self, card: ClientCard | None) -> None:
-        changed = (card.id if card else None) != (self.client.id if self.client else None)
-        self.client = card
-        if card is None:
-            self.client_card.setText("Walk-in: no client chosen.")
-        else:
-            details = "  ·  ".join(part for part in (card.membership, card.packages) if part)
-            self.client_card.setText(
-                f"<b>{escape(card.name)}</b>" + (f"  ·  {escape(details)}" if details else "")
-            )
-        if changed and self.items:
-            self._requote()
+    def _client_changed(self, _card: ClientCard | None) -> None:
+        if self.items:
+            self._requote()  # priced for the new client
 
     def _from_appointment(self, client_id: str, appointment_id: str, treatment_id: str) -> None:
-        self._load_client(client_id)
+        self.chooser.load(client_id)
         self._set_items(
             [*self.items, BasketItem(ItemKind.TREATMENT, treatment_id, appointment_id=appointment_id)]
         )
@@ -449,7 +334,7 @@ class CheckoutView(QWidget):
         self.sent_link.stop()
         self.right.setCurrentWidget(self.payment)
         if focus:
-            self.client_search.setFocus()
+            self.chooser.search.setFocus()
 
     def _requote(self, *, clear_error: bool = True) -> None:
         """Price the basket in the background; an answer to an older basket is dropped."""
@@ -494,33 +379,6 @@ class CheckoutView(QWidget):
     def _basket_error(self, sentence: str) -> None:
         self.basket_error.setText(sentence)
         self.basket_error.setVisible(bool(sentence))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Basket keys: Delete removes, Space uses or declines the package, + and − change the quantity."""
-        if (
-            watched is self.table
-            and event.type() == QEvent.Type.KeyPress
-            and self.table.state() is not QAbstractItemView.State.EditingState
-        ):
-            row = self.table.currentIndex().row()
-            key = event.key()  # type: ignore[attr-defined]
-            if 0 <= row < self.model.rowCount():
-                if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-                    self.remove_line(row)
-                    return True
-                if key == Qt.Key.Key_Space and self.model.package_offer(row) is not None:
-                    self.model.setData(
-                        self.model.index(row, REASON),
-                        not self.model.uses_package(row),
-                        Qt.ItemDataRole.CheckStateRole,
-                    )
-                    return True
-                if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
-                    step = -1 if key == Qt.Key.Key_Minus else 1
-                    quantity = self.model.line(row).line.quantity + step
-                    self.model.setData(self.model.index(row, QUANTITY), quantity)
-                    return True
-        return super().eventFilter(watched, event)
 
     # --- payment --------------------------------------------------------------------------------------------
 
@@ -572,7 +430,7 @@ class CheckoutView(QWidget):
     def _paid(self, receipt: Receipt, *, joined_membership: bool = False) -> None:
         self.payment.set_paying(False)
         self.new_sale()
-        self._show_last_sale(receipt)
+        self.last_sale.show_sale(receipt)
         self.desk.notify(
             SALES, PACKAGES, APPOINTMENTS, CLIENTS, *([MEMBERSHIPS] if joined_membership else [])
         )
@@ -586,40 +444,16 @@ class CheckoutView(QWidget):
             )
         self.desk.message.emit(paid)
         self.sale_completed.emit(receipt)
-        if self.receipt_dialog is not None:
-            self.receipt_dialog.deleteLater()  # the previous sale's
-        self.receipt_dialog = ReceiptDialog(receipt, self.desk.settings, self)
-        self.receipt_dialog.finished.connect(self._receipt_closed)
-        self.receipt_dialog.open()
-
-    def _show_last_sale(self, receipt: Receipt | None) -> None:
-        if receipt is None:
-            return
-        self._last_receipt = receipt
-        who = f" · {receipt.client_name}" if receipt.client_name else ""
-        when = receipt.created_at.astimezone(self.desk.settings.tz).strftime("%H:%M")
-        self.last_sale.setText(
-            f"Last sale on this till: {receipt.number} · {fmt.money(receipt.net)} · {when}{who}"
-        )
-        self.last_sale_button.setEnabled(True)
-
-    def _show_last_receipt(self) -> None:
-        if self._last_receipt is None:
-            return
-        if self.receipt_dialog is not None:
-            self.receipt_dialog.deleteLater()
-        self.receipt_dialog = ReceiptDialog(self._last_receipt, self.desk.settings, self)
-        self.receipt_dialog.finished.connect(self._receipt_closed)
-        self.receipt_dialog.open()
+        self.last_sale.open_receipt()
 
     def _receipt_closed(self) -> None:
         self.window().activateWindow()  # back from the dialog, ready for the next client
-        self.client_search.setFocus()
+        self.chooser.search.setFocus()
 
     def _on_changed(self, what: frozenset[str]) -> None:
         if CATALOGUE in what:
             services = self.desk.services
             self.desk.run(lambda: load_sellables(services), self._show_catalogue, self._basket_error)
         if what & {CLIENTS, MEMBERSHIPS, PACKAGES} and self.client is not None and SALES not in what:
-            self._load_client(self.client.id)
+            self.chooser.load(self.client.id)
             self._requote(clear_error=False)

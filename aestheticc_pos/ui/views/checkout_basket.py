@@ -1,4 +1,5 @@
-"""The checkout's basket table, and pricing a basket with the package sessions the receptionist declined.
+"""The checkout's basket table and its keys, and pricing a basket with the package sessions the receptionist
+declined.
 
 ``price_with_offers`` runs off the GUI thread (``Desk.run``); the rest lives on it.
 """
@@ -7,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QWidget
 
 from aestheticc_pos.domain.benefits import PackageCredit
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.pricing import Quote
-from aestheticc_pos.services.checkout import BasketItem, quote_basket
+from aestheticc_pos.services.checkout import quote_basket
 from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.pricing import BasketItem
+from aestheticc_pos.ui.models.basket import ITEM, QUANTITY, REASON, BasketModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +30,48 @@ class Priced:
 
 
 class BasketTable(QTableView):
-    """The basket; says what to do while it is empty."""
+    """The basket; says what to do while it is empty. Its keys: Delete asks to remove the line
+    (``remove_requested``), Space uses or declines the package session, + and − change the quantity."""
 
     EMPTY = "The basket is empty. Find the client (or choose Walk-in), then add what they buy."
+    remove_requested = Signal(int)  # the row of the line
+
+    def __init__(self, model: BasketModel) -> None:
+        super().__init__()
+        self.basket = model
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(True)
+        self.verticalHeader().hide()
+        self.verticalHeader().setMinimumSectionSize(40)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(ITEM, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(REASON, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        row, key, model = self.currentIndex().row(), event.key(), self.basket
+        if self.state() is QAbstractItemView.State.EditingState or not 0 <= row < model.rowCount():
+            super().keyPressEvent(event)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.remove_requested.emit(row)
+        elif key == Qt.Key.Key_Space and model.package_offer(row) is not None:
+            model.setData(
+                model.index(row, REASON), not model.uses_package(row), Qt.ItemDataRole.CheckStateRole
+            )
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
+            step = -1 if key == Qt.Key.Key_Minus else 1
+            model.setData(model.index(row, QUANTITY), model.line(row).line.quantity + step)
+        else:
+            super().keyPressEvent(event)
 
     def paintEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().paintEvent(event)

@@ -2,11 +2,12 @@
 
 ``BasketDocuments`` checks what the receptionist asked (a client chosen, a priced basket, no package session
 on it: a link or an invoice bills money, sessions are used at the desk) and calls the services off the GUI
-thread with the total on screen as ``expected_total``. "Invoice" issues the invoice at once (a
-draft that could not be issued is discarded, so nothing is left half made); it then waits on the Payments
-screen (F9) to be printed, saved as a PDF, paid at the desk or by link. Either way the basket is cleared and
-the message bar says what happened; a refusal is the service's sentence under the payment panel and the
-basket stays as it was.
+thread with the total on screen as ``expected_total``. "Invoice" issues the invoice at once (a draft that
+could not be issued is discarded, so nothing is left half made); it then waits on the Payments screen (F9) to
+be printed, saved as a PDF, paid at the desk or by link. Either way the basket is cleared (``billed``: checkout
+starts a new sale) and the message bar says what happened; a refusal is the service's sentence under the
+payment panel and the basket stays as it was. It reads the basket through the ``shown`` callable checkout
+gives it (a ``ShownBasket``), so it needs nothing else of the screen.
 
 ``SentLinkCard`` takes the payment panel's place while the client scans the link: its QR code and "Copy link"
 once the sync has made it ("being prepared" until then; it looks again when the sync reports and every few
@@ -16,26 +17,27 @@ seconds meanwhile).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout
 
 from aestheticc_pos.domain.errors import DomainError
 from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.payment_links import STATUS_WORDS
+from aestheticc_pos.domain.pricing import Quote
 from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import payment_links
-from aestheticc_pos.services.checkout import BasketItem
 from aestheticc_pos.services.context import Services
-from aestheticc_pos.services.invoices import InvoiceDetail
-from aestheticc_pos.services.payment_links import STATUS_WORDS, PaymentLinkView
+from aestheticc_pos.services.invoice_records import InvoiceDetail
+from aestheticc_pos.services.payment_links import PaymentLinkView
+from aestheticc_pos.services.pricing import BasketItem
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import PAYMENTS, SYNC, Desk
+from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.topics import PAYMENTS, SYNC
+from aestheticc_pos.ui.views.checkout_payment import PaymentPanel
 from aestheticc_pos.ui.views.payments_panels import BEING_PREPARED, SCAN_TO_PAY
 from aestheticc_pos.ui.widgets.qr import LinkPanel
-
-if TYPE_CHECKING:
-    from aestheticc_pos.ui.views.checkout import CheckoutView
 
 LOOK_AGAIN_MS = 4000
 _CARD_STYLE = """
@@ -50,14 +52,28 @@ USES_PACKAGE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ShownBasket:
+    """The basket as checkout shows it: the quote on screen, the items it priced, and the client chosen."""
+
+    quote: Quote | None
+    items: tuple[BasketItem, ...]
+    client_id: str | None
+
+
 class BasketDocuments(QObject):
     """Turns the checkout's basket into a payment link or an issued invoice (module docstring)."""
 
     link_sent = Signal(object)  # PaymentLinkView
+    billed = Signal()  # the basket went out as a link or an invoice: checkout starts a new sale
 
-    def __init__(self, view: CheckoutView) -> None:
-        super().__init__(view)
-        self.view = view
+    def __init__(
+        self, desk: Desk, payment: PaymentPanel, shown: Callable[[], ShownBasket], parent: QObject
+    ) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.payment = payment
+        self.shown = shown
 
     def send_link(self) -> None:
         checked = self._checked()
@@ -67,7 +83,7 @@ class BasketDocuments(QObject):
 
         def done(link: PaymentLinkView) -> None:
             self._finished()
-            self.view.desk.message.emit(
+            self.desk.message.emit(
                 f"A payment link of {fmt.money(link.amount)} for {link.client_name} is being prepared; the "
                 "basket is cleared. The client scans the QR code beside the basket once it shows, or you "
                 "copy the link to them; the sale is recorded when they pay."
@@ -89,7 +105,7 @@ class BasketDocuments(QObject):
 
         def done(invoice: InvoiceDetail) -> None:
             self._finished()
-            self.view.desk.message.emit(
+            self.desk.message.emit(
                 f"Invoice {invoice.number} issued to {invoice.client_name}: {fmt.money(invoice.net)}, due "
                 f"{fmt.date(invoice.due_on)}. The basket is cleared; print the invoice, save its PDF or take "
                 "payment for it on the Payments screen (F9)."
@@ -100,39 +116,39 @@ class BasketDocuments(QObject):
     # --- helpers --------------------------------------------------------------------------------------------
 
     def _checked(self) -> tuple[Services, str, list[BasketItem], str, Money] | None:
-        view = self.view
-        quote = view.model.quote
+        basket = self.shown()
+        quote = basket.quote
         refusal = ""
-        if quote is None or not view.items:
+        if quote is None or not basket.items:
             refusal = "The basket is empty. Add what the client is paying for first."
-        elif view.payment.busy:
+        elif self.payment.busy:
             refusal = "The prices are being updated. Check the total, then try again."
-        elif view.desk.staff is None:
+        elif self.desk.staff is None:
             refusal = "Sign in first."
-        elif view.client is None:
+        elif basket.client_id is None:
             refusal = NO_CLIENT
         elif quote.package_credits_used:
             refusal = USES_PACKAGE
         if refusal:
-            view.payment.show_error(refusal)
+            self.payment.show_error(refusal)
             return None
-        assert quote is not None and view.client is not None
-        view.payment.show_error("")
-        return view.desk.services, view.client.id, list(view._priced_items), view.desk.staff_id, quote.net
+        assert quote is not None and basket.client_id is not None
+        self.payment.show_error("")
+        return self.desk.services, basket.client_id, list(basket.items), self.desk.staff_id, quote.net
 
     def _run(self, work: Callable[[], object], done: Callable) -> None:  # type: ignore[type-arg]
-        self.view.payment.set_paying(True)
+        self.payment.set_paying(True)
 
         def failed(sentence: str) -> None:
-            self.view.payment.set_paying(False)
-            self.view.payment.show_error(sentence)
+            self.payment.set_paying(False)
+            self.payment.show_error(sentence)
 
-        self.view.desk.run(work, done, failed)
+        self.desk.run(work, done, failed)
 
     def _finished(self) -> None:
-        self.view.payment.set_paying(False)
-        self.view.new_sale()
-        self.view.desk.notify(PAYMENTS)
+        self.payment.set_paying(False)
+        self.billed.emit()
+        self.desk.notify(PAYMENTS)
 
 
 def invoice_basket(

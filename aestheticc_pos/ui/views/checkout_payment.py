@@ -3,9 +3,9 @@
 Cash (the amount handed over; the change is shown as it is typed), card (on the clinic's own terminal: the
 app records the amount, never card details) or split (several payments, e.g. £100 by card and the rest in
 cash). When the basket comes from an appointment whose deposit was paid by link, the deposit is offered
-(ticked) as the first tender and only the rest is due. An empty amount means "exactly what is due". Amounts are read by the sale itself
-(``services.checkout.complete_sale``), which says in a sentence what is wrong with one; this panel only parses
-them to show the change or what is still due while staff type.
+(ticked) as the first tender and only the rest is due. An empty amount means "exactly what is due". Amounts
+are read by the sale itself (``services.checkout.complete_sale``), which says in a sentence what is wrong
+with one; this panel only parses them to show the change or what is still due while staff type.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.money import Money, sum_money
 from aestheticc_pos.domain.pricing import Quote
-from aestheticc_pos.services.checkout import Payment
 from aestheticc_pos.services.deposits import DepositView
+from aestheticc_pos.services.pricing import Payment
 from aestheticc_pos.ui import format as fmt
 
 _STYLE = """

@@ -23,6 +23,7 @@ KIND_NAMES = {
     ItemKind.PACKAGE: "Package",
     ItemKind.MEMBERSHIP: "Membership",
 }
+MAX_MATCHES = 8  # rows a drop-down of matches shows
 _KIND_ORDER = {ItemKind.TREATMENT: 0, ItemKind.PRODUCT: 1, ItemKind.PACKAGE: 2, ItemKind.MEMBERSHIP: 3}
 
 

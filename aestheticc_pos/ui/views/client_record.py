@@ -41,13 +41,15 @@ from aestheticc_pos.domain.packages import ClientPackageStatus, PackageSummary
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.appointments import AppointmentView, appointments_of_client
-from aestheticc_pos.services.checkout import Receipt, sales_of_client
 from aestheticc_pos.services.context import Services
-from aestheticc_pos.services.memberships import MembershipView, membership_of
+from aestheticc_pos.services.membership_views import MembershipView
+from aestheticc_pos.services.memberships import membership_of
+from aestheticc_pos.services.sales import Receipt, sales_of_client
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import APPOINTMENTS, CLIENTS, MEMBERSHIPS, PACKAGES, SALES, Desk
+from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
 from aestheticc_pos.ui.models.clients import phone_text
+from aestheticc_pos.ui.topics import APPOINTMENTS, CLIENTS, MEMBERSHIPS, PACKAGES, SALES
 from aestheticc_pos.ui.widgets.package_progress import PackageProgress
 
 WATCHED = frozenset({CLIENTS, APPOINTMENTS, SALES, PACKAGES, MEMBERSHIPS})
@@ -390,7 +392,7 @@ def _fill_appointments(table: QTableWidget, appointments: list[AppointmentView],
             )
         cells = (
             fmt.date(local.date()),
-            f"{local:%H:%M}",
+            fmt.time(a.starts_at, tz),
             treatment,
             a.practitioner_name,
             _APPOINTMENT_WORDS.get(a.status, a.status.value),
@@ -434,7 +436,7 @@ def _fill_sales(tree: QTreeWidget, sales: list[Receipt], tz: ZoneInfo) -> None:
                 else f"{line.name} × {line.quantity} at {fmt.money(line.unit_price)}"
             )
             if line.discount.pence:
-                text += f"  ({line.discount_reason or 'discount'} −{fmt.money(line.discount)})"
+                text += f"  ({line.discount_reason or 'discount'} {fmt.money(-line.discount)})"
             child = QTreeWidgetItem(["", "", text, fmt.money(line.net)])
             child.setToolTip(2, text)
             child.setTextAlignment(3, right)

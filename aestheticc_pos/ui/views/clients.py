@@ -32,9 +32,10 @@ from PySide6.QtWidgets import (
 from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.ui.desk import CLIENTS, Desk
+from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
 from aestheticc_pos.ui.models.clients import BIRTH, EMAIL, NAME, PHONE, ClientListModel
+from aestheticc_pos.ui.topics import CLIENTS
 from aestheticc_pos.ui.views.client_record import ClientRecordView
 
 SEARCH_DELAY_MS = 150

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QProcess
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services.till_settings import (
@@ -24,6 +24,7 @@ from aestheticc_pos.services.till_settings import (
 from aestheticc_pos.settings import AppSettings
 from aestheticc_pos.sync.runner import SyncState, SyncStatus
 from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.forms import Card
 
 ENVIRONMENT_CHOICES = (
     ("live", "Live — real Direct Debits"),
@@ -35,18 +36,12 @@ TRAINING = (
 )
 
 
-class GoCardlessCard(QFrame):
+class GoCardlessCard(Card):
     def __init__(self, desk: Desk, app_settings: AppSettings | None) -> None:
-        super().__init__()
+        super().__init__("GoCardless Direct Debit")
         self.desk = desk
         self.app_settings = app_settings
-        self.setObjectName("card")
-        box = QVBoxLayout(self)
-        box.setContentsMargins(20, 16, 20, 18)
-        box.setSpacing(10)
-        heading = QLabel("GoCardless Direct Debit")
-        heading.setObjectName("heading")
-        box.addWidget(heading)
+        box = self.box
         self.state = QLabel("")
         self.state.setWordWrap(True)
         box.addWidget(self.state)

@@ -27,17 +27,18 @@ from PySide6.QtWidgets import (
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import memberships
-from aestheticc_pos.services.memberships import WAITING_FOR_CLIENT, MembershipView
+from aestheticc_pos.services.membership_views import WAITING_FOR_CLIENT, MembershipView
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import CLIENTS, MEMBERSHIPS, Desk
-from aestheticc_pos.ui.dialogs.catalogue_forms import FormDialog, error_label
+from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.membership_forms import (
     ArrearsDialog,
     ChangeTierDialog,
     NoticeDialog,
     SignUpDialog,
 )
-from aestheticc_pos.ui.views.catalogue import Column, RowsModel, rows_table
+from aestheticc_pos.ui.forms import FormDialog, error_label
+from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
+from aestheticc_pos.ui.topics import CLIENTS, MEMBERSHIPS
 from aestheticc_pos.ui.widgets.qr import LinkPanel
 
 Status = MembershipStatus

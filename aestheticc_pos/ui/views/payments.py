@@ -31,14 +31,14 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.invoices import InvoiceStanding
+from aestheticc_pos.domain.payment_links import CLOSED_STATUSES
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import invoices as invoices_service
 from aestheticc_pos.services import payment_links
-from aestheticc_pos.services.invoices import InvoiceDetail, InvoiceSummary
-from aestheticc_pos.services.payment_links import CLOSED_STATUSES, PaymentLinkView
+from aestheticc_pos.services.invoice_records import InvoiceDetail, InvoiceSummary
+from aestheticc_pos.services.payment_links import PaymentLinkView
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import CLIENTS, PAYMENTS, SALES, SYNC, Desk
-from aestheticc_pos.ui.dialogs.catalogue_forms import FormDialog, error_label
+from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.folders import INVOICE_PDF, choose_save_path, remember
 from aestheticc_pos.ui.dialogs.invoice_forms import (
     InvoicePreviewDialog,
@@ -46,8 +46,10 @@ from aestheticc_pos.ui.dialogs.invoice_forms import (
     VoidInvoiceDialog,
     invoice_name,
 )
+from aestheticc_pos.ui.forms import FormDialog, error_label
 from aestheticc_pos.ui.invoice_pdf import PDF_DPI, render_invoice_images, save_invoice_pdf
-from aestheticc_pos.ui.views.catalogue import RIGHT, Column
+from aestheticc_pos.ui.models.rows import RIGHT, Column
+from aestheticc_pos.ui.topics import CLIENTS, PAYMENTS, SALES, SYNC
 from aestheticc_pos.ui.views.payments_panels import (
     InvoicePanel,
     LinkDetailPanel,

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.invoices import InvoiceStanding
-from aestheticc_pos.services.invoices import InvoiceDetail, InvoiceSummary
-from aestheticc_pos.services.payment_links import STATUS_WORDS, PaymentLinkView
+from aestheticc_pos.domain.payment_links import STATUS_WORDS
+from aestheticc_pos.services.invoice_records import InvoiceDetail, InvoiceSummary
+from aestheticc_pos.services.payment_links import PaymentLinkView
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.views.catalogue import Column, RowsModel, rows_table
+from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
 from aestheticc_pos.ui.widgets.qr import LinkPanel
 
 BEING_PREPARED = (

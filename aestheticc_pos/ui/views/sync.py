@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import membership_billing, memberships, sync_status
 from aestheticc_pos.services.membership_billing import NotBilled
-from aestheticc_pos.services.memberships import MembershipView
+from aestheticc_pos.services.membership_views import MembershipView
 from aestheticc_pos.services.sync_status import AttentionItem, EventLogEntry, LinkToSend, SyncOverview
 from aestheticc_pos.sync.runner import SyncState, SyncStatus
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import MEMBERSHIPS, SYNC, Desk
-from aestheticc_pos.ui.dialogs.catalogue_forms import error_label
-from aestheticc_pos.ui.views.catalogue import Column, RowsModel, rows_table
+from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.forms import error_label
+from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
+from aestheticc_pos.ui.topics import MEMBERSHIPS, SYNC
 
 STATUS_WORDS = {
     SyncStatus.NOT_CONFIGURED: "Not set up",

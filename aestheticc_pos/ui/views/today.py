@@ -42,9 +42,10 @@ from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services.appointments import AppointmentView
 from aestheticc_pos.services.staff import Role, StaffMember
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.desk import APPOINTMENTS, STAFF, Desk
+from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.book_appointment import BookAppointmentDialog
 from aestheticc_pos.ui.models.appointments import ENDED_WITHOUT_VISIT, BoardRole, DayBoardModel
+from aestheticc_pos.ui.topics import APPOINTMENTS, STAFF
 
 CARD_HEIGHT = 92
 
