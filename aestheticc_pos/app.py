@@ -46,9 +46,8 @@ def build_services(
     from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 
     url = connection_url(settings.database_url, passwords)
-    if migrate:
-        log.info("Migrating database %s", redact_url(settings.database_url))
-        upgrade_to_head(url)
+    if migrate and upgrade_to_head(url):  # a database already at head is only read
+        log.info("Migrated database %s to the newest schema", redact_url(settings.database_url))
     engine = create_engine_for(url)
     if settings.is_sqlite:
         make_backups_private(settings.backups_dir)
