@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.errors import InvalidInput
-from aestheticc_pos.services.catalogue import VatRate
+from aestheticc_pos.services.catalogue_items import VatRate
 from aestheticc_pos.ui.desk import Desk
 
 # What the forms add to the shared style sheet: hints, section captions, and a field whose value was refused.

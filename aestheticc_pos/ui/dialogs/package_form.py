@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from aestheticc_pos.domain.catalogue import MAX_SESSIONS, MAX_VALIDITY_DAYS, Package, PackageStep, Treatment
 from aestheticc_pos.services import catalogue, inputs
-from aestheticc_pos.services.catalogue import StepInput
+from aestheticc_pos.services.catalogue_items import StepInput
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import (

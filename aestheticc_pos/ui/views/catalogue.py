@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from aestheticc_pos.domain.catalogue import DepositKind, Package, Product, Tier, Treatment
 from aestheticc_pos.services import catalogue, portal
-from aestheticc_pos.services.catalogue import CatalogueKind
+from aestheticc_pos.services.catalogue_items import CatalogueKind
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.folders import PORTAL, choose_folder

@@ -34,7 +34,7 @@ from aestheticc_pos.keyring_store import DatabasePasswords, MemoryDatabasePasswo
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.authority import Audience, permission_of
-from aestheticc_pos.services.catalogue import StepInput
+from aestheticc_pos.services.catalogue_items import StepInput
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.services.till_settings import GoCardlessLink

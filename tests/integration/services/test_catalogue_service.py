@@ -11,7 +11,7 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import catalogue
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services.catalogue import CatalogueKind, StepInput
+from aestheticc_pos.services.catalogue_items import CatalogueKind, StepInput
 from aestheticc_pos.store.audit_repo import audit_entries
 
 
