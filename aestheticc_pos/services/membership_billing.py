@@ -45,6 +45,7 @@ from aestheticc_pos.services.context import ClinicSettings, Services, read_clini
 from aestheticc_pos.services.membership_periods import (
     NEVER_COLLECTED,
     RECORD_TYPE,
+    add_paid_period_in,
     collected_through,
     one_off_period_start,
     period_facts,
@@ -161,20 +162,7 @@ def record_first_month_at_till_in(s: Session, m: Membership, *, sale_id: str, to
     standing, and nothing will collect it again. Returns the membership to save; the caller commits."""
     first = billing.period(m.started_on, 0)
     amount = billing.first_payment_amount(m.tier)
-    s.add(
-        MembershipPaymentRow(
-            id=new_id(),
-            membership_id=m.id,
-            amount_pence=amount.pence,
-            currency=amount.currency,
-            charge_date=today,
-            period_start=first.start,
-            period_end=first.end,
-            status="paid",
-            source="sale",
-            sale_id=sale_id,
-        )
-    )
+    add_paid_period_in(s, m, first, amount, on=today, source="sale", new_id=new_id, sale_id=sale_id)
     s.flush()
     paid_through = collected_through(s, m)
     assert paid_through is not None  # the first period was just collected

@@ -105,18 +105,33 @@ def record_paid_at_desk_in(
     """The member paid these periods at the desk: one row a month, so each period is paid exactly once. The
     caller moves the membership (``collected_through`` now reaches further) and commits."""
     for owed in periods:
-        amount = arrears_amount(m, [owed])
-        s.add(
-            MembershipPaymentRow(
-                id=new_id(),
-                membership_id=m.id,
-                amount_pence=amount.pence,
-                currency=amount.currency,
-                charge_date=today,
-                period_start=owed.start,
-                period_end=owed.end,
-                status="paid",
-                source="desk",
-            )
-        )
+        add_paid_period_in(s, m, owed, arrears_amount(m, [owed]), on=today, source="desk", new_id=new_id)
     s.flush()
+
+
+def add_paid_period_in(
+    s: Session,
+    m: Membership,
+    period: Period,
+    amount: Money,
+    *,
+    on: dt.date,
+    source: str,
+    new_id: Callable[[], str],
+    sale_id: str | None = None,
+) -> None:
+    """Record money collected at the desk or the till for one period of ``m`` (``source`` "desk" or "sale")."""
+    s.add(
+        MembershipPaymentRow(
+            id=new_id(),
+            membership_id=m.id,
+            amount_pence=amount.pence,
+            currency=amount.currency,
+            charge_date=on,
+            period_start=period.start,
+            period_end=period.end,
+            status="paid",
+            source=source,
+            sale_id=sale_id,
+        )
+    )
