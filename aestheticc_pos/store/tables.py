@@ -676,6 +676,7 @@ class SaleRow(_TotalsColumns, Base):
     refers_to_sale_id: Mapped[str | None] = _ref("sales.id", index=True)
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # why a refund or void gives money back
 
     lines: Mapped[list[SaleLineRow]] = relationship(
         back_populates="sale", lazy="raise", order_by="SaleLineRow.position", cascade="all, delete-orphan"
@@ -693,6 +694,7 @@ class SaleLineRow(_PricedLineColumns, Base):
     sale_id: Mapped[str] = _ref("sales.id")
     client_package_id: Mapped[str | None] = _ref("client_packages.id", index=True)
     appointment_id: Mapped[str | None] = _ref("appointments.id", index=True)
+    refunds_position: Mapped[int | None]  # on a refund or void: the line of the original sale it gives back
 
     sale: Mapped[SaleRow] = relationship(back_populates="lines", lazy="raise")
 
