@@ -24,6 +24,7 @@ from aestheticc_pos.domain.close_of_day import (
     Movement,
     ReportKind,
     Takings,
+    TenderLine,
     count_cash,
     require_open,
     takings,
@@ -179,10 +180,19 @@ def close_day(
 
 
 @use_case(Action.CASH_UP)
-def visits_to_settle(services: Services, staff_id: str) -> list[VisitToSettle]:
-    """Every visit still "booked" whose time has passed, oldest first (asked at close and again next morning)."""
+def visits_to_settle(
+    services: Services, staff_id: str, *, from_earlier_days: bool = False
+) -> list[VisitToSettle]:
+    """Every visit still "booked" whose time has passed, oldest first (asked at close). With
+    ``from_earlier_days``, only those of a day before today: what the till asks about again next morning,
+    leaving this morning's visits to their usual course."""
+    now = services.now()
     with services.uow(read_only=True) as uow:
-        return _to_settle(uow, services.now(), before=services.now())
+        before = now
+        if from_earlier_days:
+            tz = read_clinic_settings(uow.session).tz
+            before = dt.datetime.combine(now.astimezone(tz).date(), dt.time(), tz).astimezone(dt.UTC)
+        return _to_settle(uow, now, before=before)
 
 
 def require_day_open_in(uow: UnitOfWork, moment: dt.datetime) -> None:
@@ -200,6 +210,9 @@ def require_day_open_in(uow: UnitOfWork, moment: dt.datetime) -> None:
 def _report(uow: UnitOfWork, services: Services, day: dt.date) -> DayReport:
     s = uow.session
     settings = read_clinic_settings(s)
+    closure_row = s.get(DayClosureRow, (day, settings.till_prefix))
+    if closure_row is not None:  # the Z report as it was written at close, whatever was recorded since
+        return _z_report(uow, closure_row)
     start = dt.datetime.combine(day, dt.time(), settings.tz).astimezone(dt.UTC)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), settings.tz).astimezone(dt.UTC)
     rows = s.execute(
@@ -222,10 +235,9 @@ def _report(uow: UnitOfWork, services: Services, day: dt.date) -> DayReport:
     ]
     documents = {(kind, number) for kind, number, *_ in rows}
     sale_numbers = sorted(number for _kind, number in documents)
-    closure_row = s.get(DayClosureRow, (day, settings.till_prefix))
     now = services.now()
     return DayReport(
-        kind=ReportKind.X if closure_row is None else ReportKind.Z,
+        kind=ReportKind.X,
         day=day,
         till_prefix=settings.till_prefix,
         takings=takings(movements),
@@ -233,8 +245,35 @@ def _report(uow: UnitOfWork, services: Services, day: dt.date) -> DayReport:
         refunds=sum(1 for kind, _ in documents if kind != "sale"),
         first_number=sale_numbers[0] if sale_numbers else None,
         last_number=sale_numbers[-1] if sale_numbers else None,
-        to_settle=() if closure_row is not None else tuple(_to_settle(uow, now, before=min(end, now))),
-        closure=None if closure_row is None else _closure(uow, closure_row),
+        to_settle=tuple(_to_settle(uow, now, before=min(end, now))),
+        closure=None,
+    )
+
+
+def _z_report(uow: UnitOfWork, row: DayClosureRow) -> DayReport:
+    """A closed day's Z report from the figures kept when it was closed."""
+    figures = json.loads(row.report)
+    currency = str(figures["currency"])
+    tenders = figures["tenders"]
+    lines = tuple(
+        TenderLine(
+            tender,
+            Money(int(tenders.get(tender.value, {}).get("taken_pence", 0)), currency),
+            Money(int(tenders.get(tender.value, {}).get("refunded_pence", 0)), currency),
+        )
+        for tender in TenderKind
+    )
+    return DayReport(
+        kind=ReportKind.Z,
+        day=row.day,
+        till_prefix=row.till_prefix,
+        takings=Takings(lines=lines, currency=currency),
+        sales=int(figures["sales"]),
+        refunds=int(figures["refunds"]),
+        first_number=figures["first_number"],
+        last_number=figures["last_number"],
+        to_settle=(),
+        closure=_closure(uow, row),
     )
 
 

@@ -132,3 +132,49 @@ def test_only_the_front_desk_closes_and_never_a_day_to_come(
         close_of_day.close_day(
             services, DAY + dt.timedelta(days=1), opening_float="0", counted="0", staff_id=receptionist
         )
+
+
+def test_the_z_report_stays_as_written_when_a_sale_is_recorded_after_the_close(
+    services: Services, receptionist: str, day_of_sales: dict[str, str], clock
+) -> None:
+    clock.set(at(2026, 11, 24, 18))
+    z = close_of_day.close_day(services, DAY, opening_float="100", counted="170", staff_id=receptionist)
+    clock.set(at(2026, 11, 24, 19))
+    complete_sale(
+        services,
+        client_id=day_of_sales["ada"],
+        items=[BasketItem(ItemKind.TREATMENT, day_of_sales["consultation"])],
+        payments=[Payment("cash", "50")],
+        staff_id=receptionist,
+    )
+    again = close_of_day.day_report(services, DAY, receptionist)
+    assert again == z
+    assert (again.sales, again.takings.line(TenderKind.CASH).taken.pence, again.takings.net.pence) == (
+        3,
+        7000,
+        35000,
+    )
+
+
+def test_next_morning_the_till_asks_only_about_visits_of_earlier_days(
+    services: Services, receptionist: str, practitioner: str, day_of_sales: dict[str, str], clock
+) -> None:
+    def book(hour: int, day: int) -> str:
+        return appointments_service.book_appointment(
+            services,
+            client_id=day_of_sales["ada"],
+            treatment_id=day_of_sales["consultation"],
+            practitioner_id=practitioner,
+            starts_at=at(2026, 11, day, hour),
+            staff_id=receptionist,
+        ).appointment.id
+
+    yesterday, this_morning = book(15, 24), book(9, 25)
+    clock.set(at(2026, 11, 25, 10))
+    assert [v.appointment_id for v in close_of_day.visits_to_settle(services, receptionist)] == [
+        yesterday,
+        this_morning,
+    ]
+    earlier = close_of_day.visits_to_settle(services, receptionist, from_earlier_days=True)
+    assert [v.appointment_id for v in earlier] == [yesterday]
+    assert (earlier[0].client_name, earlier[0].practitioner_name) == ("Ada Lovelace", "Dr Priya Patel")
