@@ -5,7 +5,8 @@ the one place that formats money). ``email_client`` only queues the message, in 
 network loses nothing; ``send_queued_emails`` (run by the till in the background) sends what is due.
 
 Sent once: a message is marked ``sending`` and committed before the server is asked, and ``sent`` after. A till
-that stops in between cannot know whether the server took it, so at its next send the message becomes ``failed``
+that stops in between cannot know whether the server took it, so once it has been ``sending`` for longer than any
+send takes (``STUCK_AFTER``: another till may be sending it right now) the message becomes ``failed``
 with a sentence asking staff to check with the client, never sent again on its own. A server that cannot be
 reached is tried again later (1, 5, 15, 60 minutes, then hourly); one that refuses the message for good (a wrong
 address or password) fails it at once with its sentence. ``send_again`` puts a failed one back in the queue.
@@ -29,7 +30,7 @@ from aestheticc_pos.keyring_store import KeyringMailPasswords, Passwords, Secret
 from aestheticc_pos.mailer import MailRefused, MailServer, MailUnavailable, Outgoing, Security, SmtpMailer
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
-from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import EmailRow, SettingRow
 
@@ -50,6 +51,9 @@ NOT_SET_UP = "Set up the clinic's email in Settings → Email first (the mail se
 _KEYS = {"host": "mail_host", "port": "mail_port", "security": "mail_security", "user": "mail_user"}
 _SENDER = "mail_sender"
 ATTACHMENT_LIMIT = 10 * 1024 * 1024
+# A message still "sending" this long after it was taken was left by a till that stopped (another till may be
+# sending one right now: that one is younger).
+STUCK_AFTER = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,17 @@ class QueuedEmail:
 
 
 @dataclass(frozen=True, slots=True)
+class MailSetup:
+    """What the Settings → Email card shows: the server (None before it is set up), and whether this computer
+    can keep its password (``keyring_sentence`` says why not) and keeps one for it."""
+
+    server: MailServer | None
+    keyring_available: bool
+    keyring_sentence: str
+    password_kept: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SendRound:
     """What one round of sending did."""
 
@@ -80,6 +95,63 @@ def mail_server(services: Services, staff_id: str) -> MailServer | None:
     """The clinic's mail server as set up (None before it is)."""
     with services.uow(read_only=True) as uow:
         return _server(uow.session)
+
+
+@use_case(Action.EDIT_SETTINGS, retry=False)
+def mail_setup(services: Services, staff_id: str, *, passwords: Passwords | None = None) -> MailSetup:
+    """The mail server as set up, and what the keyring can do for its password (it is never read out)."""
+    with services.uow(read_only=True) as uow:
+        server = _server(uow.session)
+    store = KeyringMailPasswords() if passwords is None else passwords
+    available, sentence = store.available()
+    kept = False
+    if available and server is not None and server.login:
+        try:
+            kept = store.get_password(server.login) is not None
+        except SecretStoreUnavailable as error:
+            available, sentence = False, str(error)
+    return MailSetup(server, available, sentence, kept)
+
+
+@use_case(Action.EDIT_SETTINGS, retry=False)
+def send_test_email(
+    services: Services,
+    staff_id: str,
+    *,
+    to: str,
+    mailer: SmtpMailer | None = None,
+    passwords: Passwords | None = None,
+) -> str:
+    """Send a short message now, through the saved server, to check the settings; returns the address.
+
+    Not queued: the manager is waiting for the answer. A server that cannot be reached or refuses says so in
+    a sentence (``RuleViolation``).
+    """
+    address = normalise_email(to if isinstance(to, str) else "")
+    if address is None:
+        raise InvalidInput("Type the address to send the test to.", field="test_to")
+    with services.uow(read_only=True) as uow:
+        server = _server(uow.session)
+        name = read_clinic_settings(uow.session).name or "The clinic"
+    if server is None:
+        raise RuleViolation(NOT_SET_UP)
+    if mailer is None:
+        mailer = SmtpMailer(server, _password(server, passwords))
+    message = Outgoing(
+        message_id=f"<test-{services.new_id()}@aestheticc-pos>",
+        to=address,
+        subject=f"Test email from {name}",
+        body=(
+            f"{name}'s till can send email through {server.host}.\n"
+            "Receipts, invoices and payment links will reach clients from this address.\n"
+        ),
+    )
+    try:
+        mailer.send(message)
+    except (MailUnavailable, MailRefused) as error:
+        raise RuleViolation(str(error)) from None
+    log.info("Test email sent through the clinic's mail server")
+    return address
 
 
 @use_case(Action.EDIT_SETTINGS, retry=False)
@@ -237,7 +309,7 @@ def send_queued_emails(
         server = _server(s)
         stuck = s.execute(
             update(EmailRow)
-            .where(EmailRow.status == "sending")
+            .where(EmailRow.status == "sending", EmailRow.next_attempt_at <= now - STUCK_AFTER)
             .values(status="failed", last_error=STOPPED_WHILE_SENDING)
         ).rowcount
         due = s.scalars(
@@ -280,7 +352,7 @@ def _take(services: Services, email_id: str) -> Outgoing | None:
         taken = uow.session.execute(
             update(EmailRow)
             .where(EmailRow.id == email_id, EmailRow.status == "queued")
-            .values(status="sending")
+            .values(status="sending", next_attempt_at=services.now())
         ).rowcount
         row = uow.session.get(EmailRow, email_id)
         uow.commit()

@@ -3,14 +3,10 @@ while the server is away, failed with a sentence when it refuses, never sent twi
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from smtp_mailbox import Mailbox, free_port, running_mailbox
 
 from aestheticc_pos.domain.errors import InvalidInput, NotPermitted, RuleViolation
 from aestheticc_pos.keyring_store import NO_KEYRING_FOR_MAIL, MemoryPasswords
@@ -19,55 +15,10 @@ from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.tables import EmailRow
 
 
-class Mailbox:
-    """An aiosmtpd handler that keeps what it received; ``refuse`` names addresses it rejects for good."""
-
-    def __init__(self) -> None:
-        self.received: list[Message] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, N802
-        if address in self.refuse:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
-        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        b"desk",
-        b"s3cret",
-    )
-    return AuthResult(success=ok, handled=False)
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = _free_port()
-    controller = Controller(
-        box,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_authenticator,
-        auth_require_tls=False,
-        auth_required=True,
-    )
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+    with running_mailbox() as running:
+        yield running
 
 
 @pytest.fixture
@@ -134,7 +85,7 @@ def test_a_server_that_is_away_is_tried_again_later_and_nothing_is_lost(
     services: Services, manager: str, receptionist: str, passwords, clock, mailbox
 ) -> None:
     box, port = mailbox
-    _set_up(services, manager, _free_port(), passwords)  # nothing listens there
+    _set_up(services, manager, free_port(), passwords)  # nothing listens there
     _receipt(services, receptionist)
 
     assert email_service.send_queued_emails(services, passwords=passwords) == email_service.SendRound(
@@ -180,7 +131,7 @@ def test_a_refused_address_or_password_fails_with_a_sentence_and_can_be_sent_aga
 
 
 def test_a_till_that_stopped_mid_send_never_sends_it_again_on_its_own(
-    services: Services, manager: str, receptionist: str, passwords, mailbox
+    services: Services, manager: str, receptionist: str, passwords, mailbox, clock
 ) -> None:
     box, port = mailbox
     _set_up(services, manager, port, passwords)
@@ -189,6 +140,9 @@ def test_a_till_that_stopped_mid_send_never_sends_it_again_on_its_own(
         uow.session.get(EmailRow, queued.id).status = "sending"
         uow.commit()
 
+    # Another till may be sending it this very minute: it is left alone until no send could still be going on.
+    assert email_service.send_queued_emails(services, passwords=passwords) == email_service.SendRound()
+    clock.advance(minutes=6)
     assert email_service.send_queued_emails(services, passwords=passwords) == email_service.SendRound(
         failed=1
     )
@@ -222,3 +176,54 @@ def test_bad_input_and_the_wrong_people_are_refused(
     with pytest.raises(NotPermitted):
         _receipt(services, practitioner)
     assert email_service.emails(services) == []
+
+
+def test_a_test_email_is_sent_at_once_and_says_what_went_wrong(
+    services: Services, manager: str, receptionist: str, passwords, mailbox
+) -> None:
+    box, port = mailbox
+    with pytest.raises(RuleViolation, match="Settings → Email"):
+        email_service.send_test_email(services, manager, to="owner@glow.example", passwords=passwords)
+    _set_up(services, manager, port, passwords)
+    setup = email_service.mail_setup(services, manager, passwords=passwords)
+    assert (setup.server.host, setup.keyring_available, setup.password_kept) == ("127.0.0.1", True, True)
+
+    assert (
+        email_service.send_test_email(services, manager, to="Owner@Glow.example", passwords=passwords)
+        == "Owner@glow.example"
+    )
+    [message] = box.received
+    assert (message["To"], message["Subject"]) == ("Owner@glow.example", "Test email from Test Clinic")
+    assert "can send email through 127.0.0.1" in message.get_content()
+    assert email_service.emails(services) == []  # not queued: sent while the manager waits
+
+    _set_up(services, manager, port, passwords, password="wrong")
+    with pytest.raises(RuleViolation, match="refused the user name or password"):
+        email_service.send_test_email(services, manager, to="owner@glow.example", passwords=passwords)
+    _set_up(services, manager, free_port(), passwords)
+    with pytest.raises(RuleViolation, match="cannot be reached"):
+        email_service.send_test_email(services, manager, to="owner@glow.example", passwords=passwords)
+    with pytest.raises(NotPermitted):
+        email_service.send_test_email(services, receptionist, to="owner@glow.example", passwords=passwords)
+
+
+def test_without_a_keyring_the_setup_says_so_and_keeps_no_password(services: Services, manager: str) -> None:
+    no_keyring = MemoryPasswords(available=False, no_keyring=NO_KEYRING_FOR_MAIL)
+    setup = email_service.mail_setup(services, manager, passwords=no_keyring)
+    assert (setup.server, setup.keyring_available, setup.keyring_sentence, setup.password_kept) == (
+        None,
+        False,
+        NO_KEYRING_FOR_MAIL,
+        False,
+    )
+    email_service.save_mail_server(  # a server that needs no password can still be used
+        services,
+        manager,
+        host="mail.lan",
+        port=25,
+        security="none",
+        user="",
+        sender="desk@glow.example",
+        passwords=no_keyring,
+    )
+    assert email_service.mail_setup(services, manager, passwords=no_keyring).server.host == "mail.lan"
