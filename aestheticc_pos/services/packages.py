@@ -188,38 +188,6 @@ def extend_package(
     return rules.package_summary(extended, today)
 
 
-@use_case(Action.REFUND)
-def refund_unused_sessions(
-    services: Services, *, client_package_id: str, reason: str, staff_id: str
-) -> PackageRefund:
-    """Close a package's unused sessions and say what to give back: package value pro rata, never list price.
-
-    Refused while a session is still booked. The money itself goes back through a refund document at the
-    till; this records the sessions closed and the amount due. Audited.
-    """
-    reason = inputs.text(reason, what="A reason for the refund")
-    with services.uow() as uow:
-        require_staff(uow.session, staff_id, Action.REFUND)
-        today = services.today(_settings(uow))
-        cp = load_client_package_for_change(uow, client_package_id)
-        refunded, entries, amount = rules.refund_unused(cp, today)
-        for entry in entries:  # one entry per step: each moves only its own step's counters
-            record_ledger_entry(uow, cp, entry, staff_id=staff_id)
-        repo.save_client_package_terms(uow.session, refunded)
-        closed = sum(e.sessions for e in entries)
-        _audit(
-            uow,
-            services,
-            staff_id,
-            "package.refunded",
-            cp.id,
-            reason,
-            {"sessions": closed, "amount_pence": amount.pence},
-        )
-        uow.commit()
-    return PackageRefund(client_package_id=cp.id, amount=amount, sessions_closed=closed)
-
-
 @use_case(Action.VOID)
 def void_redemption(
     services: Services, *, client_package_id: str, appointment_id: str, reason: str, staff_id: str

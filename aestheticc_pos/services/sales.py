@@ -85,6 +85,9 @@ class Receipt:
     clinic_name: str
     clinic_address: str
     vat_number: str
+    kind: str = "sale"  # "refund" or "void": money given back, amounts negative
+    refers_to: str | None = None  # a refund's or void's original sale number
+    reason: str | None = None  # why a refund or void gave money back
 
 
 def record_sale_in(
@@ -204,6 +207,7 @@ def sale_receipt(services: Services, sale_id: str) -> Receipt:
         tenders = s.scalars(select(TenderRow).where(TenderRow.sale_id == sale_id))
         client = repo.load_client(s, sale.client_id) if sale.client_id else None
         staff = repo.load_staff_row(s, sale.staff_id)
+        original = s.get(SaleRow, sale.refers_to_sale_id) if sale.refers_to_sale_id else None
         cur = sale.currency
         return Receipt(
             sale_id=sale.id,
@@ -237,6 +241,9 @@ def sale_receipt(services: Services, sale_id: str) -> Receipt:
             clinic_name=settings.name,
             clinic_address=settings.address,
             vat_number=settings.vat_number,
+            kind=sale.kind,
+            refers_to=None if original is None else original.number,
+            reason=sale.reason,
         )
 
 

@@ -155,6 +155,9 @@ def _strategy(annotation: Any, ids: list[str]) -> st.SearchStrategy[Any] | None:
             reference=st.one_of(st.none(), known, ODD_TEXT),
         )
         return st.lists(payment, max_size=3)
+    if origin in (dict, collections.abc.Mapping) and typing.get_args(annotation) == (int, int):
+        units = st.one_of(st.integers(min_value=-3, max_value=10**6), ODD_TEXT)
+        return st.dictionaries(st.one_of(st.integers(min_value=-2, max_value=5), ODD_TEXT), units, max_size=3)
     return None
 
 

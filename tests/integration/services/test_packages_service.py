@@ -33,6 +33,7 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import ClientPackageStatus
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import packages as packages_service
+from aestheticc_pos.services import refunds as refunds_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.audit_repo import audit_entries, first_broken_audit_entry
 
@@ -189,7 +190,7 @@ def test_refunding_unused_sessions_pays_back_the_package_value_pro_rata(
     booked = book_microneedling(at(2027, 1, 19, 10))
     assert package_steps(services, ada) == [(2, 1, 3)]
 
-    refund = partial(packages_service.refund_unused_sessions, services, client_package_id=course)
+    refund = partial(refunds_service.refund_unused_sessions, services, client_package_id=course)
     with pytest.raises(RuleViolation) as still_booked:
         refund(reason="Moving abroad", staff_id=manager)
     assert str(still_booked.value) == (
@@ -231,7 +232,7 @@ def test_a_fully_used_package_has_nothing_to_refund(services, ada, course, manag
         services, client_package_id=course, step_position=1, delta=-6, reason="Used before", staff_id=manager
     )
     with pytest.raises(RuleViolation) as nothing:
-        packages_service.refund_unused_sessions(
+        refunds_service.refund_unused_sessions(
             services, client_package_id=course, reason="Asked", staff_id=manager
         )
     assert str(nothing.value) == (
@@ -310,7 +311,7 @@ def test_an_unknown_package_is_a_sentence(services, manager, action) -> None:
         "extend": lambda: packages_service.extend_package(
             services, client_package_id="nope", new_expires_on="2027-12-01", reason="r", staff_id=manager
         ),
-        "refund": lambda: packages_service.refund_unused_sessions(
+        "refund": lambda: refunds_service.refund_unused_sessions(
             services, client_package_id="nope", reason="r", staff_id=manager
         ),
         "void": lambda: packages_service.void_redemption(
