@@ -19,10 +19,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import packages as rules
 from aestheticc_pos.domain.catalogue import Package
-from aestheticc_pos.domain.errors import NotFound
+from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import ClientPackage, LedgerEntry, LedgerKind, PackageSummary
 from aestheticc_pos.domain.staff import Action
@@ -32,7 +33,7 @@ from aestheticc_pos.services.context import ClinicSettings, Services, read_clini
 from aestheticc_pos.services.staff import require_staff
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
-from aestheticc_pos.store.tables import ClientPackageRow, ClientRow
+from aestheticc_pos.store.tables import ClientPackageRow, ClientRow, SessionLedgerRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 
@@ -190,15 +191,35 @@ def extend_package(
 
 @use_case(Action.VOID)
 def void_redemption(
-    services: Services, *, client_package_id: str, appointment_id: str, reason: str, staff_id: str
+    services: Services,
+    *,
+    client_package_id: str,
+    reason: str,
+    staff_id: str,
+    appointment_id: str | None = None,
+    sale_id: str | None = None,
 ) -> PackageSummary:
-    """A manager undoes a session redeemed by mistake; the session becomes free again. Audited."""
+    """A manager undoes a session redeemed by mistake; the session becomes free again. Audited.
+
+    The redemption is named by its visit (``appointment_id``) or, for a walk-in with no appointment, by the
+    sale that redeemed it (``sale_id``)."""
+    if (appointment_id is None) == (sale_id is None):
+        raise InvalidInput("Choose the visit or the sale whose session should be given back.")
     with services.uow() as uow:
         require_staff(uow.session, staff_id, Action.VOID)
         today = services.today(_settings(uow))
         cp = load_client_package_for_change(uow, client_package_id)
-        after, entry = rules.void_redemption(cp, appointment_id, reason, today)
-        record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+        if sale_id is not None:
+            redemption: str | int | None = redemption_index(
+                uow.session, cp.id, sale_id=sale_id, step_position=None
+            )
+            if redemption is None:
+                raise RuleViolation(f"That sale redeemed no session of {cp.name} that is still to give back.")
+        else:
+            redemption = appointment_id
+        assert redemption is not None
+        after, entry = rules.void_redemption(cp, redemption, reason, today)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
         _audit(
             uow,
             services,
@@ -206,10 +227,29 @@ def void_redemption(
             "package.redemption_voided",
             cp.id,
             reason,
-            {"appointment": appointment_id},
+            {"appointment": appointment_id or "", "sale": sale_id or ""},
         )
         uow.commit()
     return rules.package_summary(after, today)
+
+
+def redemption_index(
+    s: Session, client_package_id: str, *, sale_id: str, step_position: int | None
+) -> int | None:
+    """The position in the package's ledger of a session ``sale_id`` redeemed that nothing has voided since
+    (a void records the sale it gives back)."""
+    rows = s.execute(
+        select(SessionLedgerRow.kind, SessionLedgerRow.sale_id, SessionLedgerRow.step_position)
+        .where(SessionLedgerRow.client_package_id == client_package_id)
+        .order_by(SessionLedgerRow.seq)
+    ).all()
+    voids = sum(1 for kind, sale, _step in rows if kind == LedgerKind.VOID.value and sale == sale_id)
+    redeemed = [
+        index
+        for index, (kind, sale, step) in enumerate(rows)
+        if kind == LedgerKind.REDEEM.value and sale == sale_id and step_position in (None, step)
+    ]
+    return redeemed[voids] if voids < len(redeemed) else None
 
 
 def _settings(uow: UnitOfWork) -> ClinicSettings:

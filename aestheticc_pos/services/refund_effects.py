@@ -27,7 +27,11 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.outbox import OPEN, OutboxKind, OutboxStatus
 from aestheticc_pos.domain.packages import ClientPackageStatus, LedgerKind
 from aestheticc_pos.services.membership_outbox import queue_cancellation, withdraw_unsent_at_end
-from aestheticc_pos.services.packages import load_client_package_for_change, record_ledger_entry
+from aestheticc_pos.services.packages import (
+    load_client_package_for_change,
+    record_ledger_entry,
+    redemption_index,
+)
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import enqueue, withdraw_unsent
@@ -129,25 +133,7 @@ def give_session_back_in(
     if entry_index is None:
         raise RuleViolation(f"The session {line.name} used has already been given back.")
     after, entry = package_rules.void_redemption(cp, entry_index, reason, today)
-    record_ledger_entry(uow, cp, entry, staff_id=staff_id)
-
-
-def redemption_index(
-    s: Session, client_package_id: str, *, sale_id: str, step_position: int | None
-) -> int | None:
-    """The position in the package's ledger of the session ``sale_id`` redeemed and nothing voided since."""
-    rows = s.execute(
-        select(SessionLedgerRow.kind, SessionLedgerRow.sale_id, SessionLedgerRow.step_position)
-        .where(SessionLedgerRow.client_package_id == client_package_id)
-        .order_by(SessionLedgerRow.seq)
-    ).all()
-    voids = sum(1 for kind, sale, step in rows if kind == LedgerKind.VOID.value and sale == sale_id)
-    redeemed = [
-        index
-        for index, (kind, sale, step) in enumerate(rows)
-        if kind == LedgerKind.REDEEM.value and sale == sale_id and step_position in (None, step)
-    ]
-    return redeemed[voids] if voids < len(redeemed) else None
+    record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=original.id)
 
 
 def membership_refunded_in(uow: UnitOfWork, original: SaleRow, *, today: dt.date) -> str | None:

@@ -201,6 +201,29 @@ def test_a_refunded_redemption_gives_its_session_back_walk_in_or_booked(
     assert remaining(services, ada) == [(0, 6)]
 
 
+def test_a_walk_in_redemption_is_undone_by_its_sale_like_a_booked_one(
+    services, ada, receptionist, manager
+) -> None:
+    sell(services, receptionist, ada, [BasketItem(ItemKind.PACKAGE, "k-micro")], [Payment("card", "1000")])
+    walk_in = sell(services, receptionist, ada, [BasketItem(ItemKind.TREATMENT, "t-micro")], [])
+    (package,) = packages_service.client_packages_overview(services, ada)
+    undo = {"client_package_id": package.client_package_id, "reason": "Paid by card instead"}
+    with pytest.raises(InvalidInput):
+        packages_service.void_redemption(services, **undo, staff_id=manager)  # neither visit nor sale named
+    packages_service.void_redemption(services, **undo, sale_id=walk_in.sale_id, staff_id=manager)
+    assert remaining(services, ada) == [(0, 6)]
+    with pytest.raises(RuleViolation) as twice:
+        packages_service.void_redemption(services, **undo, sale_id=walk_in.sale_id, staff_id=manager)
+    assert (
+        str(twice.value)
+        == "That sale redeemed no session of Microneedling course of 6 that is still to give back."
+    )
+    with pytest.raises(RuleViolation):  # and a refund of that line cannot give it back a second time
+        refunds.refund_sale(
+            services, sale_id=walk_in.sale_id, lines=None, method="cash", reason="Again", staff_id=manager
+        )
+
+
 def test_a_refunded_first_month_ends_the_membership_it_started(services, ada, receptionist, manager) -> None:
     sale = sell(
         services, receptionist, ada, [BasketItem(ItemKind.MEMBERSHIP, "tier-gold")], [Payment("card", "49")]
