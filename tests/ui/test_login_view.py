@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from aestheticc_pos.domain.errors import NotPermitted
 from aestheticc_pos.domain.staff import Role
 from aestheticc_pos.services import clinic
 from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services import team as team_service
+from aestheticc_pos.services.staff import PIN_WAS_RESET
 from aestheticc_pos.ui.desk import Desk
-from aestheticc_pos.ui.views.login import LoginView
+from aestheticc_pos.ui.views.login import CHOOSE_NAME, NOT_THE_SAME, LoginView
 from aestheticc_pos.ui.views.welcome import WelcomeView
 
 WAIT = 5000
@@ -94,3 +97,61 @@ def test_the_first_manager_is_asked_for_6_digits(qtbot, desk: Desk) -> None:
         qtbot.mouseClick(view.setup_button, Qt.MouseButton.LeftButton)
     [manager] = staff_service.list_staff(desk.services)
     assert staff_service.log_in(desk.services, manager.id, "482193") == manager
+
+
+def test_after_a_reset_the_person_chooses_a_new_pin_typed_twice(qtbot, desk, team, login) -> None:
+    team_service.reset_pin(desk.services, staff_id=team["reception"], by_staff_id=team["manager"])
+    login.reload()
+    qtbot.waitUntil(lambda: "new PIN to choose" in login.buttons["Rita Reception"].text(), timeout=WAIT)
+    button_place = login.sign_in_button.geometry()
+    qtbot.mouseClick(login.buttons["Rita Reception"], Qt.MouseButton.LeftButton)
+    assert login.choosing_pin and login.confirm.isVisible()
+    assert "a manager reset your PIN" in login.prompt.text()
+    assert login.sign_in_button.geometry() == button_place  # the second field had its space kept
+
+    qtbot.keyClicks(login.pin, "5678")
+    qtbot.keyClick(login.pin, Qt.Key.Key_Return)
+    assert login.confirm.hasFocus()
+    qtbot.keyClicks(login.confirm, "5679")
+    qtbot.keyClick(login.confirm, Qt.Key.Key_Return)
+    assert login.error.text() == NOT_THE_SAME
+    assert login.pin.text() == "" and login.confirm.text() == ""
+
+    qtbot.keyClicks(login.pin, "56")
+    qtbot.keyClicks(login.confirm, "56")
+    qtbot.mouseClick(login.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: login.error.text() != "" and login.pin.isEnabled(), timeout=WAIT)
+    assert login.error.text() == "A PIN is 4 to 8 digits."
+
+    with qtbot.waitSignal(login.signed_in, timeout=WAIT) as signed_in:
+        qtbot.keyClicks(login.pin, "5678")
+        qtbot.keyClicks(login.confirm, "5678")
+        qtbot.keyClick(login.confirm, Qt.Key.Key_Return)
+    assert signed_in.args[0].id == team["reception"]
+    assert staff_service.log_in(desk.services, team["reception"], "5678").id == team["reception"]
+    with pytest.raises(NotPermitted):
+        staff_service.log_in(desk.services, team["reception"], "1234")
+    assert login.prompt.text() == CHOOSE_NAME and not login.confirm.isVisible()  # nothing left for the next
+
+
+def test_a_pin_reset_while_the_screen_was_open_turns_into_choosing_one(qtbot, desk, team, login) -> None:
+    team_service.reset_pin(desk.services, staff_id=team["reception"], by_staff_id=team["manager"])
+    qtbot.mouseClick(login.buttons["Rita Reception"], Qt.MouseButton.LeftButton)  # the list from before
+    assert not login.choosing_pin
+    _type_pin(qtbot, login, "1234")
+    assert login.error.text() == PIN_WAS_RESET
+    assert login.choosing_pin and login.confirm.isVisible()
+    with qtbot.waitSignal(login.signed_in, timeout=WAIT):
+        qtbot.keyClicks(login.pin, "8642")
+        qtbot.keyClicks(login.confirm, "8642")
+        qtbot.keyClick(login.confirm, Qt.Key.Key_Return)
+    assert staff_service.log_in(desk.services, team["reception"], "8642").id == team["reception"]
+
+
+def test_reset_forgets_the_person_and_every_sentence(qtbot, login) -> None:
+    qtbot.mouseClick(login.buttons["Rita Reception"], Qt.MouseButton.LeftButton)
+    _type_pin(qtbot, login, "9999")
+    assert login.error.text() != ""
+    login.reset()
+    assert (login.prompt.text(), login.error.text(), login.pin.text()) == (CHOOSE_NAME, "", "")
+    assert not login.pin.isEnabled() and not login.sign_in_button.isEnabled()
