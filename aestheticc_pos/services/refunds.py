@@ -83,8 +83,9 @@ class RefundableSale:
     void_refusal: str | None  # why it cannot be voided (None: it can)
 
 
-@use_case(Action.REFUND)
+@use_case(Action.TAKE_PAYMENTS)
 def refundable_sale(services: Services, sale_id: str, staff_id: str) -> RefundableSale:
+    """What the refund dialog shows; seen by the front desk, whose manager then allows the refund."""
     with services.uow(read_only=True) as uow:
         original = _original(uow, sale_id)
         sold = _sold_lines(uow, original)
