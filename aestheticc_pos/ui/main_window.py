@@ -44,6 +44,7 @@ from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.overview import OverviewView
 from aestheticc_pos.ui.views.payments import PaymentsView
+from aestheticc_pos.ui.views.sales import SalesView
 from aestheticc_pos.ui.views.settings import SettingsView
 from aestheticc_pos.ui.views.sync import SyncView
 from aestheticc_pos.ui.views.today import TodayView
@@ -78,6 +79,7 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
         Screen("sync", "Sync", "F8", Action.TAKE_PAYMENTS, SyncView),
         Screen("payments", "Payments", "F9", Action.TAKE_PAYMENTS, PaymentsView),
         Screen("audit", "Audit", "F10", Action.VIEW_AUDIT_LOG, AuditView),
+        Screen("sales", "Sales", "F11", Action.TAKE_PAYMENTS, SalesView),
         Screen("appointment", "Appointment", None, None, AppointmentView),
     ]
 

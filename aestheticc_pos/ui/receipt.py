@@ -4,7 +4,7 @@ Every form is built from the same ``Receipt`` (``services.checkout``) and the cl
 zone), so they never disagree. The document is HTML in a ``QTextDocument``:
 
 - ``receipt_document`` is what the receipt dialog shows and what is printed;
-- ``save_receipt_pdf`` writes an **80 mm wide** PDF, one page as long as the receipt, like the slip of a
+- ``save_receipt_pdf`` writes (``receipt_pdf`` returns) an **80 mm wide** PDF, one page as long as the receipt, like the slip of a
   receipt printer: it prints on the till's roll printer as it is, and reads well on a phone when emailed;
 - ``print_receipt`` asks for a printer (``QPrintDialog``) and lays the receipt out on that printer's paper;
 - ``receipt_text`` is the same receipt in plain text, 42 characters wide, for an email body or a roll printer
@@ -19,7 +19,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QSizeF
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
@@ -58,7 +58,21 @@ def save_receipt_pdf(receipt: Receipt, settings: ClinicSettings, path: str | Pat
     Raises ``OSError`` when the file cannot be written.
     """
     path = Path(path)
-    writer = QPdfWriter(str(path))
+    data = receipt_pdf(receipt, settings)
+    try:
+        path.write_bytes(data)
+    except OSError:
+        raise OSError(f"Could not write {path}.") from None
+    if not path.exists() or path.stat().st_size == 0:
+        raise OSError(f"Could not write {path}.")
+    return path
+
+
+def receipt_pdf(receipt: Receipt, settings: ClinicSettings) -> bytes:
+    """The receipt as an 80 mm wide PDF, in memory (to save, or to attach to an email)."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setResolution(PDF_DPI)
     writer.setTitle(f"Receipt {receipt.number}")
     writer.setCreator(receipt.clinic_name or "Aestheticc POS")
@@ -72,16 +86,16 @@ def save_receipt_pdf(receipt: Receipt, settings: ClinicSettings, path: str | Pat
     writer.setPageLayout(QPageLayout(page, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
     painter = QPainter()
     if not painter.begin(writer):
-        raise OSError(f"Could not write {path}.")
+        raise OSError("The receipt could not be drawn as a PDF.")
     try:
         margin = ROLL_MARGIN_MM * dots_per_mm
         painter.translate(margin, margin)
         document.drawContents(painter)
     finally:
         painter.end()
-    if not path.exists() or path.stat().st_size == 0:
-        raise OSError(f"Could not write {path}.")
-    return path
+    del writer  # finishes the file in the buffer
+    buffer.close()
+    return bytes(buffer.data().data())
 
 
 def print_receipt(receipt: Receipt, settings: ClinicSettings, parent: QWidget | None = None) -> bool:

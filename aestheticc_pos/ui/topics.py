@@ -13,3 +13,4 @@ SETTINGS = "settings"
 STAFF = "staff"
 SYNC = "sync"
 PAYMENTS = "payments"  # invoices and payment links
+EMAILS = "emails"  # emails queued to clients

@@ -57,6 +57,6 @@ class LastSale(QWidget):
             return
         if self.receipt_dialog is not None:
             self.receipt_dialog.deleteLater()  # the previous sale's
-        self.receipt_dialog = ReceiptDialog(self.receipt, self.desk.settings, self)
+        self.receipt_dialog = ReceiptDialog(self.receipt, self.desk.settings, self, desk=self.desk)
         self.receipt_dialog.finished.connect(lambda _result: self.receipt_closed.emit())
         self.receipt_dialog.open()

@@ -1,0 +1,196 @@
+"""Send a receipt, an invoice or a link to the client by email, with the same news as an SMS-ready text to copy.
+
+The email is queued (``services.email.email_client``) and sent in the background by the till's email sender,
+once, even when the till is offline now: the dialog says so and closes. Emails already sent for the same record
+are listed with how they went, so nobody sends the same receipt three times by accident.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aestheticc_pos.services import email as email_service
+from aestheticc_pos.services.email import QueuedEmail
+from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.client_messages import ClientMessage
+from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.forms import FORM_STYLE, FieldGrid, Refused, catching_refusals, error_label
+from aestheticc_pos.ui.topics import EMAILS
+
+WHAT = {
+    "receipt": "receipt",
+    "invoice": "invoice",
+    "payment_link": "payment link",
+    "mandate_link": "Direct Debit link",
+}
+STATUS = {"queued": "waiting to be sent", "sending": "being sent", "sent": "sent", "failed": "not sent"}
+
+
+class SendToClientDialog(QDialog):
+    """``queued(QueuedEmail)`` once the email is in the queue."""
+
+    queued = Signal(object)
+
+    def __init__(
+        self,
+        desk: Desk,
+        message: ClientMessage,
+        *,
+        to: str | None,
+        attachment: bytes | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.desk, self.message, self.attachment = desk, message, attachment
+        what = WHAT.get(message.kind, "message")
+        self.setWindowTitle(f"Email the {what}")
+        self.setStyleSheet(FORM_STYLE)
+        self.setMinimumWidth(620)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(20, 18, 20, 18)
+        column.setSpacing(8)
+        heading = QLabel(f"Email the {what} to the client")
+        heading.setObjectName("heading")
+        column.addWidget(heading)
+
+        self.to = QLineEdit(to or "")
+        self.to.setPlaceholderText("client@example.com")
+        self.subject = QLineEdit(message.subject)
+        self.body = QPlainTextEdit(message.body)
+        self.body.setMinimumHeight(180)
+        self.body.setTabChangesFocus(True)
+        self.fields = FieldGrid()
+        self.fields.add_field("to", "To", self.to)
+        self.fields.add_field("subject", "Subject", self.subject)
+        self.fields.add_field("body", "Message", self.body, top=True)
+        column.addLayout(self.fields)
+        if attachment is not None and message.attachment_name:
+            attached = QLabel(f"Attached: {message.attachment_name}")
+            attached.setObjectName("hint")
+            column.addWidget(attached)
+
+        sms_caption = QLabel("SMS-ready text, to copy into a text message")
+        sms_caption.setObjectName("section")
+        self.sms = QPlainTextEdit(message.sms)
+        self.sms.setReadOnly(True)
+        self.sms.setFixedHeight(58)
+        self.copy_sms_button = QPushButton("Copy SMS text")
+        self.copy_sms_button.setAutoDefault(False)
+        self.copy_sms_button.clicked.connect(self.copy_sms)
+        sms_row = QHBoxLayout()
+        sms_row.addWidget(self.sms, 1)
+        sms_row.addWidget(self.copy_sms_button, 0, Qt.AlignmentFlag.AlignTop)
+        column.addWidget(sms_caption)
+        column.addLayout(sms_row)
+
+        self.history = QLabel("")
+        self.history.setObjectName("hint")
+        self.history.setWordWrap(True)
+        column.addWidget(self.history)
+        self.status = error_label()
+        self.status.setMinimumHeight(36)  # room kept for a sentence: nothing moves under the mouse
+        self.status.show()
+        column.addWidget(self.status)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.send_button = QPushButton("Send email")
+        self.send_button.setObjectName("primary")
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.send_button)
+        column.addLayout(buttons)
+        (self.subject if self.to.text() else self.to).setFocus()
+        self._load_history()
+
+    def send(self) -> None:
+        self.fields.clear_errors()
+        self.status.setText("")
+        services, staff_id, message = self.desk.services, self.desk.staff_id, self.message
+        to, subject, body, attachment = (
+            self.to.text(),
+            self.subject.text(),
+            self.body.toPlainText(),
+            self.attachment,
+        )
+
+        def queue() -> QueuedEmail:
+            return email_service.email_client(
+                services,
+                to=to,
+                subject=subject,
+                body=body,
+                kind=message.kind,
+                record_id=message.record_id,
+                staff_id=staff_id,
+                attachment=attachment,
+                attachment_name=message.attachment_name if attachment is not None else None,
+            )
+
+        self.send_button.setEnabled(False)
+        self.desk.run(catching_refusals(queue), self._queued, self._failed)
+
+    def copy_sms(self) -> None:
+        QGuiApplication.clipboard().setText(self.sms.toPlainText())
+        self.status.setObjectName("info")
+        self.status.setText("Copied. Paste it into a text message to the client.")
+        _repolish(self.status)
+
+    def _queued(self, result: QueuedEmail | Refused) -> None:
+        self.send_button.setEnabled(True)
+        if isinstance(result, Refused):
+            if not self.fields.show_error(result.field or "", result.message):
+                self._failed(result.message)
+            return
+        self.desk.notify(EMAILS)
+        self.desk.message.emit(
+            f"The {WHAT.get(result.kind, 'email')} is on its way to {result.to}: "
+            "it is sent in the background, as soon as the mail server can be reached."
+        )
+        self.queued.emit(result)
+        self.accept()
+
+    def _failed(self, sentence: str) -> None:
+        self.send_button.setEnabled(True)
+        self.status.setObjectName("error")
+        self.status.setText(sentence)
+        _repolish(self.status)
+
+    def _load_history(self) -> None:
+        if self.message.record_id is None:
+            return
+        services, record_id = self.desk.services, self.message.record_id
+        self.desk.run(
+            lambda: email_service.emails(services, record_id=record_id), self._show_history, lambda _s: None
+        )
+
+    def _show_history(self, earlier: list[QueuedEmail]) -> None:
+        if not earlier:
+            return
+        tz = self.desk.settings.tz
+        lines = [
+            f"{fmt.date_time(e.sent_at or e.created_at, tz)}: {STATUS.get(e.status, e.status)} to {e.to}"
+            + (f" — {e.last_error}" if e.status == "failed" and e.last_error else "")
+            for e in earlier[:3]
+        ]
+        self.history.setText("Emailed before: " + "; ".join(lines))
+
+
+def _repolish(widget: QWidget) -> None:
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
