@@ -47,6 +47,7 @@ from aestheticc_pos.ui.forms import (
 )
 from aestheticc_pos.ui.topics import SETTINGS
 from aestheticc_pos.ui.views.data_settings import RESTART, BackupsCard, DatabaseCard
+from aestheticc_pos.ui.views.email_settings import EmailSettingsCard
 from aestheticc_pos.ui.views.gocardless_settings import GoCardlessCard
 
 MANAGER_ONLY = "Only a manager can change the settings."
@@ -97,6 +98,8 @@ class SettingsView(QWidget):
         left.setSpacing(16)
         right.setSpacing(16)
         left.addWidget(self._clinic_card())
+        self.email_card = EmailSettingsCard(desk)
+        left.addWidget(self.email_card)
         left.addStretch(1)
         self.gocardless = GoCardlessCard(desk, app_settings)
         right.addWidget(self.gocardless)
