@@ -122,7 +122,9 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from aestheticc_pos.email_sender import EmailSender
     from aestheticc_pos.ui.main_window import MainWindow
+    from aestheticc_pos.ui.topics import EMAILS
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Aestheticc POS")
@@ -133,6 +135,11 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
     simulator = start_training_simulator(settings) if settings.training else None
     sync = build_sync(settings, services, base_url=None if simulator is None else simulator.base_url)
     window = MainWindow(services, training=settings.training, app_settings=settings, sync=sync)
+    # Emails to clients go out on a thread of their own, at once when one is queued (never in training: nothing
+    # practised there reaches a real person).
+    emails = None if settings.training else EmailSender(services).start()
+    if emails is not None:
+        window.desk.changed.connect(lambda what: emails.wake() if EMAILS in what else None)
     if notice:
         window.show_message(notice)
     if smoke:
@@ -144,6 +151,8 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
         return app.exec()
     finally:
         sync.stop()
+        if emails is not None:
+            emails.stop()
         if simulator is not None:
             stop_training_simulator(simulator, settings)
 
