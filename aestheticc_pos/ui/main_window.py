@@ -1,5 +1,10 @@
 """The main window: first start (welcome) → staff login → the desk, with a side bar of screens, a message
-bar for sentences (errors and confirmations), and a status bar with who is signed in and the sync state.
+for sentences (errors and confirmations) that floats over the top of the page, and a status bar with who is
+signed in and the sync state.
+
+Nothing moves under the mouse: the message is an overlay (``MessageOverlay``), never a row of the layout, so a
+page keeps its place when a sentence shows or goes. Signing out clears it, and the sign-in screen starts
+afresh: nothing of the last person's work is left on it.
 
 It holds no database session and calls no network: every screen asks services through ``Desk.run``.
 """
@@ -10,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
+    QGraphicsDropShadowEffect,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -27,6 +33,7 @@ from PySide6.QtWidgets import (
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import backups as backups_service
 from aestheticc_pos.services import clinic as clinic_service
+from aestheticc_pos.services import close_of_day as close_of_day_service
 from aestheticc_pos.services.context import ClinicSettings, Services
 from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, DEMO_PIN
 from aestheticc_pos.services.staff import StaffMember
@@ -40,18 +47,22 @@ from aestheticc_pos.ui.views.audit import AuditView
 from aestheticc_pos.ui.views.catalogue import CatalogueView
 from aestheticc_pos.ui.views.checkout import CheckoutView
 from aestheticc_pos.ui.views.clients import ClientsView
+from aestheticc_pos.ui.views.close_of_day import CloseOfDayView
 from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.overview import OverviewView
 from aestheticc_pos.ui.views.payments import PaymentsView
 from aestheticc_pos.ui.views.sales import SalesView
 from aestheticc_pos.ui.views.settings import SettingsView
+from aestheticc_pos.ui.views.staff import StaffView
 from aestheticc_pos.ui.views.sync import SyncView
 from aestheticc_pos.ui.views.today import TodayView
 from aestheticc_pos.ui.views.welcome import WelcomeView
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 MESSAGE_SECONDS = 12
+MESSAGE_MARGIN = 12  # px between the message and the edges of the page it floats over
+CLOSE_OF_DAY_KEY = "F12"
 BACKUP_CHECK_MINUTES = 60
 
 
@@ -59,7 +70,7 @@ BACKUP_CHECK_MINUTES = 60
 class Screen:
     key: str
     title: str
-    shortcut: str | None  # None: not in the side bar (opened from another screen)
+    shortcut: str | None  # None: not in the side bar (opened from another screen); "": in it, with no key
     action: Action | None  # what the role must be allowed to do to see it
     make: Callable[[Desk], QWidget]
 
@@ -80,6 +91,8 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
         Screen("payments", "Payments", "F9", Action.TAKE_PAYMENTS, PaymentsView),
         Screen("audit", "Audit", "F10", Action.VIEW_AUDIT_LOG, AuditView),
         Screen("sales", "Sales", "F11", Action.TAKE_PAYMENTS, SalesView),
+        Screen("close_of_day", "Close of day", CLOSE_OF_DAY_KEY, Action.CASH_UP, CloseOfDayView),
+        Screen("staff", "Staff", "", Action.MANAGE_STAFF, StaffView),
         Screen("appointment", "Appointment", None, None, AppointmentView),
     ]
 
@@ -123,13 +136,13 @@ class MainWindow(QMainWindow):
             )
             banner.setObjectName("banner")
             column.addWidget(banner)
-        self.message_bar = QLabel("")
-        self.message_bar.setObjectName("messageBar")
-        self.message_bar.setWordWrap(True)
-        self.message_bar.hide()
-        column.addWidget(self.message_bar)
         column.addWidget(self.pages, 1)
         self.setCentralWidget(root)
+        self.message_bar = MessageOverlay(root)  # floats over the page: never a row of the layout
+        self._message_place = _FollowGeometry(self._place_message, self)
+        for watched in (self.pages, self.workspace):
+            watched.installEventFilter(self._message_place)
+        self.pages.currentChanged.connect(lambda _i: self._place_message())
 
         self.staff_label = QLabel("Not signed in")
         self.sync_label = QPushButton(status_text(self.sync.state, 0, 0))
@@ -187,11 +200,30 @@ class MainWindow(QMainWindow):
         self._fill_nav()
         self.pages.setCurrentWidget(self.workspace)
         self.show_message(f"Welcome, {member.name}.")
+        if self.desk.may(Action.CASH_UP):  # asked again each morning until they are settled
+            services, staff_id = self.desk.services, member.id
+            self.desk.run(
+                lambda: close_of_day_service.visits_to_settle(services, staff_id, from_earlier_days=True),
+                lambda visits: self._remind_to_settle(member, len(visits)),
+            )
+
+    def _remind_to_settle(self, member: StaffMember, count: int) -> None:
+        if count and self.desk.staff is member:
+            visits = (
+                f"{count} visit{'s' if count > 1 else ''} of an earlier day {'are' if count > 1 else 'is'}"
+            )
+            self.show_message(
+                f"Welcome, {member.name}. {visits} still booked: mark each attended, no-show or cancelled "
+                f"on Close of day ({CLOSE_OF_DAY_KEY})."
+            )
 
     def sign_out(self) -> None:
+        """Back to the sign-in screen, with nothing of this person's work on it."""
+        self.hide_message()
         self.desk.sign_in(None)
         self.staff_label.setText("Not signed in")
         self.sign_out_button.hide()
+        self._history.clear()
         self._show_login()
 
     # --- the workspace -------------------------------------------------------------------------------------
@@ -228,8 +260,10 @@ class MainWindow(QMainWindow):
         self._shortcuts = []
         for screen in self._visible:
             item = QListWidgetItem(QIcon(str(RESOURCES / "icons" / f"{screen.key}.svg")), screen.title)
-            item.setToolTip(f"{screen.title} ({screen.shortcut})")
+            item.setToolTip(f"{screen.title} ({screen.shortcut})" if screen.shortcut else screen.title)
             self.nav.addItem(item)
+            if not screen.shortcut:
+                continue
             shortcut = QShortcut(QKeySequence(screen.shortcut), self)
             shortcut.activated.connect(lambda key=screen.key: self.open_screen(key))
             self._shortcuts.append(shortcut)
@@ -320,9 +354,30 @@ class MainWindow(QMainWindow):
     # --- messages and settings -----------------------------------------------------------------------------
 
     def show_message(self, text: str) -> None:
+        """Float ``text`` over the top of the page for a while (a click or Esc puts it away)."""
         self.message_bar.setText(text)
         self.message_bar.show()
+        self._place_message()
+        self.message_bar.raise_()
         self._message_timer.start(MESSAGE_SECONDS * 1000)
+
+    def hide_message(self) -> None:
+        self._message_timer.stop()
+        self.message_bar.hide()
+        self.message_bar.clear()
+
+    def _place_message(self) -> None:
+        """Lay the message over the top of the page shown (right of the side bar on the desk)."""
+        if not self.message_bar.isVisible():
+            return
+        area = self.stack if self.pages.currentWidget() is self.workspace else self.pages
+        root = self.centralWidget()
+        top_left = area.mapTo(root, area.rect().topLeft())
+        width = max(area.width() - 2 * MESSAGE_MARGIN, 200)
+        height = min(self.message_bar.heightForWidth(width), max(area.height() // 3, 48))
+        self.message_bar.setGeometry(
+            top_left.x() + MESSAGE_MARGIN, top_left.y() + MESSAGE_MARGIN // 2, width, max(height, 40)
+        )
 
     def _on_changed(self, what: frozenset[str]) -> None:
         if SETTINGS in what:
@@ -342,6 +397,44 @@ class MainWindow(QMainWindow):
 
     def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.key() == Qt.Key.Key_Escape and self.message_bar.isVisible():
-            self.message_bar.hide()
+            self.hide_message()
             return
         super().keyPressEvent(event)
+
+
+class MessageOverlay(QLabel):
+    """A sentence floating over the top of the page, with a shadow; a click on it puts it away. It is a child
+    of the window's central widget but in no layout, so showing it moves nothing."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self.setWordWrap(True)
+        self.setStyleSheet(
+            "QLabel#messageBar { background: #efe9fb; color: #2f2550; padding: 10px 16px;"
+            " border: 1px solid #cbbcf0; border-radius: 8px; }"
+        )
+        self.setToolTip("Click or press Esc to close")
+        shadow = QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(18)
+        shadow.setOffset(0, 3)
+        shadow.setColor(QColor(61, 53, 80, 90))
+        self.setGraphicsEffect(shadow)
+        self.hide()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.hide()
+        event.accept()
+
+
+class _FollowGeometry(QObject):
+    """Calls ``place`` when a watched widget is moved, resized or shown, so the overlay follows the page."""
+
+    def __init__(self, place: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._place = place
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show):
+            self._place()
+        return False

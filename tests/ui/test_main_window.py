@@ -9,9 +9,11 @@ from PySide6.QtCore import Qt
 
 from aestheticc_pos.app import build_services
 from aestheticc_pos.clock import FixedClock
-from aestheticc_pos.services.demo import fill_demo_clinic
+from aestheticc_pos.services import close_of_day
+from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, fill_demo_clinic
 from aestheticc_pos.settings import load_settings
 from aestheticc_pos.ui.main_window import MainWindow
+from aestheticc_pos.ui.views.login import CHOOSE_NAME
 
 
 @pytest.fixture
@@ -98,5 +100,62 @@ def test_every_side_bar_screen_has_its_icon() -> None:
     from aestheticc_pos.ui.main_window import RESOURCES, screens
 
     for screen in screens():
-        if screen.shortcut is not None:
+        if screen.shortcut is not None:  # in the side bar, with a key or none ("")
             assert (RESOURCES / "icons" / f"{screen.key}.svg").is_file(), screen.key
+
+
+def test_a_message_floats_over_the_page_and_signing_out_leaves_nothing_behind(qtbot, services) -> None:
+    fill_demo_clinic(services, clients=20, seed=1)
+    window = _window(qtbot, services)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
+    login_place = window.login.geometry()
+    window.show_message("Something to read on the sign-in screen.")
+    assert window.message_bar.isVisible() and window.login.geometry() == login_place
+
+    _log_in(qtbot, window, "Sophie Laurent", DEMO_MANAGER_PIN)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.workspace, timeout=5000)
+    earlier = close_of_day.visits_to_settle(services, window.desk.staff_id, from_earlier_days=True)
+    assert earlier, "the demo clinic has visits of earlier days still booked"
+    qtbot.waitUntil(lambda: "still booked" in window.message_bar.text(), timeout=5000)
+    assert window.message_bar.text() == (
+        f"Welcome, Sophie Laurent. {len(earlier)} visits of an earlier day are still booked: mark each "
+        "attended, no-show or cancelled on Close of day (F12)."
+    )
+    titles = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert {"Close of day", "Staff"} <= set(titles)
+
+    window.hide_message()
+    qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=5000)
+    today = window.stack.currentWidget()
+    places = (window.pages.geometry(), window.stack.geometry(), today.geometry(), window.nav.geometry())
+    window.show_message("That practitioner is booked at 10:00. " * 6)
+    qtbot.wait(50)
+    assert window.message_bar.isVisible()
+    assert (
+        window.pages.geometry(),
+        window.stack.geometry(),
+        today.geometry(),
+        window.nav.geometry(),
+    ) == places
+    message = window.message_bar.geometry()
+    stack_top_left = window.stack.mapTo(window.centralWidget(), window.stack.rect().topLeft())
+    assert message.left() >= stack_top_left.x() and message.right() <= window.centralWidget().width()
+    assert message.height() >= window.message_bar.heightForWidth(message.width())  # every line shown
+    qtbot.mouseClick(window.message_bar, Qt.MouseButton.LeftButton)  # a click puts it away
+    assert not window.message_bar.isVisible()
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window.nav, Qt.Key.Key_F12)
+    assert window.current_screen() == "close_of_day"
+    window.open_screen("staff")
+    assert window.current_screen() == "staff"
+
+    window.show_message("Booked Zara Green for Botox with Dr Amira Shah on 25 Nov 2026 at 10:00.")
+    window.sign_out()
+    assert window.pages.currentWidget() is window.login
+    assert not window.message_bar.isVisible() and window.message_bar.text() == ""
+    assert window.login.prompt.text() == CHOOSE_NAME and window.login.error.text() == ""
+    assert window.login.pin.text() == "" and not window.login.pin.isEnabled()
+    qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=5000)

@@ -283,7 +283,8 @@ class StaffView(QWidget):
         self.unlock_button.setEnabled(
             active and member is not None and (member.locked_until is not None or member.wrong_pins > 0)
         )
-        self.leave_button.setEnabled(active and member is not None and member.id != self.desk.staff_id)
+        me = self.desk.staff.id if self.desk.staff is not None else None  # None: signed out meanwhile
+        self.leave_button.setEnabled(active and member is not None and me is not None and member.id != me)
         if self.confirm.isVisible():
             self._cancel_confirm()  # a question about someone else is not left to be answered
 
