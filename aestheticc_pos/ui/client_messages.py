@@ -4,13 +4,16 @@ dates, so the words are written here and the services only queue them (``service
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services.context import ClinicSettings
 from aestheticc_pos.services.invoice_records import InvoiceDetail
 from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.invoice_pdf import save_invoice_pdf
 from aestheticc_pos.ui.receipt import receipt_text
 
 
@@ -98,6 +101,15 @@ def mandate_link_message(
     return ClientMessage(
         "mandate_link", record_id, f"Set up your {tier_name} membership Direct Debit", body, sms
     )
+
+
+def invoice_pdf_bytes(invoice: InvoiceDetail, settings: ClinicSettings) -> bytes | None:
+    """The invoice's PDF, to attach (None when it could not be drawn: the email still says what is owed)."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            return save_invoice_pdf(invoice, settings, Path(folder) / "invoice.pdf").read_bytes()
+        except OSError:
+            return None
 
 
 def _clinic(settings: ClinicSettings) -> str:

@@ -7,6 +7,8 @@ are listed with how they went, so nobody sends the same receipt three times by a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -20,7 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import email as email_service
+from aestheticc_pos.services.clients import ClientSummary
+from aestheticc_pos.services.context import ClinicSettings
 from aestheticc_pos.services.email import QueuedEmail
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.client_messages import ClientMessage
@@ -34,6 +39,8 @@ WHAT = {
     "payment_link": "payment link",
     "mandate_link": "Direct Debit link",
 }
+MessageMaker = Callable[[ClinicSettings], ClientMessage]
+AttachmentMaker = Callable[[ClinicSettings], bytes | None]
 STATUS = {"queued": "waiting to be sent", "sending": "being sent", "sent": "sent", "failed": "not sent"}
 
 
@@ -189,6 +196,71 @@ class SendToClientDialog(QDialog):
             for e in earlier[:3]
         ]
         self.history.setText("Emailed before: " + "; ".join(lines))
+
+
+class EmailButton(QPushButton):
+    """ "Email link…", "Email invoice…": opens a ``SendToClientDialog`` for what ``set_target`` names, addressed
+    to the client's email on file. Hidden while there is nothing to send. ``desk`` may be given later (a panel
+    built before its screen hands it the desk)."""
+
+    def __init__(self, caption: str, desk: Desk | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(caption, parent)
+        self.desk = desk
+        self.dialog: SendToClientDialog | None = None
+        self._make: MessageMaker | None = None
+        self._attachment: AttachmentMaker | None = None
+        self._client_id: str | None = None
+        self.setAutoDefault(False)
+        self.setToolTip("Email it to the client (sent in the background), with an SMS-ready text to copy")
+        self.clicked.connect(self.open_dialog)
+        self.hide()
+
+    def set_target(
+        self,
+        make: MessageMaker | None,
+        *,
+        client_id: str | None = None,
+        attachment: AttachmentMaker | None = None,
+    ) -> None:
+        self._make, self._client_id, self._attachment = make, client_id, attachment
+        self.setVisible(make is not None)
+
+    def open_dialog(self) -> None:
+        desk, client_id = self.desk, self._client_id
+        if desk is None or self._make is None:
+            return
+        if client_id is None:
+            self._open(None)
+            return
+        services = desk.services
+        self.setEnabled(False)
+        desk.run(
+            lambda: clients_service.client_summaries(services, [client_id]),
+            lambda found: self._open(found.get(client_id)),
+            self._failed,
+        )
+
+    def _open(self, client: ClientSummary | None) -> None:
+        self.setEnabled(True)
+        if self.desk is None or self._make is None:
+            return
+        settings = self.desk.settings
+        attachment = self._attachment(settings) if self._attachment is not None else None
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = SendToClientDialog(
+            self.desk,
+            self._make(settings),
+            to=client.email if client is not None else None,
+            attachment=attachment,
+            parent=self.window(),
+        )
+        self.dialog.open()
+
+    def _failed(self, sentence: str) -> None:
+        self.setEnabled(True)
+        if self.desk is not None:
+            self.desk.message.emit(sentence)
 
 
 def _repolish(widget: QWidget) -> None:

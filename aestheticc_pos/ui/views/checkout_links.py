@@ -34,9 +34,10 @@ from aestheticc_pos.services.payment_links import PaymentLinkView
 from aestheticc_pos.services.pricing import BasketItem
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.dialogs.send_to_client import EmailButton
 from aestheticc_pos.ui.topics import PAYMENTS, SYNC
 from aestheticc_pos.ui.views.checkout_payment import PaymentPanel
-from aestheticc_pos.ui.views.payments_panels import BEING_PREPARED, SCAN_TO_PAY
+from aestheticc_pos.ui.views.payments_panels import BEING_PREPARED, SCAN_TO_PAY, link_email
 from aestheticc_pos.ui.widgets.qr import LinkPanel
 
 LOOK_AGAIN_MS = 4000
@@ -191,7 +192,8 @@ class SentLinkCard(QFrame):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.panel = LinkPanel(SCAN_TO_PAY, size=170)
-        for widget in (self.heading, self.amount, self.what, self.status, self.panel):
+        self.email_link = EmailButton("Email the &link…", desk)
+        for widget in (self.heading, self.amount, self.what, self.status, self.panel, self.email_link):
             box.addWidget(widget)
         box.addStretch(1)
         self.next_button = QPushButton("Next sale")
@@ -215,6 +217,7 @@ class SentLinkCard(QFrame):
         self.panel.setVisible(waiting)
         if waiting:
             self.panel.set_link(link.authorisation_url, missing=BEING_PREPARED)
+        self.email_link.set_target(link_email(link) if waiting else None, client_id=link.client_id)
         if link.status == "preparing":
             self._timer.start()
         else:

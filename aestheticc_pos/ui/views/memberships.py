@@ -29,6 +29,7 @@ from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import memberships
 from aestheticc_pos.services.membership_views import WAITING_FOR_CLIENT, MembershipView
 from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.client_messages import mandate_link_message
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.membership_forms import (
     ArrearsDialog,
@@ -36,6 +37,7 @@ from aestheticc_pos.ui.dialogs.membership_forms import (
     NoticeDialog,
     SignUpDialog,
 )
+from aestheticc_pos.ui.dialogs.send_to_client import EmailButton
 from aestheticc_pos.ui.forms import FormDialog, error_label
 from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
 from aestheticc_pos.ui.topics import CLIENTS, MEMBERSHIPS
@@ -166,6 +168,7 @@ class MembershipsView(QWidget):
         list_column.addWidget(self.empty)
         body.addLayout(list_column, 1)
         self.panel = _MemberPanel()
+        self.panel.email_link.desk = desk
         body.addWidget(self.panel)
         layout.addLayout(body, 1)
 
@@ -357,6 +360,8 @@ class _MemberPanel(QFrame):
         self.resume = QPushButton("Resume")
         self.link = LinkPanel("The client scans this to set up their Direct Debit:")
         box.addWidget(self.link)
+        self.email_link = EmailButton("Email the &Direct Debit link…")
+        box.addWidget(self.email_link)
         self.new_link = QPushButton("Prepare a new Direct Debit link")
         self.take_arrears = QPushButton("Take payment of arrears…")
         self.end = QPushButton("End the membership…")
@@ -387,6 +392,7 @@ class _MemberPanel(QFrame):
             for button in self.actions:
                 button.hide()
             self.link.hide()
+            self.email_link.hide()
             self.retry.hide()
             return
         fee = "" if m.signup_fee is None else f"{fmt.money(m.signup_fee)}, with the first month"
@@ -403,6 +409,7 @@ class _MemberPanel(QFrame):
                 missing="The Direct Debit link is being prepared: it appears here once the till has reached "
                 "GoCardless (see Sync, F8).",
             )
+        self.email_link.set_target(_mandate_email(m) if waiting else None, client_id=m.client_id)
         self.values["Tier"].setText(
             f"{m.tier_name}, {fmt.money(m.monthly_price)} a month, {fmt.percent(m.discount_bp)} off"
         )
@@ -427,3 +434,18 @@ class _MemberPanel(QFrame):
         self.give_notice.setText("Move the end date…" if s is Status.CANCELLING else "Give notice…")
         for button, shown in allowed.items():
             button.setVisible(shown)
+
+
+def _mandate_email(m: MembershipView):  # type: ignore[no-untyped-def]
+    """What "Email the Direct Debit link" sends, once GoCardless has made the link."""
+    url = m.authorisation_url
+    if not url:
+        return None
+    return lambda settings: mandate_link_message(
+        record_id=m.id,
+        client_name=m.client_name,
+        tier_name=m.tier_name,
+        monthly=m.monthly_price,
+        url=url,
+        settings=settings,
+    )

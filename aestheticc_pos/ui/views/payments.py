@@ -121,6 +121,12 @@ class PaymentsView(QWidget):
 
         self.invoice_panel = InvoicePanel()
         self.link_panel = LinkDetailPanel()
+        for button in (
+            self.invoice_panel.email_invoice,
+            self.invoice_panel.email_link,
+            self.link_panel.email_link,
+        ):
+            button.desk = desk  # "Email invoice…", "Email the link…"
         self.invoices = ListTab(
             INVOICE_FILTERS,
             INVOICE_COLUMNS,

@@ -25,6 +25,8 @@ from aestheticc_pos.domain.payment_links import STATUS_WORDS
 from aestheticc_pos.services.invoice_records import InvoiceDetail, InvoiceSummary
 from aestheticc_pos.services.payment_links import PaymentLinkView
 from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.client_messages import invoice_message, invoice_pdf_bytes, payment_link_message
+from aestheticc_pos.ui.dialogs.send_to_client import EmailButton
 from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
 from aestheticc_pos.ui.widgets.qr import LinkPanel
 
@@ -187,6 +189,8 @@ class _Panel(QFrame):
         self.box.addLayout(self.facts)
         self.link = LinkPanel(SCAN_TO_PAY, size=140)
         self.box.addWidget(self.link)
+        self.email_link = EmailButton("Email the &link…")
+        self.box.addWidget(self.email_link)
         self.note = QLabel("")
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
@@ -206,6 +210,10 @@ class _Panel(QFrame):
         self.link.setVisible(waiting)
         if waiting and link is not None:
             self.link.set_link(link.authorisation_url, missing=BEING_PREPARED)
+        self.email_link.set_target(
+            link_email(link) if waiting and link is not None else None,
+            client_id=link.client_id if link is not None else None,
+        )
 
 
 class InvoicePanel(_Panel):
@@ -224,6 +232,7 @@ class InvoicePanel(_Panel):
         self.print_button = QPushButton("P&rint…")
         self.void = QPushButton("V&oid…")
         self.discard = QPushButton("Discard the draft")
+        self.email_invoice = EmailButton("&Email invoice…")
         self.issue.setObjectName("primary")
         self.pay_at_desk.setObjectName("primary")
         self.actions = (
@@ -233,6 +242,7 @@ class InvoicePanel(_Panel):
             self.preview,
             self.save_pdf,
             self.print_button,
+            self.email_invoice,
             self.void,
             self.discard,
         )
@@ -254,6 +264,7 @@ class InvoicePanel(_Panel):
             for button in self.actions:
                 button.hide()
             self.link.hide()
+            self.email_link.hide()
             self.note.hide()
             return
         self.name.setText(f"Invoice {invoice.number}" if invoice.number else "Draft invoice")
@@ -280,11 +291,19 @@ class InvoicePanel(_Panel):
             self.preview: True,
             self.save_pdf: True,
             self.print_button: True,
+            self.email_invoice: not draft and standing is not InvoiceStanding.VOID,
             self.void: owed and is_manager,
             self.discard: draft,
         }
         for button, shown in allowed.items():
             button.setVisible(shown)
+        pay_url = link.authorisation_url if owed and link is not None and link.status == "open" else None
+        self.email_invoice.set_target(
+            lambda settings: invoice_message(invoice, settings, pay_url),
+            client_id=invoice.client_id,
+            attachment=lambda settings: invoice_pdf_bytes(invoice, settings),
+        )
+        self.email_invoice.setVisible(allowed[self.email_invoice])
         note = ""
         if owed and link is not None and link.status == "authorised":
             note = (
@@ -323,6 +342,7 @@ class LinkDetailPanel(_Panel):
             for button in self.actions:
                 button.hide()
             self.link.hide()
+            self.email_link.hide()
             self.note.hide()
             return
         self.name.setText(f"Payment link: {fmt.money(link.amount)}")
@@ -344,3 +364,18 @@ class LinkDetailPanel(_Panel):
             note = "This link no longer works. Send it again for a new link with the same amount."
         self.note.setText(note)
         self.note.setVisible(bool(note))
+
+
+def link_email(link: PaymentLinkView):  # type: ignore[no-untyped-def]
+    """What "Email the link" sends, once the sync has made the link (nothing to send before)."""
+    url = link.authorisation_url
+    if not url:
+        return None
+    return lambda settings: payment_link_message(
+        record_id=link.id,
+        client_name=link.client_name,
+        description=link.description,
+        amount=link.amount,
+        url=url,
+        settings=settings,
+    )
