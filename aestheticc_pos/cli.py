@@ -1,7 +1,8 @@
 """The ``aestheticc-pos`` command.
 
 aestheticc-pos               start the front desk
-aestheticc-pos --smoke       open the main window, then exit 0 (CI, packaged build)
+aestheticc-pos --smoke       check this installation or build on a new data folder (migrations, main window,
+                             Qt plugins, password store); exit 0, or 1 with what failed (smoke.py)
 aestheticc-pos --training    practise on a separate training database
 aestheticc-pos db upgrade    create or migrate the database
 aestheticc-pos db current    print the schema revision
@@ -36,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aestheticc-pos", description="Aestheticc POS: the clinic front desk."
     )
-    parser.add_argument("--smoke", action="store_true", help="open the main window and exit (for CI)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check this installation on a new data folder: migrations, main window, Qt, keyring (for CI)",
+    )
     parser.add_argument("--training", action="store_true", help="use the separate training database")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command")
@@ -66,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.smoke and args.command is None and not args.training:
+        try:
+            from aestheticc_pos.smoke import run_smoke
+        except ImportError as error:  # a build missing a module or a library the app needs
+            print(f"Smoke check failed: a part of the app could not be loaded: {error}.", file=sys.stderr)
+            return 1
+        return run_smoke()
     passwords = KeyringDatabasePasswords()
     notice = "" if args.training else move_database_password(data_dir_from_env(), passwords)
     settings = load_settings(training=args.training)
