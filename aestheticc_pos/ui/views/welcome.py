@@ -1,4 +1,6 @@
-"""First start on an empty database: look around with the demo clinic, or set up the real clinic."""
+"""First start on an empty database: look around with the demo clinic, or set up the real clinic with its
+manager and, optionally, the rest of the team (``welcome_team.py``): each person's starting PIN is typed or made
+up, and those made up are shown once after the set-up."""
 
 from __future__ import annotations
 
@@ -16,11 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aestheticc_pos.domain.errors import InvalidInput
+from aestheticc_pos.domain.errors import DomainError, InvalidInput
 from aestheticc_pos.domain.staff import Role, check_pin
 from aestheticc_pos.services import clinic as clinic_service
+from aestheticc_pos.services import staff as staff_service
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, DEMO_PIN, fill_demo_clinic
 from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.views.welcome_team import Added, NewColleague, StartingPins, TeamRows
 
 TIME_ZONES = ("Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Madrid", "Europe/Berlin")
 
@@ -41,11 +46,17 @@ class WelcomeView(QWidget):
         intro.setObjectName("subtitle")
         outer.addWidget(title)
         outer.addWidget(intro)
-        row = QHBoxLayout()
+        self.cards = QWidget()
+        row = QHBoxLayout(self.cards)
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(24)
         row.addWidget(self._demo_card(), 1)
         row.addWidget(self._setup_card(), 2)
-        outer.addLayout(row)
+        outer.addWidget(self.cards)
+        self.pins = StartingPins()
+        self.pins.done.connect(self._pins_seen)
+        self.pins.hide()
+        outer.addWidget(self.pins)
         self.status = QLabel("")
         self.status.setObjectName("error")
         self.status.setWordWrap(True)
@@ -99,6 +110,8 @@ class WelcomeView(QWidget):
         form.addRow("Your name (manager)", self.manager_name)
         form.addRow("Your PIN", self.manager_pin)
         box.addLayout(form)
+        self.team = TeamRows()
+        box.addWidget(self.team)
         self.setup_button = QPushButton("Set up the clinic")
         self.setup_button.setObjectName("primary")
         self.setup_button.clicked.connect(self._set_up)
@@ -125,6 +138,7 @@ class WelcomeView(QWidget):
     def _set_up(self) -> None:
         try:  # a manager's PIN is 6 to 8 digits: said at once, before anything is written
             check_pin(self.manager_pin.text(), Role.MANAGER)
+            people = self.team.people()  # the team too: nothing is written while a row is wrong
         except InvalidInput as refusal:
             self._failed(str(refusal))
             return
@@ -138,8 +152,34 @@ class WelcomeView(QWidget):
             manager_pin=self.manager_pin.text(),
         )
         self._busy("Setting up the clinic…")
-        self.desk.run(
-            lambda: clinic_service.set_up_clinic(services, **values),
-            lambda _m: self.ready.emit(),
-            self._failed,
-        )
+        self.desk.run(lambda: _set_up_clinic(services, values, people), self._set_up_done, self._failed)
+
+    def _set_up_done(self, added: list[Added]) -> None:
+        if not any(a.person.made_up or a.refusal for a in added):
+            self.ready.emit()
+            return
+        self.cards.hide()
+        self.status.setText("")
+        self.pins.show_added(added)
+        self.pins.show()
+
+    def _pins_seen(self) -> None:
+        self.pins.forget()
+        self.pins.hide()
+        self.ready.emit()
+
+
+def _set_up_clinic(services: Services, values: dict[str, str], people: list[NewColleague]) -> list[Added]:
+    """The clinic and its manager, then each member of the team (one refused is reported, the rest added)."""
+    manager = clinic_service.set_up_clinic(services, **values)
+    added = []
+    for person in people:
+        try:
+            staff_service.add_staff(
+                services, name=person.name, role=person.role, pin=person.pin, by_staff_id=manager.id
+            )
+        except DomainError as refusal:
+            added.append(Added(person, str(refusal)))
+        else:
+            added.append(Added(person))
+    return added
