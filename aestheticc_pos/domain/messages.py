@@ -124,10 +124,13 @@ class BillingRequestNotFinished(Message):
 
 @dataclass(frozen=True, slots=True)
 class MandateActivated(Message):
-    """The Direct Debit mandate is active (or reinstated)."""
+    """The Direct Debit mandate is active, or ``reinstated`` (active again after it was cancelled or expired:
+    the subscriptions GoCardless cancelled with it stay cancelled). ``on``: the day it is applied."""
 
     mandate_id: str
     membership_id: str | None = None
+    reinstated: bool = False
+    on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

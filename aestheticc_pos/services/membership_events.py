@@ -111,11 +111,19 @@ def set_up_not_finished_in(
 
 
 def mandate_activated_in(uow: UnitOfWork, services: Services, message: MandateActivated) -> Handled:
+    """Active: in good standing. Reinstated after it was lost: GoCardless cancelled the subscription with the
+    mandate, so a new one is queued on the same mandate (no new link is needed)."""
     s = uow.session
     m = _waited_membership(s, MembershipRow.gc_mandate_id, message.mandate_id, message)
     changed = ms.mandate_activated(m, message.mandate_id)
     _save(s, changed)
-    return Handled("The Direct Debit is in good standing.", changed.id)
+    if not message.reinstated or changed.mandate_id != message.mandate_id:
+        return Handled("The Direct Debit is in good standing.", changed.id)
+    queued = membership_billing.queue_first_subscription_in(s, changed.id, message.on or services.today())
+    if queued is None:
+        return Handled("The Direct Debit was reinstated by the client's bank.", changed.id)
+    note = "The Direct Debit was reinstated by the client's bank: the monthly collection is queued again."
+    return Handled(note, changed.id, FollowUp.CREATE_SUBSCRIPTION)
 
 
 def mandate_ended_in(uow: UnitOfWork, services: Services, message: MandateEnded) -> Handled:
@@ -251,6 +259,11 @@ def payment_cancelled_in(uow: UnitOfWork, services: Services, message: PaymentCa
     if m.pending_retry_payment_id == message.payment.payment_id:
         changed = replace(m, pending_retry_payment_id=None)
     row.status = "cancelled"
+    if message.status == "customer_approval_denied":  # refused by the client: the period is owed
+        changed = ms.payment_failed(changed, max(message.on, row.period_start), False)
+        _save(s, changed)
+        note = "The client refused the payment: that period is owed."
+        return Handled(note, changed.id, known=known)
     _save(s, changed)
     return Handled("The payment was cancelled: that period was not collected.", changed.id, known=known)
 

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.errors import RuleViolation
 from aestheticc_pos.domain.memberships import BillingAction, BillingChange, Membership
+from aestheticc_pos.domain.outbox import OutboxStatus
 from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services.context import ClinicSettings
 from aestheticc_pos.services.membership_periods import RECORD_TYPE, one_off_period_start
@@ -94,7 +95,8 @@ def queue_mandate_set_up(s: Session, m: Membership, client: Client, settings: Cl
         customer["phone_number"] = client.phone
     metadata = {"membership_id": m.id}
     request: dict[str, Any] = {
-        "mandate_request": {"scheme": _SCHEMES[currency], "currency": currency},
+        # The mandate keeps its request's metadata: GoCardless sends it back on every event about the mandate.
+        "mandate_request": {"scheme": _SCHEMES[currency], "currency": currency, "metadata": metadata},
         "metadata": metadata,
     }
     first_payment = billing_service.first_payment_request(s, m, settings)
@@ -176,7 +178,7 @@ def withdraw_unsent_at_end(s: Session, membership_id: str, today: dt.date) -> No
 
 def set_up_in_progress(s: Session, membership_id: str) -> bool:
     """A Direct Debit set-up (customer, billing request, hosted page) is queued, being sent, or refused."""
-    return bool(_jobs(s, membership_id, _SET_UP_KINDS, statuses=(*OPEN, "failed")))
+    return bool(_jobs(s, membership_id, _SET_UP_KINDS, statuses=(*OPEN, OutboxStatus.FAILED)))
 
 
 def subscription_target(s: Session, m: Membership) -> tuple[str | None, str | None]:
@@ -193,7 +195,7 @@ def notice_cancellation(s: Session, membership_id: str) -> OutboxRow | None:
     A tier change's cancellation of the old subscription is not one: a new subscription's creation depends on it.
     """
     for job in reversed(_jobs(s, membership_id, ("cancel_subscription",))):
-        if job.status == "failed":
+        if job.status == OutboxStatus.FAILED:
             continue
         replaced = s.scalar(
             select(OutboxRow.id).where(
@@ -207,7 +209,7 @@ def notice_cancellation(s: Session, membership_id: str) -> OutboxRow | None:
 def outstanding_pause(s: Session, membership_id: str) -> OutboxRow | None:
     """The last pause request (not failed), unless a resume was requested after it."""
     for job in reversed(_jobs(s, membership_id, ("pause_subscription", "resume_subscription"))):
-        if job.status != "failed":
+        if job.status != OutboxStatus.FAILED:
             return job if job.kind == "pause_subscription" else None
     return None
 

@@ -200,7 +200,7 @@ def _mandate(e: _Event) -> Message | Unused:
     if mandate is None:
         return Unused("The event names no mandate.")
     if e.action in ("active", "reinstated"):
-        return MandateActivated(mandate, e.membership_id)
+        return MandateActivated(mandate, e.membership_id, reinstated=e.action == "reinstated", on=e.today)
     if e.action in LOST_MANDATE_ACTIONS:
         return MandateEnded(mandate, e.action, e.day, e.membership_id)
     if e.action == "replaced":

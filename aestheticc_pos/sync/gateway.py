@@ -60,10 +60,14 @@ class TemplateResult(RemoteResult):
 
 @dataclass(frozen=True, slots=True)
 class EventPage:
-    """One page of events, oldest order not guaranteed; ``after`` is the cursor of the next page or None."""
+    """One page of events, oldest order not guaranteed; ``after`` is the cursor of the next page or None.
+
+    ``linked``: what ``include=`` added to the page, by plural (``{"payments": [...]}``): each resource of that
+    kind the page's events link to, once, as it is now."""
 
     events: list[dict[str, Any]]
     after: str | None
+    linked: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class GatewayError(Exception):
@@ -171,8 +175,17 @@ class PaymentGateway(Protocol):
 
     def get_refund(self, refund_id: str) -> dict[str, Any]: ...
 
-    def list_events(self, since: str | None = None, after: str | None = None, limit: int = 500) -> EventPage:
-        """One page of events created after ``since`` (ISO timestamp), from cursor ``after``."""
+    def list_events(
+        self,
+        since: str | None = None,
+        after: str | None = None,
+        limit: int = 500,
+        *,
+        resource_type: str | None = None,
+        include: str | None = None,
+    ) -> EventPage:
+        """One page of events created after ``since`` (ISO timestamp), from cursor ``after``; only those about
+        ``resource_type`` when given, with the resources ``include`` names (a singular: ``payment``) linked."""
         ...
 
     def get_mandate(self, mandate_id: str) -> dict[str, Any]: ...

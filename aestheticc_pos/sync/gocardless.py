@@ -277,16 +277,38 @@ class GoCardlessGateway:
 
     # --- reads ---------------------------------------------------------------------------------------------
 
-    def list_events(self, since: str | None = None, after: str | None = None, limit: int = 500) -> EventPage:
+    def list_events(
+        self,
+        since: str | None = None,
+        after: str | None = None,
+        limit: int = 500,
+        *,
+        resource_type: str | None = None,
+        include: str | None = None,
+    ) -> EventPage:
         # Flat bracketed keys: the client encodes a nested {"created_at": {"gt": t}} wrongly.
         params: dict[str, Any] = {"limit": limit}
         if since:
             params["created_at[gt]"] = since
         if after:
             params["after"] = after
+        if resource_type:
+            params["resource_type"] = resource_type
+        if include:
+            params["include"] = include
         service = self._client.events
         page = self._call("the list of GoCardless events", None, lambda: service.list(params=params))
-        return EventPage(events=[dict(event.attributes) for event in page.records], after=page.after)
+        body = page.api_response.body if isinstance(page.api_response.body, dict) else {}
+        linked = body.get("linked") if isinstance(body.get("linked"), dict) else {}
+        return EventPage(
+            events=[dict(event.attributes) for event in page.records],
+            after=page.after,
+            linked={
+                k: [dict(r) for r in v if isinstance(r, dict)]
+                for k, v in linked.items()
+                if isinstance(v, list)
+            },
+        )
 
     def get_mandate(self, mandate_id: str) -> dict[str, Any]:
         return self._read("mandates", mandate_id)

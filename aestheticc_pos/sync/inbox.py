@@ -4,7 +4,8 @@
 caller's unit of work; the caller commits. It translates the event into a domain message (``sync/events.py``)
 and hands the message to the message bus in that same unit of work, so what the message changes is written
 together with the record of the event, or not at all. ``apply_events(uow_factory, events, today, bus)`` applies
-a batch, each in its own transaction (retried on a write conflict), sorted by ``created_at`` then ``id``.
+a batch, a page of events (``per_transaction``) in each transaction (retried on a write conflict), sorted by
+``created_at`` then ``id``.
 
 Rules:
 
@@ -93,21 +94,31 @@ def apply_event(uow: UnitOfWork, event: Mapping[str, Any], today: dt.date, bus: 
 
 
 def apply_events(
-    uow_factory: Callable[[], UnitOfWork], events: list[dict[str, Any]], today: dt.date, bus: MessageBus
+    uow_factory: Callable[[], UnitOfWork],
+    events: list[dict[str, Any]],
+    today: dt.date,
+    bus: MessageBus,
+    *,
+    per_transaction: int = 1,
 ) -> list[Applied]:
-    """Apply ``events`` one transaction each, in ``created_at`` then ``id`` order; duplicates are skipped.
+    """Apply ``events`` in ``created_at`` then ``id`` order, ``per_transaction`` of them in each transaction
+    (retried whole on a write conflict); duplicates are skipped, found with one query per transaction.
 
     Returns one result per event, then one for each deferred event applied along the way (flattened from
     ``Applied.replayed``), including those ``replay_deferred`` could apply at the end of the batch.
     """
+    ordered = sorted(events, key=_order)
+    size = max(1, per_transaction)
     results: list[Applied] = []
-    for event in sorted(events, key=_order):
-        applied = run_in_transaction(uow_factory, partial(_apply_one, event=event, today=today, bus=bus))
-        results.append(replace(applied, replayed=()))
-        results.extend(_flatten(applied.replayed))
-    for applied in run_in_transaction(uow_factory, lambda uow: replay_deferred(uow, today, bus)):
-        results.append(replace(applied, replayed=()))
-        results.extend(_flatten(applied.replayed))
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
+        applied = run_in_transaction(uow_factory, partial(_apply_chunk, events=chunk, today=today, bus=bus))
+        for one in applied:
+            results.append(replace(one, replayed=()))
+            results.extend(_flatten(one.replayed))
+    for applied_late in run_in_transaction(uow_factory, lambda uow: replay_deferred(uow, today, bus)):
+        results.append(replace(applied_late, replayed=()))
+        results.extend(_flatten(applied_late.replayed))
     return results
 
 
@@ -132,8 +143,18 @@ def replay_deferred(uow: UnitOfWork, today: dt.date, bus: MessageBus) -> list[Ap
 # --- One event ----------------------------------------------------------------------------------------------
 
 
-def _apply_one(uow: UnitOfWork, *, event: Mapping[str, Any], today: dt.date, bus: MessageBus) -> Applied:
-    return apply_event(uow, event, today, bus)
+def _apply_chunk(
+    uow: UnitOfWork, *, events: list[dict[str, Any]], today: dt.date, bus: MessageBus
+) -> list[Applied]:
+    """Apply ``events`` in the caller's unit of work: those already processed are found in one query."""
+    ids = [str(e.get("id")) for e in events if isinstance(e.get("id"), str) and e.get("id")]
+    done = set(
+        uow.session.scalars(select(ProcessedEventRow.event_id).where(ProcessedEventRow.event_id.in_(ids)))
+    )
+    return [
+        Applied(str(e["id"]), Outcome.DUPLICATE) if e.get("id") in done else apply_event(uow, e, today, bus)
+        for e in events
+    ]
 
 
 def _apply(

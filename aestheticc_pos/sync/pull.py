@@ -2,18 +2,22 @@
 
 The watermark is the latest ``created_at`` applied (``sync_state`` key ``events_watermark``). A pull asks for
 events created after the watermark minus ``EVENT_OVERLAP`` (GoCardless's ``created_at[gt]`` would skip an event
-created in the same millisecond as the last one seen; the overlap is re-read and ``processed_events`` makes it a
-no-op), reads every page, dedupes by id, reads the related resources an event needs in a batch (below) and
-applies the events through the inbox (``sync/inbox.py``: each becomes a domain message for the message bus).
-Only when every page was read and every event applied does the watermark move, to the latest ``created_at``
-seen; a pull stopped by a network error applies what it read and leaves the watermark where it was. An unfinished
-set-up or a lost mandate is counted as a new link to offer (the first subscription was queued with the event that
-set up the mandate).
+created in the same millisecond as the last one seen; the overlap is re-read in the same pages and
+``processed_events`` makes it a no-op), reads every page, dedupes by id and applies the events through the inbox
+(``sync/inbox.py``: each becomes a domain message for the message bus), up to a page's worth (500) in one
+transaction. Only when every page was read and every event applied does the watermark move, to the latest
+``created_at`` seen; a pull stopped by a network error applies what it read (except events whose payment it
+could not read) and leaves the watermark where it was. An unfinished set-up or a lost mandate is counted as a
+new link to offer (the first subscription was queued with the event that set up the mandate).
 
-Related resources: the payment of each event about a payment the till has no row for yet (what
-``include=payment`` would add: its charge date, or its metadata, places it in the right monthly period), and the
-billing request of a purchase on the booking portal (its package and buyer). Events already processed, and
-resources already known, cost nothing.
+**Related resources come with the events, never one request each.** Events are read per resource type the till
+uses (``STREAMS``: ``include`` works on one resource type's events), in pages of 500. The payments stream asks
+``include=payment`` and the billing requests stream ``include=billing_request``, so each page brings the payments
+its events are about (a payment's charge date, or its metadata, places it in the right monthly period; a retry's
+new charge date) and the billing requests (a portal purchase's package and buyer). A subscription's
+``payment_created`` uses the payment its ``payments created`` twin brought; only a payment no page brought, that
+the till has no row for, is read on its own (``PullReport.reads``). N events cost about N / 500 pages, plus one
+page per stream.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +35,6 @@ from aestheticc_pos.clock import Clock
 from aestheticc_pos.domain.messages import FollowUp
 from aestheticc_pos.store.tables import (
     MembershipPaymentRow,
-    MembershipRow,
     PaymentLinkRow,
     ProcessedEventRow,
     SyncStateRow,
@@ -50,20 +53,32 @@ WATERMARK_KEY = "events_watermark"
 EVENT_OVERLAP = dt.timedelta(seconds=1)  # re-read this much before the watermark (equal timestamps)
 EVENTS_PAGE_LIMIT = 500  # GoCardless's maximum page size
 RATE_PAUSE = "Paused to stay within GoCardless's rate limit; the rest is read shortly."
+# The resource types whose events the till applies, and what each stream has linked to its pages. Payments come
+# before subscriptions, so a pull stopped half-way has the payments of the payment_created events it read.
+STREAMS: tuple[tuple[str, str | None], ...] = (
+    ("billing_requests", "billing_request"),
+    ("mandates", None),
+    ("payments", "payment"),
+    ("subscriptions", None),
+    ("refunds", None),
+)
+_ABOUT_A_PAYMENT = ("payments", "subscriptions")  # events whose ``links.payment`` is read with them
 
 
 @dataclass(frozen=True, slots=True)
 class PullReport:
     """What one pull of ``GET /events`` did.
 
-    ``received``: distinct events read; ``applied`` / ``duplicates`` / ``ignored`` / ``deferred``: their
-    outcomes (``applied`` includes deferred events applied now); ``subscriptions_queued``: first subscriptions
-    queued because a mandate was set up; ``new_links``: memberships whose client should be offered a new Direct
-    Debit link (their ids in ``new_link_memberships``); ``watermark``: the stored watermark after the pull;
+    ``pages``: pages of events read; ``reads``: other requests (payments no page brought); ``received``:
+    distinct events read; ``applied`` / ``duplicates`` / ``ignored`` / ``deferred``: their outcomes
+    (``applied`` includes deferred events applied now); ``subscriptions_queued``: first subscriptions queued
+    because a mandate was set up; ``new_links``: memberships whose client should be offered a new Direct Debit
+    link (their ids in ``new_link_memberships``); ``watermark``: the stored watermark after the pull;
     ``stopped``: why the pull ended early (a sentence; the watermark did not move), or None.
     """
 
     pages: int = 0
+    reads: int = 0
     received: int = 0
     applied: int = 0
     duplicates: int = 0
@@ -103,44 +118,25 @@ class Pull:
         """Read every page since the watermark, apply the events, then move the watermark."""
         watermark = read_state(self._uow, WATERMARK_KEY)
         since = None if watermark is None else _gc_time(_parse_time(watermark) - EVENT_OVERLAP)
-        received: dict[str, dict[str, Any]] = {}
-        pages = 0
-        cursor: str | None = None
-        stopped: str | None = None
-        auth_failed = False
-        while True:
-            if not self._lease.keep():
-                return PullReport(pages=pages, stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
-            if not self._rate.take(self._clock.now()):
-                stopped = RATE_PAUSE
+        read = _Read()
+        for resource_type, include in STREAMS:
+            if not self._read_stream(read, since, resource_type, include):
                 break
+        if read.another_till:
+            return PullReport(pages=read.pages, stopped=ANOTHER_TILL_SYNCING, another_till_syncing=True)
+        batch = list(read.events.values())
+        missing = _link_related(batch, read)
+        reads = 0
+        if read.stopped is None:
             try:
-                page = self._gateway.list_events(since=since, after=cursor, limit=EVENTS_PAGE_LIMIT)
+                reads = self._read_missing_payments(missing)
             except GatewayError as error:
-                stopped, auth_failed = self._network_failure(error)
-                break
-            pages += 1
-            for event in page.events:
-                event_id = event.get("id") if isinstance(event, Mapping) else None
-                if isinstance(event_id, str) and event_id:
-                    received.setdefault(event_id, dict(event))
-            cursor = page.after
-            if cursor is None:
-                break
-        batch = list(received.values())
-        if stopped is None:
-            try:
-                self._add_linked_payments(batch)
-                self._add_linked_billing_requests(batch)
-            except GatewayError as error:  # apply nothing without the payments: periods would be guessed
-                stopped, auth_failed = self._network_failure(error)
-                batch = []
-        results = inbox.apply_events(self._uow, batch, today, self._bus) if batch else []
-        if not batch:
-            with self._uow() as uow:
-                results = inbox.replay_deferred(uow, today, self._bus)
-                uow.commit()
-        if stopped is None:
+                read.stopped, read.auth_failed = self._network_failure(error)
+        if read.stopped is not None:  # without its payment an event's period would be guessed: read it again
+            unlinked = {e["id"] for e in missing if not (e.get("linked") or {}).get("payments")}
+            batch = [e for e in batch if e["id"] not in unlinked]
+        results = inbox.apply_events(self._uow, batch, today, self._bus, per_transaction=EVENTS_PAGE_LIMIT)
+        if read.stopped is None:
             latest = max((t for t in (_event_time(e) for e in batch) if t is not None), default=None)
             if latest is not None and (watermark is None or latest > _parse_time(watermark)):
                 watermark = _gc_time(latest)
@@ -148,8 +144,9 @@ class Pull:
         queued, new_links = _follow_ups(results)
         outcomes = [r.outcome for r in results]
         return PullReport(
-            pages=pages,
-            received=len(received),
+            pages=read.pages,
+            reads=reads,
+            received=len(read.events),
             applied=outcomes.count(Outcome.APPLIED),
             duplicates=outcomes.count(Outcome.DUPLICATE),
             ignored=outcomes.count(Outcome.IGNORED),
@@ -158,9 +155,36 @@ class Pull:
             new_links=len(new_links),
             new_link_memberships=tuple(new_links),
             watermark=watermark,
-            stopped=stopped,
-            authentication_failed=auth_failed,
+            stopped=read.stopped,
+            authentication_failed=read.auth_failed,
         )
+
+    def _read_stream(self, read: _Read, since: str | None, resource_type: str, include: str | None) -> bool:
+        """Every page of one resource type's events into ``read``; False when the pull must stop."""
+        cursor: str | None = None
+        while True:
+            if not self._lease.keep():
+                read.another_till = True
+                return False
+            if not self._rate.take(self._clock.now()):
+                read.stopped = RATE_PAUSE
+                return False
+            try:
+                page = self._gateway.list_events(
+                    since=since,
+                    after=cursor,
+                    limit=EVENTS_PAGE_LIMIT,
+                    resource_type=resource_type,
+                    include=include,
+                )
+            except GatewayError as error:
+                read.stopped, read.auth_failed = self._network_failure(error)
+                return False
+            read.pages += 1
+            read.add(page.events, page.linked)
+            cursor = page.after
+            if cursor is None:
+                return True
 
     def _network_failure(self, error: GatewayError) -> tuple[str, bool]:
         """The same taxonomy as a drain: a sentence for the report, and whether the token was refused."""
@@ -169,21 +193,11 @@ class Pull:
             self._rate.empty_until(self._clock.now() + min(error.retry_after, outbox.BACKOFF_CAP))
         return str(error), isinstance(error, AuthenticationFailed)
 
-    def _add_linked_payments(self, batch: list[dict[str, Any]]) -> None:
-        """What ``include=payment`` adds: the payment named by each new event about a payment the till has no
-        row for yet, and by each retry GoCardless scheduled (its new charge date). One read per payment."""
-        wanted = [
-            e
-            for e in batch
-            if (
-                e.get("resource_type") == "payments"
-                or (e.get("resource_type") == "subscriptions" and e.get("action") == "payment_created")
-            )
-            and isinstance((e.get("links") or {}).get("payment"), str)
-            and not (e.get("linked") or {}).get("payments")
-        ]
+    def _read_missing_payments(self, wanted: list[dict[str, Any]]) -> int:
+        """Read the payment of each new event that no page brought and the till has no row for (one request per
+        payment: the rare event whose ``payments created`` twin is older than the watermark). Returns how many."""
         if not wanted:
-            return
+            return 0
         with self._uow(read_only=True) as uow:
             s = uow.session
             processed = _processed(s, wanted)
@@ -202,49 +216,60 @@ class Pull:
         fetched: dict[str, dict[str, Any]] = {}
         for event in wanted:
             payment_id = event["links"]["payment"]
-            retry = event.get("action") == "resubmission_requested"
-            if event["id"] in processed or (payment_id in known and not retry):
+            if event["id"] in processed or payment_id in known:
                 continue
             if payment_id not in fetched:
                 fetched[payment_id] = self._gateway.get_payment(payment_id)
             event["linked"] = {**(event.get("linked") or {}), "payments": [fetched[payment_id]]}
+        return len(fetched)
 
-    def _add_linked_billing_requests(self, batch: list[dict[str, Any]]) -> None:
-        """A fulfilled billing request the till did not make (a purchase through a package's public link) is
-        read in full, so applying it knows the package (its payment's metadata) and the buyer's name and email.
-        One read per such request; requests of memberships and payment links cost nothing."""
-        wanted = [
-            e
-            for e in batch
-            if e.get("resource_type") == "billing_requests"
-            and e.get("action") == "fulfilled"
-            and isinstance((e.get("links") or {}).get("billing_request"), str)
-            and "linked_billing_request" not in e
-        ]
-        if not wanted:
-            return
-        ids = {e["links"]["billing_request"] for e in wanted}
-        with self._uow(read_only=True) as uow:
-            s = uow.session
-            processed = _processed(s, wanted)
-            ours = set(
-                s.scalars(
-                    select(MembershipRow.gc_billing_request_id).where(
-                        MembershipRow.gc_billing_request_id.in_(ids)
-                    )
-                )
-            ) | set(
-                s.scalars(
-                    select(PaymentLinkRow.gc_billing_request_id).where(
-                        PaymentLinkRow.gc_billing_request_id.in_(ids)
-                    )
-                )
-            )
-        for event in wanted:
-            br = event["links"]["billing_request"]
-            if event["id"] in processed or br in ours:
-                continue
-            event["linked_billing_request"] = self._gateway.get_billing_request(br)
+
+@dataclass
+class _Read:
+    """What the pages of one pull brought: events by id, linked resources by plural and id, why it stopped."""
+
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    linked: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    pages: int = 0
+    stopped: str | None = None
+    auth_failed: bool = False
+    another_till: bool = False
+
+    def add(self, events: list[dict[str, Any]], linked: Mapping[str, list[dict[str, Any]]]) -> None:
+        for event in events:
+            event_id = event.get("id") if isinstance(event, Mapping) else None
+            if isinstance(event_id, str) and event_id:
+                self.events.setdefault(event_id, dict(event))
+        for kind, records in linked.items():
+            by_id = self.linked.setdefault(kind, {})
+            for record in records:
+                if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+                    by_id[record["id"]] = dict(record)
+
+
+def _link_related(batch: list[dict[str, Any]], read: _Read) -> list[dict[str, Any]]:
+    """Put beside each event what the pages brought for it: ``linked`` payments (as ``include=payment`` gives
+    them) and, for a fulfilled billing request, ``linked_billing_request``. Returns the events about a payment
+    no page brought."""
+    payments = read.linked.get("payments", {})
+    requests = read.linked.get("billing_requests", {})
+    missing: list[dict[str, Any]] = []
+    for event in batch:
+        links = event.get("links") if isinstance(event.get("links"), Mapping) else {}
+        payment_id = links.get("payment")
+        if isinstance(payment_id, str) and event.get("resource_type") in _ABOUT_A_PAYMENT:
+            if payment_id in payments:
+                event["linked"] = {**(event.get("linked") or {}), "payments": [payments[payment_id]]}
+            elif not (event.get("linked") or {}).get("payments"):
+                missing.append(event)
+        request_id = links.get("billing_request")
+        if (
+            event.get("resource_type") == "billing_requests"
+            and event.get("action") == "fulfilled"
+            and request_id in requests
+        ):
+            event.setdefault("linked_billing_request", requests[request_id])
+    return missing
 
 
 def read_state(uow_factory: UnitOfWorkFactory, key: str) -> str | None:

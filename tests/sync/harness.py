@@ -16,7 +16,13 @@ from aestheticc_pos.services import clients
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.services.handlers import MessageBus
-from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow, OutboxRow, SyncStateRow
+from aestheticc_pos.store.tables import (
+    MembershipPaymentRow,
+    MembershipRow,
+    OutboxRow,
+    ProcessedEventRow,
+    SyncStateRow,
+)
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync.engine import CycleReport, SyncEngine
 from aestheticc_pos.sync.gocardless import GoCardlessGateway
@@ -121,6 +127,13 @@ class Till:
             )
             uow.session.expunge_all()
         return rows
+
+    def log(self) -> dict[str, ProcessedEventRow]:
+        """What each applied event did, by event id (the Sync screen's log)."""
+        with self.uow(read_only=True) as uow:
+            rows = list(uow.session.scalars(select(ProcessedEventRow)))
+            uow.session.expunge_all()
+        return {r.event_id: r for r in rows}
 
     def watermark(self) -> str | None:
         with self.uow(read_only=True) as uow:

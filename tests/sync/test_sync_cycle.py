@@ -8,6 +8,7 @@ The till's clock and the simulator's are kept on the same day.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import gocardless_pro
 from harness import Till
@@ -18,7 +19,7 @@ from aestheticc_pos.services import membership_billing
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.store.tables import MembershipRow, SyncStateRow
 from aestheticc_pos.sync.gateway import EventPage
-from aestheticc_pos.sync.pull import WATERMARK_KEY
+from aestheticc_pos.sync.pull import STREAMS, WATERMARK_KEY
 from aestheticc_pos.sync.simulator import ERROR_500
 
 
@@ -156,12 +157,14 @@ def test_every_page_is_read_and_the_watermark_moves_to_the_latest_event(till: Ti
     till.cycle()  # reads the subscription's own events
     events = till.simulator.events()
     assert till.watermark() == max(e["created_at"] for e in events)
-    pages: list[tuple[str | None, str | None]] = []
+    pages: list[tuple[str | None, str | None, str | None]] = []
     real = till.gateway.list_events
 
-    def small_pages(since: str | None = None, after: str | None = None, limit: int = 500) -> EventPage:
-        pages.append((since, after))
-        return real(since=since, after=after, limit=2)
+    def small_pages(
+        since: str | None = None, after: str | None = None, limit: int = 500, **filters: str | None
+    ) -> EventPage:
+        pages.append((filters.get("resource_type"), since, after))
+        return real(since=since, after=after, limit=2, **filters)
 
     with till.uow() as uow:
         uow.session.execute(delete(SyncStateRow).where(SyncStateRow.key == WATERMARK_KEY))
@@ -169,9 +172,13 @@ def test_every_page_is_read_and_the_watermark_moves_to_the_latest_event(till: Ti
     till.gateway.list_events = small_pages  # type: ignore[method-assign]
     report = till.engine.pull_events_once(till.today)
 
-    assert report.pages == len(pages) == (len(events) + 1) // 2
-    assert pages[0] == (None, None) and all(after for _, after in pages[1:])
-    assert report.received == len(events) and report.watermark == till.watermark()
+    # One stream per resource type the till uses, each read to its last page.
+    per_type = Counter(e["resource_type"] for e in events)
+    assert report.pages == len(pages) == sum(max(1, (per_type[t] + 1) // 2) for t, _ in STREAMS)
+    firsts = [(t, since, after) for t, since, after in pages if after is None]
+    assert firsts == [(t, None, None) for t, _ in STREAMS]
+    used = [e for e in events if e["resource_type"] in dict(STREAMS)]
+    assert report.received == len(used) and report.watermark == till.watermark()
     assert till.membership(membership_id).gc_subscription_id
 
 

@@ -17,6 +17,7 @@ from .common import Options, envelope, metadata_param
 from .customers import Customers
 from .mandates import Mandates
 from .payments import Payments
+from .payouts import Payouts
 from .refunds import Refunds
 from .state import SimApiError, Store, paginate, public, validation
 from .subscriptions import Subscriptions
@@ -32,7 +33,8 @@ class Api:
         self.store = store
         self.customers = Customers(store)
         self.mandates = Mandates(store, options)
-        self.payments = Payments(store, self.mandates)
+        self.payouts = Payouts(store)
+        self.payments = Payments(store, self.mandates, self.payouts)
         self.refunds = Refunds(store)
         self.subscriptions = Subscriptions(store, options, self.mandates, self.payments)
         # A mandate that ends cancels its subscriptions (with their unsubmitted payments), then its own unsubmitted
@@ -68,15 +70,18 @@ class Api:
             "payments": self.payments.create,
             "refunds": self.refunds.create,
             "events": None,
+            "payouts": None,
         }
+        if kind == "payout_items" and len(parts) == 1 and method == "GET":
+            return 200, self.payouts.items(query)
         if kind not in routes:
             raise SimApiError(404, "invalid_api_usage", "Not found", reason="path_not_found")
         create = routes[kind]
         if len(parts) == 1:
             if method == "GET" and kind != "billing_request_flows":
                 page = paginate(kind, self.fresh(kind, list(self.store.resources[kind].values())), query)
-                if kind == "events" and query.get("include"):
-                    page["linked"] = self.linked(page["events"], query["include"])
+                if kind == "events" and "include" in query:
+                    page["linked"] = self.linked(page["events"], query["include"], query.get("resource_type"))
                 return 200, page
             if method == "POST" and create is not None:
                 return self._create(kind, create, body, idem_key)
@@ -137,11 +142,15 @@ class Api:
                 self.mandates.next_charge_date(mandate)
         return records
 
-    def linked(self, events: list[dict[str, Any]], include: str) -> dict[str, list[dict[str, Any]]]:
+    def linked(
+        self, events: list[dict[str, Any]], include: str, resource_type: str | None
+    ) -> dict[str, list[dict[str, Any]]]:
         """The ``linked`` section of ``GET /events?include=<singular>``: each resource of that kind the page's
-        events link to, once."""
+        events link to, once, as it is now. ``include`` goes with ``resource_type`` and names that same type."""
         if include not in INCLUDABLE:
             raise validation("include", f"must be one of {', '.join(sorted(INCLUDABLE))}", "/include")
+        if resource_type != include + "s":
+            raise validation("include", f"can only be used with resource_type {include}s", "/include")
         kind = include + "s"
         ids = dict.fromkeys(e["links"][include] for e in events if e["links"].get(include))
         records = [r for r in (self.store.find(kind, i) for i in ids) if r is not None]

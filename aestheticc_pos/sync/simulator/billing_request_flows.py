@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from .billing_requests import BillingRequests, pays_instantly
-from .common import Options
+from .common import Options, ScenarioError
 from .customers import CUSTOMER_FIELDS, Customers
 from .state import Store, invalid_state, public, validation
 
@@ -216,6 +216,36 @@ class BillingRequestFlows:
                 "A bank authorisation for this billing request has failed.",
             )
             raise invalid_state("bank_authorisation_failed", "The payer's bank could not make this payment")
+
+    def exit(self, flow: dict[str, Any]) -> None:
+        """The payer left the hosted page without finishing; the request stays pending (the link still works)."""
+        br = self.store.get("billing_requests", flow["links"]["billing_request"])
+        if br["status"] != "pending":
+            raise ScenarioError(f"cannot exit {flow['id']}: its billing request is {br['status']}")
+        self.visit(flow)
+        self.store.emit(
+            "billing_requests",
+            "flow_exited",
+            {"billing_request": br["id"], "billing_request_flow": flow["id"]},
+            "payer",
+            "billing_request_flow_exited",
+            "The billing request flow has been exited by the payer.",
+        )
+
+    def deny_bank_authorisation(self, flow: dict[str, Any]) -> None:
+        """The payer refused the instant payment in their bank's app; the request stays pending."""
+        br = self.store.get("billing_requests", flow["links"]["billing_request"])
+        if br["status"] != "pending" or not pays_instantly(br):
+            raise ScenarioError(f"cannot deny a bank authorisation on {flow['id']}: nothing to authorise")
+        self.visit(flow)
+        self.store.emit(
+            "billing_requests",
+            "bank_authorisation_denied",
+            {"billing_request": br["id"]},
+            "payer",
+            "billing_request_bank_authorisation_denied",
+            "A bank authorisation for this billing request has been denied by the payer.",
+        )
 
     # ===== what GoCardless does ==================================================================
     def expire(self, flow: dict[str, Any]) -> None:

@@ -334,6 +334,20 @@ class BillingRequests:
             "This billing request expired before the payer completed it, so it has been cancelled.",
         )
 
+    def fail(self, br: dict[str, Any]) -> None:
+        """GoCardless could not complete the request: its links stop working. Billing requests have no "failed"
+        status, so its status is left as it was; only the ``failed`` event says so."""
+        require(br, {"pending", "ready_to_fulfil"}, "fail")
+        self._expire_flows(br)
+        self.store.emit(
+            "billing_requests",
+            "failed",
+            {"billing_request": br["id"]},
+            "gocardless",
+            "billing_request_failed",
+            "This billing request has failed.",
+        )
+
     def _expire_flows(self, br: dict[str, Any]) -> None:
         """Every flow of ``br`` stops working (its page answers "Link expired")."""
         past = self.store.clock.iso(self.store.clock.now() - timedelta(seconds=1))

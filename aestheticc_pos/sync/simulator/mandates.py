@@ -4,9 +4,14 @@ A mandate's ``next_possible_charge_date`` is not a stored fact but moves with ti
 its first value (the creation day plus ``Options.mandate_lead_days`` working days) and today plus
 ``Options.payment_lead_days`` working days. ``next_charge_date`` brings it up to date whenever a mandate is read.
 
-A mandate that ends (cancelled, failed, expired) takes with it what was to be collected on it: its ``dependents``
-(the subscriptions, then the payments; ``api.Api`` wires them, as they are resources above this one) are told
-in that order.
+A mandate that ends (cancelled, failed, expired, blocked, consumed) takes with it what was to be collected on it:
+its ``dependents`` (the subscriptions, then the payments; ``api.Api`` wires them, as they are resources above this
+one) are told in that order, and each event that causes links to the mandate's as ``links.parent_event``. A
+mandate that is *replaced* (the creditor moved to a new scheme identifier) is cancelled with the action
+``replaced`` and ``links.new_mandate``; its subscriptions and unsubmitted payments move to the new mandate, which
+is active at once. A cancelled or expired mandate can be *reinstated* by the payer's bank (or after
+``POST /mandates/:id/actions/reinstate``): active again, but the subscriptions GoCardless cancelled stay
+cancelled.
 """
 
 from __future__ import annotations
@@ -22,8 +27,12 @@ PENDING_MANDATE = {"pending_customer_approval", "pending_submission", "submitted
 
 
 class EndsWithMandate(Protocol):
-    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str) -> None:
-        """``mandate`` has just ended with ``status``; ``cause`` is the cause of what that ends in turn."""
+    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str, parent_event: str) -> None:
+        """``mandate`` has just ended with ``status``; ``cause`` is the cause of what that ends in turn, and
+        ``parent_event`` the id of the mandate's event (each event it causes links to it)."""
+
+    def mandate_replaced(self, mandate: dict[str, Any], new_mandate: dict[str, Any]) -> None:
+        """``mandate`` was replaced by ``new_mandate``: what was collected on it is collected on the new one."""
 
 
 class Mandates:
@@ -112,6 +121,7 @@ class Mandates:
                 "mandate_not_inactive", "Only cancelled or expired mandates can be reinstated"
             )
         mandate["status"] = "submitted"
+        mandate["_reinstating"] = True  # ``reinstate`` takes it to active when the banks accept it
         self.store.emit(
             "mandates",
             "resubmission_requested",
@@ -169,10 +179,86 @@ class Mandates:
     ) -> None:
         """Terminal mandate state: its subscriptions and its payments not yet submitted are cancelled."""
         mandate["status"] = status
-        self.store.emit("mandates", status, {"mandate": mandate["id"]}, origin, cause, description, **details)
+        event = self.store.emit(
+            "mandates", status, {"mandate": mandate["id"]}, origin, cause, description, **details
+        )
         then = "mandate_cancelled" if status != "failed" else "mandate_failed"
         for dependent in self.dependents:
-            dependent.mandate_ended(mandate, status, then)
+            dependent.mandate_ended(mandate, status, then, event["id"])
+
+    def require_approval(self, mandate: dict[str, Any], required: bool = True) -> None:
+        """From now on the mandate's new payments and subscriptions wait for the payer's approval (a second
+        signatory on a business account)."""
+        require(mandate, PENDING_MANDATE | {"active"}, "change the approvals of")
+        mandate["payments_require_approval"] = required
+
+    def block(self, mandate: dict[str, Any]) -> None:
+        """The payer's details matched the clinic's (or GoCardless's) block list: nothing can be collected."""
+        require(mandate, PENDING_MANDATE | {"active"}, "block")
+        self.end(
+            mandate,
+            "blocked",
+            "gocardless",
+            "mandate_blocked",
+            "The mandate has been blocked because the customer's details matched against an entry in the "
+            "blocklist populated by you.",
+        )
+
+    def consume(self, mandate: dict[str, Any]) -> None:
+        """A mandate for one payment was used by it and can collect nothing more."""
+        require(mandate, PENDING_MANDATE | {"active"}, "consume")
+        self.end(
+            mandate,
+            "consumed",
+            "gocardless",
+            "mandate_consumed",
+            "The mandate has been used to create a payment and has now been consumed. It cannot be used again.",
+        )
+
+    def replace(self, mandate: dict[str, Any]) -> dict[str, Any]:
+        """The creditor moved to a new scheme identifier: ``mandate`` is cancelled and replaced by a new, active
+        mandate on the same bank account (same metadata), which takes over its subscriptions and unsubmitted
+        payments. Returns the new mandate."""
+        require(mandate, PENDING_MANDATE | {"active"}, "replace")
+        links = mandate["links"]
+        new = self.new(
+            links["customer"],
+            links["customer_bank_account"],
+            mandate["scheme"],
+            mandate["metadata"],
+            emit=False,
+        )
+        new["status"] = "active"
+        new["_first_charge"] = mandate["_first_charge"]
+        mandate["status"] = "cancelled"
+        self.store.emit(
+            "mandates",
+            "replaced",
+            {"mandate": mandate["id"], "new_mandate": new["id"]},
+            "gocardless",
+            "scheme_identifier_changed",
+            "The creditor has changed to a different scheme identifier so this mandate has been cancelled and "
+            "replaced by a new one.",
+        )
+        for dependent in self.dependents:
+            dependent.mandate_replaced(mandate, new)
+        return new
+
+    def reinstate(self, mandate: dict[str, Any]) -> None:
+        """The payer's bank undoes a cancellation or expiry (or accepts a reinstatement the API asked for)."""
+        require(mandate, {"cancelled", "expired", "submitted"}, "reinstate")
+        if mandate["status"] == "submitted" and not mandate.get("_reinstating"):
+            raise ScenarioError(f"cannot reinstate {mandate['id']}: it was never cancelled or expired")
+        mandate.pop("_reinstating", None)
+        mandate["status"] = "active"
+        self.store.emit(
+            "mandates",
+            "reinstated",
+            {"mandate": mandate["id"]},
+            "bank",
+            "mandate_reinstated",
+            "A cancelled mandate has been re-instated by the customer's bank.",
+        )
 
     def fail(self, mandate: dict[str, Any]) -> None:
         require(mandate, PENDING_MANDATE, "fail")

@@ -21,6 +21,7 @@ from .common import (
     require,
 )
 from .mandates import Mandates
+from .payouts import Payouts
 from .state import Store, invalid_state, validation
 from .working_days import next_working_day
 
@@ -28,9 +29,10 @@ MAX_RETRIES = 3
 
 
 class Payments:
-    def __init__(self, store: Store, mandates: Mandates) -> None:
+    def __init__(self, store: Store, mandates: Mandates, payouts: Payouts) -> None:
         self.store = store
         self.mandates = mandates
+        self.payouts = payouts
 
     # ===== the API ===============================================================================
     def create(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class Payments:
         if subscription is not None:
             links["subscription"] = subscription["id"]
         charge_date = next_working_day(charge) if charge else self.mandates.next_charge_date(mandate)
+        approval = mandate.get("payments_require_approval") is True
         payment = self.store.add(
             "payments",
             {
@@ -84,7 +87,7 @@ class Payments:
                 "reference": None,
                 "retry_if_possible": True,
                 "scheme": mandate["scheme"],
-                "status": "pending_submission",
+                "status": "pending_customer_approval" if approval else "pending_submission",
                 "links": links,
                 "_retries": 0,
             },
@@ -99,9 +102,17 @@ class Payments:
             event_links["subscription"] = payment["links"]["subscription"]
         self.store.emit("payments", "created", event_links, origin, "payment_created", "Payment created.")
 
-    def cancel(self, payment: dict[str, Any], origin: str, cause: str, description: str) -> None:
+    def cancel(
+        self,
+        payment: dict[str, Any],
+        origin: str,
+        cause: str,
+        description: str,
+        parent_event: str | None = None,
+    ) -> None:
         payment["status"] = "cancelled"
-        self.store.emit("payments", "cancelled", {"payment": payment["id"]}, origin, cause, description)
+        links = {"payment": payment["id"], **({"parent_event": parent_event} if parent_event else {})}
+        self.store.emit("payments", "cancelled", links, origin, cause, description)
 
     def action_cancel(self, payment: dict[str, Any], data: dict[str, Any]) -> None:
         if payment["status"] != "pending_submission":
@@ -145,7 +156,7 @@ class Payments:
             "An attempt to retry this payment was requested.",
         )
 
-    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str) -> None:
+    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str, parent_event: str) -> None:
         """The mandate's payments not yet submitted are cancelled (submitted ones are with the banks already)."""
         for payment in list(self.store.resources["payments"].values()):
             if payment["links"].get("mandate") == mandate["id"] and payment["status"] in (
@@ -153,8 +164,21 @@ class Payments:
                 "pending_customer_approval",
             ):
                 self.cancel(
-                    payment, "gocardless", cause, f"The payment was cancelled because its mandate {status}."
+                    payment,
+                    "gocardless",
+                    cause,
+                    f"The payment was cancelled because its mandate {status}.",
+                    parent_event,
                 )
+
+    def mandate_replaced(self, mandate: dict[str, Any], new_mandate: dict[str, Any]) -> None:
+        """The replaced mandate's payments not yet submitted are collected on the new one."""
+        for payment in self.store.resources["payments"].values():
+            if payment["links"].get("mandate") == mandate["id"] and payment["status"] in (
+                "pending_submission",
+                "pending_customer_approval",
+            ):
+                payment["links"]["mandate"] = new_mandate["id"]
 
     # ===== what the banks and GoCardless do ======================================================
     def submit(self, payment: dict[str, Any]) -> None:
@@ -260,9 +284,61 @@ class Payments:
             reason_code="DDICA-3",
         )
 
+    def approve(self, payment: dict[str, Any]) -> None:
+        """The payer (a second signatory) approved a payment that needed their approval."""
+        require(payment, {"pending_customer_approval"}, "approve")
+        payment["status"] = "pending_submission"
+        self._event(
+            payment,
+            "customer_approval_granted",
+            "customer",
+            "customer_approval_granted",
+            "The customer granted approval for this payment",
+        )
+
+    def deny_approval(self, payment: dict[str, Any]) -> None:
+        """The payer refused a payment that needed their approval: it will never be collected."""
+        require(payment, {"pending_customer_approval"}, "deny approval of")
+        payment["status"] = "customer_approval_denied"
+        self._event(
+            payment,
+            "customer_approval_denied",
+            "customer",
+            "customer_approval_denied",
+            "The customer denied approval for this payment",
+        )
+
+    def cancel_chargeback(self, payment: dict[str, Any]) -> None:
+        """The payer's bank withdrew the chargeback: the payment is collected again (paid out, if it was)."""
+        require(payment, {"charged_back"}, "cancel the chargeback of")
+        payment["status"] = "paid_out" if payment["links"].get("payout") else "confirmed"
+        self._event(
+            payment,
+            "chargeback_cancelled",
+            "bank",
+            "payment_confirmed",
+            "The chargeback for this payment was reversed",
+        )
+
+    def settle_chargeback(self, payment: dict[str, Any]) -> str:
+        """A chargeback of a payment already paid out is debited from a later payout; returns that payout."""
+        require(payment, {"charged_back"}, "settle the chargeback of")
+        if not payment["links"].get("payout"):
+            raise ScenarioError(f"cannot settle the chargeback of {payment['id']}: it was never paid out")
+        payout_id = self.payouts.debit(payment)
+        self._event(
+            payment,
+            "chargeback_settled",
+            "gocardless",
+            "chargeback_settled",
+            "This charged back payment has been settled against a payout.",
+            extra_links={"payout": payout_id},
+        )
+        return payout_id
+
     def pay_out(self, payment: dict[str, Any]) -> str:
         require(payment, {"confirmed"}, "pay out")
-        payout_id = self.store.new_id("payouts")
+        payout_id = self.payouts.credit(payment)
         payment["status"] = "paid_out"
         payment["links"]["payout"] = payout_id
         self._event(

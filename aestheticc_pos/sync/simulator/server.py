@@ -226,6 +226,55 @@ class Simulator:
         when = date.fromisoformat(charge_date) if isinstance(charge_date, str) else charge_date
         self._run("payments", payment_id, self.api.payments.resubmit, when)
 
+    # ----- less common turns (GoCardless's event actions the till handles) ----------------------
+    def replace_mandate(self, mandate_id: str) -> str:
+        """The creditor moved to a new scheme identifier: returns the new mandate (``Mandates.replace``)."""
+        return self._run("mandates", mandate_id, self.api.mandates.replace)["id"]
+
+    def reinstate_mandate(self, mandate_id: str) -> None:
+        """The payer's bank undoes a cancellation or expiry (``Mandates.reinstate``)."""
+        self._run("mandates", mandate_id, self.api.mandates.reinstate)
+
+    def block_mandate(self, mandate_id: str) -> None:
+        self._run("mandates", mandate_id, self.api.mandates.block)
+
+    def consume_mandate(self, mandate_id: str) -> None:
+        self._run("mandates", mandate_id, self.api.mandates.consume)
+
+    def require_approval(self, mandate_id: str, required: bool = True) -> None:
+        """New payments and subscriptions on the mandate wait for the payer's approval."""
+        self._run("mandates", mandate_id, self.api.mandates.require_approval, required)
+
+    def approve_payment(self, payment_id: str) -> None:
+        self._run("payments", payment_id, self.api.payments.approve)
+
+    def deny_payment_approval(self, payment_id: str) -> None:
+        self._run("payments", payment_id, self.api.payments.deny_approval)
+
+    def approve_subscription(self, subscription_id: str) -> None:
+        self._run("subscriptions", subscription_id, self.api.subscriptions.approve)
+
+    def deny_subscription_approval(self, subscription_id: str) -> None:
+        self._run("subscriptions", subscription_id, self.api.subscriptions.deny_approval)
+
+    def cancel_chargeback(self, payment_id: str) -> None:
+        self._run("payments", payment_id, self.api.payments.cancel_chargeback)
+
+    def settle_chargeback(self, payment_id: str) -> str:
+        """Returns the payout the chargeback was debited from."""
+        return self._run("payments", payment_id, self.api.payments.settle_chargeback)
+
+    def fail_billing_request(self, billing_request_id: str) -> None:
+        self._run("billing_requests", billing_request_id, self.api.billing_requests.fail)
+
+    def exit_flow(self, flow_id: str) -> None:
+        """The payer left the hosted page unfinished."""
+        self._run("billing_request_flows", flow_id, self.api.flows.exit)
+
+    def deny_bank_authorisation(self, flow_id: str) -> None:
+        """The payer refused the instant payment at their bank."""
+        self._run("billing_request_flows", flow_id, self.api.flows.deny_bank_authorisation)
+
     # ----- time --------------------------------------------------------------------------------
     def set_clock(self, when: str | date | datetime) -> datetime:
         if isinstance(when, str):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from .common import Options, amount_param, currency_param, date_param, metadata_param
+from .common import Options, amount_param, currency_param, date_param, metadata_param, require
 from .mandates import Mandates
 from .payments import Payments
 from .state import SimApiError, Store, invalid_state, validation
@@ -113,7 +113,10 @@ class Subscriptions:
                 "payment_reference": p.get("payment_reference"),
                 "retry_if_possible": bool(p.get("retry_if_possible", False)),
                 "start_date": start.isoformat(),
-                "status": "active",
+                # A mandate whose payments need the payer's approval (a second signatory) needs it for this too.
+                "status": "pending_customer_approval"
+                if mandate.get("payments_require_approval") is True
+                else "active",
                 "upcoming_payments": [],
                 "links": {"mandate": mandate["id"]},
                 "_amendments": 0,
@@ -208,19 +211,25 @@ class Subscriptions:
             raise invalid_state("cancellation_failed", f"The subscription is already {sub['status']}")
         self.end(sub, "api", "subscription_cancelled", "The subscription was cancelled.")
 
-    def end(self, sub: dict[str, Any], origin: str, cause: str, description: str) -> None:
-        """Cancel ``sub`` and its payments not yet submitted (submitted ones are with the banks already)."""
+    def end(
+        self, sub: dict[str, Any], origin: str, cause: str, description: str, parent_event: str | None = None
+    ) -> None:
+        """Cancel ``sub`` and its payments not yet submitted (submitted ones are with the banks already).
+        ``parent_event``: the event that caused it (a lost mandate's), linked from each event this makes."""
         sub["status"] = "cancelled"
         sub["upcoming_payments"] = []
-        self.store.emit("subscriptions", "cancelled", {"subscription": sub["id"]}, origin, cause, description)
+        links = {"subscription": sub["id"], **({"parent_event": parent_event} if parent_event else {})}
+        self.store.emit("subscriptions", "cancelled", links, origin, cause, description)
         for payment in self.store.resources["payments"].values():
-            if (
-                payment["links"].get("subscription") == sub["id"]
-                and payment["status"] == "pending_submission"
+            if payment["links"].get("subscription") == sub["id"] and payment["status"] in (
+                "pending_submission",
+                "pending_customer_approval",
             ):
-                self.payments.cancel(payment, origin, cause, "The subscription was cancelled.")
+                self.payments.cancel(
+                    payment, origin, cause, "The subscription was cancelled.", parent_event=parent_event
+                )
 
-    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str) -> None:
+    def mandate_ended(self, mandate: dict[str, Any], status: str, cause: str, parent_event: str) -> None:
         """The mandate's live subscriptions are cancelled, with their payments not yet submitted."""
         for sub in list(self.store.resources["subscriptions"].values()):
             if sub["links"]["mandate"] == mandate["id"] and sub["status"] in (
@@ -229,8 +238,35 @@ class Subscriptions:
                 "pending_customer_approval",
             ):
                 self.end(
-                    sub, "gocardless", cause, f"The subscription was cancelled because its mandate {status}."
+                    sub,
+                    "gocardless",
+                    cause,
+                    f"The subscription was cancelled because its mandate {status}.",
+                    parent_event,
                 )
+
+    def mandate_replaced(self, mandate: dict[str, Any], new_mandate: dict[str, Any]) -> None:
+        """The replaced mandate's subscriptions collect on the new one from now on."""
+        for sub in self.store.resources["subscriptions"].values():
+            if sub["links"]["mandate"] == mandate["id"]:
+                sub["links"]["mandate"] = new_mandate["id"]
+
+    # ===== what the payer does ===================================================================
+    def approve(self, sub: dict[str, Any]) -> None:
+        require(sub, {"pending_customer_approval"}, "approve")
+        sub["status"] = "active"
+        self.refresh_upcoming(sub)
+        self._event(sub, "customer_approval_granted", "The customer granted approval for this subscription")
+
+    def deny_approval(self, sub: dict[str, Any]) -> None:
+        """The payer refused the subscription: it never collects anything."""
+        require(sub, {"pending_customer_approval"}, "deny approval of")
+        sub["status"] = "customer_approval_denied"
+        sub["upcoming_payments"] = []
+        self._event(sub, "customer_approval_denied", "The customer denied approval for this subscription")
+
+    def _event(self, sub: dict[str, Any], action: str, description: str) -> None:
+        self.store.emit("subscriptions", action, {"subscription": sub["id"]}, "customer", action, description)
 
     # ===== what GoCardless does over time ========================================================
     def create_due_payments(self, sub: dict[str, Any], day: date) -> list[str]:

@@ -164,7 +164,7 @@ def test_sign_up_writes_the_membership_and_queues_the_mandate_set_up_in_order(
     )
     # The first month is collected as the client authorises (instant bank payment, falling back to Direct Debit).
     assert request.payload == {
-        "mandate_request": {"scheme": "bacs", "currency": "GBP"},
+        "mandate_request": {"scheme": "bacs", "currency": "GBP", "metadata": {"membership_id": view.id}},
         "metadata": {"membership_id": view.id},
         "payment_request": {
             "amount": 4900,

@@ -51,7 +51,9 @@ class HeldGateway:
         flow = self._answer("BRF", idempotency_key)
         return FlowResult(flow, None, authorisation_url=f"https://pay.example/flow/{flow}")
 
-    def list_events(self, since: str | None = None, after: str | None = None, limit: int = 500) -> EventPage:
+    def list_events(
+        self, since: str | None = None, after: str | None = None, limit: int = 500, **filters: Any
+    ) -> EventPage:
         return EventPage(events=[], after=None)
 
 
