@@ -123,14 +123,17 @@ def where_it_runs(folder: Path, *, new: bool) -> str:
     if not getattr(sys, "frozen", False):
         return f"Running from the source tree {Path(aestheticc_pos.__file__).parents[1]}, not a packaged build; {place}."
     bundle = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)).resolve()
+    home = bundle.parent  # the folder with the program (_internal/ beside it); in a macOS .app, Contents/
     for what, path in (
         ("the app's code", Path(aestheticc_pos.__file__)),
         ("the migrations", MIGRATIONS_DIR),
         ("the resources", RESOURCES),
     ):
-        if bundle not in path.resolve().parents:
-            raise SmokeFailed(f"The packaged app reads {what} from {path}, outside its own folder {bundle}.")
-    return f"Packaged app in {bundle} (Python {sys.version.split()[0]}), reading nothing from outside it; {place}."
+        if home not in path.resolve().parents:
+            raise SmokeFailed(f"The packaged app reads {what} from {path}, outside its own folder {home}.")
+    return (
+        f"Packaged app in {home} (Python {sys.version.split()[0]}), reading nothing from outside it; {place}."
+    )
 
 
 def migrate(settings: AppSettings) -> str:
