@@ -22,12 +22,30 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import enum
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import format_date
+
+
+class PaymentStatus(enum.StrEnum):
+    """A membership payment as the till knows it: a Direct Debit as GoCardless last reported it, or money taken
+    at the desk or the till (``PAID``), and ``REFUNDED`` when a refund gave a till payment back."""
+
+    PENDING = "pending"  # queued or submitted, not collected yet
+    CONFIRMED = "confirmed"  # collected by Direct Debit
+    PAID = "paid"  # taken at the desk or the till
+    FAILED = "failed"
+    CHARGED_BACK = "charged_back"
+    CANCELLED = "cancelled"  # never collected: the period is open again
+    REFUNDED = "refunded"
+
+
+# What GoCardless reports for a payment that collects nothing and never will.
+NEVER_COLLECTED = frozenset({PaymentStatus.CANCELLED.value, "customer_approval_denied"})
 
 LAST_DAY_OF_MONTH = -1  # GoCardless's day_of_month for "the last day of each month"
 _ONE_DAY = dt.timedelta(days=1)

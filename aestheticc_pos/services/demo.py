@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as membership_rules
+from aestheticc_pos.domain.billing import PaymentStatus
 from aestheticc_pos.domain.catalogue import (
     ItemKind,
     Package,
@@ -204,7 +205,7 @@ def _collect_due_payments(services: Services, membership_ids: list[str]) -> None
                         charge_date=start,
                         period_start=start,
                         period_end=end,
-                        status="confirmed",
+                        status=PaymentStatus.CONFIRMED,
                         source="direct_debit",
                     )
                 )
@@ -235,7 +236,7 @@ def _a_few_payments_fail(services: Services, rng: random.Random, membership_ids:
                     MembershipPaymentRow.membership_id == m.id,
                     MembershipPaymentRow.period_start == owed.start,
                 )
-                .values(status="failed")
+                .values(status=PaymentStatus.FAILED)
             )
             m = membership_rules.payment_charged_back(m, owed.start, failed_on)
             m = membership_rules.daily_review(

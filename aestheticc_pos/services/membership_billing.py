@@ -32,18 +32,18 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
-from aestheticc_pos.domain.billing import Period
+from aestheticc_pos.domain.billing import NEVER_COLLECTED, PaymentStatus, Period
 from aestheticc_pos.domain.checkout import amount_text
 from aestheticc_pos.domain.errors import NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
 from aestheticc_pos.domain.messages import RemotePayment
 from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.outbox import OutboxStatus
 from aestheticc_pos.domain.packages import format_date
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.membership_periods import (
-    NEVER_COLLECTED,
     RECORD_TYPE,
     add_paid_period_in,
     collected_through,
@@ -188,7 +188,7 @@ def record_first_payment_in(s: Session, m: Membership, payment_id: str) -> Membe
         charge_date=None,
         period_start=first.start,
         period_end=first.end,
-        status="pending",
+        status=PaymentStatus.PENDING,
         source="direct_debit",
     )
     s.add(row)
@@ -369,7 +369,9 @@ def start_billing(services: Services, *, membership_id: str, staff_id: str) -> s
         if latest_job(s, RECORD_TYPE, m.id, "create_subscription", statuses=OPEN) is not None:
             raise RuleViolation("A monthly collection is already being sent for this member (see Sync).")
         now = services.now()
-        for refused in jobs_of(s, RECORD_TYPE, m.id, ("create_subscription",), statuses=("failed",)):
+        for refused in jobs_of(
+            s, RECORD_TYPE, m.id, ("create_subscription",), statuses=(OutboxStatus.FAILED,)
+        ):
             discard(s, refused, "Set aside: a manager started the monthly collection again.", now)
         outbox_id = enqueue(
             s,
@@ -427,7 +429,7 @@ def _remote_accounted(s: Session, m: Membership, payments: Iterable[RemotePaymen
     payments by charge date, its one-off payments by their metadata), unless they were cancelled."""
     subscriptions = {m.subscription_id} | {
         job.remote_id
-        for job in jobs_of(s, RECORD_TYPE, m.id, ("create_subscription",), statuses=("done",))
+        for job in jobs_of(s, RECORD_TYPE, m.id, ("create_subscription",), statuses=(OutboxStatus.DONE,))
         if job.remote_id
     }
     starts = set()
@@ -442,8 +444,10 @@ def _remote_accounted(s: Session, m: Membership, payments: Iterable[RemotePaymen
 
 
 def _why_not_billed(s: Session, m: Membership) -> str:
-    last = latest_job(s, RECORD_TYPE, m.id, "create_subscription", statuses=("failed", "discarded"))
-    if last is not None and last.status == "failed":
+    last = latest_job(
+        s, RECORD_TYPE, m.id, "create_subscription", statuses=(OutboxStatus.FAILED, OutboxStatus.DISCARDED)
+    )
+    if last is not None and last.status == OutboxStatus.FAILED:
         return f"GoCardless refused the monthly collection: {last.last_error or 'no reason given'}"
     if last is not None:
         return "The monthly collection was discarded on the Sync screen, so nothing collects the next months."

@@ -20,18 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import billing
-from aestheticc_pos.domain.billing import Period
+from aestheticc_pos.domain.billing import NEVER_COLLECTED, PaymentStatus, Period
 from aestheticc_pos.domain.memberships import Membership
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.store.outbox_repo import OPEN, jobs_of
 from aestheticc_pos.store.tables import MembershipPaymentRow
 
 RECORD_TYPE = "membership"  # a membership's outbox rows
-COLLECTED = ("confirmed", "paid")
-IN_FLIGHT = ("pending",)
-REOPENED = ("cancelled",)  # never collected: the period is open again
-# GoCardless payment statuses that collect nothing and never will.
-NEVER_COLLECTED = frozenset({"cancelled", "customer_approval_denied"})
+COLLECTED = (PaymentStatus.CONFIRMED, PaymentStatus.PAID)
+IN_FLIGHT = (PaymentStatus.PENDING,)
+REOPENED = (PaymentStatus.CANCELLED,)  # never collected: the period is open again
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +57,7 @@ def period_facts(
     )
     for start, status, payment_id in rows:
         if remote_status and payment_id in remote_status and remote_status[payment_id] in NEVER_COLLECTED:
-            status = "cancelled"
+            status = PaymentStatus.CANCELLED
         if status in COLLECTED:
             collected.add(start)
         elif status in IN_FLIGHT:
@@ -130,7 +128,7 @@ def add_paid_period_in(
             charge_date=on,
             period_start=period.start,
             period_end=period.end,
-            status="paid",
+            status=PaymentStatus.PAID,
             source=source,
             sale_id=sale_id,
         )

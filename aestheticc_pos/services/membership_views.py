@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
-from aestheticc_pos.domain.billing import Period
+from aestheticc_pos.domain.billing import PaymentStatus, Period
 from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
 from aestheticc_pos.domain.money import Money
@@ -122,7 +122,12 @@ def _retry_on(s: Session, m: Membership, today: dt.date) -> dt.date | None:
             MembershipPaymentRow.gc_payment_id == m.pending_retry_payment_id
         )
     ).first()
-    if row is None or row.status != "failed" or row.charge_date is None or row.charge_date < today:
+    if (
+        row is None
+        or row.status != PaymentStatus.FAILED
+        or row.charge_date is None
+        or row.charge_date < today
+    ):
         return None
     return row.charge_date
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain import packages as package_rules
+from aestheticc_pos.domain.billing import PaymentStatus
 from aestheticc_pos.domain.checkout import Tender, TenderKind
 from aestheticc_pos.domain.errors import RuleViolation
 from aestheticc_pos.domain.money import Money
@@ -141,7 +142,7 @@ def membership_refunded_in(uow: UnitOfWork, original: SaleRow, *, today: dt.date
     s = uow.session
     payments = s.scalars(
         select(MembershipPaymentRow)
-        .where(MembershipPaymentRow.sale_id == original.id, MembershipPaymentRow.status == "paid")
+        .where(MembershipPaymentRow.sale_id == original.id, MembershipPaymentRow.status == PaymentStatus.PAID)
         .order_by(MembershipPaymentRow.period_start)
     ).all()
     if not payments:
@@ -150,7 +151,7 @@ def membership_refunded_in(uow: UnitOfWork, original: SaleRow, *, today: dt.date
     assert row is not None  # a payment's membership is never deleted
     m = ms.daily_review(repo.membership_from_row(row), today)
     for payment in payments:
-        payment.status = "refunded"
+        payment.status = PaymentStatus.REFUNDED
     first = payments[0].period_start
     if first <= m.started_on and m.status is not ms.MembershipStatus.ENDED:
         m = ms.end(m, today)  # the sale that started it is given back: the membership never was paid for

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import LOST_MANDATE_STATUSES, MembershipStatus
+from aestheticc_pos.domain.outbox import OPEN, OutboxStatus
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
@@ -36,9 +37,8 @@ from aestheticc_pos.store.tables import (
 # The sync engine's keys in ``sync_state`` (``sync/engine.py`` writes them).
 LAST_SYNC_KEY = "last_successful_sync"
 
-QUEUED_STATUSES = ("pending", "in_flight", "waiting_for_prerequisite")
+QUEUED_STATUSES = OPEN
 RECENT_EVENTS = 50
-DISCARDED = "discarded"
 
 KIND_WORDS = {
     "create_customer": "add the client to GoCardless",
@@ -158,7 +158,9 @@ def queued_count(services: Services) -> tuple[int, int]:
     """(work queued, work needing attention): the status bar's two numbers, in one cheap read."""
     with services.uow(read_only=True) as uow:
         s = uow.session
-        return _count(s, OutboxRow.status.in_(QUEUED_STATUSES)), _count(s, OutboxRow.status == "failed")
+        return _count(s, OutboxRow.status.in_(QUEUED_STATUSES)), _count(
+            s, OutboxRow.status == OutboxStatus.FAILED
+        )
 
 
 @use_case(Action.RESOLVE_SYNC)
@@ -169,7 +171,7 @@ def retry_item(services: Services, *, outbox_id: str, staff_id: str) -> None:
         require_staff(s, staff_id, Action.RESOLVE_SYNC)
         row = _failed_row(s, outbox_id)
         previous = row.last_error or ""
-        row.status = "pending"
+        row.status = OutboxStatus.PENDING
         row.next_attempt_at = None
         row.last_error = None
         row.updated_at = services.now()
@@ -191,7 +193,7 @@ def discard_item(services: Services, *, outbox_id: str, staff_id: str, reason: s
         discarded = [row, *_dependants(s, row)]
         now = services.now()
         for item in discarded:
-            item.status = DISCARDED
+            item.status = OutboxStatus.DISCARDED
             item.next_attempt_at = None
             item.updated_at = now
         _audit(services, s, staff_id, "sync.discarded", row, reason=reason, count=len(discarded))
@@ -210,7 +212,7 @@ def _failed_row(s: Session, outbox_id: str) -> OutboxRow:
     row = s.scalars(select(OutboxRow).where(OutboxRow.id == outbox_id).with_for_update()).one_or_none()
     if row is None:
         raise NotFound("That work for GoCardless no longer exists.")
-    if row.status != "failed":
+    if row.status != OutboxStatus.FAILED:
         raise RuleViolation("Only work GoCardless refused can be retried or discarded; this one is not.")
     return row
 
@@ -229,7 +231,9 @@ def _dependants(s: Session, row: OutboxRow) -> list[OutboxRow]:
 
 
 def _attention(s: Session) -> list[AttentionItem]:
-    rows = s.scalars(select(OutboxRow).where(OutboxRow.status == "failed").order_by(OutboxRow.seq)).all()
+    rows = s.scalars(
+        select(OutboxRow).where(OutboxRow.status == OutboxStatus.FAILED).order_by(OutboxRow.seq)
+    ).all()
     items = []
     for row in rows:
         items.append(
@@ -311,7 +315,7 @@ def _set_up_queued(s: Session, membership_id: str) -> bool:
             OutboxRow.record_type == "membership",
             OutboxRow.record_id == membership_id,
             OutboxRow.kind.in_(("create_billing_request", "create_flow")),
-            OutboxRow.status.in_((*QUEUED_STATUSES, "failed")),
+            OutboxRow.status.in_((*QUEUED_STATUSES, OutboxStatus.FAILED)),
         )
         > 0
     )
