@@ -1,0 +1,336 @@
+"""Memberships: members by tier month by month, monthly recurring revenue (MRR) and how it moved (new, upgrades,
+downgrades, churn), members in arrears, the Direct Debit collection success rate, and the payments coming in.
+
+A membership is a member on a day from its start to its last day (``ends_on``, when it has one), unless it is
+still waiting for its Direct Debit (``pending_mandate``). Its monthly price on a day is what was billed for the
+latest period begun by then (the sign-up fee left out; a tier change bills from the next collection), or its
+tier's price before anything was billed. A paused membership is a member that brings no recurring revenue.
+Each month's figures are taken at its last day (today, for the month under way).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, and_, case, func, literal, or_, select, true, union_all
+
+from aestheticc_pos.domain.billing import PaymentStatus
+from aestheticc_pos.domain.memberships import MembershipStatus
+from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.reports import (
+    MrrMonth,
+    Period,
+    check_range,
+    month_start,
+    next_month,
+    rate_bp,
+)
+from aestheticc_pos.domain.staff import Action
+from aestheticc_pos.services import inputs
+from aestheticc_pos.services.authority import use_case
+from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.report_sql import ReportClinic, by_index, clinic_in, date_periods, pence_sum
+from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow
+from aestheticc_pos.store.unit_of_work import UnitOfWork
+
+UPCOMING_DAYS = 30
+COLLECTED = (PaymentStatus.CONFIRMED.value,)
+NOT_COLLECTED = (PaymentStatus.FAILED.value, PaymentStatus.CHARGED_BACK.value)
+NOT_BILLED = (PaymentStatus.CANCELLED.value, PaymentStatus.REFUNDED.value)
+IN_ARREARS = (MembershipStatus.PAST_DUE.value, MembershipStatus.SUSPENDED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class TierMembers:
+    month: dt.date
+    tier_name: str
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInArrears:
+    membership_id: str
+    client_id: str
+    client_name: str
+    tier_name: str
+    status: MembershipStatus
+    owed: Money  # payments failed or charged back and not yet collected
+    past_due_since: dt.date | None
+    days_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionMonth:
+    month: dt.date
+    collected: int
+    failed: int
+    collected_amount: Money
+    failed_amount: Money
+
+    @property
+    def rate_bp(self) -> int | None:
+        return rate_bp(self.collected, self.collected + self.failed)
+
+
+@dataclass(frozen=True, slots=True)
+class ComingPayment:
+    charge_date: dt.date
+    payments: int
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipsReport:
+    months: tuple[dt.date, ...]  # the first day of each month
+    tiers: tuple[str, ...]
+    members_by_tier: tuple[TierMembers, ...]
+    mrr: tuple[MrrMonth, ...]
+    arrears: tuple[MemberInArrears, ...]
+    arrears_total: Money
+    collections: tuple[CollectionMonth, ...]
+    collected: int
+    failed: int
+    coming: tuple[ComingPayment, ...]
+    coming_total: Money
+    currency: str
+
+    @property
+    def collection_rate_bp(self) -> int | None:
+        return rate_bp(self.collected, self.collected + self.failed)
+
+    def money(self, pence: int) -> Money:
+        return Money(pence, self.currency)
+
+
+@use_case(Action.VIEW_REPORTS)
+def memberships_report(
+    services: Services, *, first_month: dt.date, last_month: dt.date, staff_id: str
+) -> MembershipsReport:
+    """Memberships from ``first_month`` to ``last_month`` (any day of each)."""
+    first = month_start(inputs.calendar_day(first_month, what="The first month"))
+    last = month_start(inputs.calendar_day(last_month, what="The last month"))
+    check_range(first, last)
+    with services.uow(read_only=True) as uow:
+        clinic = clinic_in(uow, services.now())
+        return memberships_in(uow, clinic, first, last)
+
+
+def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: dt.date) -> MembershipsReport:
+    s = uow.session
+    months: list[dt.date] = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    # Snapshot days: the day before the first month (the opening), then each month's last day (or today).
+    days = [first - dt.timedelta(days=1)] + [
+        min(next_month(m) - dt.timedelta(days=1), clinic.today) for m in months
+    ]
+    snap = _snapshots(days)
+    mrr_rows = dict(s.execute(select(snap.c.i, pence_sum(snap.c.price)).group_by(snap.c.i)).all())
+    mrr = by_index(mrr_rows.items(), len(days))
+    before, after = snap.alias("before"), snap.alias("after")
+    moved = func.abs(after.c.price - before.c.price)
+    movements = s.execute(
+        select(
+            after.c.i,
+            pence_sum(case((and_(before.c.price == 0, after.c.price > 0), after.c.price), else_=0)),
+            pence_sum(case((and_(before.c.price > 0, after.c.price > before.c.price), moved), else_=0)),
+            pence_sum(case((and_(after.c.price > 0, after.c.price < before.c.price), moved), else_=0)),
+            pence_sum(case((and_(before.c.price > 0, after.c.price == 0), before.c.price), else_=0)),
+        )
+        .select_from(before)
+        .join(after, and_(after.c.membership_id == before.c.membership_id, after.c.i == before.c.i + 1))
+        .group_by(after.c.i)
+    ).all()
+    moves = by_index(((r[0], r[1:]) for r in movements), len(days), (0, 0, 0, 0))
+    mrr_months = tuple(
+        MrrMonth(m, int(mrr[i]), *(int(x) for x in moves[i + 1]), closing=int(mrr[i + 1]))
+        for i, m in enumerate(months)
+    )
+    by_tier = s.execute(
+        select(snap.c.i, snap.c.tier_name, func.sum(snap.c.member))
+        .where(snap.c.i > 0)
+        .group_by(snap.c.i, snap.c.tier_name)
+        .order_by(snap.c.tier_name, snap.c.i)
+    ).all()
+    members_by_tier = tuple(TierMembers(months[i - 1], str(t), int(n)) for i, t, n in by_tier if n)
+    tiers = tuple(sorted({m.tier_name for m in members_by_tier}))
+    collections, collected, failed = _collections(uow, clinic, months)
+    arrears, arrears_total = _arrears(uow, clinic)
+    coming, coming_total = _coming(uow, clinic)
+    return MembershipsReport(
+        months=tuple(months),
+        tiers=tiers,
+        members_by_tier=members_by_tier,
+        mrr=mrr_months,
+        arrears=arrears,
+        arrears_total=arrears_total,
+        collections=collections,
+        collected=collected,
+        failed=failed,
+        coming=coming,
+        coming_total=coming_total,
+        currency=clinic.currency,
+    )
+
+
+def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
+    """The members and the MRR (pence) on ``day``."""
+    snap = _snapshots([day])
+    members, mrr = uow.session.execute(
+        select(func.coalesce(func.sum(snap.c.member), 0), pence_sum(snap.c.price))
+    ).one()
+    return int(members), int(mrr)
+
+
+def arrears_in(uow: UnitOfWork) -> tuple[int, int]:
+    """How many members are in arrears, and what they owe (pence)."""
+    count = uow.session.scalar(select(func.count()).where(MembershipRow.status.in_(IN_ARREARS)))
+    owed = uow.session.scalar(
+        select(pence_sum(MembershipPaymentRow.amount_pence))
+        .join(MembershipRow, MembershipRow.id == MembershipPaymentRow.membership_id)
+        .where(MembershipRow.status.in_(IN_ARREARS), MembershipPaymentRow.status.in_(NOT_COLLECTED))
+    )
+    return int(count or 0), int(owed or 0)
+
+
+def _snapshots(days: list[dt.date]):  # type: ignore[no-untyped-def]
+    """Every membership that could be a member on one of ``days``, on each of them: ``(membership_id, i,
+    tier_name, member, price)`` with ``member`` 1 or 0 and ``price`` its monthly price then (0 when not a member
+    or paused)."""
+    d = union_all(
+        *(select(literal(i, Integer).label("i"), literal(day).label("day")) for i, day in enumerate(days))
+    ).subquery("days")
+    m = MembershipRow
+    member = and_(
+        m.started_on <= d.c.day,
+        m.status != MembershipStatus.PENDING_MANDATE.value,
+        or_(m.ends_on >= d.c.day, and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
+    )
+    billed = (
+        select(
+            MembershipPaymentRow.amount_pence
+            - case((MembershipPaymentRow.period_start == m.started_on, m.signup_fee_pence), else_=0)
+        )
+        .where(
+            MembershipPaymentRow.membership_id == m.id,
+            MembershipPaymentRow.period_start <= d.c.day,
+            MembershipPaymentRow.status.not_in(NOT_BILLED),
+        )
+        .order_by(MembershipPaymentRow.period_start.desc())
+        .limit(1)
+        .correlate(m, d)
+        .scalar_subquery()
+    )
+    paying = and_(member, m.status != MembershipStatus.PAUSED.value)
+    return (
+        select(
+            m.id.label("membership_id"),
+            d.c.i,
+            m.tier_name,
+            case((member, 1), else_=0).label("member"),
+            case((paying, func.coalesce(billed, m.monthly_price_pence)), else_=0).label("price"),
+        )
+        .select_from(m)
+        .join(d, true())
+        .where(m.started_on <= max(days), or_(m.ends_on.is_(None), m.ends_on >= min(days)))
+        .cte("snapshots")
+    )
+
+
+def _collections(
+    uow: UnitOfWork, clinic: ReportClinic, months: list[dt.date]
+) -> tuple[tuple[CollectionMonth, ...], int, int]:
+    """Direct Debit payments charged in each month (up to today): collected against failed or charged back."""
+    spans = [
+        Period(m, min(next_month(m) - dt.timedelta(days=1), clinic.today))
+        for m in months
+        if m <= clinic.today
+    ]
+    p = MembershipPaymentRow
+    done = case((p.status.in_(COLLECTED), 1))
+    lost = case((p.status.in_(NOT_COLLECTED), 1))
+    amount_done = pence_sum(case((p.status.in_(COLLECTED), p.amount_pence), else_=0))
+    amount_lost = pence_sum(case((p.status.in_(NOT_COLLECTED), p.amount_pence), else_=0))
+    direct_debit = p.source == "direct_debit"
+    per: list[tuple[int, int, int, int]] = []
+    if spans:
+        d = date_periods(spans)
+        rows = uow.session.execute(
+            select(d.c.i, func.count(done), func.count(lost), amount_done, amount_lost)
+            .join(d, and_(p.charge_date >= d.c.first, p.charge_date < d.c.after))
+            .where(direct_debit)
+            .group_by(d.c.i)
+        ).all()
+        per = by_index(((r[0], r[1:]) for r in rows), len(spans), (0, 0, 0, 0))
+    collected, failed = (0, 0)
+    if spans:
+        collected, failed = uow.session.execute(
+            select(func.count(done), func.count(lost)).where(
+                direct_debit, p.charge_date >= spans[0].first, p.charge_date <= spans[-1].last
+            )
+        ).one()
+    months_out = tuple(
+        CollectionMonth(span.first, int(c), int(f), clinic.money(a), clinic.money(b))
+        for span, (c, f, a, b) in zip(spans, per, strict=True)
+    )
+    return months_out, int(collected), int(failed)
+
+
+def _arrears(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[MemberInArrears, ...], Money]:
+    p = MembershipPaymentRow
+    owed = (
+        select(pence_sum(p.amount_pence))
+        .where(p.membership_id == MembershipRow.id, p.status.in_(NOT_COLLECTED))
+        .correlate(MembershipRow)
+        .scalar_subquery()
+    )
+    rows = uow.session.execute(
+        select(
+            MembershipRow.id,
+            ClientRow.id,
+            ClientRow.first_name,
+            ClientRow.last_name,
+            MembershipRow.tier_name,
+            MembershipRow.status,
+            owed,
+            MembershipRow.past_due_since,
+        )
+        .join(ClientRow, ClientRow.id == MembershipRow.client_id)
+        .where(MembershipRow.status.in_(IN_ARREARS))
+        .order_by(MembershipRow.past_due_since, ClientRow.last_name, MembershipRow.id)
+    ).all()
+    members = tuple(
+        MemberInArrears(
+            membership_id=mid,
+            client_id=cid,
+            client_name=f"{first} {last}".strip(),
+            tier_name=tier,
+            status=MembershipStatus(status),
+            owed=clinic.money(amount),
+            past_due_since=since,
+            days_overdue=(clinic.today - since).days if since else 0,
+        )
+        for mid, cid, first, last, tier, status, amount, since in rows
+    )
+    return members, clinic.money(arrears_in(uow)[1])
+
+
+def _coming(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[ComingPayment, ...], Money]:
+    """Direct Debit payments due in the next ``UPCOMING_DAYS`` days (from today), by charge date."""
+    p = MembershipPaymentRow
+    window = and_(
+        p.status == PaymentStatus.PENDING.value,
+        p.charge_date >= clinic.today,
+        p.charge_date <= clinic.today + dt.timedelta(days=UPCOMING_DAYS),
+    )
+    rows = uow.session.execute(
+        select(p.charge_date, func.count(), pence_sum(p.amount_pence))
+        .where(window)
+        .group_by(p.charge_date)
+        .order_by(p.charge_date)
+    ).all()
+    total = uow.session.scalar(select(pence_sum(p.amount_pence)).where(window))
+    return tuple(ComingPayment(day, int(n), clinic.money(a)) for day, n, a in rows), clinic.money(total)
