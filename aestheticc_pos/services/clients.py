@@ -1,28 +1,30 @@
-"""Clients: add, edit, find as you type, export and erase on request."""
+"""Clients: add, edit, find as you type (a page at a time, ``store/client_search.py``), export and erase on
+request."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.engine import Row
 
 from aestheticc_pos.domain.clients import (
     Client,
-    SearchKind,
     anonymise,
     new_client,
-    search_terms,
     update_client,
     validate_client_fields,
 )
-from aestheticc_pos.domain.errors import NotFound
+from aestheticc_pos.domain.errors import InvalidInput, NotFound
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.store import client_search
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import (
@@ -30,14 +32,15 @@ from aestheticc_pos.store.tables import (
     ClientPackageRow,
     ClientRow,
     MembershipRow,
+    PackageRow,
     SaleRow,
-    phone_digits,
-    search_text,
+    TierRow,
 )
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+COUNT_UP_TO = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +53,38 @@ class ClientSummary:
     email: str | None
     phone: str | None
     date_of_birth: dt.date | None
+    membership: str = ""  # the tier of a membership that has not ended: "Gold", "Gold (past due)"
+    packages: str = ""  # active packages and what is left: "Microneedling course of 6: 4 left"
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+ClientFilter = client_search.Filters  # tier_id / package_id: one of them, or ANY_TIER / ANY_PACKAGE
+NO_FILTER = ClientFilter()
+ANY_TIER = ANY_PACKAGE = client_search.ANY
+SearchCursor = client_search.Cursor
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPage:
+    """A page of the client list and where the next one starts (None: this was the last)."""
+
+    rows: tuple[ClientSummary, ...]
+    next: SearchCursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChoice:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFilters:
+    tiers: tuple[FilterChoice, ...]
+    packages: tuple[FilterChoice, ...]
 
 
 @use_case(Action.EDIT_CLIENTS)
@@ -138,36 +169,79 @@ def get_client(services: Services, client_id: str) -> Client:
 
 
 @use_case(Audience.ANY_STAFF)
-def search_client_ids(services: Services, typed: str, *, limit: int = 1000) -> list[str]:
-    """Ids of the clients matching what was typed (name, phone or email), in list order (surname, first name).
-
-    Only ids: the list's table model fetches the rows it shows with ``client_summaries``. Empty text
-    lists everybody (up to ``limit``).
-    """
-    limit = inputs.how_many(limit, maximum=10_000_000)
-    limit = max(1, min(limit, 100_000))
+def search_client_page(
+    services: Services,
+    typed: str,
+    *,
+    filters: ClientFilter = NO_FILTER,
+    after: SearchCursor | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> ClientPage:
+    """A page of the clients matching what was typed (name, any part of a phone or email, a tier's name) and
+    the filters, after ``after`` (the previous page's ``next``). One read of one index range per section,
+    whatever the size of the client base (``store/client_search.py``); empty text lists everybody."""
+    limit = max(1, min(inputs.how_many(limit, maximum=10_000_000), MAX_PAGE))
     with services.uow(read_only=True) as uow:
-        query = select(ClientRow.id).where(ClientRow.anonymised_at.is_(None))
-        condition = _search_condition(typed)
-        if condition is not None:
-            query = query.where(condition)
-        query = query.order_by(ClientRow.search_name_reversed, ClientRow.id).limit(limit)
-        return list(uow.session.scalars(query))
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        rows, next_cursor = client_search.search_page(s, typed, filters, today, after=after, limit=limit)
+        details = client_search.list_details(s, [r.id for r in rows], today)
+        return ClientPage(tuple(_summary(r, *details[r.id]) for r in rows), next_cursor)
+
+
+@use_case(Audience.ANY_STAFF)
+def count_client_matches(
+    services: Services, typed: str, *, filters: ClientFilter = NO_FILTER, up_to: int = COUNT_UP_TO
+) -> int:
+    """How many clients match, counted no further than ``up_to`` (the screen asks after showing the first
+    page, and says "more than …" at the cap)."""
+    up_to = max(1, min(inputs.how_many(up_to, maximum=10_000_000), 10_000_000))
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        return client_search.count_matches(s, typed, filters, today, up_to=up_to)
+
+
+@use_case(Audience.ANY_STAFF)
+def client_filters(services: Services) -> ClientFilters:
+    """What the Clients screen can filter by: the membership tiers and the packages of the catalogue."""
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        tiers = s.execute(
+            select(TierRow.id, TierRow.name).order_by(TierRow.monthly_price_pence, TierRow.name)
+        )
+        packages = s.execute(select(PackageRow.id, PackageRow.name).order_by(PackageRow.name))
+        return ClientFilters(
+            tuple(FilterChoice(i, n) for i, n in tiers), tuple(FilterChoice(i, n) for i, n in packages)
+        )
+
+
+@use_case(Audience.ANY_STAFF)
+def search_client_ids(services: Services, typed: str, *, limit: int = 1000) -> list[str]:
+    """Ids of the clients matching what was typed, in the list's order, up to ``limit`` (read page by page)."""
+    limit = max(1, min(inputs.how_many(limit, maximum=10_000_000), 100_000))
+    ids: list[str] = []
+    after: SearchCursor | None = None
+    while len(ids) < limit:
+        page = search_client_page(services, typed, after=after, limit=min(MAX_PAGE, limit - len(ids)))
+        ids += [c.id for c in page.rows]
+        if page.next is None:
+            break
+        after = page.next
+    return ids
 
 
 @use_case(Audience.ANY_STAFF)
 def search_clients(
     services: Services, typed: str, *, offset: int = 0, limit: int = DEFAULT_PAGE
 ) -> list[ClientSummary]:
-    """A page of the clients matching what was typed, in list order."""
+    """The clients matching what was typed, in the list's order: ``limit`` of them after the first ``offset``
+    (checkout's drop-down asks for the first 8)."""
     limit, offset = min(inputs.how_many(limit, maximum=10_000_000), MAX_PAGE), inputs.offset(offset)
-    with services.uow(read_only=True) as uow:
-        query = select(ClientRow).where(ClientRow.anonymised_at.is_(None))
-        condition = _search_condition(typed)
-        if condition is not None:
-            query = query.where(condition)
-        query = query.order_by(ClientRow.search_name_reversed, ClientRow.id).offset(offset).limit(limit)
-        return [_summary(row) for row in uow.session.scalars(query)]
+    if offset + limit > MAX_PAGE:
+        raise InvalidInput(f"A search shows at most {MAX_PAGE} clients at a time. Type more to narrow it.")
+    page = search_client_page(services, typed, limit=max(1, offset + limit))
+    return list(page.rows[offset : offset + limit])
 
 
 @use_case(Audience.ANY_STAFF)
@@ -176,10 +250,15 @@ def client_summaries(services: Services, client_ids: list[str]) -> dict[str, Cli
     if not client_ids:
         return {}
     with services.uow(read_only=True) as uow:
-        rows = uow.session.scalars(
-            select(ClientRow).where(ClientRow.id.in_(client_ids), ClientRow.anonymised_at.is_(None))
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        rows = list(
+            s.scalars(
+                select(ClientRow).where(ClientRow.id.in_(client_ids), ClientRow.anonymised_at.is_(None))
+            )
         )
-        return {row.id: _summary(row) for row in rows}
+        details = client_search.list_details(s, [r.id for r in rows], today)
+        return {row.id: _summary(row, *details[row.id]) for row in rows}
 
 
 @use_case(Audience.ANY_STAFF)
@@ -274,49 +353,7 @@ def erase_client(services: Services, client_id: str, *, staff_id: str, reason: s
         uow.commit()
 
 
-def _search_condition(typed: str):  # type: ignore[no-untyped-def]
-    query = search_terms(typed)
-    if query.kind is SearchKind.EMPTY:
-        return None
-    if query.kind is SearchKind.PHONE:
-        return ClientRow.phone_digits.like(_prefix(phone_digits(query.phone)), escape="\\")
-    if query.kind is SearchKind.EMAIL:
-        return ClientRow.search_email.like(_prefix(search_text(query.email)), escape="\\")
-    # Names. Every match starts a first or last name with the first word typed, so the query is always an
-    # indexed prefix lookup on one of the two name columns (or the email, for "olivia." typed without the @);
-    # further words then narrow it: the whole text starts "first last" / "last first", or each word starts a name.
-    whole = search_text(typed)
-    words = [search_text(w) for w in query.words]
-    first_word = [
-        ClientRow.search_name.like(_prefix(words[0]), escape="\\"),
-        ClientRow.search_name_reversed.like(_prefix(words[0]), escape="\\"),
-    ]
-    if len(words) == 1:
-        return or_(*first_word, ClientRow.search_email.like(_prefix(whole), escape="\\"))
-    each_word = and_(
-        *(
-            or_(
-                ClientRow.search_name.like(_prefix(w), escape="\\"),
-                ClientRow.search_name.like("% " + _prefix(w), escape="\\"),
-            )
-            for w in words[1:]
-        )
-    )
-    return and_(
-        or_(*first_word),
-        or_(
-            ClientRow.search_name.like(_prefix(whole), escape="\\"),
-            ClientRow.search_name_reversed.like(_prefix(whole), escape="\\"),
-            each_word,
-        ),
-    )
-
-
-def _prefix(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _summary(row: ClientRow) -> ClientSummary:
+def _summary(row: ClientRow | Row[Any], membership: str = "", packages: str = "") -> ClientSummary:
     return ClientSummary(
         id=row.id,
         first_name=row.first_name,
@@ -324,4 +361,6 @@ def _summary(row: ClientRow) -> ClientSummary:
         email=row.email,
         phone=row.phone,
         date_of_birth=row.date_of_birth,
+        membership=membership,
+        packages=packages,
     )

@@ -247,10 +247,26 @@ class ClientRow(Base):
     """A client. The ``search_*`` and ``phone_digits`` columns are derived on every flush (see below).
 
     Search-as-you-type matches prefixes of these indexed columns (``column.like("abc%", escape="\\")``, the
-    typed text normalised the same way), so it stays instant over 100,000 clients on both engines.
+    typed text normalised the same way); ``store/client_search.py`` reads them a page at a time.
     """
 
     __tablename__ = "clients"
+    # A page of the list is one range of one of these (``store/client_search.py``): partial (clients on file)
+    # and covering (the key, then the id that makes it unique).
+    __table_args__ = tuple(
+        Index(
+            name,
+            *columns,
+            sqlite_where=text("anonymised_at IS NULL"),
+            postgresql_where=text("anonymised_at IS NULL"),
+        )
+        for name, columns in (
+            ("ix_clients_surname_key", ("search_name_reversed", "id", "search_name")),
+            ("ix_clients_first_name_key", ("search_name", "id", "search_name_reversed")),
+            ("ix_clients_email_key", ("search_email", "id")),
+            ("ix_clients_phone_key", ("phone_digits", "id")),
+        )
+    )
 
     id: Mapped[str] = _id()
     first_name: Mapped[str] = mapped_column(String(80))
@@ -263,10 +279,10 @@ class ClientRow(Base):
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _updated()
     anonymised_at: Mapped[dt.datetime | None]
-    search_name: Mapped[str] = mapped_column(_search_string(170), index=True)  # "first last"
-    search_name_reversed: Mapped[str] = mapped_column(_search_string(170), index=True)  # "last first"
-    search_email: Mapped[str | None] = mapped_column(_search_string(254), index=True)
-    phone_digits: Mapped[str | None] = mapped_column(_search_string(40), index=True)
+    search_name: Mapped[str] = mapped_column(_search_string(170))  # "first last"
+    search_name_reversed: Mapped[str] = mapped_column(_search_string(170))  # "last first"
+    search_email: Mapped[str | None] = mapped_column(_search_string(254))
+    phone_digits: Mapped[str | None] = mapped_column(_search_string(40))
 
 
 @event.listens_for(ClientRow, "before_insert")
@@ -427,6 +443,8 @@ class ClientPackageRow(Base):
 
     __tablename__ = "client_packages"
     __table_args__ = (
+        # The Clients screen's filter asks, client by client, "holds this package?"
+        Index("ix_client_packages_client_package", "client_id", "package_id", "status", "expires_on"),
         CheckConstraint("price_pence >= 0", name="price_not_negative"),
         CheckConstraint("expires_on >= purchased_on", name="expires_after_purchase"),
         _one_of("status", ClientPackageStatus),
@@ -534,6 +552,8 @@ class MembershipRow(Base):
 
     __tablename__ = "memberships"
     __table_args__ = (
+        # The Clients screen's filter asks, client by client, "a member of this tier?"
+        Index("ix_memberships_client_tier", "client_id", "tier_id", "status"),
         _one_of("status", MembershipStatus),
         _one_of("benefits_start", BenefitsStart),
         CheckConstraint("discount_bp BETWEEN 0 AND 10000", name="discount_bp_range"),

@@ -63,6 +63,8 @@ def _summary(client_id: str) -> ClientSummary:
         email=f"client{n}@example.com",
         phone=f"07700{n:06d}",
         date_of_birth=dt.date(1980, 1, 1) + dt.timedelta(days=n % 9000),
+        membership="Gold" if n % 2 else "",
+        packages=f"Microneedling course of 6: {n % 5} left" if n % 5 else "",
     )
 
 
@@ -86,17 +88,19 @@ def test_the_model_passes_qts_model_tester(qtmodeltester, qtlog, force_py: bool)
     assert [r.message for r in qtlog.records if "FAIL" in r.message] == []
 
 
-def test_rows_show_name_phone_email_and_date_of_birth() -> None:
+def test_rows_show_name_phone_email_date_of_birth_membership_and_packages() -> None:
     model = ClientListModel(RecordingLoader())
     model.set_ids(["c7", "c12"])
-    assert model.rowCount() == 2 and model.columnCount() == 4
-    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)]
-    assert headers == ["Name", "Phone", "Email", "Date of birth"]
-    assert [_text(model, 0, c) for c in range(4)] == [
+    assert model.rowCount() == 2 and model.columnCount() == 6
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)]
+    assert headers == ["Name", "Phone", "Email", "Date of birth", "Membership", "Packages"]
+    assert [_text(model, 0, c) for c in range(6)] == [
         "First7 Last7",
         "07700 000007",
         "client7@example.com",
         "8 Jan 1980",
+        "Gold",
+        "Microneedling course of 6: 2 left",
     ]
     assert model.client_id(1) == "c12"
     assert model.data(model.index(1, 2), CLIENT_ID_ROLE) == "c12"

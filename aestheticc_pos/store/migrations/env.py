@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
+from aestheticc_pos.store.client_search import modelled
 from aestheticc_pos.store.db import create_engine_for
 from aestheticc_pos.store.tables import metadata
 
@@ -27,6 +28,7 @@ def run_migrations(connection: Connection) -> None:
         # SQLite's DDL is transactional once pysqlite's own transaction handling is off (store/db.py).
         transactional_ddl=True,
         render_item=render_item,
+        include_object=modelled,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

@@ -2,7 +2,11 @@
 
 The model holds only ids (the order a search returned them in). When the view asks for a row that is not
 cached, the model asks ``load_rows`` for the page of ids around it (``client_summaries``) and caches that page;
-with 100,000 clients only the pages the view shows are ever loaded (STYLE.md rule 7, as Anki's browser table).
+only the pages the view shows are ever loaded (STYLE.md rule 7, as Anki's browser table).
+
+A search hands over its first page of rows with ``set_page(rows, more)``: those rows are shown at once, and
+``more`` (a loader of the next page and of the loader after it) is asked only when the view scrolls near the
+end (Qt's ``canFetchMore`` / ``fetchMore``), so a million clients are never listed id by id.
 
 ``run(work, on_done, on_error)`` decides where ``load_rows`` runs. The view passes ``desk.run`` (a pool thread;
 the rows show "…" for the few milliseconds until the page arrives, then ``dataChanged``); by default it runs
@@ -33,10 +37,12 @@ PageRunner = Callable[
     None,
 ]
 AnyIndex = QModelIndex | QPersistentModelIndex
+# The next page of a search: its rows, and the loader of the page after it (None: it was the last).
+MoreLoader = Callable[[], "tuple[list[ClientSummary], MoreLoader | None]"]
 
 CLIENT_ID_ROLE = Qt.ItemDataRole.UserRole
-COLUMNS = ("Name", "Phone", "Email", "Date of birth")
-NAME, PHONE, EMAIL, BIRTH = range(len(COLUMNS))
+COLUMNS = ("Name", "Phone", "Email", "Date of birth", "Membership", "Packages")
+NAME, PHONE, EMAIL, BIRTH, MEMBERSHIP, PACKAGES = range(len(COLUMNS))
 LOADING = "…"
 GONE = "No longer on file"
 _GONE_COLOUR = QBrush(QColor("#9d97a8"))
@@ -73,12 +79,15 @@ class ClientListModel(QAbstractTableModel):
         self._failed: set[int] = set()
         self._generation = 0  # pages fetched for an older list of ids are dropped on arrival
         self._fetching_now = False
+        self._more: MoreLoader | None = None
+        self._more_pending = False
 
     # --- what screens use --------------------------------------------------------------------------------
 
     def set_ids(self, ids: Sequence[str]) -> None:
         """Show these clients, in this order. The same ids again only refetch the rows (selection kept)."""
         ids = list(ids)
+        self._more = None
         if ids == self._ids:
             self.reload()
             return
@@ -86,6 +95,55 @@ class ClientListModel(QAbstractTableModel):
         self._ids = ids
         self._forget_rows()
         self.endResetModel()
+
+    def set_page(self, rows: Sequence[ClientSummary], more: MoreLoader | None = None) -> None:
+        """Show a search's first page of ``rows`` (no fetch for them); ``more`` loads the next page when the
+        view scrolls near the end. The same clients again refresh their rows in place (selection kept)."""
+        ids = [r.id for r in rows]
+        if ids == self._ids:
+            self._forget_rows()
+            self._seed(0, rows)
+            if ids:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(ids) - 1, len(COLUMNS) - 1))
+        else:
+            self.beginResetModel()
+            self._ids = ids
+            self._forget_rows()
+            self._seed(0, rows)
+            self.endResetModel()
+        self._more = more
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's default argument
+        return not parent.isValid() and self._more is not None and not self._more_pending
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008 - Qt's default argument
+        if not self.canFetchMore(parent):
+            return
+        assert self._more is not None
+        more, generation = self._more, self._generation
+        self._more_pending = True
+
+        def arrived(result: tuple[list[ClientSummary], MoreLoader | None]) -> None:
+            if not shiboken6.isValid(self) or generation != self._generation:
+                return
+            rows, self._more = result
+            self._more_pending = False
+            known = set(self._ids)  # a client edited between pages may have moved into a later one
+            rows = [r for r in rows if r.id not in known]
+            if rows:
+                start = len(self._ids)
+                self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+                self._ids.extend(r.id for r in rows)
+                self._seed(start, rows)
+                self.endInsertRows()
+
+        def failed(message: str) -> None:
+            if shiboken6.isValid(self) and generation == self._generation:
+                self._more_pending = False
+                self._more = None  # not retried on every scroll; the next search starts again
+                self.load_failed.emit(message)
+
+        self._run(more, arrived, failed)  # type: ignore[arg-type]
 
     def reload(self) -> None:
         """Forget the cached rows (a client's details changed); the visible ones are fetched again."""
@@ -214,6 +272,18 @@ class ClientListModel(QAbstractTableModel):
         self._pages.clear()
         self._pending.clear()
         self._failed.clear()
+        self._more_pending = False
+
+    def _seed(self, start: int, rows: Sequence[ClientSummary]) -> None:
+        """Cache the pages ``rows`` (from row ``start``) fill completely, so they are never fetched."""
+        by_id = {r.id: r for r in rows}
+        end = start + len(rows)
+        for page in range(start // self.page_size, (end - 1) // self.page_size + 1 if rows else 0):
+            first, last = page * self.page_size, min((page + 1) * self.page_size, len(self._ids))
+            if first >= start and last <= end:
+                self._pages[page] = {i: by_id[i] for i in self._ids[first:last] if i in by_id}
+        while len(self._pages) > self._max_pages:
+            self._pages.popitem(last=False)
 
 
 def phone_text(digits: str | None) -> str:
@@ -238,6 +308,10 @@ def _cell(summary: ClientSummary, column: int) -> str:
         return summary.email or ""
     if column == BIRTH:
         return fmt.date(summary.date_of_birth)
+    if column == MEMBERSHIP:
+        return summary.membership
+    if column == PACKAGES:
+        return summary.packages
     return ""
 
 

@@ -4,9 +4,12 @@ The screen is a stack of two pages: the list, and the client record (``ClientRec
 "Back to clients" button (Esc). Opening a client (Enter or double-click) shows the record here and also
 emits ``desk.open_client`` so the rest of the desk knows; ``show_client(id)`` is how others open one here.
 
-Searching: typing restarts a 150 ms timer; when it fires, ``search_client_ids`` runs on the desk's thread pool
-and returns only ids (up to ``SEARCH_LIMIT``); the table model fetches the rows it shows. Every search is
-numbered, and an answer older than the one on screen is dropped, so a slow search never overwrites a newer one.
+Searching: typing restarts a 150 ms timer; when it fires, ``search_client_page`` runs on the desk's thread pool
+and returns the first page of rows (a keyset page of an index, whatever the size of the client base); the model
+asks for the next page only when the list is scrolled near its end. The count comes after, separately and
+capped at ``COUNT_UP_TO``. Every search is numbered: a search that has not started when the next key arrives
+never runs, and an answer older than the one on screen is dropped, so a slow search never overwrites a newer one.
+The filters (a membership tier, a package) narrow every search; typing a tier's name ("gold") finds its members.
 
 Keys: Ctrl+F search, Down from the search to the list, Enter opens, Ctrl+N new client, Esc back to the list.
 """
@@ -18,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,14 +36,24 @@ from PySide6.QtWidgets import (
 from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
-from aestheticc_pos.ui.models.clients import BIRTH, EMAIL, NAME, PHONE, ClientListModel
-from aestheticc_pos.ui.topics import CLIENTS
+from aestheticc_pos.ui.models.clients import (
+    BIRTH,
+    EMAIL,
+    MEMBERSHIP,
+    NAME,
+    PACKAGES,
+    PHONE,
+    ClientListModel,
+    MoreLoader,
+)
+from aestheticc_pos.ui.topics import CATALOGUE, CLIENTS
 from aestheticc_pos.ui.views.client_record import ClientRecordView
 
 SEARCH_DELAY_MS = 150
-SEARCH_LIMIT = 100_000  # ids are cheap: the whole client base of a large clinic scrolls in one list
+COUNT_UP_TO = clients_service.COUNT_UP_TO  # a search counts its matches no further than this
 
 
 class ClientsView(QWidget):
@@ -52,6 +66,7 @@ class ClientsView(QWidget):
         self._open_when_found = False  # Enter pressed before the typed search came back
         self._select_after_search: str | None = None
         self._shown_text: str | None = None
+        self._filters_loaded = False
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_list_page())
@@ -88,6 +103,8 @@ class ClientsView(QWidget):
         """Run the search again now (keeping the selection), reload the record if one is open."""
         self._timer.stop()
         self._search_now()
+        if not self._filters_loaded:
+            self._load_filters()
         if self.pages.currentWidget() is self.record_page:
             self.record.refresh()
         else:
@@ -151,31 +168,50 @@ class ClientsView(QWidget):
     def _search_now(self) -> None:
         self._timer.stop()
         text = self.search.text()
+        filters = self.filters()
         self._issued += 1
         number, services = self._issued, self.desk.services
 
-        def work() -> tuple[list[str], int | None]:
-            ids = clients_service.search_client_ids(services, text, limit=SEARCH_LIMIT)
-            total = clients_service.count_clients(services) if not text.strip() else None
-            return ids, total
+        def work() -> clients_service.ClientPage | None:
+            if number != self._issued:
+                return None  # the next key arrived before this search started: it never runs
+            return clients_service.search_client_page(services, text, filters=filters)
 
         self.desk.run(
             work,
-            lambda found: self._show_found(number, text, *found),
+            lambda page: self._show_found(number, text, filters, page),
             lambda message: self._search_failed(number, message),
         )
 
-    def _show_found(self, number: int, text: str, ids: list[str], total: int | None) -> None:
-        if not shiboken6.isValid(self) or number <= self._shown:
+    def filters(self) -> clients_service.ClientFilter:
+        """The filters chosen above the list (none: every client)."""
+        return clients_service.ClientFilter(
+            tier_id=self.tier_filter.currentData(), package_id=self.package_filter.currentData()
+        )
+
+    def _show_found(
+        self,
+        number: int,
+        text: str,
+        filters: clients_service.ClientFilter,
+        page: clients_service.ClientPage | None,
+    ) -> None:
+        if not shiboken6.isValid(self) or page is None or number <= self._shown:
             return  # the screen is gone, or a newer search is already on screen
         self._shown = number
         # The same search again (a refresh) keeps the selected client; a new one starts at the top match.
         keep = self._select_after_search or (self.current_client_id if text == self._shown_text else None)
         self._shown_text = text
-        self.model.set_ids(ids)
-        self._set_count(_count_text(text, len(ids), total), "subtitle")
+        rows = list(page.rows)
+        self.model.set_page(rows, _more(self.desk.services, text, filters, page.next))
+        filtered = filters != clients_service.NO_FILTER
+        if page.next is None:
+            self._set_count(_count_text(text, filtered, len(rows)), "subtitle")
+        else:
+            self._set_count("Counting…", "subtitle")
+            self._count(number, text, filters)
         row = self.model.row_of(keep) if keep else None
-        if row is None and ids:
+        if row is None and rows:
             row = 0
         if row is not None:
             self.table.setCurrentIndex(self.model.index(row, NAME))
@@ -184,8 +220,52 @@ class ClientsView(QWidget):
             self._select_after_search = None
             if self._open_when_found:
                 self._open_when_found = False
-                if ids:
+                if rows:
                     self.open_row(row or 0)
+
+    def _count(self, number: int, text: str, filters: clients_service.ClientFilter) -> None:
+        """Count the matches after the first page is on screen (capped: "more than 10,000")."""
+        services = self.desk.services
+        filtered = filters != clients_service.NO_FILTER
+        everybody = not text.strip() and not filtered
+
+        def work() -> int | None:
+            if number != self._issued:
+                return None  # a newer search is on its way: its own count follows it
+            if everybody:
+                return clients_service.count_clients(services)
+            return clients_service.count_client_matches(services, text, filters=filters, up_to=COUNT_UP_TO)
+
+        def done(found: int | None) -> None:
+            if shiboken6.isValid(self) and found is not None and number == self._shown:
+                self._set_count(_count_text(text, filtered, found), "subtitle")
+
+        self.desk.run(work, done, lambda message: None)
+
+    def _load_filters(self) -> None:
+        services = self.desk.services
+        self.desk.run(lambda: clients_service.client_filters(services), self._show_filters, lambda _m: None)
+
+    def _show_filters(self, choices: clients_service.ClientFilters) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._filters_loaded = True
+        for combo, everyone, anyone, options in (
+            (self.tier_filter, "Any membership", "Members (any tier)", choices.tiers),
+            (self.package_filter, "Any package", "With an active package", choices.packages),
+        ):
+            chosen = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(everyone, None)
+            combo.addItem(
+                anyone, clients_service.ANY_TIER if combo is self.tier_filter else clients_service.ANY_PACKAGE
+            )
+            for option in options:
+                combo.addItem(option.name, option.id)
+            index = combo.findData(chosen)
+            combo.setCurrentIndex(max(0, index))
+            combo.blockSignals(False)
 
     def _search_failed(self, number: int, message: str) -> None:
         if not shiboken6.isValid(self) or number <= self._shown:
@@ -217,6 +297,8 @@ class ClientsView(QWidget):
         self._search_now()
 
     def _on_changed(self, what: frozenset[str]) -> None:
+        if CATALOGUE in what:
+            self._load_filters()
         if CLIENTS in what:
             self._search_now()
 
@@ -256,7 +338,21 @@ class ClientsView(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumHeight(40)
         self.search.setStyleSheet("font-size: 16px; padding: 6px 10px;")
-        column.addWidget(self.search)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        self.tier_filter, self.package_filter = QComboBox(), QComboBox()
+        for combo, tip in (
+            (self.tier_filter, "Only members of this tier"),
+            (self.package_filter, "Only clients with this package active"),
+        ):
+            combo.addItem("Any membership" if combo is self.tier_filter else "Any package", None)
+            combo.setMinimumHeight(40)
+            combo.setMinimumWidth(190)
+            combo.setToolTip(tip)
+            combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            combo.currentIndexChanged.connect(lambda _i: self._search_now())
+            filters.addWidget(combo)
+        column.addLayout(filters)
         self.count = QLabel("")
         self.count.setObjectName("subtitle")
         column.addWidget(self.count)
@@ -281,9 +377,11 @@ class ClientsView(QWidget):
         # Fixed or stretched columns only: sizing to contents would fetch every row.
         for column_index, mode, width in (
             (NAME, QHeaderView.ResizeMode.Stretch, 0),
-            (PHONE, QHeaderView.ResizeMode.Fixed, 170),
+            (PHONE, QHeaderView.ResizeMode.Fixed, 140),
             (EMAIL, QHeaderView.ResizeMode.Stretch, 0),
-            (BIRTH, QHeaderView.ResizeMode.Fixed, 150),
+            (BIRTH, QHeaderView.ResizeMode.Fixed, 120),
+            (MEMBERSHIP, QHeaderView.ResizeMode.Fixed, 150),
+            (PACKAGES, QHeaderView.ResizeMode.Stretch, 0),
         ):
             header.setSectionResizeMode(column_index, mode)
             if width:
@@ -323,14 +421,32 @@ class ClientsView(QWidget):
             self.focus_search()
 
 
-def _count_text(text: str, found: int, total: int | None) -> str:
-    if not text.strip():
-        total = found if total is None else total
-        if total == 0:
+def _count_text(text: str, filtered: bool, found: int) -> str:
+    if not text.strip() and not filtered:
+        if found == 0:
             return "No clients yet. Press Ctrl+N to add the first one."
-        return "1 client" if total == 1 else f"{total:,} clients"
+        return "1 client" if found == 1 else f"{found:,} clients"
     if found == 0:
+        if not text.strip():
+            return "No client matches these filters."
         return f"No client matches “{text.strip()}”. Check the spelling, or try a phone number or email."
-    if found >= SEARCH_LIMIT:
-        return f"More than {SEARCH_LIMIT:,} found: type more to narrow the search."
+    if found >= COUNT_UP_TO:
+        return f"More than {COUNT_UP_TO:,} found: type more to narrow the search."
     return f"{found:,} found"
+
+
+def _more(
+    services: Services,
+    text: str,
+    filters: clients_service.ClientFilter,
+    after: clients_service.SearchCursor | None,
+) -> MoreLoader | None:
+    """The loader of the page after ``after`` (run by the model when the list nears its end)."""
+    if after is None:
+        return None
+
+    def load() -> tuple[list[clients_service.ClientSummary], MoreLoader | None]:
+        page = clients_service.search_client_page(services, text, filters=filters, after=after)
+        return list(page.rows), _more(services, text, filters, page.next)
+
+    return load

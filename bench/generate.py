@@ -1,0 +1,583 @@
+"""A clinic group's database for the benchmarks: deterministic, built with bulk inserts.
+
+    .venv/bin/python bench/generate.py /tmp/bench-1m                      # SQLite: /tmp/bench-1m/aestheticc.db
+    .venv/bin/python bench/generate.py --url postgresql+psycopg://…/bench  # PostgreSQL (an empty database)
+    .venv/bin/python bench/generate.py /tmp/bench-small --clients 20000    # a smaller group
+
+The defaults are the group of issue 13: 1,000,000 clients, 100,000 client packages, 100,000 memberships and
+300,000 sales. The same ``--seed`` gives the same rows (ids included) on every machine.
+
+How: the database is migrated to head, then the demo clinic is made through the real services with a fixed
+clock and seeded ids (staff with the demo PINs, the treatment menu, packages, tiers, a few clients with
+history), so the app can open it and sign in. The bulk is then inserted with SQLAlchemy Core in batches
+(the derived search columns made by ``client_search_columns``, as the ORM would):
+
+- clients, with emails at a few providers and UK mobile numbers;
+- client packages (a snapshot of a catalogue package and its steps), each bought on a sale of its own, with
+  sessions redeemed on later sales, each redemption an attended appointment and a ``redeem`` ledger entry
+  (the step counters equal the ledger's sums); a few sessions booked ahead (``reserve``);
+- memberships of the three tiers (mostly active; some past due, cancelling or ended);
+- the remaining sales: treatments and products paid by cash or card.
+
+Written outside the services, the bulk has no audit entries (the chain stays valid: it is only shorter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import Engine, event, insert, select, text  # noqa: E402
+
+from aestheticc_pos.clock import FixedClock  # noqa: E402
+from aestheticc_pos.services.context import Services  # noqa: E402
+from aestheticc_pos.services.demo import FIRST_NAMES, LAST_NAMES, fill_demo_clinic  # noqa: E402
+from aestheticc_pos.settings import DATABASE_FILE, sqlite_url  # noqa: E402
+from aestheticc_pos.store.db import create_engine_for, is_sqlite  # noqa: E402
+from aestheticc_pos.store.migrate import upgrade_to_head  # noqa: E402
+from aestheticc_pos.store.tables import (  # noqa: E402
+    AppointmentRow,
+    ClientPackageRow,
+    ClientPackageStepRow,
+    ClientRow,
+    MembershipRow,
+    NumberSequenceRow,
+    PackageRow,
+    PackageStepRow,
+    ProductRow,
+    SaleLineRow,
+    SaleRow,
+    SessionLedgerRow,
+    StaffRow,
+    TenderRow,
+    TierRow,
+    TreatmentRow,
+    client_search_columns,
+)
+from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory  # noqa: E402
+
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)  # the group's "now": packages bought before it are live
+TODAY = NOW.date()
+BATCH = 5_000
+DOMAINS = ("gmail.com", "outlook.com", "icloud.com", "yahoo.co.uk", "hotmail.co.uk", "example.com")
+MEMBER_STATUSES = (("active", 85), ("past_due", 5), ("cancelling", 4), ("ended", 6))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "folder", nargs="?", type=Path, help="a folder for the SQLite database (made if absent)"
+    )
+    parser.add_argument("--url", help="a PostgreSQL URL of an empty database, instead of a folder")
+    parser.add_argument("--clients", type=int, default=1_000_000)
+    parser.add_argument("--packages", type=int, default=100_000)
+    parser.add_argument("--memberships", type=int, default=100_000)
+    parser.add_argument("--sales", type=int, default=300_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    if (args.folder is None) == (args.url is None):
+        parser.error("give a folder (SQLite) or --url (PostgreSQL)")
+    if args.url is None:
+        args.folder.mkdir(parents=True, exist_ok=True)
+        database = args.folder / DATABASE_FILE
+        if database.exists():
+            parser.error(f"{database} exists already: remove it or choose another folder")
+        url = sqlite_url(database)
+    else:
+        url = args.url
+    if args.packages > args.clients or args.memberships > args.clients or args.sales < args.packages:
+        parser.error("at most one package and one membership a client, and at least one sale a package")
+    counts = generate(
+        url,
+        clients=args.clients,
+        packages=args.packages,
+        memberships=args.memberships,
+        sales=args.sales,
+        seed=args.seed,
+    )
+    print(", ".join(f"{n:,} {what}" for what, n in counts.items()))
+    return 0
+
+
+def generate(
+    url: str, *, clients: int, packages: int, memberships: int, sales: int, seed: int
+) -> dict[str, int]:
+    """Fill the empty database at ``url``; returns how many rows of each kind were made."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    upgrade_to_head(url)
+    engine = create_engine_for(url)
+    services = Services(uow=UnitOfWorkFactory(engine), clock=FixedClock(NOW), new_id=_seeded_ids(seed))
+    print(fill_demo_clinic(services, clients=10, seed=seed))
+    engine.dispose()
+    _lap("demo clinic", started)
+
+    bulk = _bulk_engine(url)
+    try:
+        with bulk.begin() as connection:
+            catalogue = _Catalogue.read(connection)
+            made = _Group(connection, rng, catalogue)
+            made.clients(clients)
+            _lap("clients", started)
+            made.packages(packages, sales)
+            _lap("packages, redemptions and their sales", started)
+            made.memberships(memberships)
+            _lap("memberships", started)
+            made.other_sales(sales - made.counts["sales"])
+            made.number_series()
+            _lap("sales", started)
+        with bulk.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+    finally:
+        bulk.dispose()
+    _lap("analysed", started)
+    return made.counts
+
+
+class _Catalogue:
+    """What the demo clinic made that the bulk refers to."""
+
+    def __init__(self, **parts: Any) -> None:
+        self.__dict__.update(parts)
+
+    @classmethod
+    def read(cls, connection: Any) -> _Catalogue:
+        staff = {row.role: row.id for row in connection.execute(select(StaffRow.id, StaffRow.role))}
+        practitioners = list(
+            connection.scalars(
+                select(StaffRow.id).where(StaffRow.role == "practitioner").order_by(StaffRow.id)
+            )
+        )
+        packages = list(connection.execute(select(PackageRow).order_by(PackageRow.id)))
+        steps = {
+            p.id: list(
+                connection.execute(
+                    select(PackageStepRow.__table__, TreatmentRow.name.label("treatment_name"))
+                    .join(TreatmentRow, TreatmentRow.id == PackageStepRow.treatment_id)
+                    .where(PackageStepRow.package_id == p.id)
+                    .order_by(PackageStepRow.position)
+                )
+            )
+            for p in packages
+        }
+        treatments = list(connection.execute(select(TreatmentRow).where(TreatmentRow.price_pence > 0)))
+        products = list(connection.execute(select(ProductRow)))
+        tiers = list(connection.execute(select(TierRow).order_by(TierRow.monthly_price_pence)))
+        sale_next = connection.scalar(
+            select(NumberSequenceRow.next_value).where(NumberSequenceRow.name == "sale:A")
+        )
+        return cls(
+            reception=staff["receptionist"],
+            practitioners=practitioners,
+            packages=packages,
+            steps=steps,
+            treatments=treatments,
+            products=products,
+            tiers=tiers,
+            sale_next=sale_next or 1,
+        )
+
+
+class _Group:
+    """Inserts the bulk in batches, remembering what later rows refer to."""
+
+    def __init__(self, connection: Any, rng: random.Random, catalogue: _Catalogue) -> None:
+        self.connection, self.rng, self.cat = connection, rng, catalogue
+        self.client_ids: list[str] = []
+        self.counts = {"clients": 0, "client packages": 0, "memberships": 0, "sales": 0, "appointments": 0}
+        self._next_number = catalogue.sale_next
+        self._ids = _seeded_ids(rng.getrandbits(32))
+        self._rows: dict[Any, list[dict[str, Any]]] = {}
+
+    # --- clients --------------------------------------------------------------------------------------------
+
+    def clients(self, count: int) -> None:
+        rng = self.rng
+        for n in range(count):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            local = f"{first}.{last}{n}".lower().replace("'", "").replace(" ", "")
+            email = f"{local}@{rng.choice(DOMAINS)}" if rng.random() < 0.9 else None
+            phone = f"07{rng.randint(100, 999)}{rng.randint(0, 999_999):06d}" if rng.random() < 0.95 else None
+            client_id = self._ids()
+            self.client_ids.append(client_id)
+            created = NOW - dt.timedelta(days=rng.randint(0, 3650), seconds=rng.randint(0, 86_399))
+            self._add(
+                ClientRow,
+                {
+                    "id": client_id,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": email,
+                    "phone": phone,
+                    "date_of_birth": dt.date(1950, 1, 1) + dt.timedelta(days=rng.randint(0, 20_000)),
+                    "notes": "",
+                    "marketing_consent": rng.random() < 0.6,
+                    "created_at": created,
+                    "updated_at": created,
+                    "anonymised_at": None,
+                    **client_search_columns(first, last, email, phone),
+                },
+            )
+            self._flush_if_full()
+        self.counts["clients"] = count
+        self._flush()
+
+    # --- packages, their sale, their redemptions ---------------------------------------------------------------
+
+    def packages(self, count: int, sales_budget: int) -> None:
+        """``count`` client packages, each sold on a sale; sessions redeemed on later sales (within budget)."""
+        rng, cat = self.rng, self.cat
+        buyers = rng.sample(self.client_ids, count)
+        redemptions_left = max(0, sales_budget - count) // 2  # half the other sales redeem a session
+        for buyer in buyers:
+            package = rng.choice(cat.packages)
+            steps = cat.steps[package.id]
+            bought = TODAY - dt.timedelta(days=rng.randint(0, 2 * package.validity_days))
+            cp_id = self._ids()
+            sale_id = self._sale(
+                buyer, bought, [("package", package.id, package.name, package.price_pence, cp_id, None, None)]
+            )
+            self._add(
+                ClientPackageRow,
+                {
+                    "id": cp_id,
+                    "client_id": buyer,
+                    "package_id": package.id,
+                    "name": package.name,
+                    "description": package.description,
+                    "price_pence": package.price_pence,
+                    "currency": package.currency,
+                    "vat_rate_bp": package.vat_rate_bp,
+                    "validity_days": package.validity_days,
+                    "purchased_on": bought,
+                    "expires_on": bought + dt.timedelta(days=package.validity_days),
+                    "status": "active",
+                    "sale_id": sale_id,
+                    "created_at": _at(bought),
+                    "updated_at": _at(bought),
+                },
+            )
+            day, plan = bought, []  # (step, days redeemed, day booked ahead or None)
+            for step in steps:
+                row, days = step, []
+                for _ in range(row.sessions):
+                    day = day + dt.timedelta(
+                        days=max(row.min_days_after_previous, row.min_days_between_sessions, 7)
+                    )
+                    if day >= TODAY or redemptions_left <= 0 or rng.random() < 0.25:
+                        break
+                    days.append(day)
+                    redemptions_left -= 1
+                ahead = None
+                if len(days) < row.sessions and day < TODAY + dt.timedelta(days=30) and rng.random() < 0.05:
+                    ahead = max(day, TODAY + dt.timedelta(days=rng.randint(1, 21)))
+                plan.append((step, days, ahead))
+                if len(days) < row.sessions:
+                    break  # a later step waits for this one
+            for step, days, ahead in plan:
+                row = step
+                self._add(
+                    ClientPackageStepRow,
+                    {
+                        "client_package_id": cp_id,
+                        "position": row.position,
+                        "treatment_id": row.treatment_id,
+                        "treatment_name": row.name,
+                        "sessions": row.sessions,
+                        "min_days_after_previous": row.min_days_after_previous,
+                        "min_days_between_sessions": row.min_days_between_sessions,
+                        "adjusted": 0,
+                        "redeemed": len(days),
+                        "reserved": 0 if ahead is None else 1,
+                        "refunded": 0,
+                    },
+                )
+            for step, days, ahead in plan:
+                for redeemed_on in days:
+                    self._redeem(buyer, cp_id, step, step.treatment_name, redeemed_on, package.name)
+                if ahead is not None:
+                    self._book_ahead(buyer, cp_id, step, ahead)
+            self._flush_if_full()
+        self.counts["client packages"] = count
+        self._flush()
+
+    def _redeem(
+        self, client_id: str, cp_id: str, step: Any, treatment: str, day: dt.date, package: str
+    ) -> None:
+        appointment_id = self._appointment(client_id, cp_id, step, day, "attended")
+        sale_id = self._sale(
+            client_id,
+            day,
+            [("treatment", step.treatment_id, treatment, 0, cp_id, step.position, appointment_id)],
+            reason=f"Package: {package}",
+        )
+        self._ledger(cp_id, step.position, "redeem", day, appointment_id, sale_id)
+
+    def _book_ahead(self, client_id: str, cp_id: str, step: Any, day: dt.date) -> None:
+        appointment_id = self._appointment(client_id, cp_id, step, day, "booked")
+        self._ledger(cp_id, step.position, "reserve", day, appointment_id, None)
+
+    def _appointment(self, client_id: str, cp_id: str, step: Any, day: dt.date, status: str) -> str:
+        appointment_id = self._ids()
+        starts = dt.datetime.combine(day, dt.time(9 + self.rng.randint(0, 8)), tzinfo=dt.UTC)
+        self._add(
+            AppointmentRow,
+            {
+                "id": appointment_id,
+                "client_id": client_id,
+                "treatment_id": step.treatment_id,
+                "practitioner_id": self.rng.choice(self.cat.practitioners),
+                "starts_at": starts,
+                "duration_minutes": 30,
+                "status": status,
+                "client_package_id": cp_id,
+                "step_position": step.position,
+                "deposit_status": None,
+                "notes": "",
+                "created_at": starts - dt.timedelta(days=7),
+                "updated_at": starts,
+                "cancelled_at": None,
+            },
+        )
+        self.counts["appointments"] += 1
+        return appointment_id
+
+    def _ledger(
+        self, cp_id: str, position: int, kind: str, day: dt.date, appointment_id: str, sale_id: str | None
+    ) -> None:
+        self._add(
+            SessionLedgerRow,
+            {
+                "id": self._ids(),
+                "client_package_id": cp_id,
+                "step_position": position,
+                "kind": kind,
+                "sessions": 1,
+                "session_on": day,
+                "appointment_id": appointment_id,
+                "sale_id": sale_id,
+                "reason": None,
+                "staff_id": self.cat.reception,
+                "created_at": _at(day),
+            },
+        )
+
+    # --- memberships and other sales -------------------------------------------------------------------------
+
+    def memberships(self, count: int) -> None:
+        rng, tiers = self.rng, self.cat.tiers
+        statuses = [s for s, weight in MEMBER_STATUSES for _ in range(weight)]
+        for client_id in rng.sample(self.client_ids, count):
+            tier = tiers[rng.choices(range(len(tiers)), weights=(5, 3, 2))[0]]
+            status = rng.choice(statuses)
+            started = TODAY - dt.timedelta(days=rng.randint(10, 1500))
+            paid = TODAY + dt.timedelta(days=rng.randint(0, 27))
+            ref = f"{rng.getrandbits(40):010X}"
+            self._add(
+                MembershipRow,
+                {
+                    "id": self._ids(),
+                    "client_id": client_id,
+                    "tier_id": tier.id,
+                    "tier_name": tier.name,
+                    "monthly_price_pence": tier.monthly_price_pence,
+                    "signup_fee_pence": tier.signup_fee_pence,
+                    "currency": tier.currency,
+                    "discount_bp": tier.discount_bp,
+                    "covers_treatments": tier.covers_treatments,
+                    "covers_products": tier.covers_products,
+                    "covers_packages": tier.covers_packages,
+                    "benefits_start": tier.benefits_start,
+                    "grace_days": tier.grace_days,
+                    "status": status,
+                    "started_on": started,
+                    "paid_through": paid - dt.timedelta(days=40) if status in ("past_due", "ended") else paid,
+                    "past_due_since": TODAY - dt.timedelta(days=3) if status == "past_due" else None,
+                    "ends_on": paid if status in ("cancelling", "ended") else None,
+                    "first_payment_collected": True,
+                    "gc_customer_id": f"CU{ref}",
+                    "gc_billing_request_id": f"BRQ{ref}",
+                    "gc_flow_id": None,
+                    "gc_authorisation_url": None,
+                    "gc_mandate_id": f"MD{ref}",
+                    "gc_mandate_status": "active" if status != "ended" else "cancelled",
+                    "gc_subscription_id": f"SB{ref}" if status != "ended" else None,
+                    "subscription_amendments": 0,
+                    "pending_retry_payment_id": None,
+                    "created_at": _at(started),
+                    "updated_at": _at(started),
+                },
+            )
+            self._flush_if_full()
+        self.counts["memberships"] = count
+        self._flush()
+
+    def other_sales(self, count: int) -> None:
+        rng, cat = self.rng, self.cat
+        for _ in range(count):
+            client_id = rng.choice(self.client_ids)
+            day = TODAY - dt.timedelta(days=rng.randint(0, 900))
+            lines = []
+            for _ in range(rng.choice((1, 1, 1, 2, 3))):
+                if rng.random() < 0.7:
+                    item = rng.choice(cat.treatments)
+                    lines.append(("treatment", item.id, item.name, item.price_pence, None, None, None))
+                else:
+                    item = rng.choice(cat.products)
+                    lines.append(("product", item.id, item.name, item.price_pence, None, None, None))
+            self._sale(client_id, day, lines)
+            self._flush_if_full()
+        self._flush()
+
+    def number_series(self) -> None:
+        self.connection.execute(
+            text("UPDATE number_sequences SET next_value = :n WHERE name = 'sale:A'"),
+            {"n": self._next_number},
+        )
+
+    # --- sales ----------------------------------------------------------------------------------------------
+
+    def _sale(self, client_id: str, day: dt.date, lines: list[tuple], reason: str | None = None) -> str:
+        """A sale of ``lines`` (kind, item id, name, price, client package, step, appointment), paid in full."""
+        sale_id = self._ids()
+        number = f"A-{self._next_number:06d}"
+        self._next_number += 1
+        at = _at(day) + dt.timedelta(minutes=self.rng.randint(0, 480))
+        gross = discount = vat = 0
+        for position, (kind, item_id, name, price, cp_id, step, appointment_id) in enumerate(lines, start=1):
+            line_gross = price if price else 0
+            line_vat = round(line_gross * 2000 / 12000)
+            gross, vat = gross + line_gross, vat + line_vat
+            self._add(
+                SaleLineRow,
+                {
+                    "id": self._ids(),
+                    "sale_id": sale_id,
+                    "position": position,
+                    "kind": kind,
+                    "item_id": item_id,
+                    "name": name,
+                    "quantity": 1,
+                    "unit_price_pence": line_gross,
+                    "gross_pence": line_gross,
+                    "discount_pence": 0,
+                    "discount_reason": reason,
+                    "net_pence": line_gross,
+                    "vat_pence": line_vat,
+                    "vat_rate_bp": 2000,
+                    "step_position": step,
+                    "client_package_id": cp_id,
+                    "appointment_id": appointment_id,
+                },
+            )
+        net = gross - discount
+        self._add(
+            SaleRow,
+            {
+                "id": sale_id,
+                "number": number,
+                "till_prefix": "A",
+                "client_id": client_id,
+                "staff_id": self.cat.reception,
+                "kind": "sale",
+                "channel": "pos",
+                "gross_pence": gross,
+                "discount_pence": discount,
+                "net_pence": net,
+                "vat_pence": vat,
+                "currency": "GBP",
+                "refers_to_sale_id": None,
+                "created_at": at,
+            },
+        )
+        if net:
+            self._add(
+                TenderRow,
+                {
+                    "id": self._ids(),
+                    "sale_id": sale_id,
+                    "kind": "card" if self.rng.random() < 0.7 else "cash",
+                    "amount_pence": net,
+                    "currency": "GBP",
+                    "reference": None,
+                },
+            )
+        self.counts["sales"] += 1
+        return sale_id
+
+    # --- batching -------------------------------------------------------------------------------------------
+
+    def _add(self, table: Any, row: dict[str, Any]) -> None:
+        self._rows.setdefault(table, []).append(row)
+
+    def _flush_if_full(self) -> None:
+        """Called between whole units (a client, a package with its sales): every row's parents go with it."""
+        if any(len(rows) >= BATCH for rows in self._rows.values()):
+            self._flush()
+
+    def _flush(self) -> None:
+        """Insert what is waiting, parents before children (the foreign keys are checked)."""
+        for table in _INSERT_ORDER:
+            rows = self._rows.pop(table, None)
+            if rows:
+                self.connection.execute(insert(table.__table__), rows)
+
+
+_INSERT_ORDER = (
+    ClientRow,
+    SaleRow,
+    ClientPackageRow,
+    ClientPackageStepRow,
+    AppointmentRow,
+    SaleLineRow,
+    TenderRow,
+    SessionLedgerRow,
+    MembershipRow,
+)
+
+
+def _bulk_engine(url: str) -> Engine:
+    """An engine for loading: on SQLite no fsync per commit and a large cache (a crash means start again)."""
+    engine = create_engine_for(url)
+    if is_sqlite(url):
+
+        @event.listens_for(engine, "connect")
+        def _fast(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous = OFF")
+            cursor.execute("PRAGMA cache_size = -400000")
+            cursor.close()
+
+    return engine
+
+
+def _seeded_ids(seed: int) -> Any:
+    rng = random.Random(seed)
+
+    def new_id() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    return new_id
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+
+
+def _lap(what: str, started: float) -> None:
+    print(f"  {time.perf_counter() - started:7.1f} s  {what}", flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
