@@ -142,7 +142,7 @@ def send_test_email(
         to=address,
         subject=f"Test email from {name}",
         body=(
-            f"{name}'s till can send email through {server.host}.\n"
+            f"This is a test from {name}: the till can send email through {server.host}.\n"
             "Receipts, invoices and payment links will reach clients from this address.\n"
         ),
     )

@@ -85,13 +85,14 @@ class ReceiptDialog(QDialog):
         done = QLabel(f"Receipt {receipt.number}" if reprint else f"Sale {receipt.number} recorded")
         done.setObjectName("heading")
         done.setToolTip(f"{when}, served by {receipt.staff_name}")
-        total = QLabel(f"{fmt.money(receipt.net)} paid" + (f" on {when}" if reprint else ""))
-        total.setWordWrap(True)
+        total = QLabel(f"{fmt.money(receipt.net)} paid")
         total.setObjectName("paidTotal")
         paid_by = ", ".join(
             f"{TENDER_NAMES.get(t.kind, str(t.kind))} {fmt.money(t.amount)}" for t in receipt.tenders
         )
-        how = QLabel(paid_by or "Nothing to pay.")
+        how = QLabel(
+            (f"{when}, served by {receipt.staff_name}\n" if reprint else "") + (paid_by or "Nothing to pay.")
+        )
         how.setObjectName("muted")
         how.setWordWrap(True)
         for widget in (done, total, how):

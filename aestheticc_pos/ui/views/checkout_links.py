@@ -193,7 +193,8 @@ class SentLinkCard(QFrame):
         self.status.setWordWrap(True)
         self.panel = LinkPanel(SCAN_TO_PAY, size=170)
         self.email_link = EmailButton("Email the &link…", desk)
-        for widget in (self.heading, self.amount, self.what, self.status, self.panel, self.email_link):
+        self.panel.add_button(self.email_link)
+        for widget in (self.heading, self.amount, self.what, self.status, self.panel):
             box.addWidget(widget)
         box.addStretch(1)
         self.next_button = QPushButton("Next sale")

@@ -38,9 +38,14 @@ class EmailSettingsCard(Card):
         self.desk = desk
         self.passwords = passwords
         self.setup: MailSetup | None = None
+        self._busy = False  # a save or a test is on its way (buttons stay enabled: focus never jumps away)
         self._no_wheel = _WheelOnlyWithFocus(self)
         self.state = QLabel(NOT_SET_UP)
         self.state.setWordWrap(True)
+        self.state.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.state.setMinimumHeight(
+            2 * self.state.fontMetrics().lineSpacing() + 2
+        )  # one line or two: no jump
         self.box.addWidget(self.state)
 
         self.host = QLineEdit()
@@ -116,6 +121,8 @@ class EmailSettingsCard(Card):
         if not self.desk.is_manager:
             self._say_error("Only a manager can change the settings.")
             return
+        if self._busy:
+            return
         self.fields.clear_errors()
         services, staff_id, passwords = self.desk.services, self.desk.staff_id, self.passwords
         values = dict(
@@ -126,7 +133,7 @@ class EmailSettingsCard(Card):
             sender=self.sender.text(),
             password=self.password.text() or None,
         )
-        self.save_button.setEnabled(False)
+        self._busy = True
         self.desk.run(
             catching_refusals(
                 lambda: email_service.save_mail_server(services, staff_id, passwords=passwords, **values)
@@ -136,13 +143,15 @@ class EmailSettingsCard(Card):
         )
 
     def send_test(self) -> None:
+        if self._busy or not self.desk.is_manager:
+            return
         services, staff_id, passwords, to = (
             self.desk.services,
             self.desk.staff_id,
             self.passwords,
             self.test_to.text(),
         )
-        self.test_button.setEnabled(False)
+        self._busy = True
         self._say(f"Sending a test to {to.strip()}…", "info")
         self.desk.run(
             lambda: email_service.send_test_email(services, staff_id, to=to, passwords=passwords),
@@ -182,7 +191,7 @@ class EmailSettingsCard(Card):
         _repolish(self.keyring_note)
 
     def _saved(self, result: MailServer | Refused) -> None:
-        self.save_button.setEnabled(self.desk.is_manager)
+        self._busy = False
         if isinstance(result, Refused):
             if not self.fields.show_error(result.field or "", result.message):
                 self._say_error(result.message)
@@ -193,15 +202,15 @@ class EmailSettingsCard(Card):
         self.refresh()
 
     def _save_failed(self, sentence: str) -> None:
-        self.save_button.setEnabled(self.desk.is_manager)
+        self._busy = False
         self._say_error(sentence)
 
     def _test_sent(self, address: str) -> None:
-        self.test_button.setEnabled(self.desk.is_manager)
+        self._busy = False
         self._say(f"A test email was sent to {address}. Check that it arrived.", "info")
 
     def _test_failed(self, sentence: str) -> None:
-        self.test_button.setEnabled(self.desk.is_manager)
+        self._busy = False
         self._say_error(sentence)
 
     def _say_error(self, sentence: str) -> None:

@@ -190,7 +190,7 @@ class _Panel(QFrame):
         self.link = LinkPanel(SCAN_TO_PAY, size=140)
         self.box.addWidget(self.link)
         self.email_link = EmailButton("Email the &link…")
-        self.box.addWidget(self.email_link)
+        self.link.add_button(self.email_link)
         self.note = QLabel("")
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
@@ -228,7 +228,7 @@ class InvoicePanel(_Panel):
         self.pay_at_desk = QPushButton("Pay at the &desk…")
         self.pay_by_link = QPushButton("Pay &by link")
         self.preview = QPushButton("Pre&view")
-        self.save_pdf = QPushButton("&Save PDF…")
+        self.save_pdf = QPushButton("&PDF…")
         self.print_button = QPushButton("P&rint…")
         self.void = QPushButton("V&oid…")
         self.discard = QPushButton("Discard the draft")
@@ -246,8 +246,22 @@ class InvoicePanel(_Panel):
             self.void,
             self.discard,
         )
+        # Preview, PDF and Print side by side, and Email beside Void: the panel fits a 768-pixel-high screen.
+        rows = {self.preview: QHBoxLayout(), self.email_invoice: QHBoxLayout()}
+        row_of = {
+            self.save_pdf: rows[self.preview],
+            self.print_button: rows[self.preview],
+            self.void: rows[self.email_invoice],
+        }
         for button in self.actions:
-            self.box.addWidget(button)
+            if button in rows:
+                rows[button].setSpacing(6)
+                self.box.addLayout(rows[button])
+                rows[button].addWidget(button)
+            elif button in row_of:
+                row_of[button].addWidget(button)
+            else:
+                self.box.addWidget(button)
         self.box.addStretch(1)
         self.show_invoice(None, None, may_pay=False, is_manager=False)
 

@@ -91,12 +91,17 @@ class LinkPanel(QWidget):
         row.setSpacing(10)
         row.addWidget(self.code, 0, Qt.AlignmentFlag.AlignTop)
         side = QVBoxLayout()
+        self._side = side
         side.addWidget(self.copy_button)
         side.addWidget(self.note)
         side.addStretch(1)
         row.addLayout(side, 1)
         column.addWidget(self.caption)
         column.addLayout(row)
+
+    def add_button(self, button: QPushButton) -> None:
+        """Another action beside "Copy link" ("Email the link…"); it shows and hides itself."""
+        self._side.insertWidget(self._side.indexOf(self.copy_button) + 1, button)
 
     def set_link(self, link: str | None, *, missing: str = "") -> None:
         """Show ``link``; with none, hide the code and show ``missing`` (why there is no link yet)."""
