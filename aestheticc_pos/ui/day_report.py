@@ -115,7 +115,7 @@ def day_report_html(report: DayReport, settings: ClinicSettings, printed_at: dt.
         else f"Z report {closure.z_number if closure else ''}: the day closed"
     )
     facts = [
-        _row("Day", fmt.long_date(report.day)),
+        _row("Day", fmt.date(report.day)),
         _row("Till", report.till_prefix),
     ]
     if closure is not None:
@@ -183,6 +183,6 @@ _TOTAL = "font-size:12pt; font-weight:700; padding-top:4px;"
 
 def _row(left: str, right: str, left_style: str = "", right_style: str = "") -> str:
     return (
-        f'<tr><td width="62%" style="{left_style}">{escape(left)}</td>'
-        f'<td width="38%" align="right" style="{right_style}">{escape(right)}</td></tr>'
+        f'<tr><td style="{left_style}">{escape(left)}</td>'
+        f'<td align="right" style="white-space: nowrap; {right_style}">{escape(right)}</td></tr>'
     )

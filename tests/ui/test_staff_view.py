@@ -90,6 +90,7 @@ def test_a_manager_adds_a_practitioner_who_can_then_sign_in_and_be_booked(qtbot,
         _click(qtbot, form.save_button)
     _wait_for_rows(qtbot, view, 3)
     assert _shown(view)["Dr Nadia Rahman"] == ("Practitioner", "Active")
+    assert view.selected().name == "Dr Nadia Rahman"  # the person just added is the one chosen
     nadia = next(m for m in staff_service.list_staff(desk.services) if m.name == "Dr Nadia Rahman")
     assert nadia.role is Role.PRACTITIONER
     assert staff_service.log_in(desk.services, nadia.id, "5678").id == nadia.id

@@ -54,8 +54,7 @@ class StaffForm(FormDialog):
                 "pin",
                 "Starting PIN",
                 self.pin,
-                hint="4 to 8 digits, a manager's 6 to 8. Tell it to them; to let them choose their own, "
-                "reset it on the Staff screen and they choose one when they first sign in.",
+                hint="4 to 8 digits (a manager's 6 to 8). Tell it to them: they sign in with it at once.",
             )
         else:
             self.name.setText(member.name)

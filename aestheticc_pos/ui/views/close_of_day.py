@@ -95,7 +95,7 @@ class CloseOfDayView(QWidget):
 
     def _report_card(self) -> QFrame:
         card = Card("Report")
-        card.setFixedWidth(400)
+        card.setFixedWidth(370)
         self.preview = QTextBrowser()
         self.preview.setStyleSheet("QTextBrowser { background: #ffffff; border: none; }")
         card.box.addWidget(self.preview, 1)
@@ -108,7 +108,7 @@ class CloseOfDayView(QWidget):
         buttons.addWidget(self.pdf_button)
         buttons.addStretch(1)
         card.box.addLayout(buttons)
-        self.report_status = _sentence_space(1)
+        self.report_status = _sentence_space(2)
         card.box.addWidget(self.report_status)
         return card
 
@@ -127,7 +127,7 @@ class CloseOfDayView(QWidget):
             ),
             parent=self,
         )
-        self.visits = rows_table(self.visits_model, stretch=1)
+        self.visits = rows_table(self.visits_model, stretch=2)
         self.visits.setMinimumHeight(110)
         self.visits.selectionModel().selectionChanged.connect(lambda *_: self._enable_settling())
         card.box.addWidget(self.visits, 1)
@@ -168,20 +168,24 @@ class CloseOfDayView(QWidget):
             field.textEdited.connect(lambda _t: self._recount())
         self.reason.textEdited.connect(lambda _t: mark_invalid(self.reason, False))
         self.cash_taken = QLabel(" ")
-        rows: list[tuple[str, QWidget]] = [
-            ("Float at opening", self.opening_float),
-            ("Cash taken less paid back", self.cash_taken),
-            ("Expected in the drawer", self.expected),
-            ("Cash counted", self.counted),
-            ("Difference", self.difference),
-            ("Reason", self.reason),
+        # Typed fields on the left, what follows from them on the right; the reason under both.
+        cells: list[tuple[int, int, str, QWidget]] = [
+            (0, 0, "Float at opening", self.opening_float),
+            (0, 2, "Cash taken less paid back", self.cash_taken),
+            (1, 0, "Cash counted", self.counted),
+            (1, 2, "Expected in the drawer", self.expected),
+            (2, 2, "Difference", self.difference),
         ]
-        for index, (caption, widget) in enumerate(rows):
+        for row, column, caption, widget in cells:
             label = QLabel(caption)
             label.setBuddy(widget)
-            grid.addWidget(label, index, 0)
-            grid.addWidget(widget, index, 1)
-        grid.setColumnStretch(1, 1)
+            grid.addWidget(label, row, column)
+            grid.addWidget(widget, row, column + 1)
+        reason_label = QLabel("Reason")
+        reason_label.setBuddy(self.reason)
+        grid.addWidget(reason_label, 3, 0)
+        grid.addWidget(self.reason, 3, 1, 1, 3)
+        grid.setColumnStretch(3, 1)
         card.box.addLayout(grid)
         line = QHBoxLayout()
         self.drawer_status = _sentence_space(2)

@@ -3,8 +3,8 @@ left), and what a manager does for them: add someone, change a name or role, res
 choose a new one at their next sign-in), lift a lockout, mark a leaver (kept in the history, no longer able to
 sign in or be booked). Every change goes through ``services/team.py`` or ``services/staff.py``, which audit it.
 
-A reset or a leaver is asked to be confirmed in a strip kept under the buttons, and every sentence (a
-refusal, what was done) has its own space too, so nothing moves under the mouse.
+A reset or a leaver is asked to be confirmed in a space kept under the buttons, where every sentence (a
+refusal, what was done) goes too, so nothing moves under the mouse.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -98,12 +100,16 @@ class StaffView(QWidget):
         tools.addWidget(self.show_left)
         layout.addLayout(tools)
 
-        self.confirm = self._confirm_strip()
-        layout.addWidget(self.confirm)
-        self.status = QLabel(" ")  # the last sentence: always one line high, so the table never moves
+        # One space, kept whatever it shows: the last sentence, or a question to confirm. The table never moves.
+        self.notice = QStackedWidget()
+        self.notice.setFixedHeight(64)
+        self.status = QLabel(" ")
         self.status.setWordWrap(True)
-        self.status.setFixedHeight(44)
-        layout.addWidget(self.status)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.confirm = self._confirm_strip()
+        self.notice.addWidget(self.status)
+        self.notice.addWidget(self.confirm)
+        layout.addWidget(self.notice)
 
         self.model = RowsModel(
             (
@@ -135,16 +141,12 @@ class StaffView(QWidget):
         row.addWidget(self.confirm_text, 1)
         row.addWidget(self.confirm_yes)
         row.addWidget(self.confirm_no)
-        strip.setFixedHeight(64)
-        policy = strip.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)  # its space is kept: the table does not jump when it shows
-        strip.setSizePolicy(policy)
-        strip.hide()
         return strip
 
     # --- what the window calls -----------------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, chosen_id: str | None = None) -> None:
+        """Load the team, keeping the row chosen (or choosing ``chosen_id``: someone just added)."""
         if not self.desk.may(Action.MANAGE_STAFF):
             self._say(MANAGER_ONLY, ERROR_COLOUR)
             self.model.set_rows([])
@@ -153,9 +155,10 @@ class StaffView(QWidget):
         self.add_button.setEnabled(True)
         services, staff_id, include_left = self.desk.services, self.desk.staff_id, self.show_left.isChecked()
         chosen = self.selected()
+        chosen_id = chosen_id or (chosen.id if chosen else None)
         self.desk.run(
             lambda: team_service.team(services, staff_id, include_left=include_left),
-            lambda members: self._show(members, chosen.id if chosen else None),
+            lambda members: self._show(members, chosen_id),
             lambda sentence: self._say(sentence, ERROR_COLOUR),
         )
 
@@ -186,8 +189,7 @@ class StaffView(QWidget):
         if member is None or not member.active:
             return
         self._ask(
-            f"Reset {member.name}'s PIN? It stops working now; {member.name} chooses a new one at the next "
-            "sign-in.",
+            f"Reset {member.name}'s PIN? It stops working now, and they choose a new one when they next sign in.",
             "Reset the PIN",
             lambda: self._change(
                 lambda s, by: team_service.reset_pin(s, staff_id=member.id, by_staff_id=by),
@@ -222,25 +224,25 @@ class StaffView(QWidget):
     def _open_form(self, form: StaffForm) -> None:
         self._cancel_confirm()
         self.form = form
-        form.saved.connect(lambda _member: self.refresh())
+        form.saved.connect(lambda member: self.refresh(member.id))
         form.open()
 
     def _ask(self, question: str, yes: str, then: Callable[[], None]) -> None:
         self.confirm_text.setText(question)
         self.confirm_yes.setText(yes)
         self._confirmed = then
-        self.confirm.show()
+        self.notice.setCurrentWidget(self.confirm)
         self.confirm_no.setFocus()
 
     def _confirm(self) -> None:
         then, self._confirmed = self._confirmed, None
-        self.confirm.hide()
+        self.notice.setCurrentWidget(self.status)
         if then is not None:
             then()
 
     def _cancel_confirm(self) -> None:
         self._confirmed = None
-        self.confirm.hide()
+        self.notice.setCurrentWidget(self.status)
 
     def _change(self, call: Callable[[Any, str], Any], done: str) -> None:
         services, by = self.desk.services, self.desk.staff_id
@@ -285,9 +287,10 @@ class StaffView(QWidget):
         )
         me = self.desk.staff.id if self.desk.staff is not None else None  # None: signed out meanwhile
         self.leave_button.setEnabled(active and member is not None and me is not None and member.id != me)
-        if self.confirm.isVisible():
+        if self.notice.currentWidget() is self.confirm:
             self._cancel_confirm()  # a question about someone else is not left to be answered
 
     def _say(self, sentence: str, colour: str) -> None:
+        self.notice.setCurrentWidget(self.status)
         self.status.setStyleSheet(f"color: {colour};")
         self.status.setText(sentence)
