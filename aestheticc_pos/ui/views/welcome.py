@@ -42,10 +42,12 @@ class WelcomeView(QWidget):
         outer.setContentsMargins(60, 40, 60, 40)
         title = QLabel("Welcome to Aestheticc POS")
         title.setObjectName("title")
-        intro = QLabel("This till has no clinic yet. Look around with a demo clinic, or set up your own.")
-        intro.setObjectName("subtitle")
+        self.intro = QLabel(
+            "This till has no clinic yet. Look around with a demo clinic, or set up your own."
+        )
+        self.intro.setObjectName("subtitle")
         outer.addWidget(title)
-        outer.addWidget(intro)
+        outer.addWidget(self.intro)
         self.cards = QWidget()
         row = QHBoxLayout(self.cards)
         row.setContentsMargins(0, 0, 0, 0)
@@ -119,16 +121,21 @@ class WelcomeView(QWidget):
         return card
 
     def _busy(self, text: str) -> None:
-        self.status.setObjectName("info")
+        self._tone("info")  # work under way is not an error
         self.status.setText(text)
         self.demo_button.setEnabled(False)
         self.setup_button.setEnabled(False)
 
     def _failed(self, message: str) -> None:
-        self.status.setObjectName("error")
+        self._tone("error")
         self.status.setText(message)
         self.demo_button.setEnabled(True)
         self.setup_button.setEnabled(True)
+
+    def _tone(self, name: str) -> None:
+        self.status.setObjectName(name)
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
 
     def _fill_demo(self) -> None:
         self._busy("Preparing the demo clinic… this takes a few seconds.")
@@ -160,6 +167,7 @@ class WelcomeView(QWidget):
             return
         self.cards.hide()
         self.status.setText("")
+        self.intro.setText(f"{self.name.text().strip()} is set up. One more thing before signing in:")
         self.pins.show_added(added)
         self.pins.show()
 

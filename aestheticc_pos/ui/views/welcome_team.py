@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.staff import Role, check_pin
+from aestheticc_pos.ui.forms import FORM_STYLE
 
 MAX_PEOPLE = 20
 FIRST_ROWS = 3
@@ -58,6 +59,7 @@ def starting_pin() -> str:
 class TeamRows(QWidget):
     def __init__(self) -> None:
         super().__init__()
+        self.setStyleSheet(FORM_STYLE)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
@@ -82,6 +84,9 @@ class TeamRows(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setStyleSheet(
+            "QScrollArea, QScrollArea > QWidget > QWidget#qt_scrollarea_viewport { background: transparent; }"
+        )
         self.scroll.setWidget(holder)
         self.scroll.setFixedHeight(132)
         self.add_button = QPushButton("Add another person")
@@ -106,8 +111,8 @@ class TeamRows(QWidget):
         pin = QLineEdit()
         pin.setEchoMode(QLineEdit.EchoMode.Password)
         pin.setMaxLength(8)
-        pin.setPlaceholderText("Made up if empty")
-        pin.setFixedWidth(130)
+        pin.setPlaceholderText("Optional")
+        pin.setFixedWidth(120)
         row = len(self.rows) + 1
         self.grid.addWidget(name, row, 0)
         self.grid.addWidget(role, row, 1)
