@@ -30,9 +30,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, select, text, update
+from sqlalchemy import ColumnElement, Engine, event, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from aestheticc_pos.domain.errors import ConcurrencyConflict, NoSessionsRemaining, NotFound
 from aestheticc_pos.settings import make_private_file, write_private_text
@@ -309,6 +309,11 @@ class UnitOfWorkFactory:
     With ``data_dir`` (the app's wiring) it also keeps, outside the database, the number floor
     (``NumberFloor``) and the audit log's head (``store/audit_repo.AuditHeadFile``); without it (a bare test
     wiring) neither is kept.
+
+    What changed: every committed unit of work tells the listeners added with ``on_commit`` the names of the
+    tables it wrote (rows added, changed or deleted, and UPDATE/DELETE/INSERT statements), once the database
+    has them — whatever use case, the desk's or the sync's, did it. The front desk turns them into the topics its
+    screens show (``ui/topics.py``), so no screen depends on a use case remembering to announce its changes.
     """
 
     def __init__(self, engine: Engine, *, data_dir: Path | None = None) -> None:
@@ -323,9 +328,44 @@ class UnitOfWorkFactory:
             info = {NUMBER_FLOOR: self.number_floor, AUDIT_HEAD: self.audit_head}
         self._write = make_session_factory(engine, info=info)
         self._read = make_session_factory(engine, read_only=True, info=info)
+        self._listeners: list[Callable[[frozenset[str]], None]] = []
+        event.listen(self._write, "after_flush", self._flushed)
+        event.listen(self._write, "do_orm_execute", self._executed)
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self._read if read_only else self._write)
+
+    def on_commit(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """Call ``listener(tables)`` after each commit that wrote something (on the committing thread)."""
+        self._listeners.append(listener)
+
+    def _flushed(self, session: Session, _context: object) -> None:
+        tables = {
+            table.name
+            for obj in (*session.new, *session.dirty, *session.deleted)
+            if (table := getattr(obj, "__table__", None)) is not None
+        }
+        if tables:
+            self._written(session).update(tables)
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete or state.is_insert:
+            table = getattr(state.statement, "table", None)
+            if table is not None:
+                self._written(state.session).add(table.name)
+
+    def _written(self, session: Session) -> set[str]:
+        pending = after_commit(session, "what changed", self._announce)
+        tables: set[str] = pending.setdefault("tables", set())
+        return tables
+
+    def _announce(self, pending: dict[str, Any]) -> None:
+        tables = frozenset(pending.get("tables", ()))
+        for listener in list(self._listeners):
+            try:
+                listener(tables)
+            except Exception:  # a screen gone away must never undo or block a commit already made
+                log.exception("A listener to committed changes failed")
 
 
 def run_in_transaction(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from aestheticc_pos.domain.staff import Action, Role, can
@@ -15,6 +16,7 @@ from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.ui.sync_bridge import SyncBridge
 from aestheticc_pos.ui.tasks import TaskRunner
+from aestheticc_pos.ui.topics import topics_of
 
 T = TypeVar("T")
 
@@ -37,6 +39,7 @@ class Desk(QObject):
     open_client = Signal(str)  # client id: show the client record
     open_appointment = Signal(str)  # appointment id: show the appointment
     start_checkout = Signal(object)  # a CheckoutRequest: open checkout prefilled
+    _committed = Signal(frozenset)  # tables a commit wrote, from whichever thread committed it
 
     def __init__(self, services: Services, *, training: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +50,11 @@ class Desk(QObject):
         self.staff: StaffMember | None = None
         self.settings: ClinicSettings = ClinicSettings()
         self.sync: SyncBridge | None = None  # see ``connect_sync``
+        # Every commit says what it wrote; screens refresh from that, not from each action remembering to.
+        self._committed.connect(self._tables_written)
+        watch = getattr(services.uow, "on_commit", None)
+        if watch is not None:
+            watch(self._from_commit)
 
     def connect_sync(self, connection: SyncConnection | None) -> SyncBridge:
         """Bridge the sync runner to the screens (``None``: sync is not set up): what GoCardless changed is
@@ -85,3 +93,12 @@ class Desk(QObject):
 
     def notify(self, *what: str) -> None:
         self.changed.emit(frozenset(what))
+
+    def _from_commit(self, tables: frozenset[str]) -> None:
+        if shiboken6.isValid(self):  # a desk closed with its window hears nothing more
+            self._committed.emit(tables)  # queued to the GUI thread when a worker committed
+
+    def _tables_written(self, tables: frozenset[str]) -> None:
+        touched = topics_of(tables)
+        if touched:
+            self.changed.emit(touched)
