@@ -26,6 +26,7 @@ from aestheticc_pos.domain.pricing import Channel, Quote
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
+from aestheticc_pos.services.close_of_day import require_today_open_in
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.packages import lock_client_packages
 from aestheticc_pos.services.pricing import BasketItem, Payment, check_expected_total, price_basket_in
@@ -94,6 +95,7 @@ def complete_sale(
         today = now.astimezone(settings.tz).date()
         if client_id is not None:
             lock_client_packages(uow, client_id)  # before reading the packages the sale will use
+        require_today_open_in(uow, now, what="the sale")
         priced = price_basket_in(
             uow, client_id=client_id, items=items, on=today, channel=Channel.POS, staff_id=staff_id
         )

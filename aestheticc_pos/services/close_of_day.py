@@ -207,6 +207,23 @@ def require_day_open_in(uow: UnitOfWork, moment: dt.datetime) -> None:
     require_open(day, closed)
 
 
+def require_today_open_in(uow: UnitOfWork, now: dt.datetime, *, what: str) -> None:
+    """Refuse a new document (``what``: "the sale", "the refund") on a day already closed at this till: its Z
+    report is written, so the document would be in no Z report."""
+    settings = read_clinic_settings(uow.session)
+    today = now.astimezone(settings.tz).date()
+    closed = uow.session.scalar(
+        select(DayClosureRow.day).where(
+            DayClosureRow.day == today, DayClosureRow.till_prefix == settings.till_prefix
+        )
+    )
+    if closed is not None:
+        raise RuleViolation(
+            "Today is already closed at this till, so nothing more can be recorded on it. "
+            f"Record {what} tomorrow, or at another till."
+        )
+
+
 def _report(uow: UnitOfWork, services: Services, day: dt.date) -> DayReport:
     s = uow.session
     settings = read_clinic_settings(s)

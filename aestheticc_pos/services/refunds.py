@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from aestheticc_pos.domain import refunds as rules
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.checkout import Tender, TenderKind
-from aestheticc_pos.domain.close_of_day import require_open
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.refunds import DocumentKind, LineBack, PaidTender, RefundMethod
@@ -34,7 +33,7 @@ from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services import refund_effects as effects
 from aestheticc_pos.services.authority import use_case
-from aestheticc_pos.services.close_of_day import require_day_open_in
+from aestheticc_pos.services.close_of_day import require_day_open_in, require_today_open_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.packages import PackageRefund, lock_client_packages
 from aestheticc_pos.services.sales import Receipt, sale_receipt
@@ -42,7 +41,6 @@ from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import (
     ClientPackageRow,
-    DayClosureRow,
     SaleLineRow,
     SaleRow,
     TenderRow,
@@ -196,7 +194,6 @@ def _give_back(
         s = uow.session
         settings = read_clinic_settings(s)
         now = services.now()
-        today = now.astimezone(settings.tz).date()
         original = _original(uow, sale_id)
         if original.client_id is not None:
             lock_client_packages(uow, original.client_id)  # the lock order: the client first (DESIGN.md §4)
@@ -206,7 +203,7 @@ def _give_back(
             refusal = _void_refusal(uow, services, settings, original, sold)
             if refusal:
                 raise RuleViolation(refusal)
-        _require_today_open(uow, settings, today)
+        require_today_open_in(uow, now, what="the refund")
         chosen = rules.everything_left([line for _, line in sold]) if wanted is None else _units(wanted)
         if wanted is None and not chosen:
             raise RuleViolation(f"Everything on sale {original.number} has already been given back.")
@@ -367,7 +364,7 @@ def _refund_package_alone(
         row = s.get(ClientPackageRow, client_package_id)
         assert row is not None  # checked by the caller; packages are never deleted
         lock_client_packages(uow, row.client_id)
-        _require_today_open(uow, settings, today)
+        require_today_open_in(uow, now, what="the refund")
         value, sessions = effects.refund_unused_in(
             uow, client_package_id, now=now, today=today, staff_id=staff_id, reason=reason
         )
@@ -516,20 +513,6 @@ def _void_refusal(
 
 def _today(uow: UnitOfWork, now: dt.datetime) -> dt.date:
     return now.astimezone(read_clinic_settings(uow.session).tz).date()
-
-
-def _require_today_open(uow: UnitOfWork, settings: ClinicSettings, today: dt.date) -> None:
-    closed = uow.session.scalar(
-        select(DayClosureRow.day).where(
-            DayClosureRow.day == today, DayClosureRow.till_prefix == settings.till_prefix
-        )
-    )
-    if closed is not None:
-        raise RuleViolation(
-            "Today is already closed at this till, so nothing more can be recorded on it. "
-            "Record the refund tomorrow, or at another till."
-        )
-    require_open(today, ())
 
 
 def _gives_back(row: SaleLineRow) -> str:

@@ -134,19 +134,20 @@ def test_only_the_front_desk_closes_and_never_a_day_to_come(
         )
 
 
-def test_the_z_report_stays_as_written_when_a_sale_is_recorded_after_the_close(
+def test_the_z_report_stays_as_written_and_the_till_takes_no_sale_after_the_close(
     services: Services, receptionist: str, day_of_sales: dict[str, str], clock
 ) -> None:
     clock.set(at(2026, 11, 24, 18))
     z = close_of_day.close_day(services, DAY, opening_float="100", counted="170", staff_id=receptionist)
     clock.set(at(2026, 11, 24, 19))
-    complete_sale(
-        services,
-        client_id=day_of_sales["ada"],
-        items=[BasketItem(ItemKind.TREATMENT, day_of_sales["consultation"])],
-        payments=[Payment("cash", "50")],
-        staff_id=receptionist,
-    )
+    with pytest.raises(RuleViolation, match="Today is already closed at this till"):  # it would be in no Z
+        complete_sale(
+            services,
+            client_id=day_of_sales["ada"],
+            items=[BasketItem(ItemKind.TREATMENT, day_of_sales["consultation"])],
+            payments=[Payment("cash", "50")],
+            staff_id=receptionist,
+        )
     again = close_of_day.day_report(services, DAY, receptionist)
     assert again == z
     assert (again.sales, again.takings.line(TenderKind.CASH).taken.pence, again.takings.net.pence) == (

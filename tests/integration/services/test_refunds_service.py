@@ -404,3 +404,19 @@ def _member_with_mandate(services, client_id: str) -> None:
         m = membership_rules.payment_confirmed(m, dt.date(2026, 12, 23), today)
         repo.save_membership(uow.session, m)
         uow.commit()
+
+
+def test_the_till_takes_no_sale_on_a_day_it_has_closed(services, clock, ada, receptionist, manager) -> None:
+    close_service.close_day(
+        services, dt.date(2026, 11, 24), opening_float="100", counted="100", staff_id=manager
+    )
+    with pytest.raises(RuleViolation) as closed:
+        sell(services, receptionist, ada, [BasketItem(ItemKind.PRODUCT, "p-serum")], [Payment("cash", "45")])
+    assert str(closed.value) == (
+        "Today is already closed at this till, so nothing more can be recorded on it. "
+        "Record the sale tomorrow, or at another till."
+    )
+    clock.advance(days=1)
+    assert sell(
+        services, receptionist, ada, [BasketItem(ItemKind.PRODUCT, "p-serum")], [Payment("cash", "45")]
+    ).net
