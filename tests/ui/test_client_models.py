@@ -254,3 +254,32 @@ def test_invalid_indexes_and_rows_are_answered_with_nothing() -> None:
 )
 def test_phone_numbers_are_shown_the_way_staff_read_them(digits: str | None, shown: str) -> None:
     assert phone_text(digits) == shown
+
+
+def test_a_search_page_shows_at_once_and_the_next_is_asked_for_only_near_the_end() -> None:
+    loader = RecordingLoader()
+    asked: list[int] = []
+
+    def more_from(start: int):  # a search's "next page" loader, as the Clients screen gives one
+        def load():
+            asked.append(start)
+            rows = [_summary(f"c{n}") for n in range(start, min(start + PAGE, 120))]
+            return rows, (more_from(start + PAGE) if start + PAGE < 120 else None)
+
+        return load
+
+    model = ClientListModel(loader, page_size=PAGE)
+    model.set_page([_summary(f"c{n}") for n in range(PAGE)], more_from(PAGE))
+    assert model.rowCount() == PAGE and _text(model, 49) == "First49 Last49"
+    assert loader.requests == [] and asked == []  # the rows came with the search
+    assert model.canFetchMore()
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.fetchMore()
+    model.fetchMore()
+    assert asked == [50, 100] and inserted == [(50, 99), (100, 119)]
+    assert not model.canFetchMore() and model.rowCount() == 120
+    assert _text(model, 119, 4) == "Gold" and loader.requests == []
+
+    model.set_page([_summary("c7")])  # a new search: no more pages
+    assert model.rowCount() == 1 and not model.canFetchMore()

@@ -264,3 +264,40 @@ def test_a_practitioner_looks_clients_up_but_adds_none(qtbot, view, demo_desk, s
     assert view.form is None
     _search(qtbot, view, "poppy")
     assert _rows(qtbot, view)
+
+
+def test_the_list_shows_tier_and_packages_and_filters_by_them(qtbot, view, demo_desk) -> None:
+    qtbot.waitUntil(lambda: view.tier_filter.findText("Gold") >= 0, timeout=5000)
+    view.tier_filter.setCurrentIndex(view.tier_filter.findText("Gold"))
+    qtbot.waitUntil(lambda: view.count.text().endswith("found"), timeout=5000)
+    rows = [
+        tuple(view.model.data(view.model.index(r, c)) for c in range(6)) for r in range(view.model.rowCount())
+    ]
+    qtbot.waitUntil(lambda: all(row[0] != LOADING for row in rows), timeout=5000)
+    gold = clients_service.ClientFilter(tier_id=view.tier_filter.currentData())
+    expected = clients_service.search_client_page(demo_desk.services, "", filters=gold).rows
+    assert expected and [row[0] for row in rows] == [c.full_name for c in expected]
+    assert all(row[4].startswith("Gold") for row in rows)
+    assert view.count.text() == f"{len(expected)} found"
+
+    view.tier_filter.setCurrentIndex(0)
+
+    def holders(index: int) -> list[str]:
+        course = clients_service.ClientFilter(package_id=view.package_filter.itemData(index))
+        return [c.id for c in clients_service.search_client_page(demo_desk.services, "", filters=course).rows]
+
+    index = next(i for i in range(2, view.package_filter.count()) if holders(i))  # a package someone holds
+    view.package_filter.setCurrentIndex(index)
+    ids = lambda: [view.model.client_id(r) for r in range(view.model.rowCount())]  # noqa: E731
+    qtbot.waitUntil(lambda: ids() == holders(index), timeout=5000)
+    shown = [view.model.data(view.model.index(r, 5)) for r in range(view.model.rowCount())]
+    assert all(view.package_filter.itemText(index) in text for text in shown)
+
+    view.package_filter.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: view.count.text() == "40 clients", timeout=5000)
+
+
+def test_typing_a_tiers_name_finds_its_members(qtbot, view) -> None:
+    _search(qtbot, view, "gold")
+    rows = _rows(qtbot, view)
+    assert rows and all(view.model.summary(r).membership.startswith("Gold") for r in range(len(rows)))
