@@ -50,8 +50,8 @@ from aestheticc_pos.ui.views.clients import ClientsView
 from aestheticc_pos.ui.views.close_of_day import CloseOfDayView
 from aestheticc_pos.ui.views.login import LoginView
 from aestheticc_pos.ui.views.memberships import MembershipsView
-from aestheticc_pos.ui.views.overview import OverviewView
 from aestheticc_pos.ui.views.payments import PaymentsView
+from aestheticc_pos.ui.views.reports import ReportsView
 from aestheticc_pos.ui.views.sales import SalesView
 from aestheticc_pos.ui.views.settings import SettingsView
 from aestheticc_pos.ui.views.staff import StaffView
@@ -83,7 +83,7 @@ def screens(app_settings: AppSettings | None = None) -> list[Screen]:
         Screen("checkout", "Checkout", "F3", Action.TAKE_PAYMENTS, CheckoutView),
         Screen("memberships", "Memberships", "F4", Action.MANAGE_MEMBERSHIPS, MembershipsView),
         Screen("catalogue", "Catalogue", "F5", Action.EDIT_CATALOGUE, CatalogueView),
-        Screen("overview", "Clinic at a glance", "F6", Action.VIEW_REPORTS, OverviewView),
+        Screen("reports", "Reports", "F6", Action.VIEW_REPORTS, ReportsView),
         Screen(
             "settings", "Settings", "F7", Action.EDIT_SETTINGS, lambda desk: SettingsView(desk, app_settings)
         ),

@@ -1,0 +1,448 @@
+"""The Reports screen's memberships, package liability and redemption pages.
+
+The liability page lists the clients whose sessions expire soon with a reminder written for each, ready to copy
+into an email or a text (the clinic's email kinds do not include reminders yet, so it is copied, not queued).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import QDate
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QWidget
+
+from aestheticc_pos.domain.reports import months_back
+from aestheticc_pos.services import report_memberships, report_packages
+from aestheticc_pos.services.report_memberships import MembershipsReport
+from aestheticc_pos.services.report_packages import (
+    ClientWithExpiringSessions,
+    LiabilityReport,
+    RedemptionReport,
+)
+from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.forms import Card
+from aestheticc_pos.ui.report_export import ReportTable
+from aestheticc_pos.ui.views.report_pages import _date_edit
+from aestheticc_pos.ui.views.report_parts import bar_chart, chart_view, page_layout, pounds
+from aestheticc_pos.ui.widgets.wheel import calm_wheel
+
+MONTHS_SHOWN = 12
+STATUS = {"past_due": "Past due", "suspended": "Suspended"}
+
+
+def month_text(month: dt.date) -> str:
+    return fmt.date(month)[-8:]  # "Nov 2026"
+
+
+def _short_month(month: dt.date, count: int) -> str:
+    """A chart's month under a narrow bar: "Nov", or "Nov 26" when the range spans more than a year."""
+    text = month_text(month)
+    return text[:3] if count <= 12 else f"{text[:3]} {text[-2:]}"
+
+
+class _MonthsPage(QWidget):
+    """A page over a range of months (the last twelve at first)."""
+
+    def __init__(self, host: Any) -> None:
+        super().__init__()
+        self.host = host
+        self.loaded = False
+        self.range_set = False
+        self.layout_ = page_layout(self)
+        controls = QHBoxLayout()
+        self.first = _date_edit()
+        self.last = _date_edit()
+        for edit in (self.first, self.last):
+            edit.setDisplayFormat("MMM yyyy")
+        show = QPushButton("Show")
+        show.clicked.connect(self.load)
+        for widget in (QLabel("Months from"), self.first, QLabel("to"), self.last, show):
+            controls.addWidget(widget)
+        self.extra_controls = controls
+        controls.addStretch(1)
+        self.layout_.addLayout(controls)
+
+    def months(self) -> tuple[dt.date, dt.date]:
+        if not self.range_set:
+            self.range_set = True
+            today = self.host.desk.services.now().astimezone(self.host.desk.settings.tz).date()
+            first = months_back(today, MONTHS_SHOWN - 1)
+            self.first.setDate(QDate(first.year, first.month, 1))
+            self.last.setDate(QDate(today.year, today.month, today.day))
+        return self.first.date().toPython(), self.last.date().toPython()
+
+
+class MembershipsPage(_MonthsPage):
+    def __init__(self, host: Any) -> None:
+        super().__init__(host)
+        self.report: MembershipsReport | None = None
+        self.summary = QLabel(" ")
+        self.summary.setObjectName("subtitle")
+        self.layout_.addWidget(self.summary)
+        charts = QHBoxLayout()
+        self.members_chart = chart_view(260)
+        self.mrr_chart = chart_view(260)
+        charts.addWidget(self.members_chart)
+        charts.addWidget(self.mrr_chart)
+        self.layout_.addLayout(charts)
+        self.cards = {
+            key: host.table_card(caption)
+            for key, caption in (
+                ("mrr", "Monthly recurring revenue and its movements"),
+                ("tiers", "Members by tier at each month's end"),
+                ("arrears", "Members in arrears"),
+                ("collections", "Direct Debit collection"),
+                ("coming", "Payments coming in the next 30 days"),
+            )
+        }
+        for card in self.cards.values():
+            self.layout_.addWidget(card)
+
+    def load(self) -> None:
+        first, last = self.months()
+        services, staff_id = self.host.desk.services, self.host.desk.staff_id
+        self.host.run(
+            lambda: report_memberships.memberships_report(
+                services, first_month=first, last_month=last, staff_id=staff_id
+            ),
+            self.show_report,
+        )
+
+    def show_report(self, r: MembershipsReport) -> None:
+        self.loaded = True
+        self.report = r
+        latest = r.mrr[-1] if r.mrr else None
+        rate = r.collection_rate_bp
+        self.summary.setText(
+            f"MRR {fmt.money(r.money(latest.closing)) if latest else '—'}; "
+            f"{len(r.arrears)} in arrears owing {fmt.money(r.arrears_total)}; "
+            f"collection success {fmt.percent(rate) if rate is not None else '—'}; "
+            f"{fmt.money(r.coming_total)} coming in the next 30 days"
+        )
+        labels = [_short_month(m, len(r.months)) for m in r.months]
+        counts = {(t.month, t.tier_name): t.members for t in r.members_by_tier}
+        bar_chart(
+            self.members_chart,
+            labels,
+            [(tier, [counts.get((m, tier), 0) for m in r.months]) for tier in r.tiers],
+            stacked=True,
+            title="Members by tier",
+        )
+        bar_chart(
+            self.mrr_chart,
+            labels,
+            [
+                ("New (£)", [pounds(m.new) for m in r.mrr]),
+                ("Upgrades (£)", [pounds(m.upgrades) for m in r.mrr]),
+                ("Downgrades (£)", [-pounds(m.downgrades) for m in r.mrr]),
+                ("Churn (£)", [-pounds(m.churn) for m in r.mrr]),
+            ],
+            stacked=True,
+            title="MRR and its movements",
+            line=("MRR (£)", [pounds(m.closing) for m in r.mrr]),
+        )
+        for key, table in memberships_tables(r).items():
+            self.cards[key].show_table(table)
+
+
+def memberships_tables(r: MembershipsReport) -> dict[str, ReportTable]:
+    money = r.money
+    counts = {(t.month, t.tier_name): t.members for t in r.members_by_tier}
+    return {
+        "mrr": ReportTable(
+            "Monthly recurring revenue",
+            ("Month", "Opening", "New", "Upgrades", "Downgrades", "Churn", "Closing"),
+            tuple(
+                (
+                    month_text(m.month),
+                    money(m.opening),
+                    money(m.new),
+                    money(m.upgrades),
+                    money(m.downgrades),
+                    money(m.churn),
+                    money(m.closing),
+                )
+                for m in r.mrr
+            ),
+            frozenset(range(1, 7)),
+            "Monthly prices of the members at each month's end (the month under way: today).",
+        ),
+        "tiers": ReportTable(
+            "Members by tier",
+            ("Month", *r.tiers),
+            tuple((month_text(m), *(counts.get((m, t), 0) for t in r.tiers)) for m in r.months),
+            frozenset(range(1, len(r.tiers) + 1)),
+        ),
+        "arrears": ReportTable(
+            "Members in arrears",
+            ("Client", "Tier", "Status", "Owed", "Past due since", "Days overdue"),
+            tuple(
+                (
+                    a.client_name,
+                    a.tier_name,
+                    STATUS.get(a.status.value, a.status.value),
+                    a.owed,
+                    a.past_due_since,
+                    a.days_overdue,
+                )
+                for a in r.arrears
+            ),
+            frozenset({3, 5}),
+            f"Owed in total: {fmt.money(r.arrears_total)} (payments failed or charged back).",
+        ),
+        "collections": ReportTable(
+            "Direct Debit collection",
+            ("Month", "Collected", "Failed", "Success", "Amount collected", "Amount failed"),
+            tuple(
+                (
+                    month_text(c.month),
+                    c.collected,
+                    c.failed,
+                    fmt.percent(c.rate_bp) if c.rate_bp is not None else "—",
+                    c.collected_amount,
+                    c.failed_amount,
+                )
+                for c in r.collections
+            ),
+            frozenset(range(1, 6)),
+            "Payments by their charge date; failed counts charge-backs too.",
+        ),
+        "coming": ReportTable(
+            "Payments coming in the next 30 days",
+            ("Charge date", "Payments", "Amount"),
+            tuple((c.charge_date, c.payments, c.amount) for c in r.coming)
+            + ((("Total", sum(c.payments for c in r.coming), r.coming_total),) if r.coming else ()),
+            frozenset({1, 2}),
+        ),
+    }
+
+
+class LiabilityPage(_MonthsPage):
+    def __init__(self, host: Any) -> None:
+        super().__init__(host)
+        self.report: LiabilityReport | None = None
+        self.within = QSpinBox()
+        self.within.setRange(1, 365)
+        self.within.setValue(30)
+        self.within.setSuffix(" days")
+        calm_wheel(self.within)
+        self.extra_controls.insertWidget(self.extra_controls.count() - 2, QLabel("Expiring within"))
+        self.extra_controls.insertWidget(self.extra_controls.count() - 2, self.within)
+        self.summary = QLabel(" ")
+        self.summary.setObjectName("subtitle")
+        self.summary.setWordWrap(True)
+        self.layout_.addWidget(self.summary)
+        self.chart = chart_view(260)
+        self.layout_.addWidget(self.chart)
+        self.cards = {
+            key: host.table_card(caption)
+            for key, caption in (
+                ("packages", "Unused sessions by package"),
+                ("months", "Roll-forward by month"),
+                ("expiring", "Sessions expiring soon"),
+            )
+        }
+        for card in self.cards.values():
+            self.layout_.addWidget(card)
+        reminder = Card("Reminder for the client chosen above")
+        self.reminder = QPlainTextEdit()
+        self.reminder.setReadOnly(True)
+        self.reminder.setFixedHeight(120)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self.copy_reminder)
+        reminder.box.addWidget(self.reminder)
+        reminder.box.addWidget(self.copy_button)
+        self.layout_.addWidget(reminder)
+        self.cards["expiring"].view.selectionModel().currentRowChanged.connect(
+            lambda current, _p: self.choose(current.row())
+        )
+
+    def load(self) -> None:
+        first, last = self.months()
+        within = self.within.value()
+        services, staff_id = self.host.desk.services, self.host.desk.staff_id
+        self.host.run(
+            lambda: report_packages.liability_report(
+                services, first_month=first, last_month=last, expiring_within_days=within, staff_id=staff_id
+            ),
+            self.show_report,
+        )
+
+    def show_report(self, r: LiabilityReport) -> None:
+        self.loaded = True
+        self.report = r
+        self.summary.setText(
+            f"On {fmt.date(r.as_of)} the clinic owes {fmt.money(r.value)} in {r.sessions} unused sessions, of which "
+            f"{fmt.money(r.vat)} is VAT already accounted for when the packages were sold."
+        )
+        bar_chart(
+            self.chart,
+            [month_text(m.month) for m in r.months],
+            [
+                ("Sold (£)", [pounds(m.flows.sold + m.flows.adjusted) for m in r.months]),
+                ("Redeemed (£)", [-pounds(m.flows.redeemed) for m in r.months]),
+                ("Refunded (£)", [-pounds(m.flows.refunded) for m in r.months]),
+                ("Expired (£)", [-pounds(m.flows.expired) for m in r.months]),
+            ],
+            stacked=True,
+            title="Liability month by month",
+            line=("Closing (£)", [pounds(m.closing) for m in r.months]),
+        )
+        for key, table in liability_tables(r).items():
+            self.cards[key].show_table(table)
+        self.choose(0 if r.expiring else -1)
+
+    def choose(self, row: int) -> None:
+        r = self.report
+        if r is None or not 0 <= row < len(r.expiring):
+            self.reminder.setPlainText("")
+            self.copy_button.setEnabled(False)
+            return
+        self.reminder.setPlainText(
+            reminder_text(r.expiring[row], self.host.desk.settings.name, self.host.desk.settings.phone)
+        )
+        self.copy_button.setEnabled(True)
+
+    def copy_reminder(self) -> None:
+        QGuiApplication.clipboard().setText(self.reminder.toPlainText())
+        self.host.desk.message.emit("The reminder is copied: paste it into an email or a text to the client.")
+
+
+def reminder_text(client: ClientWithExpiringSessions, clinic_name: str, clinic_phone: str) -> str:
+    """What the clinic would send the client: each package, its sessions left and the last day to use them."""
+    lines = [f"Dear {client.first_name},", ""]
+    for p in client.packages:
+        sessions = f"{p.unbooked} session{'s' if p.unbooked != 1 else ''}"
+        lines.append(f"You still have {sessions} of your {p.name} to use by {fmt.long_date(p.expires_on)}.")
+    contact = f" on {clinic_phone}" if clinic_phone else ""
+    lines += ["", f"Reply to this message or call us{contact} to book, so none of them goes to waste.", ""]
+    lines.append(f"With best wishes,\n{clinic_name or 'The clinic'}")
+    return "\n".join(lines)
+
+
+def liability_tables(r: LiabilityReport) -> dict[str, ReportTable]:
+    money = r.money
+    return {
+        "packages": ReportTable(
+            "Unused sessions by package",
+            ("Package", "Clients' packages", "Sessions", "Value", "of which VAT"),
+            tuple((p.name, p.client_packages, p.sessions, p.value, p.vat) for p in r.by_package)
+            + (("Total", sum(p.client_packages for p in r.by_package), r.sessions, r.value, r.vat),),
+            frozenset({1, 2, 3, 4}),
+            f"On {fmt.date(r.as_of)}, at package value (price ÷ sessions); booked sessions count until used.",
+        ),
+        "months": ReportTable(
+            "Package liability roll-forward",
+            ("Month", "Opening", "Sold", "Adjusted", "Redeemed", "Refunded", "Expired", "Closing"),
+            tuple(
+                (
+                    month_text(m.month),
+                    money(m.opening),
+                    money(m.flows.sold),
+                    money(m.flows.adjusted),
+                    money(m.flows.redeemed),
+                    money(m.flows.refunded),
+                    money(m.flows.expired),
+                    money(m.closing),
+                )
+                for m in r.months
+            ),
+            frozenset(range(1, 8)),
+            "Expired is breakage: sessions left unused when a package expired.",
+        ),
+        "expiring": ReportTable(
+            "Sessions expiring soon",
+            ("Client", "Email", "Package", "Sessions left", "Booked", "Expires", "Value"),
+            tuple(
+                (
+                    c.name,
+                    c.email or "",
+                    ", ".join(p.name for p in c.packages),
+                    sum(p.unbooked for p in c.packages),
+                    sum(p.booked for p in c.packages),
+                    min(p.expires_on for p in c.packages),
+                    _total(r, [p.value.pence for p in c.packages]),
+                )
+                for c in r.expiring
+            ),
+            frozenset({3, 4, 6}),
+            f"Sessions not booked yet, in packages expiring within {r.expiring_within_days} days.",
+        ),
+    }
+
+
+def _total(r: LiabilityReport, pence: list[int]) -> Any:
+    return r.money(sum(pence))
+
+
+class RedemptionPage(QWidget):
+    def __init__(self, host: Any) -> None:
+        super().__init__()
+        self.host = host
+        self.loaded = False
+        self.range_set = False
+        self.report: RedemptionReport | None = None
+        layout = page_layout(self)
+        self.chart = chart_view(260)
+        layout.addWidget(self.chart)
+        self.cards = {
+            "packages": host.table_card("Redemption by package"),
+            "steps": host.table_card("Days between steps"),
+        }
+        for card in self.cards.values():
+            layout.addWidget(card)
+        layout.addStretch(1)
+
+    def load(self) -> None:
+        services, staff_id = self.host.desk.services, self.host.desk.staff_id
+        self.host.run(
+            lambda: report_packages.redemption_report(services, staff_id=staff_id), self.show_report
+        )
+
+    def show_report(self, r: RedemptionReport) -> None:
+        self.loaded = True
+        self.report = r
+        bar_chart(
+            self.chart,
+            [p.name for p in r.packages],
+            [("Sessions used (%)", [(p.rate_bp or 0) / 100 for p in r.packages])],
+            title="Share of sessions used",
+        )
+        for key, table in redemption_tables(r).items():
+            self.cards[key].show_table(table)
+
+
+def redemption_tables(r: RedemptionReport) -> dict[str, ReportTable]:
+    return {
+        "packages": ReportTable(
+            "Redemption by package",
+            ("Package", "Sold", "Sessions", "Used", "Booked", "Refunded", "Expired unused", "Used %"),
+            tuple(
+                (
+                    p.name,
+                    p.sold,
+                    p.sessions,
+                    p.redeemed,
+                    p.booked,
+                    p.refunded,
+                    p.expired,
+                    fmt.percent(p.rate_bp) if p.rate_bp is not None else "—",
+                )
+                for p in r.packages
+            ),
+            frozenset(range(1, 8)),
+        ),
+        "steps": ReportTable(
+            "Days between steps",
+            ("Package", "Step", "Minimum days", "Clients", "Average days"),
+            tuple(
+                (s.package_name, f"{s.position}. {s.step_name}", s.min_days, s.clients, s.average_days)
+                for s in r.steps
+            ),
+            frozenset({2, 3, 4}),
+            "From the last session of the step before to the first session of this one.",
+        ),
+    }
