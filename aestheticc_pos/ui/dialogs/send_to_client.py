@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextOption
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -91,7 +91,8 @@ class SendToClientDialog(QDialog):
         sms_caption.setObjectName("section")
         self.sms = QPlainTextEdit(message.sms)
         self.sms.setReadOnly(True)
-        self.sms.setFixedHeight(58)
+        self.sms.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # a long link breaks too
+        self.sms.setFixedHeight(4 * self.sms.fontMetrics().lineSpacing() + 16)  # the whole text, no scrolling
         self.copy_sms_button = QPushButton("Copy SMS text")
         self.copy_sms_button.setAutoDefault(False)
         self.copy_sms_button.clicked.connect(self.copy_sms)

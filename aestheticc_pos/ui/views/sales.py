@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QEvent, QObject, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -92,15 +92,17 @@ class SalesView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # fitted to what is shown: _fit_columns
         header.setSectionResizeMode(CLIENT, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
+        self.model.rowsInserted.connect(lambda *_args: self._fit_columns())
+        self.model.modelReset.connect(self._fit_columns)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _old: self._chosen(current.row())
         )
         self.table.doubleClicked.connect(lambda _index: self.open_receipt())
-        body.addWidget(self.table, 3)
-        body.addWidget(self._detail(), 2)
+        body.addWidget(self.table, 5)
+        body.addWidget(self._detail(), 3)
         page.addLayout(body, 1)
 
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
@@ -275,6 +277,21 @@ class SalesView(QWidget):
             self.staff.addItem(choice.name, choice.id)
         self.staff.setCurrentIndex(max(self.staff.findData(chosen), 0))
         self.staff.blockSignals(False)
+
+    def _fit_columns(self) -> None:
+        """Every column but the client's as wide as its widest text shown (never "2 De…"); the client's
+        takes the rest."""
+        metrics = self.table.fontMetrics()
+        font = QFont(self.table.horizontalHeader().font())
+        font.setBold(True)  # the style sheet draws captions bold
+        bold = QFontMetrics(font)
+        for column in range(self.model.columnCount()):
+            if column == CLIENT:
+                continue
+            texts = [self.model.index(row, column).data() or "" for row in range(self.model.rowCount())]
+            widest = max((metrics.horizontalAdvance(text) for text in texts), default=0)
+            caption = bold.horizontalAdvance(str(self.model.headerData(column, Qt.Orientation.Horizontal)))
+            self.table.setColumnWidth(column, max(widest, caption) + 16)
 
     def _counted(self, total: int) -> None:
         first, last = self._day(self.from_day), self._day(self.to_day)
