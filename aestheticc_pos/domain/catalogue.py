@@ -142,10 +142,7 @@ class Package:
         require_name(self.name, "A package")
         require_price(self.price, "A package")
         check_basis_points(self.vat_rate_bp, what="A VAT rate")
-        if not 1 <= self.validity_days <= MAX_VALIDITY_DAYS:
-            raise InvalidInput(
-                f"A package is valid for between 1 and {MAX_VALIDITY_DAYS} days.", field="validity"
-            )
+        check_validity_days(self.validity_days)
         if not self.steps:
             raise InvalidInput("A package needs at least one treatment step.", field="steps")
         if [s.position for s in self.steps] != list(range(1, len(self.steps) + 1)):
@@ -219,6 +216,22 @@ class Catalogue:
     products: dict[str, Product] = field(default_factory=dict)
     packages: dict[str, Package] = field(default_factory=dict)
     tiers: dict[str, Tier] = field(default_factory=dict)
+
+
+def check_validity_days(days: int) -> int:
+    """A package's validity in days: at least one (a package valid for no days could never be used)."""
+    if days < 1:
+        raise InvalidInput(
+            f"A package must be valid for at least 1 day (you typed {days}): type how many days it lasts "
+            "from the day the client buys it.",
+            field="validity",
+        )
+    if days > MAX_VALIDITY_DAYS:
+        raise InvalidInput(
+            f"A package can be valid for {MAX_VALIDITY_DAYS} days at most (you typed {days}).",
+            field="validity",
+        )
+    return days
 
 
 def require_name(name: str, what: str) -> str:

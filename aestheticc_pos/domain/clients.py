@@ -12,7 +12,7 @@ import enum
 import re
 from dataclasses import asdict, dataclass, replace
 
-from aestheticc_pos.domain.errors import InvalidInput
+from aestheticc_pos.domain.errors import InvalidInput, Refusals
 
 MAX_NAME_LENGTH = 80
 MAX_NOTES_LENGTH = 5000
@@ -64,20 +64,26 @@ def validate_client_fields(
     marketing_consent: bool = False,
     today: dt.date | None = None,
 ) -> ClientFields:
-    """Check and normalise a client's details; ``InvalidInput.field`` names the first field that is wrong.
+    """Check and normalise a client's details. Every field that is wrong is refused at once, in the order of
+    the form (``InvalidInputs``; a single one is a plain ``InvalidInput`` naming its field).
 
     ``today`` (the clinic's date) enables the date-of-birth checks.
     """
-    notes = (notes or "").strip()
-    if len(notes) > MAX_NOTES_LENGTH:
-        raise InvalidInput(f"Notes are limited to {MAX_NOTES_LENGTH} characters.", field="notes")
+    refusals = Refusals()
+    first = refusals.check("first_name", lambda: _name(first_name, "first name"))
+    last = refusals.check("last_name", lambda: _name(last_name, "last name"))
+    phone_ = refusals.check("phone", lambda: normalise_phone(phone))
+    email_ = refusals.check("email", lambda: normalise_email(email))
+    born = refusals.check("date_of_birth", lambda: _date_of_birth(date_of_birth, today))
+    notes_ = refusals.check("notes", lambda: _notes(notes))
+    refusals.raise_any()
     return ClientFields(
-        first_name=_name(first_name, "first name", "first_name"),
-        last_name=_name(last_name, "last name", "last_name"),
-        email=normalise_email(email),
-        phone=normalise_phone(phone),
-        date_of_birth=_date_of_birth(date_of_birth, today),
-        notes=notes,
+        first_name=first or "",
+        last_name=last or "",
+        email=email_,
+        phone=phone_,
+        date_of_birth=born,
+        notes=notes_ or "",
         marketing_consent=bool(marketing_consent),
     )
 
@@ -171,13 +177,20 @@ def search_terms(text: str) -> SearchQuery:
 # --- Helpers ---------------------------------------------------------------------------------------------------
 
 
-def _name(text: str, what: str, field: str) -> str:
+def _name(text: str, what: str) -> str:
     name = " ".join((text or "").split())
     if not name:
-        raise InvalidInput(f"Please type the client's {what}.", field=field)
+        raise InvalidInput(f"Please type the client's {what}.")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"The {what} is too long ({MAX_NAME_LENGTH} characters at most).", field=field)
+        raise InvalidInput(f"The {what} is too long ({MAX_NAME_LENGTH} characters at most).")
     return name
+
+
+def _notes(text: str) -> str:
+    notes = (text or "").strip()
+    if len(notes) > MAX_NOTES_LENGTH:
+        raise InvalidInput(f"Notes are limited to {MAX_NOTES_LENGTH} characters.")
+    return notes
 
 
 def _date_of_birth(day: dt.date | None, today: dt.date | None) -> dt.date | None:

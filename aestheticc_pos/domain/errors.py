@@ -6,6 +6,10 @@ Services let these through unchanged; the UI shows ``str(error)``. Anything else
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -25,6 +29,44 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidInputs(InvalidInput):
+    """Several things typed are not acceptable: every refusal, in the order the fields were checked, so a form
+    can show them all at once. ``field`` and ``str()`` are the first's, for callers that show one sentence."""
+
+    def __init__(self, refusals: Sequence[InvalidInput]) -> None:
+        super().__init__(str(refusals[0]), field=refusals[0].field)
+        self.refusals = tuple(refusals)
+
+
+class Refusals:
+    """Checks field after field and keeps every ``InvalidInput`` instead of stopping at the first.
+
+    refusals = Refusals()
+    price = refusals.check("price", lambda: parse(price_text))   # None when refused
+    name = refusals.check("name", lambda: require_name(name_text))
+    refusals.raise_any()                                          # InvalidInput, or InvalidInputs
+    """
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInput] = []
+
+    def check(self, field: str | None, check: Callable[[], T]) -> T | None:
+        """What ``check`` returns; None when it refuses (the refusal is kept, named after ``field`` if given)."""
+        try:
+            return check()
+        except InvalidInputs as several:
+            self.found.extend(several.refusals)
+        except InvalidInput as error:
+            self.found.append(InvalidInput(str(error), field=field) if field else error)
+        return None
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise InvalidInputs(self.found)
 
 
 class NotFound(DomainError):

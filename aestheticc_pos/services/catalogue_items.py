@@ -27,9 +27,10 @@ from aestheticc_pos.domain.catalogue import (
     Product,
     Tier,
     Treatment,
+    check_validity_days,
     require_name,
 )
-from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
+from aestheticc_pos.domain.errors import InvalidInput, NotFound, Refusals, RuleViolation
 from aestheticc_pos.domain.money import STANDARD_VAT_BP, Money
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.context import ClinicSettings
@@ -101,33 +102,52 @@ def _build_treatment(
     active: bool,
 ) -> Treatment:
     currency = ctx.settings.currency
-    price_ = _money(price, "The price", currency)
-    kind = _choice(DepositKind, deposit, "The deposit", "none, fixed or percent")
-    rule = NO_DEPOSIT
-    if kind is DepositKind.FIXED:
-        if deposit_amount is None or deposit_amount == "":
-            raise InvalidInput("A fixed deposit needs an amount.", field="deposit")
-        amount = _money(deposit_amount, "The deposit", currency)
-        if amount > price_:
-            raise InvalidInput("A deposit cannot be more than the treatment's price.", field="deposit")
-        rule = DepositRule(DepositKind.FIXED, amount=amount)
-    elif kind is DepositKind.PERCENT:
-        if deposit_percent is None or deposit_percent == "":
-            raise InvalidInput("A percentage deposit needs a percentage.", field="deposit")
-        rule = DepositRule(
-            DepositKind.PERCENT, percent_bp=inputs.percent(deposit_percent, what="The deposit")
-        )
-    return Treatment(
-        id=item_id,
-        name=_name(name, "A treatment"),
-        price=price_,
-        vat_rate_bp=_vat_rate(vat_rate),
-        duration_minutes=inputs.whole_number(
+    refusals = Refusals()
+    name_ = refusals.check("name", lambda: _name(name, "A treatment"))
+    price_ = refusals.check("price", lambda: _money(price, "The price", currency))
+    vat_bp = refusals.check("vat_rate", lambda: _vat_rate(vat_rate))
+    minutes = refusals.check(
+        "duration_minutes",
+        lambda: inputs.whole_number(
             duration_minutes, what="A treatment's duration in minutes", minimum=5, maximum=8 * 60
         ),
+    )
+    rule = refusals.check(
+        "deposit", lambda: _deposit_rule(deposit, deposit_amount, deposit_percent, price_, currency)
+    )
+    refusals.raise_any()
+    return Treatment(
+        id=item_id,
+        name=name_,  # every None was refused above
+        price=price_,
+        vat_rate_bp=vat_bp,
+        duration_minutes=minutes,
         deposit_rule=rule,
         active=_flag(active, "active"),
     )
+
+
+def _deposit_rule(
+    deposit: DepositKind | str,
+    amount: str | Money | None,
+    percent: str | int | None,
+    price: Money | None,
+    currency: str,
+) -> DepositRule:
+    """The deposit a booking takes; ``price`` None when the price itself was refused."""
+    kind = _choice(DepositKind, deposit, "The deposit", "none, fixed or percent")
+    if kind is DepositKind.FIXED:
+        if amount is None or amount == "":
+            raise InvalidInput("A fixed deposit needs an amount.", field="deposit")
+        fixed = _money(amount, "The deposit", currency)
+        if price is not None and fixed > price:
+            raise InvalidInput("A deposit cannot be more than the treatment's price.", field="deposit")
+        return DepositRule(DepositKind.FIXED, amount=fixed)
+    if kind is DepositKind.PERCENT:
+        if percent is None or percent == "":
+            raise InvalidInput("A percentage deposit needs a percentage.", field="deposit")
+        return DepositRule(DepositKind.PERCENT, percent_bp=inputs.percent(percent, what="The deposit"))
+    return NO_DEPOSIT
 
 
 def _treatment_fields(t: Treatment) -> dict[str, Any]:
@@ -153,11 +173,16 @@ def _build_product(
     vat_rate: VatRate | str | int,
     active: bool,
 ) -> Product:
+    refusals = Refusals()
+    name_ = refusals.check("name", lambda: _name(name, "A product"))
+    price_ = refusals.check("price", lambda: _money(price, "The price", ctx.settings.currency))
+    vat_bp = refusals.check("vat_rate", lambda: _vat_rate(vat_rate))
+    refusals.raise_any()
     return Product(
         id=item_id,
-        name=_name(name, "A product"),
-        price=_money(price, "The price", ctx.settings.currency),
-        vat_rate_bp=_vat_rate(vat_rate),
+        name=name_,  # every None was refused above
+        price=price_,
+        vat_rate_bp=vat_bp,
         active=_flag(active, "active"),
     )
 
@@ -178,20 +203,33 @@ def _build_package(
     vat_rate: VatRate | str | int,
     active: bool,
 ) -> Package:
+    refusals = Refusals()
+    name_ = refusals.check("name", lambda: _name(name, "A package"))
+    text = refusals.check(
+        "description",
+        lambda: inputs.text(description, what="The description", required=False, max_length=MAX_DESCRIPTION),
+    )
+    price_ = refusals.check("price", lambda: _money(price, "The price", ctx.settings.currency))
+    vat_bp = refusals.check("vat_rate", lambda: _vat_rate(vat_rate))
+    days = refusals.check("validity_days", lambda: _validity_days(validity_days))
+    steps_ = refusals.check("steps", lambda: _package_steps(ctx, steps))
+    refusals.raise_any()
     return Package(
         id=item_id,
-        name=_name(name, "A package"),
-        price=_money(price, "The price", ctx.settings.currency),
-        validity_days=inputs.whole_number(
-            validity_days, what="A package's validity in days", minimum=1, maximum=MAX_VALIDITY_DAYS
-        ),
-        steps=_package_steps(ctx, steps),
-        description=inputs.text(
-            description, what="The description", required=False, max_length=MAX_DESCRIPTION
-        ),
-        vat_rate_bp=_vat_rate(vat_rate),
+        name=name_,  # every None was refused above
+        price=price_,
+        validity_days=days,
+        steps=steps_,
+        description=text,
+        vat_rate_bp=vat_bp,
         active=_flag(active, "active"),
     )
+
+
+def _validity_days(value: int | str) -> int:
+    """How many days a package is valid: typed as a whole number, then the domain's rule (0 is refused)."""
+    days = inputs.whole_number(value, what="A package's validity in days", minimum=-100_000, maximum=100_000)
+    return check_validity_days(days)
 
 
 def _package_steps(ctx: ItemContext, steps: Iterable[StepInput | Sequence[Any]]) -> tuple[PackageStep, ...]:
@@ -282,22 +320,33 @@ def _build_tier(
 ) -> Tier:
     if grace_days is None or grace_days == "":
         grace_days = ctx.settings.grace_days
-    fee = _money(
-        signup_fee if signup_fee not in (None, "") else "0", "The sign-up fee", ctx.settings.currency
+    currency = ctx.settings.currency
+    refusals = Refusals()
+    name_ = refusals.check("name", lambda: _name(name, "A membership tier"))
+    monthly = refusals.check("monthly_price", lambda: _money(monthly_price, "The monthly price", currency))
+    fee = refusals.check(
+        "signup_fee",
+        lambda: _money(signup_fee if signup_fee not in (None, "") else "0", "The sign-up fee", currency),
     )
+    discount_bp = refusals.check("discount", lambda: inputs.percent(discount, what="The member discount"))
+    grace = refusals.check(
+        "grace_days", lambda: inputs.whole_number(grace_days, what="The grace period in days", maximum=60)
+    )
+    refusals.raise_any()
+    assert fee is not None
     return Tier(
         id=item_id,
-        name=_name(name, "A membership tier"),
-        monthly_price=_money(monthly_price, "The monthly price", ctx.settings.currency),
+        name=name_,  # every None was refused above
+        monthly_price=monthly,
         signup_fee_pence=fee.pence,
-        discount_bp=inputs.percent(discount, what="The member discount"),
+        discount_bp=discount_bp,
         covers_treatments=_flag(covers_treatments, "covers treatments"),
         covers_products=_flag(covers_products, "covers products"),
         covers_packages=_flag(covers_packages, "covers packages"),
         benefits_start=_choice(
             BenefitsStart, benefits_start, "When benefits start", "sign_up or first_payment"
         ),
-        grace_days=inputs.whole_number(grace_days, what="The grace period in days", maximum=60),
+        grace_days=grace,
         active=_flag(active, "active"),
         description=inputs.text(
             description, what="The description", required=False, max_length=MAX_DESCRIPTION

@@ -11,8 +11,11 @@ call off the GUI thread.
         def saved_message(self, result) -> str: ...
 
 What the clinic's rules refuse ("abc" as a price) is shown as a sentence under the field it is about, or under
-the form when it names no field there; nothing typed is cleared. On success the form tells the desk
-(``notify(*notifies)`` and a message), emits ``saved`` with what the service returned, and closes.
+the form when it names no field there; every refusal at once, top to bottom (``InvalidInputs``), the first
+field taking the focus; nothing typed is cleared. ``question()`` may ask before saving (a package at £0).
+On success the form tells the desk (``notify(*notifies)`` and a message), emits ``saved`` with what the
+service returned, and closes. Closing it with changes not saved asks Save / Discard / Cancel, and a wheel
+never changes a field that does not have focus (``widgets/wheel.py``).
 The small field makers after it (amounts, VAT, numbers, rows) and ``Card`` give every form the same look.
 """
 
@@ -24,7 +27,7 @@ from typing import Any, TypeVar
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -34,6 +37,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -42,9 +46,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aestheticc_pos.domain.errors import InvalidInput
+from aestheticc_pos.domain.errors import InvalidInput, InvalidInputs
 from aestheticc_pos.services.catalogue_items import VatRate
 from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.widgets.unsaved import UnsavedAnswer, ask_about_changes, field_state
+from aestheticc_pos.ui.widgets.wheel import calm_wheels
 
 # What the forms add to the shared style sheet: hints, section captions, and a field whose value was refused.
 FORM_STYLE = """
@@ -63,10 +69,23 @@ _NO_LIMIT = 16_777_215  # QWIDGETSIZE_MAX: a widget's maximum width when none wa
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """What a pool thread hands back when the rules refuse a field, so the form can say where."""
+    """What a pool thread hands back when the rules refuse a field, so the form can say where; ``also`` holds
+    the refusals of further fields when several were refused at once."""
 
     field: str | None
     message: str
+    also: tuple[Refused, ...] = ()
+
+    def each(self) -> tuple[Refused, ...]:
+        return (Refused(self.field, self.message), *self.also)
+
+
+def refused(error: InvalidInput) -> Refused:
+    """``error`` (one refusal, or ``InvalidInputs``: several) as a ``Refused``."""
+    if isinstance(error, InvalidInputs):
+        first, *rest = error.refusals
+        return Refused(first.field, str(first), tuple(Refused(r.field, str(r)) for r in rest))
+    return Refused(error.field, str(error))
 
 
 def catching_refusals(call: Call) -> Call:
@@ -76,7 +95,7 @@ def catching_refusals(call: Call) -> Call:
         try:
             return call()
         except InvalidInput as error:
-            return Refused(error.field, str(error))
+            return refused(error)
 
     return work
 
@@ -132,25 +151,40 @@ class FieldGrid(QGridLayout):
         elif isinstance(widget, QPlainTextEdit):
             widget.textChanged.connect(lambda: self.clear_error(name))
 
-    def show_error(self, field: str | None, message: str) -> bool:
+    def show_error(self, field: str | None, message: str, *, focus: bool = True) -> bool:
         """Show ``message`` under ``field`` and focus it; False when no field here has that name."""
         name = self.aliases.get(field or "", field or "")
         label = self.errors.get(name)
         if label is None:
             return False
-        label.setText(message)
+        label.setText(f"{label.text()} {message}" if not label.isHidden() else message)
         label.show()
         widget = self.fields[name]
         if isinstance(widget, QLineEdit | QPlainTextEdit | QComboBox | QAbstractSpinBox):
             mark_invalid(widget, True)
-        widget.setFocus()
-        if isinstance(widget, QLineEdit):
-            widget.selectAll()
+        if focus:
+            widget.setFocus()
+            if isinstance(widget, QLineEdit):
+                widget.selectAll()
         return True
+
+    def show_refused(self, refusal: Refused) -> list[str]:
+        """Show every refusal under its field and focus the topmost of them; the sentences that name no
+        field here are returned, for the caller to show elsewhere."""
+        elsewhere = [
+            r.message for r in refusal.each() if not self.show_error(r.field, r.message, focus=False)
+        ]
+        shown = [name for name in self.fields if not self.errors[name].isHidden()]
+        if shown:  # the fields were made top to bottom: the first one shown is the topmost
+            widget = self.fields[shown[0]]
+            widget.setFocus()
+            if isinstance(widget, QLineEdit):
+                widget.selectAll()
+        return elsewhere
 
     def clear_error(self, name: str) -> None:
         label = self.errors[name]
-        if label.isVisible() or label.text():
+        if not label.isHidden() or label.text():
             label.clear()
             label.hide()
             mark_invalid(self.fields[name], False)
@@ -170,6 +204,7 @@ class FormDialog(QDialog):
     saved = Signal(object)  # what the service returned
     field_aliases: dict[str, str] = {}
     notifies: tuple[str, ...] = ()  # what a save changes (topics.py), for ``desk.notify``
+    what: str = "this form"  # what the unsaved-changes question calls it ("Save your changes to …?")
 
     def __init__(self, desk: Desk, *, title: str, save_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -178,6 +213,9 @@ class FormDialog(QDialog):
         self.setMinimumWidth(620)
         self.setStyleSheet(FORM_STYLE)
         self._save_text = save_text
+        self._as_opened: tuple[object, ...] | None = None  # the fields when shown, to tell what changed
+        self.question_box: QMessageBox | None = None  # the question open now (unsaved changes, a £0 price)
+        self._busy = False  # a save is on its way
 
         self._outer = QVBoxLayout(self)
         self._outer.setContentsMargins(24, 20, 24, 20)
@@ -230,6 +268,10 @@ class FormDialog(QDialog):
     def prepare(self) -> Call:  # pragma: no cover - every form implements it
         raise NotImplementedError
 
+    def question(self) -> str | None:
+        """A sentence to confirm before saving what is typed (asked after ``prepare``), or None to save."""
+        return None
+
     def saved_message(self, result: Any) -> str:  # pragma: no cover - every form implements it
         raise NotImplementedError
 
@@ -241,10 +283,53 @@ class FormDialog(QDialog):
         try:
             call = self.prepare()
         except InvalidInput as error:
-            self.show_error(error.field, str(error))
+            self.show_refused(refused(error))
             return
+        question = self.question()
+        if question is None:
+            self._send(call)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, self.windowTitle(), question, parent=self)
+        yes = box.addButton(self._save_text, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(yes)
+        box.finished.connect(lambda _r: self._send(call) if box.clickedButton() is yes else None)
+        self.question_box = box
+        box.open()
+
+    def _send(self, call: Call) -> None:
         self._set_busy(True)
         self.desk.run(catching_refusals(call), self._save_finished, self._save_failed)
+
+    # --- leaving ---------------------------------------------------------------------------------------------
+
+    def has_changes(self) -> bool:
+        """Whether anything was typed, chosen or ticked since the form was shown."""
+        return self._as_opened is not None and field_state(self) != self._as_opened
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        calm_wheels(self)
+        if self._as_opened is None:
+            self._as_opened = field_state(self)
+
+    def reject(self) -> None:
+        """Cancel, Esc or the window's close: asks first when something typed would be lost."""
+        if self._busy:
+            return  # a save is on its way: it closes the form when it is done
+        if not self.has_changes():
+            super().reject()
+            return
+        if self.question_box is not None and self.question_box.isVisible():
+            return
+        self.question_box = ask_about_changes(self, self.what, self._answered)
+
+    def _answered(self, answer: UnsavedAnswer) -> None:
+        if answer is UnsavedAnswer.SAVE:
+            self.save()  # closes the form once saved; a refusal shows and the form stays
+        elif answer is UnsavedAnswer.DISCARD:
+            self._as_opened = None
+            super().reject()
 
     def refit(self) -> None:
         """Grow to fit sentences that arrived after the form was shown (wrapped labels do not ask for it)."""
@@ -253,9 +338,15 @@ class FormDialog(QDialog):
 
     def show_error(self, field: str | None, message: str) -> None:
         """Show a sentence under ``field`` (or above the buttons when it names no field here)."""
-        if not self.grid.show_error(field, message):
-            self.status.setText(message)
+        self.show_refused(Refused(field, message))
+
+    def show_refused(self, refusal: Refused) -> None:
+        """Every sentence under its field, the topmost focused; the others above the buttons."""
+        elsewhere = self.grid.show_refused(refusal)
+        if elsewhere:
+            self.status.setText(" ".join(elsewhere))
             self.status.show()
+        self.refit()  # every sentence whole: the dialog grows to hold them
 
     def clear_errors(self) -> None:
         self.grid.clear_errors()
@@ -270,8 +361,9 @@ class FormDialog(QDialog):
             return  # closed with its window; the service call itself completed
         self._set_busy(False)
         if isinstance(result, Refused):
-            self.show_error(result.field, result.message)
+            self.show_refused(result)
             return
+        self._as_opened = None  # saved: closing asks nothing
         self.desk.notify(*self.notifies)
         self.desk.message.emit(self.saved_message(result))
         self.saved.emit(result)
@@ -284,6 +376,7 @@ class FormDialog(QDialog):
         self.show_error(None, message)
 
     def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
         self.save_button.setEnabled(not busy)
         self.save_button.setText("Saving…" if busy else self._save_text)
         self.cancel_button.setEnabled(not busy)

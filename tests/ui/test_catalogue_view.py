@@ -69,7 +69,7 @@ def test_a_price_of_abc_is_refused_beside_the_field_then_the_fixed_treatment_is_
     _click(qtbot, form.save_button)
 
     error = form.errors["price"]
-    assert error.isVisible()
+    qtbot.waitUntil(error.isVisible, timeout=WAIT)  # the service checks every field at once
     assert "“abc” is not an amount of money" in error.text()
     assert form.isVisible() and form.name.text() == "Jawline filler (2 ml)"  # nothing typed is lost
 
@@ -156,7 +156,8 @@ def test_a_new_tier_with_a_sign_up_fee_after_a_refused_fee(qtbot, view) -> None:
     _click(qtbot, form.save_button)
 
     error = form.errors["signup_fee"]
-    assert error.isVisible() and "“twenty” is not an amount of money" in error.text()
+    qtbot.waitUntil(error.isVisible, timeout=WAIT)  # the service checks every field at once
+    assert "“twenty” is not an amount of money" in error.text()
     assert form.isVisible() and form.name.text() == "Diamond"  # nothing typed is lost
     form.signup_fee.clear()
     qtbot.keyClicks(form.signup_fee, "25.00")

@@ -5,20 +5,22 @@ consent.
     ClientFormDialog(desk, client)   # edit that one
 
 The details are saved through ``add_client`` / ``edit_client`` (``forms.py`` says how refusals are shown and
-what a save tells): when the clinic's rules refuse them, the sentence shows under the field it is about, that
-field takes the focus, and everything typed stays as it was.
+what a save tells): everything the clinic's rules refuse is shown at once, each sentence under the field it
+is about, the topmost of them taking the focus, and everything typed stays as it was. A client just added is
+opened at once (``desk.open_client``): their record, not the one that was open before.
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QWidget
 
-from aestheticc_pos.domain.clients import Client
+from aestheticc_pos.domain.clients import Client, validate_client_fields
+from aestheticc_pos.domain.errors import Refusals
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import inputs
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
-from aestheticc_pos.ui.forms import Call, FormDialog, check_field
+from aestheticc_pos.ui.forms import Call, FormDialog
 from aestheticc_pos.ui.models.clients import phone_text
 from aestheticc_pos.ui.topics import CLIENTS
 
@@ -27,6 +29,7 @@ class ClientFormDialog(FormDialog):
     """Open it with ``open()`` (window-modal, returns at once); ``saved(Client)`` fires once saved."""
 
     notifies = (CLIENTS,)
+    what = "this client"
 
     def __init__(self, desk: Desk, client: Client | None = None, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -63,11 +66,15 @@ class ClientFormDialog(FormDialog):
         if client is not None:
             self._fill(client)
         self.first_name.setFocus()
+        if client is None:
+            self.saved.connect(lambda added: desk.open_client.emit(added.id))
 
     def prepare(self) -> Call:
+        """Every field checked at once, as the service will (so all that is wrong shows together)."""
         typed_birth = self.date_of_birth.text().strip()
+        refusals = Refusals()
         born = (
-            check_field("date_of_birth", lambda: inputs.date(typed_birth, what="Date of birth"))
+            refusals.check("date_of_birth", lambda: inputs.date(typed_birth, what="Date of birth"))
             if typed_birth
             else None
         )
@@ -80,6 +87,9 @@ class ClientFormDialog(FormDialog):
             "notes": self.notes.toPlainText(),
             "marketing_consent": self.marketing_consent.isChecked(),
         }
+        today = self.desk.services.today(self.desk.settings)
+        refusals.check(None, lambda: validate_client_fields(**values, today=today))
+        refusals.raise_any()
         services, staff_id = self.desk.services, self.desk.staff_id
         if self.client is None:
             return lambda: clients_service.add_client(services, staff_id=staff_id, **values)  # type: ignore[arg-type]

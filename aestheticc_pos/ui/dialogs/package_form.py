@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.catalogue import MAX_SESSIONS, MAX_VALIDITY_DAYS, Package, PackageStep, Treatment
+from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.services import catalogue, inputs
 from aestheticc_pos.services.catalogue_items import StepInput
 from aestheticc_pos.ui import format as fmt
@@ -33,7 +34,6 @@ from aestheticc_pos.ui.forms import (
     Call,
     FormDialog,
     amount_edit,
-    check_field,
     number_field,
     save_call,
     select,
@@ -41,6 +41,7 @@ from aestheticc_pos.ui.forms import (
     vat_of,
 )
 from aestheticc_pos.ui.topics import CATALOGUE
+from aestheticc_pos.ui.widgets.wheel import calm_wheels
 
 
 class PackageForm(FormDialog):
@@ -71,7 +72,7 @@ class PackageForm(FormDialog):
         self.description.setPlaceholderText("What the client gets, in a sentence or two")
         self.price = amount_edit()
         self.vat_rate = vat_combo()
-        self.validity = number_field(1, MAX_VALIDITY_DAYS, 200, " days")
+        self.validity = number_field(0, MAX_VALIDITY_DAYS, 200, " days")  # 0 stays 0, to be refused
         self.validity.setValue(365)
         self.active = QCheckBox("Offered for sale and on the booking portal")
         self.active.setChecked(True)
@@ -100,19 +101,31 @@ class PackageForm(FormDialog):
         self.name.setFocus()
 
     def prepare(self) -> Call:
-        price = self.price.text()
-        currency = self.desk.settings.currency
-        check_field("price", lambda: inputs.money(price, what="The price", currency=currency))
-        values = dict(
+        values = dict(  # the service checks every field at once (a validity of 0 days is refused there)
             name=self.name.text(),
             description=self.description.toPlainText(),
-            price=price,
+            price=self.price.text(),
             vat_rate=self.vat_rate.currentData(),
             validity_days=self.validity.value(),
             steps=self.steps.steps(),
             active=self.active.isChecked(),
         )
         return save_call(self.desk, catalogue.add_package, catalogue.edit_package, self.item, values)
+
+    def question(self) -> str | None:
+        """A package at £0 is asked about: its sessions would be given away."""
+        try:
+            price = inputs.money(self.price.text(), currency=self.desk.settings.currency)
+        except InvalidInput:
+            return None  # not an amount: the service says so
+        if price.pence:
+            return None
+        sessions = sum(int(step.sessions) for step in self.steps.steps())
+        given = f"its {sessions} session{'s' if sessions != 1 else ''}" if sessions else "it"
+        return (
+            f"The price is {fmt.money(price)}: clients would get {given} for nothing. "
+            f"Save it at {fmt.money(price)}, or go back and type the price?"
+        )
 
     def saved_message(self, result: Package) -> str:
         return f"{result.name} saved." if self.item else f"{result.name} is in the catalogue."
@@ -168,6 +181,7 @@ class StepsEditor(QWidget):
         self, treatment_id: str | None = None, sessions: int = 1, after: int = 0, between: int = 0
     ) -> StepRow:
         row = StepRow(self.treatments)
+        calm_wheels(row)  # rows come and go after the form was shown
         row.set_values(StepInput(treatment_id or "", sessions, after, between))
         row.up.clicked.connect(lambda: self.move_step(self.rows.index(row), -1))
         row.down.clicked.connect(lambda: self.move_step(self.rows.index(row), 1))

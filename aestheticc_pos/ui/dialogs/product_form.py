@@ -11,14 +11,13 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QWidget
 
 from aestheticc_pos.domain.catalogue import Product
-from aestheticc_pos.services import catalogue, inputs
+from aestheticc_pos.services import catalogue
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import (
     Call,
     FormDialog,
     amount_edit,
-    check_field,
     save_call,
     select,
     vat_combo,
@@ -56,12 +55,9 @@ class ProductForm(FormDialog):
         self.name.setFocus()
 
     def prepare(self) -> Call:
-        price = self.price.text()
-        currency = self.desk.settings.currency
-        check_field("price", lambda: inputs.money(price, what="The price", currency=currency))
-        values = dict(
+        values = dict(  # the service checks every field at once
             name=self.name.text(),
-            price=price,
+            price=self.price.text(),
             vat_rate=self.vat_rate.currentData(),
             active=self.active.isChecked(),
         )

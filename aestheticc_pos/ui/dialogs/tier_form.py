@@ -12,14 +12,13 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
 
 from aestheticc_pos.domain.catalogue import BenefitsStart, Tier
-from aestheticc_pos.services import catalogue, inputs
+from aestheticc_pos.services import catalogue
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import (
     Call,
     FormDialog,
     amount_edit,
-    check_field,
     number_field,
     row,
     save_call,
@@ -88,18 +87,12 @@ class TierForm(FormDialog):
         self.name.setFocus()
 
     def prepare(self) -> Call:
-        price, discount = self.monthly_price.text(), self.discount.text()
         fee = self.signup_fee.text().strip()
-        currency = self.desk.settings.currency
-        check_field("monthly_price", lambda: inputs.money(price, what="The monthly price", currency=currency))
-        if fee:
-            check_field("signup_fee", lambda: inputs.money(fee, what="The sign-up fee", currency=currency))
-        check_field("discount", lambda: inputs.percent(discount, what="The member discount"))
-        values = dict(
+        values = dict(  # the service checks every field at once
             name=self.name.text(),
-            monthly_price=price,
+            monthly_price=self.monthly_price.text(),
             signup_fee=fee or "0",
-            discount=discount,
+            discount=self.discount.text(),
             covers_treatments=self.covers_treatments.isChecked(),
             covers_products=self.covers_products.isChecked(),
             covers_packages=self.covers_packages.isChecked(),

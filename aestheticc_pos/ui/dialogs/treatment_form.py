@@ -13,14 +13,13 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
 
 from aestheticc_pos.domain.catalogue import DepositKind, Treatment
-from aestheticc_pos.services import catalogue, inputs
+from aestheticc_pos.services import catalogue
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import (
     Call,
     FormDialog,
     amount_edit,
-    check_field,
     number_field,
     row,
     save_call,
@@ -78,9 +77,8 @@ class TreatmentForm(FormDialog):
         self.name.setFocus()
 
     def prepare(self) -> Call:
-        currency = self.desk.settings.currency
+        """What is typed, as the service takes it: the service checks every field at once."""
         price = self.price.text()
-        check_field("price", lambda: inputs.money(price, what="The price", currency=currency))
         kind = DepositKind(self.deposit.currentData())  # Qt hands the enum back as a str
         typed = self.deposit_value.text()
         values: dict[str, Any] = dict(
@@ -94,14 +92,8 @@ class TreatmentForm(FormDialog):
             active=self.active.isChecked(),
         )
         if kind is DepositKind.FIXED:
-            if typed.strip():
-                check_field(
-                    "deposit_value", lambda: inputs.money(typed, what="The deposit", currency=currency)
-                )
             values["deposit_amount"] = typed
         elif kind is DepositKind.PERCENT:
-            if typed.strip():
-                check_field("deposit_value", lambda: inputs.percent(typed, what="The deposit"))
             values["deposit_percent"] = typed
         return save_call(self.desk, catalogue.add_treatment, catalogue.edit_treatment, self.item, values)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -49,6 +50,8 @@ from aestheticc_pos.ui.topics import SETTINGS
 from aestheticc_pos.ui.views.data_settings import RESTART, BackupsCard, DatabaseCard
 from aestheticc_pos.ui.views.email_settings import EmailSettingsCard
 from aestheticc_pos.ui.views.gocardless_settings import GoCardlessCard
+from aestheticc_pos.ui.widgets.unsaved import UnsavedAnswer, ask_about_changes, field_state
+from aestheticc_pos.ui.widgets.wheel import calm_wheels
 
 MANAGER_ONLY = "Only a manager can change the settings."
 _TEXT_FIELDS = ("name", "vat_number", "phone", "email", "till_prefix")
@@ -65,7 +68,7 @@ class SettingsView(QWidget):
 
         content = QWidget()
         page = QVBoxLayout(content)
-        page.setContentsMargins(32, 24, 32, 24)
+        page.setContentsMargins(32, 8, 32, 24)  # the title bar above has the top margin
         page.setSpacing(12)
         title = QLabel("Settings")
         title.setObjectName("title")
@@ -83,14 +86,20 @@ class SettingsView(QWidget):
         self.save_button.setToolTip("Saves the clinic's details and rules (Ctrl+S)")
         self.save_button.clicked.connect(self.save)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
-        header = QHBoxLayout()
+        # The title, the sentence about the last save and the Save button stay above the scrolling page:
+        # Save never scrolls out of view, and a sentence appearing moves nothing under the mouse.
+        bar = QWidget()
+        header = QHBoxLayout(bar)
+        header.setContentsMargins(32, 24, 32, 8)
         titles = QVBoxLayout()
         titles.addWidget(title)
         titles.addWidget(subtitle)
         header.addLayout(titles, 1)
+        self.status.setMaximumWidth(460)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        header.addWidget(self.status, 0, Qt.AlignmentFlag.AlignBottom)
         header.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignBottom)
-        page.addLayout(header)
-        for widget in (self.notice, self.restart_banner, self.status):
+        for widget in (self.notice, self.restart_banner):
             page.addWidget(widget)
         columns = QHBoxLayout()
         columns.setSpacing(20)
@@ -116,9 +125,15 @@ class SettingsView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(content)
+        self.scroll = scroll
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setSpacing(0)
+        outer.addWidget(bar)
+        outer.addWidget(scroll, 1)
+        self._loaded = ClinicSettings()  # the clinic's settings as last loaded or saved …
+        self._as_loaded: tuple[object, ...] | None = None  # … and its fields then, to tell what changed
+        self.question: QMessageBox | None = None  # "Save your changes to the settings?" while it is asked
 
         desk.changed.connect(self._on_changed)
         desk.staff_changed.connect(lambda _member: self._apply_role())
@@ -128,6 +143,7 @@ class SettingsView(QWidget):
 
     def _clinic_card(self) -> Card:
         card = Card("The clinic")
+        self.clinic_card = card
         self.name = QLineEdit()
         self.address = QPlainTextEdit()
         self.address.setFixedHeight(64)
@@ -245,8 +261,10 @@ class SettingsView(QWidget):
     def _saved(self, result: ClinicSettings | Refused) -> None:
         self._end_saving()
         if isinstance(result, Refused):
-            if not self.fields.show_error(result.field, result.message):
-                self._show_error(result.message)
+            self._come_back()  # saved on the way out: what was refused is shown here
+            elsewhere = self.fields.show_refused(result)
+            if elsewhere:
+                self._show_error(" ".join(elsewhere))
             return
         self._fill(result)
         self.desk.settings = result
@@ -277,6 +295,52 @@ class SettingsView(QWidget):
         self.no_show_policy.setCurrentIndex(self.no_show_policy.findData(s.no_show_policy.value))
         self.late_deposit.setCurrentIndex(max(self.late_deposit.findData(s.late_deposit), 0))
         self.instant_first_payment.setChecked(s.instant_first_payment)
+        self._loaded = s
+        self._as_loaded = field_state(self.clinic_card)
+
+    # --- leaving with changes not saved --------------------------------------------------------------------
+
+    def has_changes(self) -> bool:
+        """Whether the clinic's details or rules were changed here and not saved."""
+        return self._as_loaded is not None and field_state(self.clinic_card) != self._as_loaded
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        calm_wheels(self)  # scrolling the page never changes a rule (and the cards' fields added since)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Another screen was opened: ask about changes not saved, once that screen is showing."""
+        super().hideEvent(event)
+        if not event.spontaneous() and self.desk.is_manager and self.has_changes() and self.question is None:
+            QTimer.singleShot(0, self._ask_on_leaving)
+
+    def _ask_on_leaving(self) -> None:
+        window = self.window()
+        if (
+            self.isVisible()
+            or not window.isVisible()
+            or not self.desk.is_manager
+            or self.question is not None
+        ):
+            return  # back already, the window is closing, or no one is signed in
+        self.question = ask_about_changes(window, "the settings", self._answered)
+
+    def _answered(self, answer: UnsavedAnswer) -> None:
+        self.question = None
+        if answer is UnsavedAnswer.SAVE:
+            self.save()  # a refusal brings Settings back to show it
+        elif answer is UnsavedAnswer.DISCARD:
+            self._fill(self._loaded)
+        else:
+            self._come_back()
+
+    def _come_back(self) -> None:
+        """Show Settings again, through the window's own way of opening a screen (its side bar follows)."""
+        if self.isVisible():
+            return
+        open_screen = getattr(self.window(), "open_screen", None)
+        if callable(open_screen):
+            open_screen("settings", refresh=False)
 
     def _on_changed(self, what: frozenset[str]) -> None:
         if SETTINGS in what and self.save_button.text() != "Saving…":
