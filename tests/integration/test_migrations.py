@@ -21,6 +21,8 @@ from aestheticc_pos.store.tables import metadata
 
 def test_there_is_exactly_one_head() -> None:
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+    # A start reads the head from the file names, without loading Alembic: they must agree.
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_a_new_database_is_created_by_upgrading_to_head(db_url: str) -> None:

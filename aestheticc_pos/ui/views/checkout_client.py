@@ -4,7 +4,8 @@ search says who they are and what lowers their prices (their membership, their p
 ``client`` is the client chosen (a ``ClientCard``; None: a walk-in). ``changed`` fires when the sale is now
 for someone else (the basket is priced again for them); ``picked`` when the receptionist has chosen, so
 checkout moves on to the items; ``failed`` carries a service's refusal. Service calls run through
-``Desk.run``; an answer to an older search or an older choice is dropped.
+``Desk.run``; a search overtaken by the next key before it started never runs, and an answer to an older search
+or an older choice is dropped.
 """
 
 from __future__ import annotations
@@ -105,11 +106,12 @@ class ClientChooser(QWidget):
                 rows = [(c, (c.full_name, c.phone or "", c.email or "")) for c in found]
                 self.finder.show_rows(rows, empty=f"No client matches “{typed}”.")
 
-        self.desk.run(
-            lambda: clients_service.search_clients(services, typed, limit=MAX_MATCHES),
-            show,
-            self.failed.emit,
-        )
+        def work() -> list[ClientSummary]:
+            if seq != self._search_seq:
+                return []  # another key came before this search started: it never runs (show drops it)
+            return clients_service.search_clients(services, typed, limit=MAX_MATCHES)
+
+        self.desk.run(work, show, self.failed.emit)
 
     def _pick(self, client: ClientSummary) -> None:
         self.search.clear()
