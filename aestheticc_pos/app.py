@@ -119,6 +119,7 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
 
     ``notice`` is a sentence for staff from the start (the database password could not be moved to a keyring).
     """
+    load_before_qt()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -134,6 +135,10 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
     services = build_services(settings)
     simulator = start_training_simulator(settings) if settings.training else None
     sync = build_sync(settings, services, base_url=None if simulator is None else simulator.base_url)
+    if simulator is not None:  # training: staff can make the simulated GoCardless report things
+        from aestheticc_pos.sync.practice import PracticeTurns
+
+        sync.practice = PracticeTurns(services.uow, simulator)  # type: ignore[arg-type]
     window = MainWindow(services, training=settings.training, app_settings=settings, sync=sync)
     # Emails to clients go out on a thread of their own, at once when one is queued (never in training: nothing
     # practised there reaches a real person).
@@ -155,6 +160,19 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
             emails.stop()
         if simulator is not None:
             stop_training_simulator(simulator, settings)
+
+
+def load_before_qt() -> None:
+    """Import the services and the sync connection the window uses before Qt is imported: PySide6 reads the
+    source of every module imported after it (its ``__feature__`` import hook), about a fifth of a start."""
+    import importlib
+    import pkgutil
+
+    from aestheticc_pos import services as services_package
+    from aestheticc_pos.sync import connection  # noqa: F401 - loaded for its imports (gocardless_pro, requests)
+
+    for module in pkgutil.iter_modules(services_package.__path__):
+        importlib.import_module(f"{services_package.__name__}.{module.name}")
 
 
 TRAINING_TEMPLATE = "practice-clinic.db"

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aestheticc_pos.clock import Clock
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
@@ -31,6 +32,9 @@ from aestheticc_pos.sync.runner import (
     unavailable_state,
 )
 from aestheticc_pos.sync.secrets import ENVIRONMENTS, SecretStore, SecretStoreUnavailable
+
+if TYPE_CHECKING:  # the simulator is loaded in training mode only
+    from aestheticc_pos.sync.practice import PracticeTurns
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ class SyncConnection:
         self._rate_share = rate_share
         self._holder = holder  # this till's name in the sync lease: the same after a restart
         self._listeners: list[Callable[[SyncState], None]] = []
+        # Training mode only: what staff can make the simulated GoCardless do (``app.py`` sets it).
+        self.practice: PracticeTurns | None = None
         self._lock = threading.Lock()
         self.runner = SyncRunner(
             self._connect, today=today, now=clock.now, on_state=self._tell, interval=interval

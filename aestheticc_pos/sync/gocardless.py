@@ -26,7 +26,6 @@ Calls block (the client's own network retries included) and are meant for the sy
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -47,6 +46,7 @@ from aestheticc_pos.sync.gateway import (
     TemplateResult,
     TransientGatewayError,
 )
+from aestheticc_pos.sync.gocardless_errors import api_detail, parse_reset, reasons, refused_token
 
 log = logging.getLogger(__name__)
 
@@ -429,19 +429,9 @@ class GoCardlessGateway:
                 reason="client_error",
                 detail=str(exc),
             )
-        detail = _api_detail(exc)
-        if isinstance(exc, errors.AuthenticationError):
-            return AuthenticationFailed(
-                f"GoCardless did not accept the {self.environment} access token. "
-                "Enter a new token in Settings; queued work will wait until then.",
-                detail=detail,
-            )
-        if isinstance(exc, errors.PermissionsError):
-            return AuthenticationFailed(
-                f"The {self.environment} GoCardless access token is not allowed to do this. "
-                "Create a read-write token in GoCardless and enter it in Settings.",
-                detail=detail,
-            )
+        detail = api_detail(exc)
+        if isinstance(exc, (errors.AuthenticationError, errors.PermissionsError)):
+            return AuthenticationFailed(refused_token(self.environment, exc), detail=detail)
         if isinstance(exc, errors.RateLimitError):
             return RateLimited(self._retry_after(), detail=detail)
         if isinstance(exc, errors.GoCardlessInternalError) or (exc.code or 0) >= 500:
@@ -450,7 +440,7 @@ class GoCardlessGateway:
             )
         first = (exc.errors or [{}])[0]
         return PermanentGatewayError(
-            f"GoCardless did not accept {what}: {_reasons(exc)}.",
+            f"GoCardless did not accept {what}: {reasons(exc)}.",
             reason=first.get("reason") or exc.type,
             field=first.get("field"),
             detail=detail,
@@ -458,7 +448,7 @@ class GoCardlessGateway:
 
     def _retry_after(self) -> dt.timedelta:
         """How long until the rate limit window of the 429 just received resets (its own header)."""
-        reset = _parse_reset(self._refused_reset)
+        reset = parse_reset(self._refused_reset)
         self._refused_reset = None
         if reset is None:
             return _DEFAULT_RATE_LIMIT_WAIT
@@ -530,31 +520,3 @@ def _conflicting_id(conflict: errors.IdempotentCreationConflictError) -> str | N
         return conflict.conflicting_resource_id
     except errors.ApiError:
         return None
-
-
-def _reasons(exc: errors.ApiError) -> str:
-    parts = []
-    for item in exc.errors or []:
-        message = item.get("message") or item.get("reason") or ""
-        parts.append(f"{item['field']} {message}" if item.get("field") else message)
-    parts = [p for p in parts if p]
-    return "; ".join(parts) or exc.message or "no reason given"
-
-
-def _api_detail(exc: errors.ApiError) -> str:
-    reasons = ",".join(str(item.get("reason")) for item in exc.errors or [])
-    return f"HTTP {exc.code} {exc.type} [{reasons}] request_id={exc.request_id}"
-
-
-def _parse_reset(value: str | None) -> dt.datetime | None:
-    """RateLimit-Reset is an HTTP-date; accept ISO-8601 too."""
-    if not value:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

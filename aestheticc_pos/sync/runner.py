@@ -132,6 +132,7 @@ class SyncRunner:
         self.state = SyncState(SyncStatus.STARTING, SENTENCES[SyncStatus.STARTING], now())
         self.cycles = 0
         self._reconnect = False
+        self._asked = False
 
     def start(self) -> None:
         if self._thread is not None:
@@ -141,6 +142,8 @@ class SyncRunner:
         self._thread.start()
 
     def sync_now(self) -> None:
+        """Run a cycle now (also after a refused token: staff asked, so it is tried once more)."""
+        self._asked = True
         self._wake.set()
 
     def reconnect(self) -> None:
@@ -171,6 +174,12 @@ class SyncRunner:
                     self.state = connected
                     return connected
                 self._connected = connected
+                self._asked = True  # a new connection (a new token, perhaps): try it
+            if self.state.status is SyncStatus.TOKEN_REFUSED and not self._asked:
+                # The same token would be refused again: nothing is sent until a manager enters a new one
+                # (``reconnect``) or someone asks for a sync.
+                return self.state
+            self._asked = False
             engine, gateway = self._connected
             gateway.reset()
             report = engine.run_cycle(self._today())
@@ -205,6 +214,15 @@ def _state_after(report: CycleReport, gateway: ObservedGateway, now: dt.datetime
     else:
         status = SyncStatus.ONLINE
     sentence = SENTENCES[status]
+    if refused:  # GoCardless's own reason, in a sentence that says what to do
+        sentence = next(
+            (
+                r.stopped
+                for r in (report.first_drain, report.pull)
+                if r and r.authentication_failed and r.stopped
+            ),
+            sentence,
+        )
     if status is SyncStatus.ONLINE and not report.ok:
         stopped = next(
             (r.stopped for r in (report.first_drain, report.pull, report.second_drain) if r and r.stopped),

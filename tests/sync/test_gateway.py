@@ -348,7 +348,7 @@ def test_a_wrong_token_is_an_authentication_failure(simulator: Simulator) -> Non
     simulator.access_token = "the-right-token"
     wrong = GoCardlessGateway("the-wrong-token", base_url=simulator.base_url, timeout=5)
 
-    with pytest.raises(AuthenticationFailed, match="Enter a new token in Settings"):
+    with pytest.raises(AuthenticationFailed, match="not one GoCardless knows.*enter a current token in Settings"):
         wrong.create_customer(CUSTOMER, "membership-m1-create_customer-v1")
     with pytest.raises(AuthenticationFailed):
         wrong.list_events()

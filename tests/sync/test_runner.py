@@ -171,3 +171,45 @@ def test_only_gocardless_environments_are_accepted(clinic, environment: str) -> 
         SyncConnection(
             clinic.uow, clinic.clock, clinic.services.today, MemorySecretStore(), environment, bus=clinic.bus
         )
+
+
+@pytest.mark.parametrize(
+    ("refuse", "words"),
+    [
+        ("revoked", "has been revoked in GoCardless (GoCardless: Access token not active)"),
+        (
+            "read_only",
+            "may only read, so the till cannot send its work (GoCardless: Insufficient permissions)",
+        ),
+    ],
+)
+def test_a_refused_token_is_said_in_gocardless_words_and_not_tried_again_until_asked(
+    clinic, refuse: str, words: str
+) -> None:
+    _sign_up(clinic)
+    with Simulator() as simulator:
+        if refuse == "revoked":
+            simulator.revoke_token(TOKEN)
+        else:
+            simulator.set_read_only()
+        connection = _connection(clinic, MemorySecretStore({"sandbox": TOKEN}), simulator.base_url)
+
+        state = connection.runner.run_once()
+        assert state.status is SyncStatus.TOKEN_REFUSED
+        assert words in state.sentence and "Settings" in state.sentence
+        sent = len(simulator.requests)
+        assert sent == 1  # the first request was refused; the cycle stopped there
+
+        for _ in range(3):  # the loop's next cycles: the same token would be refused, nothing is sent
+            assert connection.runner.run_once().status is SyncStatus.TOKEN_REFUSED
+        assert len(simulator.requests) == sent
+
+        connection.runner.sync_now()  # staff asked: tried once more
+        assert connection.runner.run_once().status is SyncStatus.TOKEN_REFUSED
+        assert len(simulator.requests) == sent + 1
+
+        simulator.revoked_tokens.clear()
+        simulator.set_read_only(False)
+        connection.save_token("sandbox", TOKEN)  # a manager enters the token again: it reconnects
+        assert connection.runner.run_once().status is SyncStatus.ONLINE
+        assert simulator.count("customers") == 1

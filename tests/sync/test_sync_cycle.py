@@ -8,16 +8,20 @@ The till's clock and the simulator's are kept on the same day.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import Counter
 
 import gocardless_pro
+import pytest
 from harness import Till
 from sqlalchemy import delete
 
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import membership_billing
 from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store.tables import MembershipRow, SyncStateRow
+from aestheticc_pos.sync.engine import SyncEngine
 from aestheticc_pos.sync.gateway import EventPage
 from aestheticc_pos.sync.pull import STREAMS, WATERMARK_KEY
 from aestheticc_pos.sync.simulator import ERROR_500
@@ -238,3 +242,46 @@ def test_a_cancellation_with_notice_waits_for_the_last_payment_owed(till: Till) 
     owed = [p for p in till.simulator.all("payments") if p["charge_date"] == "2027-01-25"]
     assert len(owed) == 1 and owed[0]["status"] in {"confirmed", "paid_out"}
     assert till.membership(membership_id).paid_through == dt.date(2027, 2, 23)
+
+
+class _CrashesOnce:
+    """The app's message bus, except that the ``at``-th message it is handed crashes the till (once)."""
+
+    def __init__(self, bus: MessageBus, at: int) -> None:
+        self._bus = bus
+        self._left = at
+
+    def handle(self, uow, message):  # noqa: ANN001, ANN201 - the bus's own signature
+        self._left -= 1
+        if self._left == 0:
+            raise RuntimeError("the till lost power")
+        return self._bus.handle(uow, message)
+
+
+def test_a_page_of_events_is_applied_in_one_transaction_and_each_event_once(till: Till) -> None:
+    membership_id = till.sign_up()
+    till.cycle()
+    till.authorise(membership_id)
+    before = len(till.log())
+    crashing = SyncEngine(
+        till.uow,
+        till.gateway,
+        till.clock,
+        bus=_CrashesOnce(MessageBus(till.services), at=3),
+        rng=random.Random(3),
+        holder=till.engine.holder,
+    )
+
+    with pytest.raises(RuntimeError):
+        crashing.pull_events_once(till.today)
+
+    # Nothing of the page was kept: not the events before the crash, nor what they did.
+    assert len(till.log()) == before
+    assert till.membership(membership_id).gc_mandate_id is None
+    report = till.engine.pull_events_once(till.today)
+    assert report.stopped is None and report.applied >= 3
+    log = till.log()
+    assert till.membership(membership_id).gc_mandate_id is not None
+    assert set(log) >= {e["id"] for e in till.simulator.events("billing_requests", "fulfilled")}
+    again = till.engine.pull_events_once(till.today)  # the overlap re-read: nothing applied twice
+    assert again.applied == 0 and len(till.log()) == len(log)

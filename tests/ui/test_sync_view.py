@@ -20,8 +20,10 @@ from aestheticc_pos.store.tables import MembershipRow, OutboxRow, ProcessedEvent
 from aestheticc_pos.sync import outbox
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.sync.gateway import PermanentGatewayError
+from aestheticc_pos.sync.practice import PracticeTurns
 from aestheticc_pos.sync.runner import SyncState, SyncStatus
 from aestheticc_pos.sync.secrets import NO_KEYRING, MemorySecretStore
+from aestheticc_pos.sync.simulator import Simulator
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.sync_bridge import status_text
 from aestheticc_pos.ui.views.gocardless_settings import GoCardlessCard
@@ -314,3 +316,77 @@ def test_when_every_member_is_billed_the_section_says_so(qtbot, demo_desk: Desk)
     assert view.not_billed_model.rowCount() == 0
     assert view.not_billed_empty.isVisibleTo(view) and view.not_billed_empty.text() == ALL_BILLED
     assert not view.not_billed_table.isVisibleTo(view) and not view.start_billing_button.isVisibleTo(view)
+
+
+def test_training_practice_turns_show_in_the_sync_screen_and_the_till_applies_them(
+    qtbot, demo_desk: Desk
+) -> None:
+    """In training mode the Sync screen can make the simulated GoCardless move a member's Direct Debit to a new
+    mandate; the next sync applies it, and the recent events say so."""
+    services = demo_desk.services
+    with Simulator() as simulator:
+        simulator.set_clock(services.now())
+        connection = SyncConnection(
+            services.uow,
+            services.clock,
+            services.today,
+            MemorySecretStore(available=False),
+            "sandbox",
+            bus=MessageBus(services),
+            base_url=simulator.base_url,
+            training=True,
+        )  # type: ignore[arg-type]
+        connection.practice = PracticeTurns(services.uow, simulator)  # type: ignore[arg-type]
+        demo_desk.connect_sync(connection)
+        client = clients_service.add_client(
+            services,
+            staff_id=front_desk(services),
+            first_name="Tara",
+            last_name="Practice",
+            email="t@example.com",
+        )
+        membership_id = memberships.start_membership(
+            services, client_id=client.id, tier_id="tier-gold", staff_id=front_desk(services)
+        ).id
+        assert connection.runner.run_once().status is SyncStatus.ONLINE
+        with services.uow(read_only=True) as uow:
+            flow = uow.session.get(MembershipRow, membership_id).gc_flow_id
+        simulator.authorise(flow, account_holder_name="Tara Practice", account_number="55779911")
+        connection.runner.run_once()
+        with services.uow(read_only=True) as uow:
+            old_mandate = uow.session.get(MembershipRow, membership_id).gc_mandate_id
+        assert old_mandate
+
+        view = SyncView(demo_desk)
+        qtbot.addWidget(view)
+        view.show()
+        panel = view.practice
+        assert panel is not None and panel.isVisible()
+        view.refresh()
+        qtbot.waitUntil(lambda: panel.member.count() == 1, timeout=WAIT)
+        assert panel.member.currentText() == "Tara Practice"
+        labels = [panel.turn.itemText(i) for i in range(panel.turn.count())]
+        assert "The bank moves the Direct Debit to a new mandate" in labels and len(labels) == 13
+        panel.turn.setCurrentIndex(panel.turn.findData("replace_mandate"))
+        qtbot.mouseClick(panel.go, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "new mandate" in panel.result.text(), timeout=WAIT)
+        [new_mandate] = [m["id"] for m in simulator.all("mandates") if m["id"] != old_mandate]
+        assert new_mandate in panel.result.text()
+
+        connection.runner.run_once()
+        with services.uow(read_only=True) as uow:
+            assert uow.session.get(MembershipRow, membership_id).gc_mandate_id == new_mandate
+        view.refresh()
+        qtbot.waitUntil(
+            lambda: any(
+                "moved the Direct Debit to a new mandate" in (view.events_model.row(i).note or "")
+                for i in range(view.events_model.rowCount())
+            ),
+            timeout=WAIT,
+        )
+
+
+def test_without_training_the_sync_screen_has_no_practice_panel(qtbot, connected: Desk) -> None:
+    view = SyncView(connected)
+    qtbot.addWidget(view)
+    assert view.practice is None

@@ -7,6 +7,7 @@ instant payment; then the request is fulfilled (``billing_requests``) when the f
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -79,7 +80,8 @@ class BillingRequestFlows:
         return flow
 
     def action_initialise(self, flow: dict[str, Any], data: dict[str, Any]) -> None:
-        return None
+        """A fresh session token for integrations that drive the flow themselves."""
+        flow["session_token"] = "sesh_" + uuid.uuid4().hex
 
     def expired(self, flow: dict[str, Any]) -> bool:
         return self.store.now_iso() > flow["expires_at"]
@@ -130,10 +132,11 @@ class BillingRequestFlows:
         )
         if pays_instantly(br):
             self._authorise_at_bank(br, instant_available)
+        person, billing_detail = self.customers.billing_view(customer)
         br["resources"] = {
-            "customer": public(customer),
-            "customer_bank_account": public(account) if account else {},
-            "customer_billing_detail": {},
+            "customer": person,
+            "customer_bank_account": public(account) if account else None,
+            "customer_billing_detail": billing_detail,
         }
         for action in br["actions"]:
             action["status"] = "completed"

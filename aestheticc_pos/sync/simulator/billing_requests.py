@@ -110,9 +110,13 @@ class BillingRequests:
                 "currency": currency,
                 "verify": mr.get("verify") or "recommended",
                 "authorisation_source": "web",
+                "consent_type": None,
                 "description": mr.get("description"),
+                "funds_settlement": "managed",
+                "payer_requested_dual_signature": False,
+                "sweeping": False,
                 "metadata": metadata_param(mr, "mandate_request[metadata]"),
-                "constraints": {},
+                "constraints": None,
                 "links": {},
             }
             links["mandate_request"] = self.store.new_id("billing_requests").replace("BRQ", "MRQ")
@@ -139,6 +143,8 @@ class BillingRequests:
                 "fallback_occurred": False,
                 "metadata": meta,
                 "purpose_code": None,
+                "payment_context_code": None,
+                "payment_purpose_code": None,
                 "mandate_request": self._section(mandate_request),
                 "payment_request": self._section(payment_request),
                 "subscription_request": self._section(None),

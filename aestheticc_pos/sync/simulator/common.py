@@ -27,9 +27,10 @@ class Options:
     def __init__(self) -> None:
         # Status a mandate gets when the payer completes the hosted page.
         self.mandate_status_on_authorise = "pending_submission"
-        # "object": unrequested sections of a billing request are sent as {} (safe for the client's
-        # wrappers); "null": sent as null, as the real API very likely does.
-        self.unrequested_sections = "object"
+        # "null": unrequested sections of a billing request (payment_request, mandate_request,
+        # subscription_request, instalment_schedule_request) are sent as null, as the live API does (the client's
+        # wrappers raise on them, so code must read them through ``attributes``); "object": sent as {}.
+        self.unrequested_sections = "null"
         # Working days between the day a mandate is created and its first next_possible_charge_date.
         self.mandate_lead_days = 4
         # Working days between today and the earliest charge date of a mandate that exists already: a mandate's

@@ -7,6 +7,15 @@ from typing import Any
 from .common import metadata_param
 from .state import Store, validation
 
+ADDRESS_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "address_line3",
+    "city",
+    "region",
+    "postal_code",
+    "country_code",
+)
 CUSTOMER_FIELDS = [
     "email",
     "given_name",
@@ -34,6 +43,8 @@ class Customers:
             raise validation("family_name", "must be provided (or company_name)", "/customers/family_name")
         customer = {f: p.get(f) for f in CUSTOMER_FIELDS}
         customer["language"] = customer["language"] or "en"
+        for national in ("danish_identity_number", "swedish_identity_number"):  # Denmark and Sweden only
+            customer[national] = p.get(national)
         customer["metadata"] = meta
         return self.store.add("customers", customer)
 
@@ -42,6 +53,26 @@ class Customers:
         for f in CUSTOMER_FIELDS:
             if f in p:
                 customer[f] = p[f]
+
+    def billing_view(self, customer: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A customer as a billing request's ``resources`` show it: the person (no address), and their billing
+        detail (the address, a ``CBD`` id of its own)."""
+        person = {
+            k: customer.get(k)
+            for k in ("id", "created_at", "email", "given_name", "family_name", "company_name", "language")
+        }
+        person["phone_number"] = customer.get("phone_number")
+        person["metadata"] = dict(customer.get("metadata") or {})
+        detail = {
+            "id": "CBD" + customer["id"][2:],
+            "created_at": customer["created_at"],
+            **{k: customer.get(k) for k in ADDRESS_FIELDS},
+            "danish_identity_number": customer.get("danish_identity_number"),
+            "swedish_identity_number": customer.get("swedish_identity_number"),
+            "ip_address": None,
+            "schemes": [],
+        }
+        return person, detail
 
     def add_bank_account(
         self, customer: dict[str, Any], holder: str, number: str, currency: str
@@ -52,11 +83,13 @@ class Customers:
                 "account_holder_name": holder,
                 "account_number_ending": (number or "00000000")[-2:],
                 "account_type": None,
+                "bank_account_token": None,
                 "bank_name": "SIMULATED BANK PLC",
                 "country_code": "GB",
                 "currency": currency,
                 "enabled": True,
                 "metadata": {},
+                "payer_name_verification_result": None,
                 "links": {"customer": customer["id"]},
             },
         )

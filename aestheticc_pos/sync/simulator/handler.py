@@ -67,6 +67,8 @@ class Host(Protocol):
     limiter: RateLimiter
     stopping: threading.Event  # set while the server stops: a TIMEOUT fault stops waiting
     access_token: str | None  # the only token accepted (None: any)
+    revoked_tokens: set[str]  # answered 401 access_token_not_active
+    read_only: bool  # the token may read but not write: writes are answered 403 insufficient_permissions
     timeout_fault_seconds: float
 
     def record_request(self, method: str, path: str, key: str | None) -> None: ...
@@ -180,9 +182,18 @@ class Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth[7:].strip():
             raise SimApiError(401, "invalid_api_usage", "Authentication failed", reason="unauthorized")
-        if self.sim.access_token is not None and auth[7:].strip() != self.sim.access_token:
+        token = auth[7:].strip()
+        if token in self.sim.revoked_tokens:
+            raise SimApiError(
+                401, "invalid_api_usage", "Access token not active", reason="access_token_not_active"
+            )
+        if self.sim.access_token is not None and token != self.sim.access_token:
             raise SimApiError(
                 401, "invalid_api_usage", "Access token not found", reason="access_token_not_found"
+            )
+        if self.sim.read_only and self.command in ("POST", "PUT", "DELETE"):
+            raise SimApiError(
+                403, "invalid_api_usage", "Insufficient permissions", reason="insufficient_permissions"
             )
         version = self.headers.get("GoCardless-Version")
         if not version:
@@ -311,6 +322,8 @@ class Handler(BaseHTTPRequestHandler):
             "resubmit_payment",
             "expire_billing_request",
             "expire_flow",
+            "queue_refund",
+            "submit_refund",
             "pay_refund",
             "fail_refund",
             "visit_template",
@@ -333,6 +346,8 @@ class Handler(BaseHTTPRequestHandler):
             "advance_to",
             "inject",
             "clear_faults",
+            "revoke_token",
+            "set_read_only",
             "set_clock",
         ]
     )

@@ -61,6 +61,7 @@ class Mandates:
                 "mandate_type": "bank_debit",
                 "metadata": dict(metadata or {}),
                 "next_possible_charge_date": first_charge.isoformat(),
+                "next_possible_standard_ach_charge_date": None,  # ACH only
                 "payments_require_approval": False,
                 "reference": None,
                 "scheme": scheme,

@@ -64,13 +64,24 @@ class Refunds:
         return refund
 
     # ===== what the banks and GoCardless do ======================================================
+    def submit(self, refund: dict[str, Any]) -> None:
+        """GoCardless batches the refund (pending_submission) and sends it to the banks (submitted)."""
+        require(refund, {"created", "pending_submission"}, "submit")
+        refund["status"] = "submitted"
+
+    def queue(self, refund: dict[str, Any]) -> None:
+        """The refund waits for the next batch to the banks."""
+        require(refund, {"created"}, "queue")
+        refund["status"] = "pending_submission"
+
     def pay(self, refund: dict[str, Any]) -> None:
         require(refund, {"created", "pending_submission", "submitted"}, "pay")
         refund["status"] = "paid"
         self._event(refund, "paid", "refund_paid", "The refund has been paid to your customer.")
 
     def fail(self, refund: dict[str, Any]) -> None:
-        """The refund did not reach the payer: it bounces, then the funds come back to the clinic."""
+        """The refund did not reach the payer: it bounces (``failed`` event, status ``bounced``), then the funds
+        come back to the clinic (``funds_returned``)."""
         require(refund, {"created", "pending_submission", "submitted", "paid"}, "fail")
         refund["status"] = "bounced"
         self._event(

@@ -38,6 +38,8 @@ class Simulator:
             raise ValueError("the simulator only listens on the loopback interface")
         self.host, self.port = host, port
         self.access_token = access_token
+        self.revoked_tokens: set[str] = set()
+        self.read_only = False
         self.clock = clock or SimClock()
         self.store = Store(self.clock)
         self.options = Options()
@@ -140,6 +142,15 @@ class Simulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    # ----- the access token --------------------------------------------------------------------
+    def revoke_token(self, token: str) -> None:
+        """Someone revoked ``token`` in the GoCardless dashboard: every request with it is refused (401)."""
+        self.revoked_tokens.add(token)
+
+    def set_read_only(self, read_only: bool = True) -> None:
+        """The token may read but not write (a read-only token): creates and actions are refused (403)."""
+        self.read_only = read_only
+
     # ----- payer and scenarios -----------------------------------------------------------------
     def authorise(
         self,
@@ -174,6 +185,14 @@ class Simulator:
     def expire_flow(self, flow_id: str) -> None:
         """Only this link lapses; the billing request stays pending, so a new flow can be sent for it."""
         self._run("billing_request_flows", flow_id, self.api.flows.expire)
+
+    def queue_refund(self, refund_id: str) -> None:
+        """The refund waits for GoCardless's next batch (pending_submission)."""
+        self._run("refunds", refund_id, self.api.refunds.queue)
+
+    def submit_refund(self, refund_id: str) -> None:
+        """The refund was sent to the banks (submitted)."""
+        self._run("refunds", refund_id, self.api.refunds.submit)
 
     def pay_refund(self, refund_id: str) -> None:
         self._run("refunds", refund_id, self.api.refunds.pay)

@@ -149,7 +149,7 @@ class Store:
             "metadata": {},
             "resource_metadata": copy.deepcopy(subject.get("metadata") or {}) if subject else {},
             "customer_notifications": [],
-            "source": {"type": "app" if origin == "api" else origin, "name": "simulator"},
+            "source": _source(origin),
         }
         self.resources["events"][event["id"]] = event
         return event
@@ -162,6 +162,14 @@ class Store:
                 if (resource_type is None or e["resource_type"] == resource_type)
                 and (action is None or e["action"] == action)
             ]
+
+
+def _source(origin: str) -> dict[str, str]:
+    """Who an event came from, in the API's words (``app``, ``user``, ``gc_team``, ``access_token``): a call
+    with the clinic's access token, or GoCardless itself for what the banks, GoCardless and payers did."""
+    if origin == "api":
+        return {"type": "access_token", "name": "Aestheticc POS token"}
+    return {"type": "gc_team", "name": "GoCardless"}
 
 
 # ----- listing ---------------------------------------------------------------------------------

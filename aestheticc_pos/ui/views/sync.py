@@ -4,7 +4,8 @@ Everything here is read through ``services.sync_status`` after each sync cycle (
 the runner, the work queued, the work GoCardless refused (a manager may retry it after fixing its cause, or
 discard it with a reason), members who need a new Direct Debit link, and the recent events GoCardless sent.
 With it, ``membership_billing.memberships_not_billed``: members with a Direct Debit whom nothing bills
-monthly (a manager starts their billing again).
+monthly (a manager starts their billing again). In training mode a practice panel makes the simulated
+GoCardless report the rarer turns (``sync_practice.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import error_label
 from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
 from aestheticc_pos.ui.topics import MEMBERSHIPS, SYNC
+from aestheticc_pos.ui.views.sync_practice import PracticePanel
 
 STATUS_WORDS = {
     SyncStatus.NOT_CONFIGURED: "Not set up",
@@ -112,6 +114,14 @@ class SyncView(QWidget):
 
         self.error = error_label()
         layout.addWidget(self.error)
+
+        # Training mode: make the simulated GoCardless report something, where its effects show.
+        practice = (
+            None if desk.sync is None or desk.sync.connection is None else desk.sync.connection.practice
+        )
+        self.practice = None if practice is None else PracticePanel(desk, practice)
+        if self.practice is not None:
+            layout.addWidget(self.practice)
 
         # Needs attention
         self.attention_title = QLabel("Needs attention")
@@ -250,6 +260,8 @@ class SyncView(QWidget):
             return sync_status.sync_overview(services), membership_billing.memberships_not_billed(services)
 
         self.desk.run(load, self._show, self._show_error)
+        if self.practice is not None:
+            self.practice.refresh()
 
     def _on_staff(self, _member: object) -> None:
         self._enable()
