@@ -1,8 +1,8 @@
 """GoCardless events → domain messages (DESIGN.md §5, NOTES.md §6): ``translate`` and nothing else.
 
-``translate(event, today)`` reads one event (a plain dict as ``GET /events`` returns it, with the payment the
-pull added under ``linked``, as ``include=payment`` would, and a portal purchase's billing request under
-``linked_billing_request``) and returns the message it means (``domain/messages.py``), or ``Unused`` with the
+``translate(event, today)`` reads one event (a plain dict as ``GET /events`` returns it, with the payment that
+``include=payment`` brought beside it under ``linked``, and a portal purchase's billing request, brought by
+``include=billing_request``, under ``linked_billing_request``) and returns the message it means (``domain/messages.py``), or ``Unused`` with the
 reason it tells the till nothing: a resource type or action we do not use, or an event without the link it
 needs. It reads no database: which local record a message is about is the message bus's to find.
 

@@ -5,8 +5,12 @@ conflicts, cursor pagination, rate-limit headers and events (with ``resource_met
 hosted "Authorise Direct Debit" page (with an instant first payment and its Direct Debit fallback,
 ``billing_request_flows.py``), "Pay by bank" pages for payment links (Instant Bank Pay billing requests) and
 reusable billing request templates (``billing_request_templates.py``), keeps charge dates on England & Wales working
-days (``working_days.py``), has scenario controls (mandates, payments and GoCardless's own retries, refunds,
-expiring links, subscriptions over a controllable clock) and fault injection. See ``Simulator``.
+days (``working_days.py``), serves payouts and their items (``payouts.py``), has scenario controls (mandates
+activated, failed, cancelled, expired, replaced, reinstated, blocked or consumed; payments confirmed, failed and
+retried, charged back, chargebacks cancelled or settled, approvals refused; subscriptions refused; set-ups failed,
+refused at the bank or left unfinished; refunds; expiring links; subscriptions over a controllable clock), a token
+that can be revoked or made read-only, and fault injection. See ``Simulator``; training mode's practice turns are
+``sync/practice.py``.
 """
 
 from .clock import SimClock
