@@ -197,9 +197,7 @@ def test_giving_notice_shows_cancelling_with_the_end_date_and_withdrawing_it_und
     dialog.last_day.setDate(QDate(2026, 12, 31))
     _click(qtbot, dialog.save_button)
 
-    qtbot.waitUntil(
-        lambda: _cell(view, member.client_name, "Status") == "Cancelling: ends 31 Dec 2026", timeout=WAIT
-    )
+    qtbot.waitUntil(lambda: _cell(view, member.client_name, "Status") == "Ends 31 Dec 2026", timeout=WAIT)
     assert _cell(view, member.client_name, "Discount").endswith("in force")  # benefits until the end date
     view.set_filter(rules.MembershipStatus.CANCELLING)
     assert [m.client_name for m in _shown(view)] == [member.client_name]

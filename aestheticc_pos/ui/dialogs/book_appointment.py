@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -44,6 +43,7 @@ from aestheticc_pos.ui.models.appointments import package_badge
 from aestheticc_pos.ui.topics import APPOINTMENTS, PACKAGES, PAYMENTS
 from aestheticc_pos.ui.widgets.client_finder import ClientFinder
 from aestheticc_pos.ui.widgets.package_progress import TONE_STYLE, set_tone
+from aestheticc_pos.ui.widgets.time_field import NOT_A_TIME, TimeField
 
 ENGLISH = QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
 
@@ -112,10 +112,10 @@ class BookAppointmentDialog(QDialog):
         today = self._today()
         self.day.setMinimumDate(QDate(today.year, today.month, today.day))
         self.day.dateChanged.connect(self._changed)
-        self.time = QTimeEdit(self._default_time(day))
-        self.time.setLocale(ENGLISH)
-        self.time.setDisplayFormat("HH:mm")
+        self.time = TimeField(self._default_time(day))  # "11:00" typed is 11:00
+        self.time.setMaximumWidth(120)
         self.time.timeChanged.connect(self._changed)
+        self.time.textEdited.connect(self._changed)
         when = QHBoxLayout()
         when.addWidget(self.day, 2)
         when.addWidget(self.time, 1)
@@ -338,6 +338,8 @@ class BookAppointmentDialog(QDialog):
             return "Choose a treatment.", self.treatment
         if self.practitioner.currentIndex() < 0:
             return "Choose a practitioner.", self.practitioner
+        if not self.time.is_valid():
+            return NOT_A_TIME, self.time
         return None
 
     # --- small helpers -----------------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ so checkout is ready for the next client.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.receipt_dialog import ReceiptDialog
+from aestheticc_pos.ui.widgets.elided import ElidedLabel
 
 
 class LastSale(QWidget):
@@ -29,9 +30,10 @@ class LastSale(QWidget):
         self.receipt_dialog: ReceiptDialog | None = None
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("")
+        self.label = ElidedLabel("")  # a long client name ends in "…"; the button keeps its whole caption
         self.label.setObjectName("hint")
         self.button = QPushButton("Receipt again")
+        self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.button.setToolTip("Show the last sale's receipt, to print or copy it again")
         self.button.clicked.connect(self.open_receipt)
         self.button.setEnabled(False)

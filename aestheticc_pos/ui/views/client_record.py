@@ -377,7 +377,7 @@ def _appointments_table() -> QTableWidget:
     table.setShowGrid(False)
     table.setWordWrap(False)
     table.verticalHeader().setDefaultSectionSize(32)
-    _set_widths(table.horizontalHeader(), (112, 60, 0, 170, 120))
+    _set_widths(table.horizontalHeader(), stretch=2)
     return table
 
 
@@ -413,7 +413,7 @@ def _sales_tree() -> QTreeWidget:
     tree.setUniformRowHeights(True)
     tree.setRootIsDecorated(True)
     tree.header().setStretchLastSection(False)
-    _set_widths(tree.header(), (150, 110, 0, 110))
+    _set_widths(tree.header(), stretch=2)
     tree.headerItem().setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return tree
 
@@ -444,15 +444,12 @@ def _fill_sales(tree: QTreeWidget, sales: list[Receipt], tz: ZoneInfo) -> None:
         tree.addTopLevelItem(top)
 
 
-def _set_widths(header: QHeaderView, widths: tuple[int, ...]) -> None:
-    """Fixed widths, 0 for columns that share the rest; headings left-aligned like the cells."""
+def _set_widths(header: QHeaderView, *, stretch: int) -> None:
+    """Every column as wide as its widest date, time or name (nothing clipped, whatever the font), column
+    ``stretch`` taking the rest; headings left-aligned like the cells."""
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    for column, width in enumerate(widths):
-        if width:
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(column, width)
-        else:
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
 
 def _at_a_glance(record: ClientRecord, tz: ZoneInfo) -> str:

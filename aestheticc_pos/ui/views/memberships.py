@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -82,10 +83,18 @@ def status_text(m: MembershipView) -> str:
     return words
 
 
+def short_status_text(m: MembershipView) -> str:
+    """The status in a few words for the list ("Ends 24 Dec 2026", "Past due"); the tooltip and the panel
+    say since when."""
+    if m.status is Status.CANCELLING and m.ends_on is not None:
+        return f"Ends {fmt.date(m.ends_on)}"
+    return STATUS_WORDS[m.status]
+
+
 def direct_debit_text(m: MembershipView, *, short: bool = False) -> str:
     """The mandate's state in words ("Waiting for the client to authorise the Direct Debit", "Active")."""
     if m.direct_debit == WAITING_FOR_CLIENT:
-        return "Waiting for the client" if short else "Waiting for the client to authorise the Direct Debit"
+        return "Awaiting client" if short else "Waiting for the client to authorise the Direct Debit"
     return m.direct_debit[:1].upper() + m.direct_debit[1:]
 
 
@@ -103,7 +112,7 @@ def retry_text(m: MembershipView) -> str:
 COLUMNS = (
     Column("Client", lambda m: m.client_name),
     Column("Tier", lambda m: m.tier_name),
-    Column("Status", status_text),
+    Column("Status", short_status_text, tip=status_text),
     Column("Discount", discount_text),
     Column("Paid through", lambda m: fmt.date(m.paid_through) or "—"),
     Column("Direct Debit", lambda m: direct_debit_text(m, short=True), tip=direct_debit_text),
@@ -159,7 +168,7 @@ class MembershipsView(QWidget):
         body = QHBoxLayout()
         body.setSpacing(16)
         self.model = RowsModel(COLUMNS, parent=self)
-        self.table = rows_table(self.model, stretch=len(COLUMNS) - 1)
+        self.table = rows_table(self.model, stretch=0)  # a long name ends in "…", every other column fits
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_selected())
         list_column = QVBoxLayout()
         list_column.addWidget(self.table, 1)
@@ -169,7 +178,7 @@ class MembershipsView(QWidget):
         body.addLayout(list_column, 1)
         self.panel = _MemberPanel()
         self.panel.email_link.desk = desk
-        body.addWidget(self.panel)
+        body.addWidget(_scrolling(self.panel))  # never squeezed: the QR code keeps its size and quiet zone
         layout.addLayout(body, 1)
 
         panel = self.panel
@@ -311,6 +320,21 @@ class MembershipsView(QWidget):
     def _show_error(self, message: str) -> None:
         self.status.setText(message)
         self.status.show()
+
+
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """``panel`` at its full height, scrolling when the window is too short for it (a sentence above the
+    list takes room): squeezed instead, its QR code would lose a corner and could not be scanned."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setStyleSheet(
+        "QScrollArea, QScrollArea > QWidget > QWidget#qt_scrollarea_viewport { background: transparent; }"
+    )
+    area.setWidget(panel)
+    area.setFixedWidth(panel.width() + area.verticalScrollBar().sizeHint().width())
+    return area
 
 
 class _MemberPanel(QFrame):

@@ -1,4 +1,7 @@
-"""A link as a QR code a client scans with their phone at the desk, with "Copy link" beside it.
+"""A link as a QR code a client scans with their phone at the desk, with "Copy link" under it.
+
+The code is always drawn whole at its size, with its quiet zone (4 light modules round it): a code that lost
+a corner to a squeezed layout cannot be scanned, so its panel asks for room enough for all of it.
 
 panel = LinkPanel("Scan to set up your Direct Debit")
 panel.set_link(url)        # None: hides the code and says why
@@ -68,7 +71,8 @@ class QrCode(QWidget):
 
 
 class LinkPanel(QWidget):
-    """A caption, then the QR code of a link with "Copy link" beside it (for email or SMS)."""
+    """A caption, the QR code of a link, then "Copy link" (for email or SMS) and any other buttons in a row
+    under it: beside the code, a narrow card would cut their captions."""
 
     def __init__(self, caption: str, parent: QWidget | None = None, *, size: int = 150) -> None:
         super().__init__(parent)
@@ -87,21 +91,18 @@ class LinkPanel(QWidget):
         self.copy_button = QPushButton("Copy link")
         self.copy_button.setToolTip("Copy the link, to paste into an email or a text message")
         self.copy_button.clicked.connect(self.copy)
-        row = QHBoxLayout()
-        row.setSpacing(10)
-        row.addWidget(self.code, 0, Qt.AlignmentFlag.AlignTop)
-        side = QVBoxLayout()
-        self._side = side
-        side.addWidget(self.copy_button)
-        side.addWidget(self.note)
-        side.addStretch(1)
-        row.addLayout(side, 1)
+        self._buttons = QHBoxLayout()
+        self._buttons.setSpacing(8)
+        self._buttons.addWidget(self.copy_button)
+        self._buttons.addStretch(1)
         column.addWidget(self.caption)
-        column.addLayout(row)
+        column.addWidget(self.code, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addLayout(self._buttons)
+        column.addWidget(self.note)
 
     def add_button(self, button: QPushButton) -> None:
         """Another action beside "Copy link" ("Email the link…"); it shows and hides itself."""
-        self._side.insertWidget(self._side.indexOf(self.copy_button) + 1, button)
+        self._buttons.insertWidget(self._buttons.indexOf(self.copy_button) + 1, button)
 
     def set_link(self, link: str | None, *, missing: str = "") -> None:
         """Show ``link``; with none, hide the code and show ``missing`` (why there is no link yet)."""
