@@ -238,8 +238,11 @@ def _package_steps(ctx: ItemContext, steps: Iterable[StepInput | Sequence[Any]])
     A treatment no longer offered cannot be put into a package, but a package that already has it keeps it.
     """
     already_in = {s.treatment_id for s in ctx.current.steps} if ctx.current is not None else set()
+    steps = list(steps or ())
+    if not steps:  # said here too, with the other fields' refusals (the domain says it again)
+        raise InvalidInput("A package needs at least one treatment step.", field="steps")
     result = []
-    for position, raw in enumerate(steps or (), start=1):
+    for position, raw in enumerate(steps, start=1):
         try:
             step = StepInput(*raw) if not isinstance(raw, str) else None
         except TypeError:

@@ -6,7 +6,7 @@ inserts or updates by id (the caller commits); ``load_*`` raises ``NotFound`` fo
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from aestheticc_pos.domain.catalogue import (
@@ -42,7 +42,7 @@ def load_treatment(session: Session, treatment_id: str) -> Treatment:
 
 def list_treatments(session: Session, *, active_only: bool = False) -> list[Treatment]:
     """Treatments by name; ``active_only`` leaves out those no longer offered."""
-    query = select(TreatmentRow).order_by(TreatmentRow.name, TreatmentRow.id)
+    query = select(TreatmentRow).order_by(func.lower(TreatmentRow.name), TreatmentRow.id)  # ignoring case
     if active_only:
         query = query.where(TreatmentRow.active)
     return [_treatment(row) for row in session.scalars(query)]
@@ -90,7 +90,7 @@ def load_product(session: Session, product_id: str) -> Product:
 
 
 def list_products(session: Session, *, active_only: bool = False) -> list[Product]:
-    query = select(ProductRow).order_by(ProductRow.name, ProductRow.id)
+    query = select(ProductRow).order_by(func.lower(ProductRow.name), ProductRow.id)
     if active_only:
         query = query.where(ProductRow.active)
     return [_product(row) for row in session.scalars(query)]
@@ -137,7 +137,7 @@ def list_packages(session: Session, *, active_only: bool = False) -> list[Packag
     query = (
         select(PackageRow)
         .options(_WITH_STEPS)
-        .order_by(PackageRow.name, PackageRow.id)
+        .order_by(func.lower(PackageRow.name), PackageRow.id)
         .execution_options(populate_existing=True)
     )
     if active_only:
@@ -211,7 +211,7 @@ def load_tier(session: Session, tier_id: str) -> Tier:
 
 def list_tiers(session: Session, *, active_only: bool = False) -> list[Tier]:
     """Tiers from the cheapest up (the order staff offer them in)."""
-    query = select(TierRow).order_by(TierRow.monthly_price_pence, TierRow.name, TierRow.id)
+    query = select(TierRow).order_by(TierRow.monthly_price_pence, func.lower(TierRow.name), TierRow.id)
     if active_only:
         query = query.where(TierRow.active)
     return [_tier(row) for row in session.scalars(query)]

@@ -112,7 +112,7 @@ def test_client_matches_pass_the_model_tester_and_read_as_a_list(qtmodeltester) 
     ]
     assert [model.index(0, c).data() for c in range(4)] == [
         "Arthur Cooper",
-        "07700900021",
+        "07700 900021",
         "22 May 1960",
         "arthur@example.com",
     ]

@@ -37,6 +37,7 @@ from aestheticc_pos.services.membership_views import Arrears, MembershipView
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import Call, FormDialog
+from aestheticc_pos.ui.models.clients import phone_text
 from aestheticc_pos.ui.topics import MEMBERSHIPS
 
 SEARCH_DELAY_MS = 200
@@ -190,7 +191,7 @@ class SignUpDialog(_MembershipForm):
     def _show_clients(self, found: list[ClientSummary]) -> None:
         self.results.clear()
         for client in found:
-            contact = " · ".join(part for part in (client.phone, client.email) if part)
+            contact = " · ".join(part for part in (phone_text(client.phone), client.email) if part)
             item = QListWidgetItem(f"{client.full_name}    {contact}" if contact else client.full_name)
             item.setData(Qt.ItemDataRole.UserRole, client)
             self.results.addItem(item)

@@ -19,6 +19,7 @@ from aestheticc_pos.services.appointments import AppointmentView
 from aestheticc_pos.services.clients import ClientSummary
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.models.clients import phone_text
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -224,9 +225,12 @@ class ClientMatchesModel(QAbstractTableModel):
             return client.id
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        return (client.full_name, client.phone or "", fmt.date(client.date_of_birth), client.email or "")[
-            index.column()
-        ]
+        return (
+            client.full_name,
+            phone_text(client.phone),
+            fmt.date(client.date_of_birth),
+            client.email or "",
+        )[index.column()]
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

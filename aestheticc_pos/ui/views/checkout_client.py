@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidg
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services.clients import ClientSummary
 from aestheticc_pos.ui.desk import Desk
+from aestheticc_pos.ui.models.clients import phone_text
 from aestheticc_pos.ui.views.checkout_basket import labelled
 from aestheticc_pos.ui.views.checkout_search import MAX_MATCHES, ClientCard, Finder, load_client_card
 
@@ -103,7 +104,7 @@ class ClientChooser(QWidget):
 
         def show(found: list[ClientSummary]) -> None:
             if seq == self._search_seq and self.search.text().strip() == typed:
-                rows = [(c, (c.full_name, c.phone or "", c.email or "")) for c in found]
+                rows = [(c, (c.full_name, phone_text(c.phone), c.email or "")) for c in found]
                 self.finder.show_rows(rows, empty=f"No client matches “{typed}”.")
 
         def work() -> list[ClientSummary]:
