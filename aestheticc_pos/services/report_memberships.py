@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from aestheticc_pos.domain.billing import PaymentStatus
 from aestheticc_pos.domain.memberships import MembershipStatus
@@ -127,35 +129,37 @@ def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: 
     days = [first - dt.timedelta(days=1)] + [
         min(next_month(m) - dt.timedelta(days=1), clinic.today) for m in months
     ]
-    snap = _snapshots(days)
-    mrr_rows = dict(s.execute(select(snap.c.i, pence_sum(snap.c.price)).group_by(snap.c.i)).all())
-    mrr = by_index(mrr_rows.items(), len(days))
-    before, after = snap.alias("before"), snap.alias("after")
-    moved = func.abs(after.c.price - before.c.price)
-    movements = s.execute(
-        select(
-            after.c.i,
-            pence_sum(case((and_(before.c.price == 0, after.c.price > 0), after.c.price), else_=0)),
-            pence_sum(case((and_(before.c.price > 0, after.c.price > before.c.price), moved), else_=0)),
-            pence_sum(case((and_(after.c.price > 0, after.c.price < before.c.price), moved), else_=0)),
-            pence_sum(case((and_(before.c.price > 0, after.c.price == 0), before.c.price), else_=0)),
-        )
-        .select_from(before)
-        .join(after, and_(after.c.membership_id == before.c.membership_id, after.c.i == before.c.i + 1))
-        .group_by(after.c.i)
-    ).all()
-    moves = by_index(((r[0], r[1:]) for r in movements), len(days), (0, 0, 0, 0))
+    prices = _prices(days)
+    n = len(days)
+    price = [prices.c[f"p{i}"] for i in range(n)]
+    moves: list[ColumnElement[int]] = []
+    for i in range(1, n):
+        before, after = price[i - 1], price[i]
+        moved = func.abs(after - before)
+        moves += [
+            pence_sum(case((and_(before == 0, after > 0), after), else_=0)),
+            pence_sum(case((and_(before > 0, after > before), moved), else_=0)),
+            pence_sum(case((and_(after > 0, after < before), moved), else_=0)),
+            pence_sum(case((and_(before > 0, after == 0), before), else_=0)),
+        ]
+    figures = [int(x) for x in s.execute(select(*(pence_sum(p) for p in price), *moves)).one()]
+    mrr, moved_by = figures[:n], figures[n:]
     mrr_months = tuple(
-        MrrMonth(m, int(mrr[i]), *(int(x) for x in moves[i + 1]), closing=int(mrr[i + 1]))
-        for i, m in enumerate(months)
+        MrrMonth(month, mrr[i], *moved_by[4 * i : 4 * i + 4], closing=mrr[i + 1])
+        for i, month in enumerate(months)
     )
+    members = _prices(days, prices=False)
     by_tier = s.execute(
-        select(snap.c.i, snap.c.tier_name, func.sum(snap.c.member))
-        .where(snap.c.i > 0)
-        .group_by(snap.c.i, snap.c.tier_name)
-        .order_by(snap.c.tier_name, snap.c.i)
+        select(members.c.tier_name, *(pence_sum(members.c[f"m{i}"]) for i in range(1, n)))
+        .group_by(members.c.tier_name)
+        .order_by(members.c.tier_name)
     ).all()
-    members_by_tier = tuple(TierMembers(months[i - 1], str(t), int(n)) for i, t, n in by_tier if n)
+    members_by_tier = tuple(
+        TierMembers(months[i], str(tier), int(count))
+        for tier, *counts in by_tier
+        for i, count in enumerate(counts)
+        if count
+    )
     tiers = tuple(sorted({m.tier_name for m in members_by_tier}))
     collections, collected, failed = _collections(uow, clinic, months)
     arrears, arrears_total = _arrears(uow, clinic)
@@ -178,10 +182,8 @@ def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: 
 
 def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
     """The members and the MRR (pence) on ``day``."""
-    snap = _snapshots([day])
-    members, mrr = uow.session.execute(
-        select(func.coalesce(func.sum(snap.c.member), 0), pence_sum(snap.c.price))
-    ).one()
+    prices = _prices([day])
+    members, mrr = uow.session.execute(select(pence_sum(prices.c.m0), pence_sum(prices.c.p0))).one()
     return int(members), int(mrr)
 
 
@@ -196,48 +198,62 @@ def arrears_in(uow: UnitOfWork) -> tuple[int, int]:
     return int(count or 0), int(owed or 0)
 
 
-def _snapshots(days: list[dt.date]):  # type: ignore[no-untyped-def]
-    """Every membership that could be a member on one of ``days``, on each of them: ``(membership_id, i,
-    tier_name, member, price)`` with ``member`` 1 or 0 and ``price`` its monthly price then (0 when not a member
-    or paused)."""
-    d = union_all(
-        *(select(literal(i, Integer).label("i"), literal(day).label("day")) for i, day in enumerate(days))
-    ).subquery("days")
-    m = MembershipRow
-    member = and_(
-        m.started_on <= d.c.day,
-        m.status != MembershipStatus.PENDING_MANDATE.value,
-        or_(m.ends_on >= d.c.day, and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
+def _prices(days: list[dt.date], *, prices: bool = True):  # type: ignore[no-untyped-def]
+    """One row per membership that could be a member on one of ``days``: its tier, and for each day ``i``
+    ``m{i}`` (1 when a member then, else 0) and, with ``prices``, ``p{i}`` (its monthly price then; 0 when
+    not a member or paused).
+
+    Only a membership billed at another price than its own (a tier changed) has its payments looked up per
+    day; the rows are materialised, so each price is worked out once whatever the figures read from it."""
+    m, pay = MembershipRow, MembershipPaymentRow
+    billed_net = pay.amount_pence - case((pay.period_start == m.started_on, m.signup_fee_pence), else_=0)
+    repriced = (
+        exists()
+        .where(pay.membership_id == m.id, pay.status.not_in(NOT_BILLED), billed_net != m.monthly_price_pence)
+        .correlate(m)
     )
-    billed = (
+    base = (
         select(
-            MembershipPaymentRow.amount_pence
-            - case((MembershipPaymentRow.period_start == m.started_on, m.signup_fee_pence), else_=0)
-        )
-        .where(
-            MembershipPaymentRow.membership_id == m.id,
-            MembershipPaymentRow.period_start <= d.c.day,
-            MembershipPaymentRow.status.not_in(NOT_BILLED),
-        )
-        .order_by(MembershipPaymentRow.period_start.desc())
-        .limit(1)
-        .correlate(m, d)
-        .scalar_subquery()
-    )
-    paying = and_(member, m.status != MembershipStatus.PAUSED.value)
-    return (
-        select(
-            m.id.label("membership_id"),
-            d.c.i,
+            m.id,
             m.tier_name,
-            case((member, 1), else_=0).label("member"),
-            case((paying, func.coalesce(billed, m.monthly_price_pence)), else_=0).label("price"),
+            m.started_on,
+            m.ends_on,
+            m.status,
+            m.monthly_price_pence,
+            m.signup_fee_pence,
+            case((repriced, 1), else_=0).label("repriced")
+            if prices
+            else literal_column("0").label("repriced"),
         )
-        .select_from(m)
-        .join(d, true())
         .where(m.started_on <= max(days), or_(m.ends_on.is_(None), m.ends_on >= min(days)))
-        .cte("snapshots")
+        .cte("memberships_in_range")
+        .prefix_with("MATERIALIZED")
     )
+    b = base.c
+    columns: list[Any] = [b.id.label("membership_id"), b.tier_name]
+    for i, day in enumerate(days):
+        member = and_(
+            b.started_on <= day,
+            b.status != MembershipStatus.PENDING_MANDATE.value,
+            or_(b.ends_on >= day, and_(b.ends_on.is_(None), b.status != MembershipStatus.ENDED.value)),
+        )
+        columns.append(case((member, 1), else_=0).label(f"m{i}"))
+        if not prices:
+            continue
+        billed = (
+            select(pay.amount_pence - case((pay.period_start == b.started_on, b.signup_fee_pence), else_=0))
+            .where(pay.membership_id == b.id, pay.period_start <= day, pay.status.not_in(NOT_BILLED))
+            .order_by(pay.period_start.desc())
+            .limit(1)
+            .correlate(base)
+            .scalar_subquery()
+        )
+        price = case(
+            (b.repriced == 1, func.coalesce(billed, b.monthly_price_pence)), else_=b.monthly_price_pence
+        )
+        paying = and_(member, b.status != MembershipStatus.PAUSED.value)
+        columns.append(case((paying, price), else_=0).label(f"p{i}"))
+    return select(*columns).select_from(base).cte("member_prices").prefix_with("MATERIALIZED")
 
 
 def _collections(

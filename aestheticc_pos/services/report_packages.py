@@ -173,34 +173,40 @@ def redemption_report(services: Services, *, staff_id: str) -> RedemptionReport:
         return RedemptionReport(_redemptions(uow, clinic), _step_timings(uow))
 
 
-def _open_sessions():  # type: ignore[no-untyped-def]
-    """Per client package: sessions sold and unredeemed."""
-    st = ClientPackageStepRow
+def _open_sessions(*where):  # type: ignore[no-untyped-def]
+    """Per client package (those matching ``where``, a condition on ``ClientPackageRow``): its price, VAT rate,
+    package, expiry, and its sessions sold, unredeemed, not booked and booked. The condition is applied before
+    the steps are summed, so only the packages asked about are read."""
+    cp, st = ClientPackageRow, ClientPackageStepRow
     return (
         select(
-            st.client_package_id.label("id"),
+            cp.id.label("id"),
+            cp.package_id.label("package_id"),
+            cp.price_pence.label("price_pence"),
+            cp.vat_rate_bp.label("vat_rate_bp"),
+            cp.expires_on.label("expires_on"),
             func.sum(st.sessions).label("sold"),
             func.sum(st.sessions + st.adjusted - st.redeemed - st.refunded).label("open"),
             func.sum(st.sessions + st.adjusted - st.redeemed - st.reserved - st.refunded).label("unbooked"),
             func.sum(st.reserved).label("booked"),
         )
-        .group_by(st.client_package_id)
+        .join(st, st.client_package_id == cp.id)
+        .where(*where)
+        .group_by(cp.id, cp.package_id, cp.price_pence, cp.vat_rate_bp, cp.expires_on)
         .subquery("open_sessions")
     )
 
 
-def _unit(cp: type[ClientPackageRow], counts) -> object:  # type: ignore[no-untyped-def]
+def _unit(counts) -> object:  # type: ignore[no-untyped-def]
     """A session's value in (fractional) pence."""
-    return cast(cp.price_pence, Float) / counts.c.sold
+    return cast(counts.c.price_pence, Float) / counts.c.sold
 
 
 def liability_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
     """The unredeemed sessions and their value (pence) on ``day`` (today: only counters as they are now)."""
-    cp, counts = ClientPackageRow, _open_sessions()
+    counts = _open_sessions(ClientPackageRow.expires_on >= day)
     sessions, value = uow.session.execute(
-        select(pence_sum(counts.c.open), rounded_sum(_unit(cp, counts) * counts.c.open))
-        .join(counts, counts.c.id == cp.id)
-        .where(cp.expires_on >= day)
+        select(pence_sum(counts.c.open), rounded_sum(_unit(counts) * counts.c.open))
     ).one()
     return int(sessions), int(value)
 
@@ -209,24 +215,22 @@ def liability_in(
     uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: dt.date, within: int
 ) -> LiabilityReport:
     s = uow.session
-    cp, counts = ClientPackageRow, _open_sessions()
-    unit = _unit(cp, counts)
-    value = unit * counts.c.open
-    vat = value * cp.vat_rate_bp / (cp.vat_rate_bp + 10_000)
-    live = and_(cp.expires_on >= clinic.today, counts.c.open > 0)
+    counts = _open_sessions(ClientPackageRow.expires_on >= clinic.today)
+    value = _unit(counts) * counts.c.open
+    vat = value * counts.c.vat_rate_bp / (counts.c.vat_rate_bp + 10_000)
+    live = counts.c.open > 0
     rows = s.execute(
         select(
-            cp.package_id,
+            counts.c.package_id,
             PackageRow.name,
             func.count(),
             pence_sum(counts.c.open),
             rounded_sum(value),
             rounded_sum(vat),
         )
-        .join(counts, counts.c.id == cp.id)
-        .join(PackageRow, PackageRow.id == cp.package_id)
+        .join(PackageRow, PackageRow.id == counts.c.package_id)
         .where(live)
-        .group_by(cp.package_id, PackageRow.name)
+        .group_by(counts.c.package_id, PackageRow.name)
         .order_by(rounded_sum(value).desc(), PackageRow.name)
     ).all()
     by_package = tuple(
@@ -234,9 +238,7 @@ def liability_in(
         for pid, name, n, sessions, v, t in rows
     )
     sessions, total, total_vat = s.execute(
-        select(pence_sum(counts.c.open), rounded_sum(value), rounded_sum(vat))
-        .join(counts, counts.c.id == cp.id)
-        .where(live)
+        select(pence_sum(counts.c.open), rounded_sum(value), rounded_sum(vat)).where(live)
     ).one()
     return LiabilityReport(
         as_of=clinic.today,
@@ -265,8 +267,7 @@ def _roll_forward(
         Period(m, next_month(m) - dt.timedelta(days=1)) for m in months
     ]
     size = len(spans)
-    cp, counts = ClientPackageRow, _open_sessions()
-    unit = _unit(cp, counts)
+    cp, st = ClientPackageRow, ClientPackageStepRow
 
     days = date_periods(spans)
     sold = by_index(
@@ -284,13 +285,13 @@ def _roll_forward(
             if p.first < clinic.today
         ]
     )
+    gone = _open_sessions(cp.expires_on < clinic.today)
     expired = by_index(
         s.execute(
-            select(expired_days.c.i, rounded_sum(unit * counts.c.open))
-            .join(counts, counts.c.id == cp.id)
+            select(expired_days.c.i, rounded_sum(_unit(gone) * gone.c.open))
             .join(
                 expired_days,
-                and_(cp.expires_on >= expired_days.c.first, cp.expires_on < expired_days.c.after),
+                and_(gone.c.expires_on >= expired_days.c.first, gone.c.expires_on < expired_days.c.after),
             )
             .group_by(expired_days.c.i)
         ).all(),
@@ -299,6 +300,13 @@ def _roll_forward(
     moments = moment_periods(clinic, spans)
     ledger = SessionLedgerRow
     signed = case((ledger.kind == LedgerKind.VOID.value, -ledger.sessions), else_=ledger.sessions)
+    sold_sessions = (
+        select(func.sum(st.sessions))
+        .where(st.client_package_id == ledger.client_package_id)
+        .correlate(ledger)
+        .scalar_subquery()
+    )
+    unit = cast(cp.price_pence, Float) / sold_sessions
 
     def entries(kinds: tuple[LedgerKind, ...], table, on) -> list[int]:  # type: ignore[no-untyped-def]
         return by_index(
@@ -306,7 +314,6 @@ def _roll_forward(
                 select(table.c.i, rounded_sum(unit * signed))
                 .select_from(ledger)
                 .join(cp, cp.id == ledger.client_package_id)
-                .join(counts, counts.c.id == cp.id)
                 .join(table, on)
                 .where(ledger.kind.in_([k.value for k in kinds]))
                 .group_by(table.c.i)
@@ -338,7 +345,9 @@ def _roll_forward(
 
 
 def _expiring(uow: UnitOfWork, clinic: ReportClinic, within: int) -> tuple[ClientWithExpiringSessions, ...]:
-    cp, counts = ClientPackageRow, _open_sessions()
+    cp = ClientPackageRow
+    soon = and_(cp.expires_on >= clinic.today, cp.expires_on <= clinic.today + dt.timedelta(days=within))
+    counts = _open_sessions(soon)
     rows = uow.session.execute(
         select(
             ClientRow.id,
@@ -356,8 +365,6 @@ def _expiring(uow: UnitOfWork, clinic: ReportClinic, within: int) -> tuple[Clien
         .join(counts, counts.c.id == cp.id)
         .join(ClientRow, ClientRow.id == cp.client_id)
         .where(
-            cp.expires_on >= clinic.today,
-            cp.expires_on <= clinic.today + dt.timedelta(days=within),
             counts.c.unbooked > 0,
             ClientRow.anonymised_at.is_(None),
         )

@@ -121,19 +121,14 @@ def _net_takings(uow: UnitOfWork, clinic: ReportClinic, spans: list[Period]) -> 
 
 
 def _expiring_count(uow: UnitOfWork, today: dt.date) -> int:
-    st = ClientPackageStepRow
+    """Client packages expiring in the next ``EXPIRING_DAYS`` days with sessions not booked yet."""
+    st, cp = ClientPackageStepRow, ClientPackageRow
     unbooked = (
-        select(st.client_package_id)
-        .group_by(st.client_package_id)
+        select(cp.id)
+        .join(st, st.client_package_id == cp.id)
+        .where(cp.expires_on >= today, cp.expires_on <= today + dt.timedelta(days=EXPIRING_DAYS))
+        .group_by(cp.id)
         .having(func.sum(st.sessions + st.adjusted - st.redeemed - st.reserved - st.refunded) > 0)
+        .subquery()
     )
-    return int(
-        uow.session.scalar(
-            select(func.count()).where(
-                ClientPackageRow.expires_on >= today,
-                ClientPackageRow.expires_on <= today + dt.timedelta(days=EXPIRING_DAYS),
-                ClientPackageRow.id.in_(unbooked),
-            )
-        )
-        or 0
-    )
+    return int(uow.session.scalar(select(func.count()).select_from(unbooked)) or 0)
