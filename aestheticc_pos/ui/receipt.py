@@ -122,10 +122,7 @@ def receipt_text(receipt: Receipt, settings: ClinicSettings) -> str:
     for line in _header_lines(receipt):
         out.append(line.center(w).rstrip())
     out.append("")
-    out.append(_pair("Receipt", receipt.number, w))
-    out.append(_pair("Date", fmt.date_time(receipt.created_at, settings.tz), w))
-    out.append(_pair("Served by", receipt.staff_name, w))
-    out.append(_pair("Client", receipt.client_name or "Walk-in", w))
+    out += [_pair(label, value, w) for label, value in _facts(receipt, settings)]
     out.append("-" * w)
     for line in receipt.lines:
         out.append(line.name)
@@ -151,21 +148,29 @@ def receipt_text(receipt: Receipt, settings: ClinicSettings) -> str:
     return "\n".join(out) + "\n"
 
 
+def _facts(receipt: Receipt, settings: ClinicSettings) -> list[tuple[str, str]]:
+    """The receipt's facts: a refund or void also says which sale it gives back, and why."""
+    kind = {"refund": "Refund", "void": "Void"}.get(receipt.kind)
+    facts = [(kind or "Receipt", receipt.number)]
+    if kind is not None:
+        facts.append((f"{kind} of", receipt.refers_to or "—"))
+    facts += [
+        ("Date", fmt.date_time(receipt.created_at, settings.tz)),
+        ("Served by", receipt.staff_name),
+        ("Client", receipt.client_name or "Walk-in"),
+    ]
+    if kind is not None and receipt.reason:
+        facts.append(("Reason", receipt.reason))
+    return facts
+
+
 def receipt_html(receipt: Receipt, settings: ClinicSettings) -> str:
     """The receipt as the HTML subset ``QTextDocument`` understands (tables, no CSS layout)."""
     head = "".join(
         f'<p align="center" style="margin:0; {_TITLE if i == 0 else _MUTED}">{escape(text)}</p>'
         for i, text in enumerate(_header_lines(receipt))
     )
-    facts = [
-        _row(label, value, _MUTED, "", left_width=30)
-        for label, value in (
-            ("Receipt", receipt.number),
-            ("Date", fmt.date_time(receipt.created_at, settings.tz)),
-            ("Served by", receipt.staff_name),
-            ("Client", receipt.client_name or "Walk-in"),
-        )
-    ]
+    facts = [_row(label, value, _MUTED, "", left_width=30) for label, value in _facts(receipt, settings)]
     items = []
     for line in receipt.lines:
         items.append(f'<tr><td colspan="2" style="{_BOLD} padding-top:4px;">{escape(line.name)}</td></tr>')
@@ -181,7 +186,7 @@ def receipt_html(receipt: Receipt, settings: ClinicSettings) -> str:
         totals.append(_row("Discounts", fmt.money(-receipt.discount)))
     totals.append(_row("Total", fmt.money(receipt.net), _TOTAL, _TOTAL))
     totals += [_row(label, amount, _MUTED, _MUTED) for label, amount in _vat_rows(receipt)]
-    paid = [_row("Paid", "", _BOLD, "")]
+    paid = [_row("Given back" if receipt.kind != "sale" else "Paid", "", _BOLD, "")]
     paid += [_row(TENDER_NAMES.get(t.kind, str(t.kind)), fmt.money(t.amount)) for t in receipt.tenders]
     if not receipt.tenders:
         paid.append(_row("Nothing to pay", ""))

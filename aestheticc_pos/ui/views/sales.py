@@ -44,6 +44,7 @@ from aestheticc_pos.ui.dialogs.send_to_client import SendToClientDialog
 from aestheticc_pos.ui.models.sales import CLIENT, SalesModel, kind_text
 from aestheticc_pos.ui.receipt import TENDER_NAMES, print_receipt, receipt_html, receipt_pdf, save_receipt_pdf
 from aestheticc_pos.ui.topics import SALES
+from aestheticc_pos.ui.views.sales_refunds import SaleActions
 
 _STYLE = """
 QTextBrowser#slip { background: #ffffff; border: 1px solid #e4dfd8; border-radius: 8px; padding: 10px; }
@@ -104,6 +105,8 @@ class SalesView(QWidget):
         body.addWidget(self.table, 5)
         body.addWidget(self._detail(), 3)
         page.addLayout(body, 1)
+        self._select_when_shown: str | None = None  # a refund just written: chosen once the list has it
+        self.sale_actions = SaleActions(desk, self.actions, self, self.show_document, self.status.setText)
 
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_selected)
@@ -255,6 +258,11 @@ class SalesView(QWidget):
         if row is not None:
             self.table.selectRow(row)
 
+    def show_document(self, sale_id: str) -> None:
+        """Show a document just written (a refund, a void): the list is read again and it is chosen."""
+        self._select_when_shown = sale_id
+        self.refresh()
+
     def _load_page(self, filters: dict[str, object], offset: int) -> sales_history.SalesPage:
         return sales_history.find_sales(
             self.desk.services, self.desk.staff_id, offset=offset, how_many=self.page_size, **filters
@@ -300,13 +308,18 @@ class SalesView(QWidget):
         self.count.setText(
             f"{total} {noun}, {days}" + (" (more as you scroll)" if self.model.canFetchMore() else "")
         )
-        if self.table.currentIndex().row() < 0 and self.model.rowCount():
+        waiting = self._select_when_shown
+        if waiting is not None and self.model.row_of(waiting) is not None:
+            self._select_when_shown = None
+            self.show_sale(waiting)
+        elif self.table.currentIndex().row() < 0 and self.model.rowCount():
             self.table.selectRow(0)
 
     # --- one sale ----------------------------------------------------------------------------------------------
 
     def _chosen(self, row: int) -> None:
         sale = self.model.sale(row)
+        self.sale_actions.follow(sale)
         if sale is None:
             self._clear_receipt()
             return
@@ -337,6 +350,7 @@ class SalesView(QWidget):
 
     def _clear_receipt(self) -> None:
         self.receipt = None
+        self.sale_actions.follow(None)
         self.heading.setText("Choose a sale to see its receipt")
         self.facts.setText("")
         self.preview.clear()
