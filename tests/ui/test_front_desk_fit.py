@@ -3,6 +3,8 @@ a QR code whole with its quiet zone; and a time typed as "11:00" is 11:00."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTime
 from PySide6.QtGui import QColor
@@ -100,6 +102,7 @@ def test_the_qr_code_stays_whole_with_its_quiet_zone_while_a_sentence_shows(qtbo
 
 def test_receipt_again_keeps_its_whole_caption_beside_a_long_last_sale(qtbot, demo_desk) -> None:
     last = LastSale(demo_desk)
+    last.setStyleSheet((Path(__file__).parents[2] / "resources" / "style.qss").read_text(encoding="utf-8"))
     qtbot.addWidget(last)
     last.resize(460, last.height())
     last.show()
@@ -110,6 +113,8 @@ def test_receipt_again_keeps_its_whole_caption_beside_a_long_last_sale(qtbot, de
     last.resize(460, last.height())
     qtbot.wait(20)
     assert last.button.width() >= last.button.sizeHint().width()
+    assert last.button.height() >= last.button.sizeHint().height()  # the caption whole, top to bottom
+    assert last.rect().contains(last.button.geometry())
     assert last.label.geometry().right() < last.button.geometry().left()
     assert last.label.shown_text().endswith("…") and last.label.toolTip() == last.label.text()
 

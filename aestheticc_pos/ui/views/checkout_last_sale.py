@@ -39,9 +39,9 @@ class LastSale(QWidget):
         self.button.setEnabled(False)
         row.addWidget(self.label, 1)
         row.addWidget(self.button)
-        self.setFixedHeight(
-            self.button.sizeHint().height() + 4
-        )  # the same height, sale or none: nothing moves
+        # As tall as the button once styled (a height fixed before the style sheet applies cut its caption),
+        # and the same height sale or none: the line never wraps and the button is always there.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def show_sale(self, receipt: Receipt | None) -> None:
         if receipt is None:
