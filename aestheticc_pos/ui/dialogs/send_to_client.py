@@ -31,7 +31,6 @@ from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.client_messages import ClientMessage
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import FORM_STYLE, FieldGrid, Refused, catching_refusals, error_label
-from aestheticc_pos.ui.topics import EMAILS
 
 WHAT = {
     "receipt": "receipt",
@@ -165,7 +164,6 @@ class SendToClientDialog(QDialog):
             if not self.fields.show_error(result.field or "", result.message):
                 self._failed(result.message)
             return
-        self.desk.notify(EMAILS)
         self.desk.message.emit(
             f"The {WHAT.get(result.kind, 'email')} is on its way to {result.to}: "
             "it is sent in the background, as soon as the mail server can be reached."

@@ -156,7 +156,6 @@ class CatalogueView(QWidget):
         change = catalogue.reactivate if offered else catalogue.deactivate
 
         def done(changed: Any) -> None:
-            self.desk.notify(CATALOGUE)
             verb = "is offered again" if offered else "is no longer offered"
             self.desk.message.emit(f"{changed.name} {verb}.")
 

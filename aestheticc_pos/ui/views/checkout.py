@@ -44,7 +44,7 @@ from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import CheckoutRequest, Desk
 from aestheticc_pos.ui.models.basket import ITEM, BasketModel
-from aestheticc_pos.ui.topics import APPOINTMENTS, CATALOGUE, CLIENTS, MEMBERSHIPS, PACKAGES, SALES
+from aestheticc_pos.ui.topics import CATALOGUE, CLIENTS, MEMBERSHIPS, PACKAGES, SALES
 from aestheticc_pos.ui.views.checkout_basket import (
     BasketTable,
     Priced,
@@ -431,9 +431,6 @@ class CheckoutView(QWidget):
         self.payment.set_paying(False)
         self.new_sale()
         self.last_sale.show_sale(receipt)
-        self.desk.notify(
-            SALES, PACKAGES, APPOINTMENTS, CLIENTS, *([MEMBERSHIPS] if joined_membership else [])
-        )
         paid = f"Sale {receipt.number} recorded: {fmt.money(receipt.net)}."
         if receipt.change_due:
             paid += f" Change due {fmt.money(receipt.change_due)}."

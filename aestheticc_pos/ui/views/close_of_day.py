@@ -42,7 +42,6 @@ from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.folders import choose_save_path, remember
 from aestheticc_pos.ui.forms import FORM_STYLE, Card, amount_edit, mark_invalid
 from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
-from aestheticc_pos.ui.topics import APPOINTMENTS, PACKAGES, SALES
 
 DAY_REPORT_PDF = "folders/day_report_pdf"
 ERROR_COLOUR, DONE_COLOUR, MUTED_COLOUR = "#a4262c", "#2e7d5b", "#6b6478"
@@ -264,7 +263,6 @@ class CloseOfDayView(QWidget):
             return
         self._settling(False)
         self._say(self.visits_status, sentence, DONE_COLOUR)
-        self.desk.notify(APPOINTMENTS, PACKAGES)
         self.refresh()
 
     def _settle_refused(self, sentence: str) -> None:
@@ -311,7 +309,6 @@ class CloseOfDayView(QWidget):
         self.close_button.setText("Close the day")
         self._show(day, report)
         z = report.closure.z_number if report.closure else ""
-        self.desk.notify(SALES)
         self.desk.message.emit(
             f"{fmt.date(day)} is closed: Z report {z} written. Print it or save it as a PDF."
         )

@@ -240,7 +240,6 @@ class PaymentsView(QWidget):
 
         def done(issued: InvoiceDetail) -> None:
             self.invoices.wanted = issued.id
-            self.desk.notify(PAYMENTS)
             self.desk.message.emit(
                 f"Invoice {issued.number} issued to {issued.client_name}: {fmt.money(issued.net)}, "
                 f"due {fmt.date(issued.due_on)}."
@@ -261,7 +260,6 @@ class PaymentsView(QWidget):
         services, staff_id = self.desk.services, self.desk.staff_id
 
         def done(_none: None) -> None:
-            self.desk.notify(PAYMENTS)
             self.desk.message.emit(f"The draft invoice for {invoice.client_name} is discarded.")
 
         self.desk.run(
@@ -278,7 +276,6 @@ class PaymentsView(QWidget):
 
         def done(link: PaymentLinkView) -> None:
             self.invoices.wanted = invoice.id
-            self.desk.notify(PAYMENTS)
             self.desk.message.emit(
                 f"A payment link of {fmt.money(link.amount)} for {invoice_name(invoice).lower()} is being "
                 "prepared: its QR code shows on the invoice once the till has reached GoCardless."
@@ -374,7 +371,6 @@ class PaymentsView(QWidget):
             self.links.wanted = changed.id
             if resending:
                 self.links.set_filter("Open")
-            self.desk.notify(PAYMENTS)
             who = changed.client_name or "the client"
             self.desk.message.emit(
                 f"A new payment link of {fmt.money(changed.amount)} for {who} is being prepared: its QR code "

@@ -34,7 +34,6 @@ from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.staff_form import StaffForm
 from aestheticc_pos.ui.models.rows import Column, RowsModel, rows_table
-from aestheticc_pos.ui.topics import STAFF
 
 MANAGER_ONLY = "Only a manager can see and change the team."
 ERROR_COLOUR, DONE_COLOUR = "#a4262c", "#2e7d5b"
@@ -254,7 +253,6 @@ class StaffView(QWidget):
             return
         self._busy(False)
         self._say(sentence, DONE_COLOUR)
-        self.desk.notify(STAFF)
         self.refresh()
 
     def _refused(self, sentence: str) -> None:
