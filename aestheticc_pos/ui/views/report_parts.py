@@ -17,7 +17,7 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from aestheticc_pos.ui.forms import Card
 from aestheticc_pos.ui.models.rows import LEFT, RIGHT, Column, RowsModel, rows_table
@@ -62,6 +62,7 @@ class TableCard(Card):
         super().__init__(heading)
         self.table_value: ReportTable | None = None
         self.max_rows = max_rows
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # as tall as its rows
         self.note = QLabel(" ")
         self.note.setObjectName("hint")
         self.note.setWordWrap(True)
