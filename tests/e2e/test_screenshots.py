@@ -217,3 +217,50 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
     )
     window.open_screen("sync")
     _save(qtbot, window, folder / "11-sync.png", "Sync with GoCardless")
+
+
+@pytest.mark.screenshots
+def test_screenshots_of_the_clinics_day(qtbot, window, sign_in, tmp_path: Path) -> None:
+    """Staff, Sales with a refund, the refund dialog, and Close of day with its X report."""
+    folder = _folder(tmp_path)
+    services = window.desk.services
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.login, timeout=5000)
+    sign_in(window, "Sophie Laurent")
+
+    window.open_screen("staff")
+    window.hide_message()
+    _save(qtbot, window, folder / "12-staff.png", "Sophie Laurent", "Rita Evans", "Dr Amira Shah")
+
+    client = clients_service.add_client(
+        services, staff_id=front_desk(services), first_name="Nadia", last_name="Okafor"
+    )
+    sold = complete_sale(
+        services,
+        client_id=client.id,
+        items=[BasketItem(ItemKind.PRODUCT, "pr-serum", quantity=2)],
+        payments=[Payment("card", "90.00")],
+        staff_id=window.desk.staff_id,
+    )
+    sales = window.open_screen("sales")
+    sales.show_today()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: sales.model.row_of(sold.sale_id) is not None, timeout=5000)  # type: ignore[attr-defined]
+    sales.show_sale(sold.sale_id)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: sales.receipt is not None and sales.receipt.number == sold.number, timeout=5000)  # type: ignore[attr-defined]
+    actions = sales.sale_actions  # type: ignore[attr-defined]
+    actions.start(void=False)
+    qtbot.waitUntil(lambda: actions.dialog is not None and actions.dialog.isVisible(), timeout=5000)
+    dialog = actions.dialog
+    dialog.units[1].setValue(1)
+    qtbot.keyClicks(dialog.reason, "Returned sealed")
+    qtbot.wait(200)
+    image = dialog.grab().toImage()
+    assert len(_visible_texts(dialog)) > 5 and image.save(str(folder / "14-refund.png"))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sales.receipt is not None and sales.receipt.kind == "refund", timeout=8000)  # type: ignore[attr-defined]
+    assert window.message_bar.text().startswith(f"Refunded £45.00 of sale {sold.number}")
+    window.hide_message()  # the README shows the screen, not the passing message over its title
+    _save(qtbot, window, folder / "13-sales.png", sold.number, f"Refund of {sold.number}", "Refund…")
+
+    window.open_screen("close_of_day")
+    window.hide_message()
+    _save(qtbot, window, folder / "15-close-of-day.png", "Open: X report", "Visits still booked")

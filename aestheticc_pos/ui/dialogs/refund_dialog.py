@@ -111,7 +111,9 @@ class RefundDialog(FormDialog):
                 3,
                 QTableWidgetItem(_WHAT_IT_DOES[line.gives_back] if line.returnable else "Given back"),
             )
-        self.lines.resizeColumnToContents(2)
+        caption = self.lines.horizontalHeader().fontMetrics().horizontalAdvance("Give back") + 40
+        spin = max((box.sizeHint().width() for box in self.units.values()), default=0)
+        self.lines.setColumnWidth(2, max(caption, spin + 8))  # neither the caption nor "1 of 2" cut
         self.lines.setMinimumHeight(min(260, 40 + 34 * len(sale.lines)))
         self.add_section("lines", "What goes back", self.lines)
         if not void:
