@@ -14,13 +14,20 @@ from sqlalchemy import select
 from aestheticc_pos.domain import appointments as booking
 from aestheticc_pos.domain import packages as rules
 from aestheticc_pos.domain.appointments import Appointment, AppointmentStatus, SessionOutcome
-from aestheticc_pos.domain.errors import InvalidInput, RuleViolation
+from aestheticc_pos.domain.errors import InvalidInput, NotFound, RuleViolation
+from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.packages import ClientPackage, PackageSummary
 from aestheticc_pos.domain.staff import Action, Role
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
-from aestheticc_pos.services.deposits import request_deposit_in, settle_deposit_on_cancel_in
+from aestheticc_pos.services.deposits import (
+    DepositView,
+    deposit_of_appointment_in,
+    request_deposit_in,
+    settle_deposit_on_cancel_in,
+)
+from aestheticc_pos.services.membership_views import MembershipView, membership_view_of
 from aestheticc_pos.services.packages import (
     load_client_package_for_change,
     lock_client_packages,
@@ -225,6 +232,15 @@ def appointments_on(
     return sorted(views, key=lambda v: (v.practitioner_name, v.starts_at, v.id))
 
 
+@dataclass(frozen=True, slots=True)
+class AppointmentScreen:
+    """The appointment screen's whole read (``appointment_screen``)."""
+
+    detail: AppointmentDetail
+    membership: MembershipView | None
+    deposit: DepositView | None
+
+
 @use_case(Audience.ANY_STAFF)
 def appointments_of_client(services: Services, client_id: str) -> list[AppointmentView]:
     with services.uow(read_only=True) as uow:
@@ -240,27 +256,23 @@ def appointment_detail(services: Services, appointment_id: str) -> AppointmentDe
     """The appointment, and for every package of the client covering its treatment: used / booked / remaining
     per step, expiry, and whether this booking respects the package's minimum gaps."""
     with services.uow(read_only=True) as uow:
+        today = services.now().astimezone(read_clinic_settings(uow.session).tz).date()
+        return _detail_in(uow, appointment_id, today)
+
+
+@use_case(Audience.ANY_STAFF)
+def appointment_screen(services: Services, appointment_id: str) -> AppointmentScreen:
+    """Everything the appointment screen shows, read once in one transaction: the detail (above), the client's
+    membership that has not ended, and the booking's deposit."""
+    with services.uow(read_only=True) as uow:
         s = uow.session
-        settings = read_clinic_settings(s)
-        today = services.now().astimezone(settings.tz).date()
-        appointment = repo.load_appointment(s, appointment_id)
-        view = _view(uow, appointment_id)
-        packages = repo.client_packages_of(s, appointment.client_id)
-    covering = [
-        cp
-        for cp in packages
-        if cp.id == appointment.client_package_id
-        or (
-            cp.status is rules.ClientPackageStatus.ACTIVE
-            and not cp.is_expired_on(today)
-            and any(step.treatment_id == appointment.treatment_id for step in cp.steps)
-        )
-    ]
-    problems = tuple(
-        b.message for cp in covering for b in rules.broken_bookings(cp) if b.appointment_id == appointment_id
-    )
-    summaries = tuple(rules.package_summary(cp, today) for cp in covering)
-    return AppointmentDetail(appointment=view, packages=summaries, step_rule_problems=problems)
+        today = services.now().astimezone(read_clinic_settings(s).tz).date()
+        detail = _detail_in(uow, appointment_id, today)
+        current = repo.current_membership_of(s, detail.appointment.client_id)
+        membership = None if current is None else membership_view_of(s, current, today)
+        if membership is not None and membership.status is MembershipStatus.ENDED:
+            membership = None
+        return AppointmentScreen(detail, membership, deposit_of_appointment_in(s, appointment_id))
 
 
 @use_case(Audience.ANY_STAFF)
@@ -372,6 +384,32 @@ def _refuse_double_booking(uow: UnitOfWork, appointment: Appointment, practition
             raise RuleViolation(
                 f"{practitioner_name} already has an appointment at that time. Choose another time."
             )
+
+
+def _detail_in(uow: UnitOfWork, appointment_id: str, today: dt.date) -> AppointmentDetail:
+    """The appointment (one joined read) and the packages that cover it, only their ledgers read."""
+    views = _views(uow, [appointment_id])
+    if not views:
+        raise NotFound("That appointment does not exist.")
+    view = views[0]
+    packages = repo.client_packages_covering(
+        uow.session, view.client_id, view.treatment_id, today, including=view.client_package_id
+    )
+    covering = [
+        cp
+        for cp in packages
+        if cp.id == view.client_package_id
+        or (
+            cp.status is rules.ClientPackageStatus.ACTIVE
+            and not cp.is_expired_on(today)
+            and any(step.treatment_id == view.treatment_id for step in cp.steps)
+        )
+    ]
+    problems = tuple(
+        b.message for cp in covering for b in rules.broken_bookings(cp) if b.appointment_id == appointment_id
+    )
+    summaries = tuple(rules.package_summary(cp, today) for cp in covering)
+    return AppointmentDetail(appointment=view, packages=summaries, step_rule_problems=problems)
 
 
 def _fields(a: Appointment) -> dict[str, object]:

@@ -214,26 +214,32 @@ def deposit_of_appointment(
     services: Services, appointment_id: str, *, only_paid: bool = False
 ) -> DepositView | None:
     with services.uow(read_only=True) as uow:
-        s = uow.session
-        query = select(DepositRow).where(DepositRow.appointment_id == appointment_id)
-        if only_paid:
-            query = query.where(DepositRow.status == DepositStatus.PAID.value)
-        deposit = s.scalars(query.order_by(DepositRow.created_at.desc())).first()
-        if deposit is None:
-            return None
-        link = None if deposit.payment_link_id is None else s.get(PaymentLinkRow, deposit.payment_link_id)
-        link_status = None if link is None else LinkStatus(link.status)
-        return DepositView(
-            id=deposit.id,
-            appointment_id=appointment_id,
-            amount=Money(deposit.amount_pence, deposit.currency),
-            status=_status(deposit),
-            link_id=None if link is None else link.id,
-            link_status=link_status,
-            authorisation_url=link.authorisation_url
-            if link is not None and link_status is LinkStatus.OPEN
-            else None,
-        )
+        return deposit_of_appointment_in(uow.session, appointment_id, only_paid=only_paid)
+
+
+def deposit_of_appointment_in(
+    s: Session, appointment_id: str, *, only_paid: bool = False
+) -> DepositView | None:
+    """``deposit_of_appointment`` inside the caller's transaction (the appointment screen reads it with the rest)."""
+    query = select(DepositRow).where(DepositRow.appointment_id == appointment_id)
+    if only_paid:
+        query = query.where(DepositRow.status == DepositStatus.PAID.value)
+    deposit = s.scalars(query.order_by(DepositRow.created_at.desc())).first()
+    if deposit is None:
+        return None
+    link = None if deposit.payment_link_id is None else s.get(PaymentLinkRow, deposit.payment_link_id)
+    link_status = None if link is None else LinkStatus(link.status)
+    return DepositView(
+        id=deposit.id,
+        appointment_id=appointment_id,
+        amount=Money(deposit.amount_pence, deposit.currency),
+        status=_status(deposit),
+        link_id=None if link is None else link.id,
+        link_status=link_status,
+        authorisation_url=link.authorisation_url
+        if link is not None and link_status is LinkStatus.OPEN
+        else None,
+    )
 
 
 def credit_deposit_in(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from aestheticc_pos.domain.appointments import Appointment, AppointmentStatus
@@ -86,6 +86,29 @@ def client_packages_of(session: Session, client_id: str) -> list[ClientPackage]:
     rows = session.scalars(
         select(ClientPackageRow)
         .where(ClientPackageRow.client_id == client_id)
+        .options(selectinload(ClientPackageRow.steps))
+        .order_by(ClientPackageRow.purchased_on, ClientPackageRow.id)
+    ).all()
+    return _client_packages(session, list(rows))
+
+
+def client_packages_covering(
+    session: Session, client_id: str, treatment_id: str, today: dt.date, *, including: str | None
+) -> list[ClientPackage]:
+    """The client's packages that could pay for ``treatment_id`` on ``today`` (active, not expired, with a step
+    of that treatment), and the package ``including`` whatever its state: only their ledgers are read."""
+    step = ClientPackageStepRow
+    covers = and_(
+        ClientPackageRow.status == ClientPackageStatus.ACTIVE.value,
+        ClientPackageRow.expires_on >= today,
+        exists().where(step.client_package_id == ClientPackageRow.id, step.treatment_id == treatment_id),
+    )
+    rows = session.scalars(
+        select(ClientPackageRow)
+        .where(
+            ClientPackageRow.client_id == client_id,
+            or_(ClientPackageRow.id == including, covers) if including else covers,
+        )
         .options(selectinload(ClientPackageRow.steps))
         .order_by(ClientPackageRow.purchased_on, ClientPackageRow.id)
     ).all()

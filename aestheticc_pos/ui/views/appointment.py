@@ -25,8 +25,6 @@ from PySide6.QtWidgets import (
 from aestheticc_pos.domain.appointments import AppointmentStatus, NoShowPolicy, SessionOutcome
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import appointments as appointments_service
-from aestheticc_pos.services import deposits as deposits_service
-from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.appointments import AppointmentDetail, Cancelled
 from aestheticc_pos.services.deposits import DepositView
 from aestheticc_pos.services.membership_views import MembershipView
@@ -96,12 +94,8 @@ class AppointmentView(QWidget):
         assert appointment_id is not None
 
         def work() -> tuple[AppointmentDetail, MembershipView | None, DepositView | None]:
-            detail = appointments_service.appointment_detail(services, appointment_id)
-            return (
-                detail,
-                memberships_service.membership_of(services, detail.appointment.client_id),
-                deposits_service.deposit_of_appointment(services, appointment_id),
-            )
+            screen = appointments_service.appointment_screen(services, appointment_id)  # one read
+            return screen.detail, screen.membership, screen.deposit
 
         def done(result: tuple[AppointmentDetail, MembershipView | None, DepositView | None]) -> None:
             if token == self._load_token:

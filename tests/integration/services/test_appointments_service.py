@@ -34,6 +34,8 @@ from aestheticc_pos.domain.errors import (
 )
 from aestheticc_pos.domain.packages import LedgerKind
 from aestheticc_pos.services import appointments as appointments_service
+from aestheticc_pos.services import deposits as deposits_service
+from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services, read_clinic_settings, write_clinic_settings
 from aestheticc_pos.store import catalogue_repo
@@ -499,3 +501,18 @@ def test_an_unknown_appointment_is_a_sentence(services, receptionist) -> None:
         assert str(refused.value) == "That appointment does not exist."
     with pytest.raises(NotFound):
         appointments_service.appointment_detail(services, "no-such-appointment")
+
+
+def test_the_appointment_screen_reads_the_detail_membership_and_deposit_at_once(
+    services, catalogue, ada, course, starter, book
+) -> None:
+    """``appointment_screen`` gives what the three reads gave, from one transaction; a package that does not
+    cover the treatment is not read."""
+    booked = book(ada, catalogue.microneedling.id, at(2026, 12, 1, 10))
+    screen = appointments_service.appointment_screen(services, booked.appointment.id)
+    assert screen.detail == appointments_service.appointment_detail(services, booked.appointment.id)
+    assert [p.name for p in screen.detail.packages] == ["Microneedling course of 6"]  # not the Botox starter
+    assert screen.membership == memberships_service.membership_of(services, ada)
+    assert screen.deposit == deposits_service.deposit_of_appointment(services, booked.appointment.id)
+    with pytest.raises(NotFound):
+        appointments_service.appointment_screen(services, "no-such-appointment")
