@@ -42,11 +42,12 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, d
 _SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _AFTER_COMMIT = "aestheticc_after_commit"  # Session.info key: {name: (action, pending data)}
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-# Per connection: a 32 MiB page cache, the file read through a 256 MiB memory map (no copy into the cache),
-# sorts and temporary indexes in memory. A search reads one index range, so little of either is touched.
+# Per connection (the desk's threads each hold one): an 8 MiB page cache, the first 16 MiB of the file read
+# through a memory map (no copy into the cache), sorts and temporary indexes in memory. Both stay small:
+# every page touched counts in the till's memory, and a search reads one index range (bench/RESULTS.md).
 SQLITE_TUNING = (
-    "PRAGMA cache_size = -32768",
-    "PRAGMA mmap_size = 268435456",
+    "PRAGMA cache_size = -8192",
+    "PRAGMA mmap_size = 16777216",
     "PRAGMA temp_store = MEMORY",
 )
 
