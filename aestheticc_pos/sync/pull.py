@@ -10,14 +10,16 @@ transaction. Only when every page was read and every event applied does the wate
 could not read) and leaves the watermark where it was. An unfinished set-up or a lost mandate is counted as a
 new link to offer (the first subscription was queued with the event that set up the mandate).
 
-**Related resources come with the events, never one request each.** Events are read per resource type the till
-uses (``STREAMS``: ``include`` works on one resource type's events), in pages of 500. The payments stream asks
-``include=payment`` and the billing requests stream ``include=billing_request``, so each page brings the payments
-its events are about (a payment's charge date, or its metadata, places it in the right monthly period; a retry's
-new charge date) and the billing requests (a portal purchase's package and buyer). A subscription's
-``payment_created`` uses the payment its ``payments created`` twin brought; only a payment no page brought, that
-the till has no row for, is read on its own (``PullReport.reads``). N events cost about N / 500 pages, plus one
-page per stream.
+**Related resources come with the events, never one request each.** ``include`` works on one resource type's
+events, so the related resources come from streams per resource type (``STREAMS``), in pages of 500: the payments
+stream asks ``include=payment`` and the billing requests stream ``include=billing_request``, so each page brings
+the payments its events are about (a payment's charge date, or its metadata, places it in the right monthly
+period; a retry's new charge date) and the billing requests (a portal purchase's package and buyer). A pull
+first reads one page of every kind of event: when nothing happened that is all (an idle till asks once a
+cycle); when what happened fits in it, only the streams whose includes those events need are read; otherwise
+every stream is. A subscription's ``payment_created`` uses the payment its ``payments created`` twin brought;
+only a payment no page brought, that the till has no row for, is read on its own (``PullReport.reads``). N
+events cost about N / 500 pages, plus one page per stream.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class Pull:
         watermark = read_state(self._uow, WATERMARK_KEY)
         since = None if watermark is None else _gc_time(_parse_time(watermark) - EVENT_OVERLAP)
         read = _Read()
-        for resource_type, include in STREAMS:
+        for resource_type, include in self._streams(read, since):
             if not self._read_stream(read, since, resource_type, include):
                 break
         if read.another_till:
@@ -159,32 +161,74 @@ class Pull:
             authentication_failed=read.auth_failed,
         )
 
+    def _streams(self, read: _Read, since: str | None) -> tuple[tuple[str, str | None], ...]:
+        """The streams still to read after one page of every kind of event (``read`` gets it): none when nothing
+        new happened (an idle till asks once; events re-read in the overlap were applied already), the ones whose
+        includes the new events need when they fit in that page, else every stream."""
+        probe = _Read()
+        if not self._read_page(probe, since, None, None, None):
+            read.pages, read.stopped, read.auth_failed = probe.pages, probe.stopped, probe.auth_failed
+            read.another_till = probe.another_till
+            return ()
+        read.pages = probe.pages
+        used = dict(STREAMS)
+        read.add([e for e in probe.events.values() if e.get("resource_type") in used], {})
+        if probe.after is not None:  # more than a page: every stream, from its start
+            return STREAMS
+        events = list(read.events.values())
+        if events:  # the overlap re-read before the watermark needs nothing more: only new events count
+            with self._uow(read_only=True) as uow:
+                done = _processed(uow.session, events)
+            events = [e for e in events if e["id"] not in done]
+        wanted = set()
+        if any(e.get("resource_type") in _ABOUT_A_PAYMENT and _payment_of(e) for e in events):
+            wanted.add("payments")
+        if any(
+            e.get("resource_type") == "billing_requests" and e.get("action") == "fulfilled" for e in events
+        ):
+            wanted.add("billing_requests")
+        return tuple((t, include) for t, include in STREAMS if t in wanted)
+
     def _read_stream(self, read: _Read, since: str | None, resource_type: str, include: str | None) -> bool:
         """Every page of one resource type's events into ``read``; False when the pull must stop."""
         cursor: str | None = None
         while True:
-            if not self._lease.keep():
-                read.another_till = True
+            if not self._read_page(read, since, cursor, resource_type, include):
                 return False
-            if not self._rate.take(self._clock.now()):
-                read.stopped = RATE_PAUSE
-                return False
-            try:
-                page = self._gateway.list_events(
-                    since=since,
-                    after=cursor,
-                    limit=EVENTS_PAGE_LIMIT,
-                    resource_type=resource_type,
-                    include=include,
-                )
-            except GatewayError as error:
-                read.stopped, read.auth_failed = self._network_failure(error)
-                return False
-            read.pages += 1
-            read.add(page.events, page.linked)
-            cursor = page.after
+            cursor = read.after
             if cursor is None:
                 return True
+
+    def _read_page(
+        self,
+        read: _Read,
+        since: str | None,
+        cursor: str | None,
+        resource_type: str | None,
+        include: str | None,
+    ) -> bool:
+        """One page into ``read`` (its cursor in ``read.after``); False when the pull must stop."""
+        if not self._lease.keep():
+            read.another_till = True
+            return False
+        if not self._rate.take(self._clock.now()):
+            read.stopped = RATE_PAUSE
+            return False
+        try:
+            page = self._gateway.list_events(
+                since=since,
+                after=cursor,
+                limit=EVENTS_PAGE_LIMIT,
+                resource_type=resource_type,
+                include=include,
+            )
+        except GatewayError as error:
+            read.stopped, read.auth_failed = self._network_failure(error)
+            return False
+        read.pages += 1
+        read.add(page.events, page.linked)
+        read.after = page.after
+        return True
 
     def _network_failure(self, error: GatewayError) -> tuple[str, bool]:
         """The same taxonomy as a drain: a sentence for the report, and whether the token was refused."""
@@ -231,6 +275,7 @@ class _Read:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     linked: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     pages: int = 0
+    after: str | None = None  # the cursor of the page after the last one read
     stopped: str | None = None
     auth_failed: bool = False
     another_till: bool = False
@@ -245,6 +290,12 @@ class _Read:
             for record in records:
                 if isinstance(record, Mapping) and isinstance(record.get("id"), str):
                     by_id[record["id"]] = dict(record)
+
+
+def _payment_of(event: Mapping[str, Any]) -> str | None:
+    links = event.get("links")
+    payment = links.get("payment") if isinstance(links, Mapping) else None
+    return payment if isinstance(payment, str) else None
 
 
 def _link_related(batch: list[dict[str, Any]], read: _Read) -> list[dict[str, Any]]:

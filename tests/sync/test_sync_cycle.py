@@ -176,14 +176,35 @@ def test_every_page_is_read_and_the_watermark_moves_to_the_latest_event(till: Ti
     till.gateway.list_events = small_pages  # type: ignore[method-assign]
     report = till.engine.pull_events_once(till.today)
 
-    # One stream per resource type the till uses, each read to its last page.
+    # A first page of every kind of event; more than a page happened, so one stream per resource type the till
+    # uses, each read to its last page.
     per_type = Counter(e["resource_type"] for e in events)
-    assert report.pages == len(pages) == sum(max(1, (per_type[t] + 1) // 2) for t, _ in STREAMS)
+    assert report.pages == len(pages) == 1 + sum(max(1, (per_type[t] + 1) // 2) for t, _ in STREAMS)
     firsts = [(t, since, after) for t, since, after in pages if after is None]
-    assert firsts == [(t, None, None) for t, _ in STREAMS]
+    assert firsts == [(None, None, None)] + [(t, None, None) for t, _ in STREAMS]
     used = [e for e in events if e["resource_type"] in dict(STREAMS)]
     assert report.received == len(used) and report.watermark == till.watermark()
     assert till.membership(membership_id).gc_subscription_id
+
+
+def test_an_idle_pull_asks_once_and_a_small_one_reads_only_the_streams_it_needs(till: Till) -> None:
+    membership_id = _set_up_and_subscribe(till)
+    till.cycle()
+    before = len(till.simulator.requests)
+    idle = till.engine.pull_events_once(till.today)
+    assert idle.pages == 1 and len(till.simulator.requests) == before + 1  # nothing happened: one request
+
+    subscription = till.membership(membership_id).gc_subscription_id
+    till.go_to(dt.date(2026, 12, 22))  # the subscription's first payment is created and submitted
+    before = len(till.simulator.requests)
+    report = till.engine.pull_events_once(till.today)
+    paths = [path for _, path, _ in till.simulator.requests[before:]]
+    assert len(paths) == report.pages == 2  # every kind of event, then the payments with their payments
+    assert "include=payment" in paths[1] and "resource_type=payments" in paths[1]
+    [row] = [p for p in till.payments(membership_id) if p.period_start == dt.date(2026, 12, 24)]
+    payment = till.simulator.get("payments", row.gc_payment_id)
+    assert payment["links"]["subscription"] == subscription
+    assert row.charge_date == dt.date.fromisoformat(payment["charge_date"])  # from the linked payment
 
 
 def test_a_network_error_while_pulling_is_reported_and_the_watermark_stays(till: Till) -> None:
