@@ -45,6 +45,7 @@ class Row:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    unit: str = "ms"  # the figures' unit (``p50_ms`` and ``p95_ms`` hold MiB for a memory row)
 
     @property
     def ratio(self) -> float:
@@ -61,9 +62,10 @@ class Report:
     def add(self, row: Row) -> Row:
         self.rows.append(row)
         verdict = "" if row.met is None else ("  met" if row.met else "  MISSED")
+        u = row.unit
         print(
-            f"{row.what:<44} p50 {row.p50_ms:9.2f} ms  p95 {row.p95_ms:9.2f} ms  "
-            f"{row.ratio:7.1f}× {row.baseline} ({row.baseline_p50_ms:.2f} ms)  {row.target}{verdict}",
+            f"{row.what:<44} p50 {row.p50_ms:9.2f} {u}  p95 {row.p95_ms:9.2f} {u}  "
+            f"{row.ratio:7.1f}× {row.baseline} ({row.baseline_p50_ms:.2f} {u})  {row.target}{verdict}",
             flush=True,
         )
         return row
@@ -153,4 +155,5 @@ def machine() -> dict[str, Any]:
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # the machine was shared when this is high
     }
