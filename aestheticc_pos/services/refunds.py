@@ -5,8 +5,8 @@
 - ``refund_sale``: give back chosen lines (or units of a line), with a reason, by a manager; money out by
   cash, card or the way it was paid (a GoCardless tender through a GoCardless refund, queued in the outbox).
 - ``void_sale``: give back all of a sale on its own day, before that day is closed, the way it was paid.
-- ``refund_unused_sessions``: close a package's unused sessions at package value, with its money-out document
-  (pointing to the sale that sold it when there is one).
+- ``package_refunds.refund_unused_sessions``: close a package's unused sessions at package value, with its
+  money-out document (pointing to the sale that sold it when there is one).
 
 What each line undoes (package sessions closed, a session given back, a membership period unpaid) is in
 ``refund_effects.py``; the arithmetic in ``domain/refunds.py``. Documents are numbered on this till like sales,
@@ -35,12 +35,11 @@ from aestheticc_pos.services import refund_effects as effects
 from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.close_of_day import require_day_open_in, require_today_open_in
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
-from aestheticc_pos.services.packages import PackageRefund, lock_client_packages
+from aestheticc_pos.services.packages import lock_client_packages
 from aestheticc_pos.services.sales import Receipt, sale_receipt
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import (
-    ClientPackageRow,
     SaleLineRow,
     SaleRow,
     TenderRow,
@@ -127,7 +126,7 @@ def refund_sale(
 ) -> Receipt:
     """Give back ``lines`` (position → units; None: everything not yet given back) of a sale. Returns the
     refund's receipt; the same ``refund_id`` sent twice returns the first one."""
-    method = _method(method)
+    method = refund_method(method)
     reason = inputs.text(reason, what="A reason for the refund")
     return _give_back(services, sale_id, lines, method, reason, staff_id, refund_id, DocumentKind.REFUND)
 
@@ -141,36 +140,6 @@ def void_sale(
     return _give_back(
         services, sale_id, None, RefundMethod.ORIGINAL, reason, staff_id, void_id, DocumentKind.VOID
     )
-
-
-@use_case(Action.REFUND)
-def refund_unused_sessions(
-    services: Services,
-    *,
-    client_package_id: str,
-    reason: str,
-    staff_id: str,
-    method: RefundMethod | str = RefundMethod.CASH,
-) -> PackageRefund:
-    """Close a package's unused sessions and give back their package value (``price × unused ÷ total``, never
-    the list price), with a refund document: against the sale that sold it when there is one. Refused while a
-    session is still booked. Audited."""
-    method = _method(method)
-    reason = inputs.text(reason, what="A reason for the refund")
-    with services.uow(read_only=True) as uow:
-        row = uow.session.get(ClientPackageRow, client_package_id)
-        if row is None:
-            raise NotFound("That client package does not exist.")
-        sold_by = row.sale_id
-        line = _package_line(uow, row.sale_id, row.package_id) if row.sale_id else None
-    if sold_by is None or line is None:
-        return _refund_package_alone(services, client_package_id, method, reason, staff_id)
-    receipt = refund_sale(
-        services, sale_id=sold_by, lines={line: 1}, method=method, reason=reason, staff_id=staff_id
-    )
-    with services.uow(read_only=True) as uow:
-        closed = effects.sessions_refunded(uow.session, client_package_id)
-    return PackageRefund(client_package_id, -receipt.net, closed)
 
 
 # --- writing a refund or a void ----------------------------------------------------------------------------
@@ -346,90 +315,6 @@ def _write_document(
     s.flush()
 
 
-def _refund_package_alone(
-    services: Services, client_package_id: str, method: RefundMethod, reason: str, staff_id: str
-) -> PackageRefund:
-    """A package that came with no sale (brought over from another system): the sessions closed and the
-    money-out document on its own."""
-    if method is RefundMethod.ORIGINAL:
-        raise InvalidInput(
-            "This package was not sold at this till, so give the money back in cash or by card.",
-            field="method",
-        )
-    with services.uow() as uow:
-        s = uow.session
-        settings = read_clinic_settings(s)
-        now = services.now()
-        today = now.astimezone(settings.tz).date()
-        row = s.get(ClientPackageRow, client_package_id)
-        assert row is not None  # checked by the caller; packages are never deleted
-        lock_client_packages(uow, row.client_id)
-        require_today_open_in(uow, now, what="the refund")
-        value, sessions = effects.refund_unused_in(
-            uow, client_package_id, now=now, today=today, staff_id=staff_id, reason=reason
-        )
-        number = uow.next_number(f"sale:{settings.till_prefix}", settings.till_prefix + "-{n:06d}")
-        document_id = services.new_id()
-        (tender,) = rules.tenders_back((), value, method) or (Tender(TenderKind.CASH, value),)
-        s.add(
-            SaleRow(
-                id=document_id,
-                number=number,
-                till_prefix=settings.till_prefix,
-                client_id=row.client_id,
-                staff_id=staff_id,
-                kind=DocumentKind.REFUND.value,
-                channel="pos",
-                gross_pence=-value.pence,
-                discount_pence=0,
-                net_pence=-value.pence,
-                vat_pence=-value.vat_inside(row.vat_rate_bp).pence,
-                currency=value.currency,
-                created_at=now,
-                reason=reason,
-            )
-        )
-        s.flush()
-        s.add(
-            SaleLineRow(
-                sale_id=document_id,
-                position=1,
-                kind=ItemKind.PACKAGE.value,
-                item_id=row.package_id,
-                name=f"{row.name}: unused sessions",
-                quantity=1,
-                unit_price_pence=value.pence,
-                gross_pence=-value.pence,
-                discount_pence=0,
-                net_pence=-value.pence,
-                vat_pence=-value.vat_inside(row.vat_rate_bp).pence,
-                vat_rate_bp=row.vat_rate_bp,
-                client_package_id=client_package_id,
-            )
-        )
-        if tender.amount:
-            s.add(
-                TenderRow(
-                    sale_id=document_id,
-                    kind=tender.kind.value,
-                    amount_pence=-tender.amount.pence,
-                    currency=tender.amount.currency,
-                )
-            )
-        append_audit(
-            s,
-            at=now,
-            staff_id=staff_id,
-            action="sale.refunded",
-            record_type="sale",
-            record_id=document_id,
-            reason=reason,
-            details={"number": number, "net_pence": -value.pence, "tenders": tender.kind.value},
-        )
-        uow.commit()
-    return PackageRefund(client_package_id, value, sessions)
-
-
 # --- reading -----------------------------------------------------------------------------------------------
 
 
@@ -525,16 +410,6 @@ def _gives_back(row: SaleLineRow) -> str:
     return "money"
 
 
-def _package_line(uow: UnitOfWork, sale_id: str, package_id: str) -> int | None:
-    return uow.session.scalar(
-        select(SaleLineRow.position).where(
-            SaleLineRow.sale_id == sale_id,
-            SaleLineRow.kind == ItemKind.PACKAGE.value,
-            SaleLineRow.item_id == package_id,
-        )
-    )
-
-
 def _units(wanted: Mapping[int, int]) -> dict[int, int]:
     try:
         positions = {int(position): units for position, units in wanted.items()}
@@ -550,7 +425,7 @@ def _document_id(value: str) -> str:
         raise InvalidInput("That refund's reference is not one the till makes. Start again.") from None
 
 
-def _method(value: RefundMethod | str) -> RefundMethod:
+def refund_method(value: RefundMethod | str) -> RefundMethod:
     try:
         return RefundMethod(value)
     except ValueError:

@@ -32,8 +32,8 @@ from aestheticc_pos.domain.errors import (
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import ClientPackageStatus
 from aestheticc_pos.services import appointments as appointments_service
+from aestheticc_pos.services import package_refunds as refunds_service
 from aestheticc_pos.services import packages as packages_service
-from aestheticc_pos.services import refunds as refunds_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.audit_repo import audit_entries, first_broken_audit_entry
 

@@ -22,8 +22,8 @@ from aestheticc_pos.domain.packages import ClientPackageStatus
 from aestheticc_pos.domain.refunds import RefundMethod
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import close_of_day as close_service
+from aestheticc_pos.services import package_refunds, refunds
 from aestheticc_pos.services import packages as packages_service
-from aestheticc_pos.services import refunds
 from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.services.sales import sale_receipt
@@ -173,7 +173,7 @@ def test_refunding_unused_sessions_writes_its_money_out_document_against_the_sal
     )
     sell(services, receptionist, ada, [BasketItem(ItemKind.TREATMENT, "t-micro")], [])
     (package,) = packages_service.client_packages_overview(services, ada)
-    refunded = refunds.refund_unused_sessions(
+    refunded = package_refunds.refund_unused_sessions(
         services,
         client_package_id=package.client_package_id,
         reason="Pregnant",

@@ -38,7 +38,7 @@ from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.reports import Grouping, LiabilityFlows, MrrMonth, Period
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import refunds
+from aestheticc_pos.services import package_refunds, refunds
 from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.services.report_memberships import memberships_report
@@ -292,7 +292,9 @@ def _sales(services, clock, ids, receptionist, manager) -> None:
             .with_only_columns(ClientPackageRow.id)
             .where(ClientPackageRow.client_id == ids["Ada"])
         )
-    refunds.refund_unused_sessions(services, client_package_id=course, reason="Moving", staff_id=manager)
+    package_refunds.refund_unused_sessions(
+        services, client_package_id=course, reason="Moving", staff_id=manager
+    )
     # The session ledger stamps entries with the computer's clock rather than the clinic's (the test clock):
     # date the refund's entries as the refund document is dated.
     with services.uow() as uow:
