@@ -40,7 +40,6 @@ from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.models.appointments import package_badge
-from aestheticc_pos.ui.topics import APPOINTMENTS, PACKAGES, PAYMENTS
 from aestheticc_pos.ui.widgets.client_finder import ClientFinder
 from aestheticc_pos.ui.widgets.package_progress import TONE_STYLE, set_tone
 from aestheticc_pos.ui.widgets.time_field import NOT_A_TIME, TimeField
@@ -310,8 +309,6 @@ class BookAppointmentDialog(QDialog):
                 f"A deposit link of {fmt.money(deposit.amount)} is being prepared; it shows on the appointment."
             )
         self.desk.message.emit(" ".join(said))
-        paid_by = (PACKAGES,) if a.client_package_id is not None else (PAYMENTS,) if deposit else ()
-        self.desk.notify(APPOINTMENTS, *paid_by)
         self.booked.emit(a)
         self.accept()
 

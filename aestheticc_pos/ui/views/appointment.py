@@ -363,7 +363,6 @@ class AppointmentView(QWidget):
             self._say(sentence, warnings)
         else:
             self.desk.message.emit(" ".join((sentence, *warnings)))
-        self.desk.notify(APPOINTMENTS, PACKAGES)
 
     def _busy(self) -> None:
         self._load_token += 1  # a load started before the action must not show the state before it
