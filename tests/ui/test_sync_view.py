@@ -390,3 +390,26 @@ def test_without_training_the_sync_screen_has_no_practice_panel(qtbot, connected
     view = SyncView(connected)
     qtbot.addWidget(view)
     assert view.practice is None
+
+
+def test_not_connected_the_screen_says_what_waits_and_never_that_all_is_well(qtbot, demo_desk: Desk) -> None:
+    assert demo_desk.sync is None  # the demo clinic has no GoCardless token on this till
+    view = _view(qtbot, demo_desk)
+    assert view.subtitle.text() == "GoCardless is not connected on this till."
+    assert view.queued.text() == (
+        "Nothing is sent from this till until GoCardless is connected (Settings → GoCardless)."
+    )
+    client = clients_service.add_client(
+        demo_desk.services, staff_id=front_desk(demo_desk.services), first_name="Ada", last_name="Lovelace"
+    )
+    memberships.start_membership(
+        demo_desk.services, client_id=client.id, tier_id="tier-gold", staff_id=demo_desk.staff_id
+    )  # its Direct Debit set-up is queued for GoCardless
+    view.refresh()
+    qtbot.waitUntil(lambda: view.overview.queued > 0, timeout=WAIT)
+    waiting = view.overview.queued
+    assert view.queued.text() == (
+        f"{waiting} waiting to be sent, and nothing is sent until GoCardless is connected: "
+        "a manager connects it in Settings → GoCardless."
+    )
+    assert view.attention_empty.text() != "Nothing needs attention."

@@ -326,6 +326,19 @@ class SyncView(QWidget):
         text = f"Waiting to be sent: {queued}" if queued else "Nothing waiting to be sent."
         if retrying:
             text += f" ({retrying} will be tried again after a network problem)"
+        connected = bridge is not None and (bridge.training or bridge.connection is not None)
+        if not connected:  # never "nothing needs attention" while nothing can be sent
+            text = (
+                f"{queued} waiting to be sent, and nothing is sent until GoCardless is connected: "
+                "a manager connects it in Settings → GoCardless."
+                if queued
+                else "Nothing is sent from this till until GoCardless is connected (Settings → GoCardless)."
+            )
+        self.attention_empty.setText(
+            "Nothing needs attention."
+            if connected
+            else "Nothing has been refused: the work waits for GoCardless."
+        )
         self.queued.setText(text)
         self.sync_now_button.setEnabled(bridge is not None and bridge.connection is not None)
 
