@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos import settings as app_settings
@@ -95,7 +95,7 @@ def list_staff(services: Services, *, role: Role | str | None = None) -> list[St
     """Who works here (everyone, or those with ``role``), by name: the login screen's buttons."""
     chosen = None if role is None else inputs.choice(Role, role, what="a role")
     with services.uow(read_only=True) as uow:
-        query = select(StaffRow).where(StaffRow.active).order_by(StaffRow.name)
+        query = select(StaffRow).where(StaffRow.active).order_by(func.lower(StaffRow.name), StaffRow.id)
         if chosen is not None:
             query = query.where(StaffRow.role == chosen.value)
         return [StaffMember(r.id, r.name, Role(r.role), r.pin_reset) for r in uow.session.scalars(query)]

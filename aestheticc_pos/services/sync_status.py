@@ -294,7 +294,7 @@ def _links_to_send(s: Session) -> list[LinkToSend]:
                 & MembershipRow.gc_mandate_id.is_(None)
             )
         )
-        .order_by(ClientRow.last_name, ClientRow.first_name)
+        .order_by(func.lower(ClientRow.last_name), func.lower(ClientRow.first_name), ClientRow.id)
     ).all()
     links = []
     for membership, client in rows:

@@ -307,3 +307,11 @@ def test_tills_guessing_at_once_get_five_wrong_pins_between_them(
     )
     row = _row(services, team.receptionist)
     assert (row.failed_attempts, row.locked_until) == (5, START + dt.timedelta(minutes=15))
+
+
+def test_the_sign_in_list_sorts_names_ignoring_case(services: Services, team: Team) -> None:
+    staff_service.add_staff(
+        services, name="amy lowercase", role=Role.RECEPTIONIST, pin="2468", by_staff_id=team.manager
+    )
+    names = [m.name for m in staff_service.list_staff(services)]
+    assert names == ["amy lowercase", "Dr Priya Patel", "Mia Manager", "Rita Reception"]
