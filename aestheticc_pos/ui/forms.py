@@ -13,9 +13,10 @@ call off the GUI thread.
 What the clinic's rules refuse ("abc" as a price) is shown as a sentence under the field it is about, or under
 the form when it names no field there; every refusal at once, top to bottom (``InvalidInputs``), the first
 field taking the focus; nothing typed is cleared. ``question()`` may ask before saving (a package at £0).
-On success the form tells the desk (``notify(*notifies)`` and a message), emits ``saved`` with what the
-service returned, and closes. Closing it with changes not saved asks Save / Discard / Cancel, and a wheel
-never changes a field that does not have focus (``widgets/wheel.py``).
+On success the form says so on the message bar (screens showing what changed hear it from the commit, see
+``UnitOfWorkFactory.on_commit``), emits ``saved`` with what the service returned, and closes. Closing it
+with changes not saved asks Save / Discard / Cancel, and a wheel never changes a field that does not have
+focus (``widgets/wheel.py``).
 The small field makers after it (amounts, VAT, numbers, rows) and ``Card`` give every form the same look.
 """
 
@@ -203,7 +204,6 @@ class FormDialog(QDialog):
 
     saved = Signal(object)  # what the service returned
     field_aliases: dict[str, str] = {}
-    notifies: tuple[str, ...] = ()  # what a save changes (topics.py), for ``desk.notify``
     what: str = "this form"  # what the unsaved-changes question calls it ("Save your changes to …?")
 
     def __init__(self, desk: Desk, *, title: str, save_text: str, parent: QWidget | None = None) -> None:
@@ -364,7 +364,6 @@ class FormDialog(QDialog):
             self.show_refused(result)
             return
         self._as_opened = None  # saved: closing asks nothing
-        self.desk.notify(*self.notifies)
         self.desk.message.emit(self.saved_message(result))
         self.saved.emit(result)
         self.accept()

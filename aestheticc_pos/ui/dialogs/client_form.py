@@ -22,13 +22,11 @@ from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import Call, FormDialog
 from aestheticc_pos.ui.models.clients import phone_text
-from aestheticc_pos.ui.topics import CLIENTS
 
 
 class ClientFormDialog(FormDialog):
     """Open it with ``open()`` (window-modal, returns at once); ``saved(Client)`` fires once saved."""
 
-    notifies = (CLIENTS,)
     what = "this client"
 
     def __init__(self, desk: Desk, client: Client | None = None, parent: QWidget | None = None) -> None:

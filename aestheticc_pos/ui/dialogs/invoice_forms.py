@@ -36,7 +36,6 @@ from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import Call, FormDialog
 from aestheticc_pos.ui.invoice_pdf import render_invoice_images
-from aestheticc_pos.ui.topics import PAYMENTS, SALES
 
 
 def invoice_name(invoice: InvoiceDetail) -> str:
@@ -46,8 +45,6 @@ def invoice_name(invoice: InvoiceDetail) -> str:
 
 class PayInvoiceDialog(FormDialog):
     """What the client pays at the desk for an issued invoice: cash, card or both (cash may give change)."""
-
-    notifies = (PAYMENTS, SALES)
 
     def __init__(self, desk: Desk, invoice: InvoiceDetail, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -105,8 +102,6 @@ class PayInvoiceDialog(FormDialog):
 
 class VoidInvoiceDialog(FormDialog):
     """A manager voids an issued invoice that is not paid, saying why (kept in the audit log)."""
-
-    notifies = (PAYMENTS,)
 
     def __init__(self, desk: Desk, invoice: InvoiceDetail, parent: QWidget | None = None) -> None:
         super().__init__(

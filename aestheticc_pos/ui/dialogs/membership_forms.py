@@ -38,7 +38,6 @@ from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import Call, FormDialog
 from aestheticc_pos.ui.models.clients import phone_text
-from aestheticc_pos.ui.topics import MEMBERSHIPS
 
 SEARCH_DELAY_MS = 200
 SEARCH_LIMIT = 30
@@ -50,7 +49,6 @@ BILLING_LINES = 5
 
 
 class _MembershipForm(FormDialog):
-    notifies = (MEMBERSHIPS,)
     field_aliases = {"tier": "tier_id"}
 
     def add_tier_choice(self, caption: str, *, excluding: str | None = None, hint: str = "") -> None:

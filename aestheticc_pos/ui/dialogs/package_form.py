@@ -40,14 +40,12 @@ from aestheticc_pos.ui.forms import (
     vat_combo,
     vat_of,
 )
-from aestheticc_pos.ui.topics import CATALOGUE
 from aestheticc_pos.ui.widgets.wheel import calm_wheels
 
 
 class PackageForm(FormDialog):
     """``treatments``: the catalogue's treatments (inactive ones are offered only where a step has them)."""
 
-    notifies = (CATALOGUE,)
     field_aliases = {"validity": "validity_days", "sessions": "steps", "delay": "steps"}
 
     def __init__(

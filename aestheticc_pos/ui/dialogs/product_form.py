@@ -23,12 +23,9 @@ from aestheticc_pos.ui.forms import (
     vat_combo,
     vat_of,
 )
-from aestheticc_pos.ui.topics import CATALOGUE
 
 
 class ProductForm(FormDialog):
-    notifies = (CATALOGUE,)
-
     def __init__(self, desk: Desk, product: Product | None = None, parent: QWidget | None = None) -> None:
         super().__init__(
             desk,

@@ -36,7 +36,6 @@ from aestheticc_pos.services.refunds import RefundableSale
 from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui import topics
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import Call, FormDialog, row
 
@@ -58,7 +57,6 @@ _TENDERS = {
 class RefundDialog(FormDialog):
     """Refund chosen lines of ``sale``, or void it all (``void=True``)."""
 
-    notifies = (topics.SALES, topics.PACKAGES, topics.MEMBERSHIPS, topics.PAYMENTS, topics.SYNC)
     field_aliases = {"lines": "lines", "method": "method"}
 
     def __init__(

@@ -17,7 +17,6 @@ from aestheticc_pos.services.staff import StaffMember
 from aestheticc_pos.services.team import TeamMember
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import Call, FormDialog, select
-from aestheticc_pos.ui.topics import STAFF
 
 ROLE_NAMES = {
     Role.PRACTITIONER: "Practitioner: treats clients",
@@ -27,8 +26,6 @@ ROLE_NAMES = {
 
 
 class StaffForm(FormDialog):
-    notifies = (STAFF,)
-
     def __init__(self, desk: Desk, member: TeamMember | None = None, parent: QWidget | None = None) -> None:
         super().__init__(
             desk,

@@ -24,11 +24,9 @@ from aestheticc_pos.ui.forms import (
     save_call,
     select,
 )
-from aestheticc_pos.ui.topics import CATALOGUE
 
 
 class TierForm(FormDialog):
-    notifies = (CATALOGUE,)
     field_aliases = {"grace": "grace_days", "price": "monthly_price"}
 
     def __init__(self, desk: Desk, tier: Tier | None = None, parent: QWidget | None = None) -> None:

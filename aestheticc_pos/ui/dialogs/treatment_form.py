@@ -27,11 +27,9 @@ from aestheticc_pos.ui.forms import (
     vat_combo,
     vat_of,
 )
-from aestheticc_pos.ui.topics import CATALOGUE
 
 
 class TreatmentForm(FormDialog):
-    notifies = (CATALOGUE,)
     field_aliases = {"duration": "duration_minutes", "deposit": "deposit_value"}
 
     def __init__(self, desk: Desk, treatment: Treatment | None = None, parent: QWidget | None = None) -> None:
