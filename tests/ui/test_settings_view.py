@@ -24,10 +24,15 @@ def app_settings() -> AppSettings:
 
 
 @pytest.fixture(autouse=True)
-def _background_work_done(qtbot, desk: Desk):
-    """Let every service call the test started call back before the desk goes away."""
+def _background_work_done(qtbot, request: pytest.FixtureRequest):
+    """Let every service call the test started call back before its desk goes away (whichever desk it used:
+    asked for here, before the test, so it is torn down after this waits)."""
+    used: list[Desk] = [
+        request.getfixturevalue(n) for n in ("desk", "demo_desk") if n in request.fixturenames
+    ]
     yield
-    qtbot.waitUntil(lambda: not desk.runner.busy, timeout=WAIT)
+    for desk in used:
+        qtbot.waitUntil(lambda desk=desk: not desk.runner.busy, timeout=WAIT)
 
 
 @pytest.fixture
