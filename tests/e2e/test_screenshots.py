@@ -45,7 +45,7 @@ def _save(qtbot, widget, path: Path, *shows: str) -> None:
     image: QImage = widget.grab().toImage()
     assert image.width() >= 1300 and image.height() >= 700
     colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)}
-    assert len(colours) > 8, f"{path.name} looks blank"
+    assert len(colours) > 5, f"{path.name} looks blank"  # a blank window has one or two
     seen = _visible_texts(widget)
     missing = [text for text in shows if not any(text in line for line in seen)]
     assert not missing, f"{path.name} does not show {missing}; it shows {seen}"

@@ -278,8 +278,7 @@ class SyncView(QWidget):
             self.refresh()
 
     def _show(self, loaded: tuple[SyncOverview, list[NotBilled]]) -> None:
-        overview, not_billed = loaded
-        self.error.hide()
+        overview, not_billed = loaded  # a refusal stays shown: a background sync refreshes this screen too
         self.overview = overview
         self.not_billed = not_billed
         self.not_billed_model.set_rows(not_billed)
@@ -382,6 +381,7 @@ class SyncView(QWidget):
             self.desk.message.emit("Syncing with GoCardless now…")
 
     def retry_selected(self) -> None:
+        self.error.hide()  # the last refusal was about an earlier action
         item = self.selected_item()
         if item is None:
             return
@@ -399,6 +399,7 @@ class SyncView(QWidget):
         )
 
     def discard_selected(self, reason: str | None = None) -> None:
+        self.error.hide()  # the last refusal was about an earlier action
         item = self.selected_item()
         if item is None:
             return
@@ -427,6 +428,7 @@ class SyncView(QWidget):
         )
 
     def new_link_for_selected(self) -> None:
+        self.error.hide()  # the last refusal was about an earlier action
         link = self.selected_link()
         if link is None:
             return
@@ -449,6 +451,7 @@ class SyncView(QWidget):
         )
 
     def start_billing_for_selected(self) -> None:
+        self.error.hide()  # the last refusal was about an earlier action
         chosen = self.selected_not_billed()
         if chosen is None:
             return
