@@ -364,24 +364,15 @@ def test_the_same_refund_sent_twice_is_written_once_and_audited(services, ada, r
         services, receptionist, ada, [BasketItem(ItemKind.PRODUCT, "p-serum")], [Payment("cash", "45")]
     )
     refund_id = str(uuid.uuid4())
-    once = refunds.refund_sale(
-        services,
-        sale_id=sale.sale_id,
-        lines=None,
-        method="cash",
-        reason="Faulty",
-        staff_id=manager,
-        refund_id=refund_id,
-    )
-    again = refunds.refund_sale(
-        services,
-        sale_id=sale.sale_id,
-        lines=None,
-        method="cash",
-        reason="Faulty",
-        staff_id=manager,
-        refund_id=refund_id,
-    )
+    refund = {
+        "sale_id": sale.sale_id,
+        "lines": None,
+        "method": "cash",
+        "reason": "Faulty",
+        "staff_id": manager,
+    }
+    once = refunds.refund_sale(services, **refund, refund_id=refund_id)
+    again = refunds.refund_sale(services, **refund, refund_id=refund_id)  # the till never heard the answer
     assert once == again == sale_receipt(services, refund_id)
     with services.uow(read_only=True) as uow:
         entries = [e for e in audit_entries(uow.session) if e.action == "sale.refunded"]
