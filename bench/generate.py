@@ -293,7 +293,7 @@ class _Group:
                         "client_package_id": cp_id,
                         "position": row.position,
                         "treatment_id": row.treatment_id,
-                        "treatment_name": row.name,
+                        "name": row.name,
                         "sessions": row.sessions,
                         "min_days_after_previous": row.min_days_after_previous,
                         "min_days_between_sessions": row.min_days_between_sessions,

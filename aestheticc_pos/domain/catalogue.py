@@ -111,7 +111,7 @@ class PackageStep:
 
     position: int
     treatment_id: str
-    treatment_name: str
+    name: str
     sessions: int = 1
     min_days_after_previous: int = 0
     min_days_between_sessions: int = 0

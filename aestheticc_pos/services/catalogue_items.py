@@ -262,9 +262,7 @@ def _package_steps(ctx: ItemContext, steps: Iterable[StepInput | Sequence[Any]])
             PackageStep(
                 position=position,
                 treatment_id=treatment.id,
-                treatment_name=inputs.text(
-                    step.name, what=f"Step {position}'s name", required=False, max_length=120
-                )
+                name=inputs.text(step.name, what=f"Step {position}'s name", required=False, max_length=120)
                 or treatment.name,
                 sessions=inputs.whole_number(
                     step.sessions, what=f"{what}'s number of sessions", minimum=1, maximum=MAX_SESSIONS
@@ -295,7 +293,7 @@ def _package_fields(p: Package) -> dict[str, Any]:
                 s.sessions,
                 s.min_days_after_previous,
                 s.min_days_between_sessions,
-                s.treatment_name,
+                s.name,
             )
             for s in p.steps
         ),

@@ -342,7 +342,7 @@ def catalogue_json(
                 "steps": [
                     {
                         "position": step.position,
-                        "name": step.treatment_name,
+                        "name": step.name,
                         "sessions": step.sessions,
                         "min_days_after_previous": step.min_days_after_previous,
                         "min_days_between_sessions": step.min_days_between_sessions,

@@ -167,7 +167,7 @@ def save_package(session: Session, package: Package) -> None:
 def _package_step(row: PackageStepRow | None, package_id: str, step: PackageStep) -> PackageStepRow:
     row = row or PackageStepRow(package_id=package_id, position=step.position)
     row.treatment_id = step.treatment_id
-    row.name = step.treatment_name
+    row.name = step.name
     row.sessions = step.sessions
     row.min_days_after_previous = step.min_days_after_previous
     row.min_days_between_sessions = step.min_days_between_sessions
@@ -183,16 +183,16 @@ def _package(row: PackageRow) -> Package:
         vat_rate_bp=row.vat_rate_bp,
         validity_days=row.validity_days,
         active=row.active,
-        steps=tuple(package_step_from(step, step.name) for step in row.steps),
+        steps=tuple(package_step_from(step) for step in row.steps),
     )
 
 
-def package_step_from(row: PackageStepRow | ClientPackageStepRow, name: str) -> PackageStep:
+def package_step_from(row: PackageStepRow | ClientPackageStepRow) -> PackageStep:
     """The step terms of a catalogue package step or of a client package's snapshot of one."""
     return PackageStep(
         position=row.position,
         treatment_id=row.treatment_id,
-        treatment_name=name,
+        name=row.name,
         sessions=row.sessions,
         min_days_after_previous=row.min_days_after_previous,
         min_days_between_sessions=row.min_days_between_sessions,

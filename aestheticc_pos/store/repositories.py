@@ -149,7 +149,7 @@ def add_client_package(
                 client_package_id=cp.id,
                 position=step.position,
                 treatment_id=step.treatment_id,
-                treatment_name=step.treatment_name,
+                name=step.name,
                 sessions=step.sessions,
                 min_days_after_previous=step.min_days_after_previous,
                 min_days_between_sessions=step.min_days_between_sessions,
@@ -220,7 +220,7 @@ def _client_packages(session: Session, rows: list[ClientPackageRow]) -> list[Cli
             price=Money(row.price_pence, row.currency),
             purchased_on=row.purchased_on,
             expires_on=row.expires_on,
-            steps=tuple(package_step_from(s, s.treatment_name) for s in row.steps),
+            steps=tuple(package_step_from(s) for s in row.steps),
             ledger=tuple(ledger[row.id]),
             status=ClientPackageStatus(row.status),
         )

@@ -498,7 +498,7 @@ class ClientPackageStepRow(Base):
     )
     position: Mapped[int] = mapped_column(primary_key=True)
     treatment_id: Mapped[str] = _ref("treatments.id", index=True)
-    treatment_name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120))
     sessions: Mapped[int]
     min_days_after_previous: Mapped[int] = _counter()
     min_days_between_sessions: Mapped[int] = _counter()

@@ -144,7 +144,7 @@ def make_client_package(uow_factory: UnitOfWorkFactory) -> Callable[..., str]:
                 status="active",
                 steps=[
                     ClientPackageStepRow(
-                        position=i, treatment_id=treatment_id, treatment_name="Microneedling", sessions=n
+                        position=i, treatment_id=treatment_id, name="Microneedling", sessions=n
                     )
                     for i, n in steps
                 ],

@@ -236,7 +236,7 @@ def test_the_botox_starter_bought_on_the_published_page_becomes_the_buyers_packa
         assert uow.session.scalar(select(func.count()).select_from(ClientRow)) == 1
     assert name == "Bea Moss"
     (summary,) = packages.client_packages_overview(clinic.services, client_id)
-    assert [(s.treatment_name, s.remaining) for s in summary.steps] == [
+    assert [(s.name, s.remaining) for s in summary.steps] == [
         ("Consultation", 1),
         ("Treatment", 1),
         ("Review", 1),

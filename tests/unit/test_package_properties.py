@@ -41,7 +41,7 @@ def packages(draw: st.DrawFn) -> Package:
         PackageStep(
             position=n,
             treatment_id=f"tr-{n}",
-            treatment_name=f"Step {n}",
+            name=f"Step {n}",
             sessions=draw(st.integers(1, 4)),
             min_days_after_previous=draw(st.integers(0, 6)),
             min_days_between_sessions=draw(st.sampled_from([0, 0, 1, 3, 7])),

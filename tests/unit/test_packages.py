@@ -483,9 +483,7 @@ def test_summary_shows_used_booked_remaining_and_next_date_per_step() -> None:
 
     assert summary.expires_on == dt.date(2027, 5, 19)
     assert (summary.days_to_expiry, summary.expiring_soon, summary.expired) == (176, False, False)
-    rows = [
-        (s.treatment_name, s.total, s.used, s.booked, s.remaining, s.next_booking_on) for s in summary.steps
-    ]
+    rows = [(s.name, s.total, s.used, s.booked, s.remaining, s.next_booking_on) for s in summary.steps]
     assert rows == [
         ("Consultation", 1, 1, 0, 0, None),
         ("Treatment", 1, 0, 0, 1, dt.date(2026, 11, 26)),

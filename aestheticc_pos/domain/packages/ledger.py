@@ -189,8 +189,8 @@ def redeem(
     if booked is not None and booked.step_position != step_position:
         booked_step = cp.step(booked.step_position)
         raise RuleViolation(
-            f"This appointment is booked as the {booked_step.treatment_name.lower()} of {cp.name}, "
-            f"not the {step.treatment_name.lower()}."
+            f"This appointment is booked as the {booked_step.name.lower()} of {cp.name}, "
+            f"not the {step.name.lower()}."
         )
     if booked is None and book_balance(cp, book, step_position).remaining <= 0:
         raise no_sessions(cp, step)
@@ -254,7 +254,7 @@ def adjust(
     balance = step_balance(cp, step_position)
     if balance.remaining + delta < 0:
         raise NoSessionsRemaining(
-            f"Only {_sessions_word(balance.remaining)} of {step.treatment_name.lower()} "
+            f"Only {_sessions_word(balance.remaining)} of {step.name.lower()} "
             f"{'is' if balance.remaining == 1 else 'are'} unused in {cp.name}, so {-delta} cannot be removed."
         )
     if balance.total + delta > MAX_SESSIONS:

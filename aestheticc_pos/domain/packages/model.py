@@ -237,5 +237,5 @@ def require_active(cp: ClientPackage) -> None:
 
 def no_sessions(cp: ClientPackage, step: PackageStep) -> NoSessionsRemaining:
     return NoSessionsRemaining(
-        f"No {step.treatment_name.lower()} session is left in {cp.name}: every one is used or booked."
+        f"No {step.name.lower()} session is left in {cp.name}: every one is used or booked."
     )

@@ -117,11 +117,11 @@ def _first_allowed(
     The date is None when the previous step is not fully booked. A refusal's ``earliest`` is None when the first
     allowed date is after expiry.
     """
-    name = _capitalised(step.treatment_name)
+    name = _capitalised(step.name)
     lower, why = cp.purchased_on, f"the package was bought on {format_date(cp.purchased_on)}"
     previous = _previous_step(cp, book, step)
     if previous is not None:
-        prev_name = previous.treatment_name.lower()
+        prev_name = previous.name.lower()
         done = book_sessions(book, previous.position)
         missing = book_balance(cp, book, previous.position).total - len(done)
         if missing > 0:
@@ -154,7 +154,7 @@ def _first_allowed(
                 if abs((day - other).days) < gap:
                     day, pushed, moved = other + dt.timedelta(days=gap), True, True
                     why = (
-                        f"at least {_days_word(gap)} after the previous {step.treatment_name.lower()} "
+                        f"at least {_days_word(gap)} after the previous {step.name.lower()} "
                         f"session on {format_date(other)}"
                     )
     if not pushed:
@@ -195,7 +195,7 @@ def _broken(cp: ClientPackage, book: Book) -> list[BrokenBooking]:
                     step_position=session.step_position,
                     session_on=session.session_on,
                     message=(
-                        f"The {step.treatment_name.lower()} booked for {format_date(session.session_on)} "
+                        f"The {step.name.lower()} booked for {format_date(session.session_on)} "
                         f"no longer fits the package rules. {refusal}"
                     ),
                     earliest=getattr(refusal, "earliest", None),

@@ -47,7 +47,7 @@ def choose_package(
 class StepSummary:
     position: int
     treatment_id: str
-    treatment_name: str
+    name: str
     total: int
     used: int
     booked: int
@@ -83,7 +83,7 @@ def package_summary(cp: ClientPackage, today: dt.date) -> PackageSummary:
             StepSummary(
                 position=step.position,
                 treatment_id=step.treatment_id,
-                treatment_name=step.treatment_name,
+                name=step.name,
                 total=balance.total,
                 used=balance.redeemed,
                 booked=balance.reserved,

@@ -391,7 +391,7 @@ class BookAppointmentDialog(QDialog):
             text = f"Paid at checkout: {covering[0][0].name} will not be used."
         elif not usable:
             summary, step = covering[0]
-            text = f"{summary.name} has no session of {step.treatment_name} left: it is paid at checkout."
+            text = f"{summary.name} has no session of {step.name} left: it is paid at checkout."
         else:
             summary, step = usable[0]
             text = (

@@ -353,7 +353,7 @@ def _steps(p: Package) -> str:
         if step.position > 1 and step.min_days_after_previous:
             parts.append(_days(step.min_days_after_previous))
         apart = f", {_days(step.min_days_between_sessions)} apart" if step.min_days_between_sessions else ""
-        parts.append(f"{step.treatment_name} ×{step.sessions}{apart}")
+        parts.append(f"{step.name} ×{step.sessions}{apart}")
     return " → ".join(parts)
 
 

@@ -136,7 +136,7 @@ class PackageProgress(QFrame):
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        name = QLabel(f"{step.position}. {step.treatment_name}")
+        name = QLabel(f"{step.position}. {step.name}")
         column.addWidget(name)
         hint = _next_booking_hint(step, self._today, self.summary)
         if hint:

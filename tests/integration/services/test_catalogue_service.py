@@ -127,7 +127,7 @@ def test_a_package_copies_its_treatment_names_into_the_steps(services, manager) 
         steps=[(consult.id, 1), StepInput(botox.id, 1, 2), (review.id, "1", "14")],
     )
 
-    assert [(s.position, s.treatment_name, s.sessions, s.min_days_after_previous) for s in starter.steps] == [
+    assert [(s.position, s.name, s.sessions, s.min_days_after_previous) for s in starter.steps] == [
         (1, "Consultation", 1, 0),
         (2, "Botox", 1, 2),
         (3, "Review", 1, 14),
@@ -135,9 +135,7 @@ def test_a_package_copies_its_treatment_names_into_the_steps(services, manager) 
     assert catalogue.get_package(services, starter.id) == starter
 
     course = catalogue.edit_package(services, starter.id, staff_id=manager, steps=[(botox.id, 6, 0, 28)])
-    assert [(s.treatment_name, s.sessions, s.min_days_between_sessions) for s in course.steps] == [
-        ("Botox", 6, 28)
-    ]
+    assert [(s.name, s.sessions, s.min_days_between_sessions) for s in course.steps] == [("Botox", 6, 28)]
     assert catalogue.list_packages(services) == [course]
 
 

@@ -112,7 +112,7 @@ def test_overview_of_a_new_package(services, ada, course) -> None:
         365,
     )
     assert (summary.expired, summary.expiring_soon, summary.remaining) == (False, False, 6)
-    assert [(s.treatment_name, s.total, s.next_booking_on) for s in summary.steps] == [
+    assert [(s.name, s.total, s.next_booking_on) for s in summary.steps] == [
         ("Microneedling", 6, dt.date(2026, 11, 24))
     ]
 

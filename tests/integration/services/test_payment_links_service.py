@@ -289,7 +289,7 @@ def test_a_portal_purchase_gives_the_buyer_the_package_and_its_step_rules(servic
     assert (first, last, email) == ("Jo", "Bloggs", "Jo@example.com")
     assert payment_links.link_view(services, link_id).sale_id == sale_id
     (summary,) = packages.client_packages_overview(services, client_id)
-    assert [(s.treatment_name, s.remaining) for s in summary.steps] == [
+    assert [(s.name, s.remaining) for s in summary.steps] == [
         ("Consultation", 1),
         ("Botox treatment", 1),
         ("Review", 1),

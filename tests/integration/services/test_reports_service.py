@@ -204,7 +204,7 @@ def _packages(services, ids) -> None:
             expires_on=expires,
             status="active",
             steps=[
-                ClientPackageStepRow(position=i, treatment_id=t, treatment_name=t, sessions=n, **counters)
+                ClientPackageStepRow(position=i, treatment_id=t, name=t, sessions=n, **counters)
                 for i, (t, n, counters) in enumerate(steps, start=1)
             ],
         )
