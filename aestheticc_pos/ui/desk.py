@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from aestheticc_pos.domain.staff import Action, Role, can
 from aestheticc_pos.services.context import ClinicSettings, Services
@@ -51,16 +51,20 @@ class Desk(QObject):
         self.settings: ClinicSettings = ClinicSettings()
         self.sync: SyncBridge | None = None  # see ``connect_sync``
         # Every commit says what it wrote; screens refresh from that, not from each action remembering to.
+        self._touched: frozenset[str] = frozenset()
+        self._announce = QTimer(self)
+        self._announce.setSingleShot(True)
+        self._announce.setInterval(0)
+        self._announce.timeout.connect(self._announce_touched)
         self._committed.connect(self._tables_written)
         watch = getattr(services.uow, "on_commit", None)
         if watch is not None:
             watch(self._from_commit)
 
     def connect_sync(self, connection: SyncConnection | None) -> SyncBridge:
-        """Bridge the sync runner to the screens (``None``: sync is not set up): what GoCardless changed is
-        passed on as ``changed``, and a desk action that may have queued work recounts the queue."""
+        """Bridge the sync runner to the screens (``None``: sync is not set up). What the sync writes reaches
+        the screens as every commit does (``changed``); a change to the queue recounts it."""
         bridge = SyncBridge(self.services, self.runner, connection, parent=self)
-        bridge.touched.connect(self.changed)
         self.changed.connect(bridge.desk_changed)
         self.sync = bridge
         return bridge
@@ -91,14 +95,20 @@ class Desk(QObject):
     def is_manager(self) -> bool:
         return self.staff is not None and self.staff.role is Role.MANAGER
 
-    def notify(self, *what: str) -> None:
-        self.changed.emit(frozenset(what))
-
     def _from_commit(self, tables: frozenset[str]) -> None:
         if shiboken6.isValid(self):  # a desk closed with its window hears nothing more
             self._committed.emit(tables)  # queued to the GUI thread when a worker committed
 
     def _tables_written(self, tables: frozenset[str]) -> None:
         touched = topics_of(tables)
+        if not touched:
+            return
+        # Commits that arrive together (a sync cycle applying many events) refresh the screens once.
+        self._touched |= touched
+        if not self._announce.isActive():
+            self._announce.start()
+
+    def _announce_touched(self) -> None:
+        touched, self._touched = self._touched, frozenset()
         if touched:
             self.changed.emit(touched)

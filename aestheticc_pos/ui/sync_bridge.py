@@ -5,9 +5,10 @@ emitted from the runner's thread and delivered queued to receivers on the GUI th
 int)`` carries the work queued and the work needing attention, read through the services after each cycle, so
 the status bar always shows the truth of the database, not of the last cycle only.
 
-``touched(frozenset)`` names what a sync cycle changed (topics.py), for the desk to pass on to the screens;
-``desk_changed`` is told of every desk change, to recount the queue when an action may have added to it.
-``Desk.connect_sync`` builds the bridge and wires both.
+What a sync cycle writes reaches the screens as every commit does (``UnitOfWorkFactory.on_commit``, through the
+desk's ``changed``): the runner shares the till's unit-of-work factory. ``desk_changed`` is told of every change
+and recounts the queue when the outbox was written, by a desk action or by the sync. ``Desk.connect_sync``
+builds the bridge and wires it.
 
 With no connection (tests, or a build without GoCardless) the bridge reports "not configured" and does nothing.
 """
@@ -21,16 +22,12 @@ from aestheticc_pos.services.context import Services
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.sync.runner import SyncState, SyncStatus, unavailable_state
 from aestheticc_pos.ui.tasks import TaskRunner
-from aestheticc_pos.ui.topics import APPOINTMENTS, CATALOGUE, MEMBERSHIPS, PAYMENTS, SALES, SYNC
-
-# Desk changes that may queue GoCardless work (sign-ups, links, deposits, refunds, published packages).
-QUEUEING = frozenset({MEMBERSHIPS, APPOINTMENTS, SALES, PAYMENTS, CATALOGUE})
+from aestheticc_pos.ui.topics import SYNC
 
 
 class SyncBridge(QObject):
     state_changed = Signal(object)  # SyncState
     counts_changed = Signal(int, int)  # queued, needing attention
-    touched = Signal(frozenset)  # the topics a sync cycle changed
 
     def __init__(
         self,
@@ -76,21 +73,14 @@ class SyncBridge(QObject):
         self.runner.run(lambda: sync_status.queued_count(services), self._show_counts, lambda _sentence: None)
 
     def _on_state(self, state: SyncState) -> None:
-        self.state = state
-        self.refresh_counts()
-        report = state.report
-        if report is not None and (report.sent or (report.pull is not None and report.pull.applied)):
-            # GoCardless changed something: screens showing it reload (links open, payments arrive)
-            self.touched.emit(frozenset({MEMBERSHIPS, PAYMENTS, APPOINTMENTS, SALES, SYNC}))
-        else:
-            self.touched.emit(frozenset({SYNC}))
+        self.state = state  # what the cycle wrote, the screens hear from its commits
 
     def _show_counts(self, counts: tuple[int, int]) -> None:
         self.queued, self.attention = counts
         self.counts_changed.emit(*counts)
 
     def desk_changed(self, what: frozenset[str]) -> None:
-        if what & QUEUEING and SYNC not in what:  # a desk action may have queued work
+        if SYNC in what:  # the outbox was written: work queued, sent or set aside
             self.refresh_counts()
 
 

@@ -1,5 +1,5 @@
-"""What a change touched (DESIGN.md §1, Anki's ``OpChanges``): ``Desk.notify`` carries a set of these names and
-every screen refreshes when one it shows is in the set."""
+"""What a change touched (DESIGN.md §1, Anki's ``OpChanges``): ``Desk.changed`` carries a set of these names,
+from the tables each commit wrote, and every screen refreshes when one it shows is in the set."""
 
 from __future__ import annotations
 

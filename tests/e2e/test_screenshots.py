@@ -113,7 +113,6 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
         starts_at=dt.datetime(2026, 11, 24, 18, 45, tzinfo=window.desk.settings.tz),
         staff_id=window.desk.staff_id,
     )
-    window.desk.notify("appointments", "packages", "clients", "sales")
 
     window.open_screen("today")
     _save(qtbot, window, folder / "02-today.png", "18:45 · Nadia Okafor · Botox consultation")

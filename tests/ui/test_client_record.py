@@ -19,7 +19,7 @@ from aestheticc_pos.services.sales import sales_of_client
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import MembershipPaymentRow
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.topics import APPOINTMENTS, CLIENTS
+from aestheticc_pos.ui.topics import APPOINTMENTS
 from aestheticc_pos.ui.views.client_record import ClientRecordView
 from aestheticc_pos.ui.widgets.package_progress import PackageProgress
 
@@ -204,14 +204,13 @@ def test_a_change_elsewhere_reloads_the_record(qtbot, record, demo_desk) -> None
     clients_service.edit_client(
         demo_desk.services, client_id, staff_id=front_desk(demo_desk.services), last_name="Scott-Hale"
     )
-    demo_desk.notify(CLIENTS)
-    qtbot.waitUntil(lambda: record.title.text() == "Poppy Scott-Hale", timeout=5000)
+    qtbot.waitUntil(lambda: record.title.text() == "Poppy Scott-Hale", timeout=5000)  # from the commit
 
     before = record.record
-    demo_desk.notify("catalogue")  # not shown here: no reload
+    demo_desk.changed.emit(frozenset({"catalogue"}))  # not shown here: no reload
     qtbot.wait(100)
     assert record.record is before
-    demo_desk.notify(APPOINTMENTS)
+    demo_desk.changed.emit(frozenset({APPOINTMENTS}))
     qtbot.waitUntil(lambda: record.record is not before, timeout=5000)
 
 

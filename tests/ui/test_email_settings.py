@@ -4,6 +4,7 @@ computer has no password store."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Qt
 from smtp_mailbox import PASSWORD, USER, running_mailbox
 from staffing import first_manager
@@ -107,3 +108,16 @@ def test_only_a_manager_may_change_it_and_it_is_on_the_settings_screen(qtbot, de
     desk.sign_in(receptionist)
     card = view.email_card
     assert card.host.isReadOnly() and not card.save_button.isEnabled() and not card.test_button.isEnabled()
+
+
+def test_a_card_gone_before_its_answer_comes_back_is_left_alone(qtbot, desk) -> None:
+    """Settings closed (or staff signed out) while the mail set-up is being read: the answer finds no card, and
+    nothing is raised; a later change of staff does not reach it either."""
+    manager = _manager_desk(desk)
+    card = EmailSettingsCard(desk, MemoryPasswords(no_keyring=NO_KEYRING_FOR_MAIL))
+    with qtbot.waitSignal(desk.runner.busy_changed, check_params_cb=lambda busy: not busy, timeout=5000):
+        card.refresh()  # the answer is on its way
+        shiboken6.delete(card)
+    assert not shiboken6.isValid(card)
+    desk.sign_in(StaffMember(manager, "Mia Manager", Role.MANAGER))  # the card's connection went with it
+    qtbot.wait(50)

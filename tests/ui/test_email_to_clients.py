@@ -26,7 +26,6 @@ from aestheticc_pos.services.pricing import BasketItem
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, PaymentLinkRow
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.send_to_client import EmailButton, SendToClientDialog
-from aestheticc_pos.ui.topics import SYNC
 from aestheticc_pos.ui.views.checkout_links import SentLinkCard
 from aestheticc_pos.ui.views.memberships import MembershipsView
 from aestheticc_pos.ui.views.payments import PaymentsView
@@ -153,7 +152,6 @@ def test_the_link_just_sent_at_checkout_is_emailed_once_it_is_made(qtbot, demo_d
     card.show_link(link)
     assert not card.email_link.isVisible()  # nothing to send while GoCardless is making it
     url = _link_made(services, link.id)
-    demo_desk.notify(SYNC)
     qtbot.waitUntil(lambda: card.email_link.isVisible(), timeout=WAIT)
 
     dialog = _send(qtbot, card.email_link)

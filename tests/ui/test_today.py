@@ -8,7 +8,6 @@ import datetime as dt
 from PySide6.QtCore import QDate, Qt
 
 from aestheticc_pos.services import appointments as appointments_service
-from aestheticc_pos.ui.topics import APPOINTMENTS
 from aestheticc_pos.ui.views.today import TodayView
 
 NOV_24, NOV_25 = dt.date(2026, 11, 24), dt.date(2026, 11, 25)
@@ -115,7 +114,6 @@ def test_a_click_or_enter_opens_the_appointment_and_a_change_elsewhere_refreshes
     appointments_service.cancel_appointment(
         demo_desk.services, appointment_id=appointment.id, staff_id=demo_desk.staff_id
     )
-    demo_desk.notify(APPOINTMENTS)
     qtbot.waitUntil(
         lambda: view.model.appointment(view.model.index_of(appointment.id)).status.value != "booked"
     )

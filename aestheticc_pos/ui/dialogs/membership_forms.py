@@ -7,8 +7,8 @@
     ArrearsDialog(desk, membership)
 
 Each saves through ``services/memberships.py`` on the desk's thread pool, shows the rules' refusals as
-sentences where they belong (nothing typed is lost), and on success tells the desk (``notify("memberships")``
-and a sentence) and emits ``saved`` with the updated ``MembershipView``.
+sentences where they belong (nothing typed is lost), and on success says so in a sentence on the desk and
+emits ``saved`` with the updated ``MembershipView`` (the screens refresh from what the commit wrote).
 """
 
 from __future__ import annotations

@@ -149,7 +149,6 @@ class BasketDocuments(QObject):
     def _finished(self) -> None:
         self.payment.set_paying(False)
         self.billed.emit()
-        self.desk.notify(PAYMENTS)
 
 
 def invoice_basket(

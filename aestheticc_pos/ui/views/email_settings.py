@@ -8,6 +8,7 @@ says so in a sentence and the password field is closed; a server that needs no p
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
@@ -17,7 +18,6 @@ from aestheticc_pos.services import email as email_service
 from aestheticc_pos.services.email import MailSetup
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.forms import Card, FieldGrid, Refused, catching_refusals, number_field, select
-from aestheticc_pos.ui.topics import EMAILS, SETTINGS
 
 SECURITY_CHOICES = (
     (Security.STARTTLS, "STARTTLS (usually port 587)", 587),
@@ -99,10 +99,13 @@ class EmailSettingsCard(Card):
         self.feedback.setMinimumHeight(36)  # kept for its sentence: nothing moves under the mouse
         self.feedback.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.box.addWidget(self.feedback)
-        desk.staff_changed.connect(lambda _member: self.refresh())
+        desk.staff_changed.connect(self._on_staff)  # a bound method: Qt drops it when the card goes
 
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
+        self.refresh()
+
+    def _on_staff(self, _member: object) -> None:
         self.refresh()
 
     def refresh(self) -> None:
@@ -161,7 +164,11 @@ class EmailSettingsCard(Card):
 
     # --- results -----------------------------------------------------------------------------------------------
 
+    # Each answer comes back from the thread pool: the card (Settings closed, signed out) may be gone by then.
+
     def _show(self, setup: MailSetup) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.setup = setup
         server = setup.server
         if server is not None:
@@ -192,12 +199,13 @@ class EmailSettingsCard(Card):
 
     def _saved(self, result: MailServer | Refused) -> None:
         self._busy = False
+        if not shiboken6.isValid(self):
+            return
         if isinstance(result, Refused):
             if not self.fields.show_error(result.field or "", result.message):
                 self._say_error(result.message)
             return
         self.password.clear()
-        self.desk.notify(SETTINGS, EMAILS)
         self._say("The email settings are saved. Send a test to check them.", "info")
         self.refresh()
 
@@ -217,6 +225,8 @@ class EmailSettingsCard(Card):
         self._say(sentence, "error")
 
     def _say(self, text: str, tone: str) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.feedback.setObjectName(tone)
         _repolish(self.feedback)
         self.feedback.setText(text)

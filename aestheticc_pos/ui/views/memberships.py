@@ -297,7 +297,6 @@ class MembershipsView(QWidget):
 
         def done(view: MembershipView) -> None:
             self._wanted = view.id
-            self.desk.notify(MEMBERSHIPS)
             self.desk.message.emit(message.format(name=view.client_name))
 
         self.desk.run(

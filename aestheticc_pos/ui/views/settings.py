@@ -268,7 +268,6 @@ class SettingsView(QWidget):
             return
         self._fill(result)
         self.desk.settings = result
-        self.desk.notify(SETTINGS)
         self.desk.message.emit("The settings are saved.")
         self._say("Saved.", tone="info")
 

@@ -247,7 +247,6 @@ class SyncView(QWidget):
         desk.staff_changed.connect(self._on_staff)
         if desk.sync is not None:
             desk.sync.state_changed.connect(self._on_state)
-            desk.sync.counts_changed.connect(self._on_counts)
         self._show_state()
         self._enable()
 
@@ -268,10 +267,6 @@ class SyncView(QWidget):
 
     def _on_state(self, _state: object) -> None:
         self._show_state()
-
-    def _on_counts(self, _queued: int, _attention: int) -> None:
-        if self.isVisible():
-            self.refresh()
 
     def _on_changed(self, what: frozenset[str]) -> None:
         if what & {SYNC, MEMBERSHIPS}:
@@ -389,7 +384,6 @@ class SyncView(QWidget):
 
         def done(_: object) -> None:
             self.desk.message.emit(f"It will be sent again: {item.what}.")
-            self.desk.notify(SYNC)
             self.sync_now()
 
         self.desk.run(
@@ -417,7 +411,6 @@ class SyncView(QWidget):
         def done(count: int) -> None:
             extra = f" with {count - 1} later step{'s' if count > 2 else ''}" if count > 1 else ""
             self.desk.message.emit(f"Discarded{extra}: {item.what}.")
-            self.desk.notify(SYNC)
 
         self.desk.run(
             lambda: sync_status.discard_item(
@@ -439,7 +432,6 @@ class SyncView(QWidget):
                 f"A new Direct Debit link for {view.client_name} is being prepared; it shows on their membership "
                 "once the till has reached GoCardless."
             )
-            self.desk.notify(MEMBERSHIPS, SYNC)
             self.sync_now()
 
         self.desk.run(
@@ -461,7 +453,6 @@ class SyncView(QWidget):
             self.desk.message.emit(
                 f"{chosen.client_name}'s monthly collection will be sent to GoCardless at the next sync."
             )
-            self.desk.notify(MEMBERSHIPS, SYNC)
             self.sync_now()
 
         self.desk.run(

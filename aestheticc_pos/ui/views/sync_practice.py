@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButto
 
 from aestheticc_pos.sync.practice import TURNS, PracticeMember, PracticeTurns
 from aestheticc_pos.ui.desk import Desk
-from aestheticc_pos.ui.topics import SYNC
 
 INTRO = (
     "Training only: make the simulated GoCardless report something a real clinic meets now and then, then "
@@ -80,11 +79,8 @@ class PracticePanel(QFrame):
             return
         practice = self.practice
 
-        def done(sentence: str) -> None:
-            self._say(sentence)
-            self.desk.notify(SYNC)
-
-        self.desk.run(lambda: practice.run(turn, membership_id), done, self._say)
+        # Only the simulated GoCardless changed: the till hears of it at the next sync, through its commits.
+        self.desk.run(lambda: practice.run(turn, membership_id), self._say, self._say)
 
     def _say(self, sentence: str) -> None:
         self.result.setText(sentence)
