@@ -196,55 +196,58 @@ def record_sale_in(
 @use_case(Audience.ANY_STAFF)
 def sale_receipt(services: Services, sale_id: str) -> Receipt:
     with services.uow(read_only=True) as uow:
-        s = uow.session
-        settings = read_clinic_settings(s)
-        sale = s.get(SaleRow, sale_id)
-        if sale is None:
-            raise InvalidInput("That sale does not exist.")
-        lines = s.scalars(
-            select(SaleLineRow).where(SaleLineRow.sale_id == sale_id).order_by(SaleLineRow.position)
-        )
-        tenders = s.scalars(select(TenderRow).where(TenderRow.sale_id == sale_id))
-        client = repo.load_client(s, sale.client_id) if sale.client_id else None
-        staff = repo.load_staff_row(s, sale.staff_id)
-        original = s.get(SaleRow, sale.refers_to_sale_id) if sale.refers_to_sale_id else None
-        cur = sale.currency
-        return Receipt(
-            sale_id=sale.id,
-            number=sale.number,
-            created_at=sale.created_at,
-            client_id=sale.client_id,
-            client_name=client.full_name if client else None,
-            staff_name=staff.name,
-            lines=tuple(
-                ReceiptLine(
-                    name=r.name,
-                    quantity=r.quantity,
-                    unit_price=Money(r.unit_price_pence, cur),
-                    gross=Money(r.gross_pence, cur),
-                    discount=Money(r.discount_pence, cur),
-                    discount_reason=r.discount_reason,
-                    net=Money(r.net_pence, cur),
-                    vat=Money(r.vat_pence, cur),
-                    vat_rate_bp=r.vat_rate_bp,
-                )
-                for r in lines
-            ),
-            gross=Money(sale.gross_pence, cur),
-            discount=Money(sale.discount_pence, cur),
-            net=Money(sale.net_pence, cur),
-            vat=Money(sale.vat_pence, cur),
-            tenders=tuple(
-                Tender(TenderKind(t.kind), Money(t.amount_pence, t.currency), t.reference) for t in tenders
-            ),
-            change_due=Money.zero(cur),
-            clinic_name=settings.name,
-            clinic_address=settings.address,
-            vat_number=settings.vat_number,
-            kind=sale.kind,
-            refers_to=None if original is None else original.number,
-            reason=sale.reason,
-        )
+        return receipt_in(uow.session, read_clinic_settings(uow.session), sale_id)
+
+
+def receipt_in(s: Session, settings: ClinicSettings, sale_id: str) -> Receipt:
+    """A sale's receipt, read inside the caller's unit of work."""
+    sale = s.get(SaleRow, sale_id)
+    if sale is None:
+        raise InvalidInput("That sale does not exist.")
+    lines = s.scalars(
+        select(SaleLineRow).where(SaleLineRow.sale_id == sale_id).order_by(SaleLineRow.position)
+    )
+    tenders = s.scalars(select(TenderRow).where(TenderRow.sale_id == sale_id))
+    client = repo.load_client(s, sale.client_id) if sale.client_id else None
+    staff = repo.load_staff_row(s, sale.staff_id)
+    original = s.get(SaleRow, sale.refers_to_sale_id) if sale.refers_to_sale_id else None
+    cur = sale.currency
+    return Receipt(
+        sale_id=sale.id,
+        number=sale.number,
+        created_at=sale.created_at,
+        client_id=sale.client_id,
+        client_name=client.full_name if client else None,
+        staff_name=staff.name,
+        lines=tuple(
+            ReceiptLine(
+                name=r.name,
+                quantity=r.quantity,
+                unit_price=Money(r.unit_price_pence, cur),
+                gross=Money(r.gross_pence, cur),
+                discount=Money(r.discount_pence, cur),
+                discount_reason=r.discount_reason,
+                net=Money(r.net_pence, cur),
+                vat=Money(r.vat_pence, cur),
+                vat_rate_bp=r.vat_rate_bp,
+            )
+            for r in lines
+        ),
+        gross=Money(sale.gross_pence, cur),
+        discount=Money(sale.discount_pence, cur),
+        net=Money(sale.net_pence, cur),
+        vat=Money(sale.vat_pence, cur),
+        tenders=tuple(
+            Tender(TenderKind(t.kind), Money(t.amount_pence, t.currency), t.reference) for t in tenders
+        ),
+        change_due=Money.zero(cur),
+        clinic_name=settings.name,
+        clinic_address=settings.address,
+        vat_number=settings.vat_number,
+        kind=sale.kind,
+        refers_to=None if original is None else original.number,
+        reason=sale.reason,
+    )
 
 
 @use_case(Audience.ANY_STAFF)
@@ -252,15 +255,20 @@ def sales_of_client(services: Services, client_id: str, *, limit: int = 200) -> 
     """A client's purchase history, newest first."""
     limit = inputs.how_many(limit)
     with services.uow(read_only=True) as uow:
-        ids = list(
-            uow.session.scalars(
-                select(SaleRow.id)
-                .where(SaleRow.client_id == client_id)
-                .order_by(SaleRow.created_at.desc())
-                .limit(limit)
-            )
+        return sales_of_client_in(uow.session, read_clinic_settings(uow.session), client_id, limit=limit)
+
+
+def sales_of_client_in(s: Session, settings: ClinicSettings, client_id: str, *, limit: int) -> list[Receipt]:
+    """A client's receipts, newest first, read inside the caller's unit of work."""
+    ids = list(
+        s.scalars(
+            select(SaleRow.id)
+            .where(SaleRow.client_id == client_id)
+            .order_by(SaleRow.created_at.desc())
+            .limit(limit)
         )
-    return [sale_receipt(services, sale_id) for sale_id in ids]
+    )
+    return [receipt_in(s, settings, sale_id) for sale_id in ids]
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
