@@ -244,11 +244,13 @@ class AppointmentScreen:
 @use_case(Audience.ANY_STAFF)
 def appointments_of_client(services: Services, client_id: str) -> list[AppointmentView]:
     with services.uow(read_only=True) as uow:
-        ids = list(
-            uow.session.scalars(select(AppointmentRow.id).where(AppointmentRow.client_id == client_id))
-        )
-        views = _views(uow, ids)
-    return sorted(views, key=lambda v: v.starts_at, reverse=True)
+        return appointments_of_client_in(uow, client_id)
+
+
+def appointments_of_client_in(uow: UnitOfWork, client_id: str) -> list[AppointmentView]:
+    """A client's appointments, newest first, read inside the caller's unit of work."""
+    ids = list(uow.session.scalars(select(AppointmentRow.id).where(AppointmentRow.client_id == client_id)))
+    return sorted(_views(uow, ids), key=lambda v: v.starts_at, reverse=True)
 
 
 @use_case(Audience.ANY_STAFF)

@@ -52,7 +52,14 @@ def client_packages_overview(
     with services.uow(read_only=True) as uow:
         today = services.today(_settings(uow))
         repo.load_client(uow.session, client_id)
-        packages = repo.client_packages_of(uow.session, client_id)
+        return client_packages_overview_in(uow, client_id, today, include_closed=include_closed)
+
+
+def client_packages_overview_in(
+    uow: UnitOfWork, client_id: str, today: dt.date, *, include_closed: bool = False
+) -> list[PackageSummary]:
+    """``client_packages_overview`` inside the caller's unit of work (the client is known to exist)."""
+    packages = repo.client_packages_of(uow.session, client_id)
     summaries = [rules.package_summary(cp, today) for cp in packages]
     if not include_closed:
         summaries = [s for s in summaries if s.status is rules.ClientPackageStatus.ACTIVE and not s.expired]
