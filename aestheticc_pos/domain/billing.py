@@ -44,6 +44,14 @@ class PaymentStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
+class PaymentSource(enum.StrEnum):
+    """How a membership payment came in."""
+
+    DIRECT_DEBIT = "direct_debit"  # collected by GoCardless against the mandate
+    DESK = "desk"  # arrears taken at the desk
+    SALE = "sale"  # the first month, paid at the till with the sale that started the membership
+
+
 # What GoCardless reports for a payment that collects nothing and never will.
 NEVER_COLLECTED = frozenset({PaymentStatus.CANCELLED.value, "customer_approval_denied"})
 

@@ -38,10 +38,11 @@ class OutboxKind(enum.StrEnum):
 
 
 class OutboxStatus(enum.StrEnum):
+    # In the order of the outbox table's CHECK constraint (migration 0001), which the models repeat.
     PENDING = "pending"
-    WAITING_FOR_PREREQUISITE = "waiting_for_prerequisite"
     IN_FLIGHT = "in_flight"
     DONE = "done"
+    WAITING_FOR_PREREQUISITE = "waiting_for_prerequisite"
     FAILED = "failed"
     DISCARDED = "discarded"
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as membership_rules
-from aestheticc_pos.domain.billing import PaymentStatus
+from aestheticc_pos.domain.billing import PaymentSource, PaymentStatus
 from aestheticc_pos.domain.catalogue import (
     ItemKind,
     Package,
@@ -206,7 +206,7 @@ def _collect_due_payments(services: Services, membership_ids: list[str]) -> None
                         period_start=start,
                         period_end=end,
                         status=PaymentStatus.CONFIRMED,
-                        source="direct_debit",
+                        source=PaymentSource.DIRECT_DEBIT,
                     )
                 )
                 m = membership_rules.payment_confirmed(m, end, start)

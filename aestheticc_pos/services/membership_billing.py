@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
-from aestheticc_pos.domain.billing import NEVER_COLLECTED, PaymentStatus, Period
+from aestheticc_pos.domain.billing import NEVER_COLLECTED, PaymentSource, PaymentStatus, Period
 from aestheticc_pos.domain.checkout import amount_text
 from aestheticc_pos.domain.errors import NotFound, RuleViolation
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
@@ -162,7 +162,9 @@ def record_first_month_at_till_in(s: Session, m: Membership, *, sale_id: str, to
     standing, and nothing will collect it again. Returns the membership to save; the caller commits."""
     first = billing.period(m.started_on, 0)
     amount = billing.first_payment_amount(m.tier)
-    add_paid_period_in(s, m, first, amount, on=today, source="sale", new_id=new_id, sale_id=sale_id)
+    add_paid_period_in(
+        s, m, first, amount, on=today, source=PaymentSource.SALE, new_id=new_id, sale_id=sale_id
+    )
     s.flush()
     paid_through = collected_through(s, m)
     assert paid_through is not None  # the first period was just collected
@@ -189,7 +191,7 @@ def record_first_payment_in(s: Session, m: Membership, payment_id: str) -> Membe
         period_start=first.start,
         period_end=first.end,
         status=PaymentStatus.PENDING,
-        source="direct_debit",
+        source=PaymentSource.DIRECT_DEBIT,
     )
     s.add(row)
     s.flush()

@@ -386,7 +386,7 @@ def _payment_row(s: Session, m: Membership, payment: RemotePayment) -> Membershi
         period_start=start,
         period_end=end,
         status="pending",
-        source="direct_debit",
+        source=billing.PaymentSource.DIRECT_DEBIT,
     )
     s.add(row)
     s.flush()

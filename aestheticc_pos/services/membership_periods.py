@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import billing
-from aestheticc_pos.domain.billing import NEVER_COLLECTED, PaymentStatus, Period
+from aestheticc_pos.domain.billing import NEVER_COLLECTED, PaymentSource, PaymentStatus, Period
 from aestheticc_pos.domain.memberships import Membership
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.store.outbox_repo import OPEN, jobs_of
@@ -103,7 +103,9 @@ def record_paid_at_desk_in(
     """The member paid these periods at the desk: one row a month, so each period is paid exactly once. The
     caller moves the membership (``collected_through`` now reaches further) and commits."""
     for owed in periods:
-        add_paid_period_in(s, m, owed, arrears_amount(m, [owed]), on=today, source="desk", new_id=new_id)
+        add_paid_period_in(
+            s, m, owed, arrears_amount(m, [owed]), on=today, source=PaymentSource.DESK, new_id=new_id
+        )
     s.flush()
 
 

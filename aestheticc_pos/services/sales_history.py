@@ -17,14 +17,16 @@ from sqlalchemy.orm import aliased
 from aestheticc_pos.domain.checkout import TenderKind
 from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.money import Money
+from aestheticc_pos.domain.refunds import DocumentKind
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
-from aestheticc_pos.store.tables import SALE_KINDS, ClientRow, SaleRow, StaffRow, TenderRow, search_text
+from aestheticc_pos.store.tables import ClientRow, SaleRow, StaffRow, TenderRow, search_text
 
 PAGE = 100
 _TENDER_VALUES = frozenset(kind.value for kind in TenderKind)
+_KINDS = tuple(kind.value for kind in DocumentKind)
 MAX_DAYS = 3660  # ten years in one list is already more than anyone reads
 
 
@@ -102,8 +104,8 @@ def find_sales(
     chosen_tender = (
         None if tender in (None, "") else inputs.choice(TenderKind, tender, what="a way of paying")
     )
-    if kind not in (None, "") and kind not in SALE_KINDS:
-        raise InvalidInput(f"“{kind}” is not a kind of sale ({', '.join(SALE_KINDS)}).")
+    if kind not in (None, "") and kind not in _KINDS:
+        raise InvalidInput(f"“{kind}” is not a kind of sale ({', '.join(_KINDS)}).")
     if sold_by is not None and not isinstance(sold_by, str):
         raise InvalidInput("Choose the staff member from the list.")
     with services.uow(read_only=True) as uow:

@@ -43,11 +43,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relat
 from sqlalchemy.types import TypeDecorator
 
 from aestheticc_pos.domain.appointments import AppointmentStatus
+from aestheticc_pos.domain.billing import PaymentSource
 from aestheticc_pos.domain.catalogue import BenefitsStart, DepositKind
 from aestheticc_pos.domain.clients import phone_digits
+from aestheticc_pos.domain.deposits import DepositStatus
 from aestheticc_pos.domain.invoices import InvoiceStatus
 from aestheticc_pos.domain.memberships import MembershipStatus
+from aestheticc_pos.domain.outbox import OutboxStatus
 from aestheticc_pos.domain.packages import ClientPackageStatus, LedgerKind
+from aestheticc_pos.domain.payment_links import LinkPurpose, LinkStatus
+from aestheticc_pos.domain.refunds import DocumentKind
 from aestheticc_pos.domain.staff import Role
 
 NAMING_CONVENTION = {
@@ -57,24 +62,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-# Values fixed by DESIGN.md for columns that have no domain enum (the migrations repeat every value literally).
-SALE_KINDS = ("sale", "refund", "void")
-PAYMENT_SOURCES = ("direct_debit", "desk", "sale")
-DEPOSIT_STATUSES = ("requested", "paid", "credited", "refund_pending", "refunded", "kept", "cancelled")
-PAYMENT_LINK_STATUSES = (
-    "preparing",
-    "open",
-    "authorised",
-    "paid",
-    "cancelled",
-    "expired",
-    "failed",
-    "refund_pending",
-    "refunded",
-)
-PAYMENT_LINK_PURPOSES = ("basket", "invoice", "deposit", "portal")
-OUTBOX_STATUSES = ("pending", "in_flight", "done", "waiting_for_prerequisite", "failed", "discarded")
 
 
 def new_id() -> str:
@@ -597,7 +584,7 @@ class MembershipPaymentRow(Base):
 
     __tablename__ = "membership_payments"
     __table_args__ = (
-        _one_of("source", PAYMENT_SOURCES),
+        _one_of("source", PaymentSource),
         CheckConstraint("period_end >= period_start", name="period_in_order"),
     )
 
@@ -685,7 +672,7 @@ class SaleRow(_TotalsColumns, Base):
     """A sale, refund or void at the till. Written once and never edited: a refund or void refers to it."""
 
     __tablename__ = "sales"
-    __table_args__ = (_one_of("kind", SALE_KINDS), _net_is_gross_less_discount())
+    __table_args__ = (_one_of("kind", DocumentKind), _net_is_gross_less_discount())
 
     id: Mapped[str] = _id()
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -743,7 +730,7 @@ class DepositRow(Base):
     """
 
     __tablename__ = "deposits"
-    __table_args__ = (_one_of("status", DEPOSIT_STATUSES),)
+    __table_args__ = (_one_of("status", DepositStatus),)
 
     id: Mapped[str] = _id()
     appointment_id: Mapped[str] = _ref("appointments.id", index=True)
@@ -773,7 +760,7 @@ class PaymentLinkRow(Base):
     """
 
     __tablename__ = "payment_links"
-    __table_args__ = (_one_of("status", PAYMENT_LINK_STATUSES), _one_of("purpose", PAYMENT_LINK_PURPOSES))
+    __table_args__ = (_one_of("status", LinkStatus), _one_of("purpose", LinkPurpose))
 
     id: Mapped[str] = _id()
     purpose: Mapped[str] = mapped_column(String(20))
@@ -901,7 +888,7 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        _one_of("status", OUTBOX_STATUSES),
+        _one_of("status", OutboxStatus),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_outbox_record", "record_type", "record_id"),
