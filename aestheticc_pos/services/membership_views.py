@@ -1,5 +1,7 @@
-"""A membership as the screens show it: ``MembershipView`` (the client record, the Memberships screen) and the
-``Arrears`` a member owes at the desk, built inside the caller's unit of work by ``services/memberships.py``."""
+"""What the screens read about memberships: ``MembershipView`` (the client record, the Memberships screen), the
+``Arrears`` a member owes at the desk, and the reads that return them (``membership_of``, ``memberships_list``,
+``arrears_of``). The desk's changes to a membership are ``services/memberships.py``'s; they return the same
+views, built here inside their unit of work."""
 
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ from sqlalchemy.orm import Session
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.billing import PaymentStatus, Period
-from aestheticc_pos.domain.errors import NotFound
+from aestheticc_pos.domain.errors import InvalidInput, NotFound
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
 from aestheticc_pos.domain.money import Money
+from aestheticc_pos.services.authority import Audience, use_case
+from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.membership_periods import arrears_amount, period_facts
+from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow
 
 WAITING_FOR_CLIENT = "waiting for the client to authorise"
@@ -155,3 +160,67 @@ def arrears_due(s: Session, m: Membership, today: dt.date) -> Arrears | None:
         return None
     amount = arrears_amount(m, owed)
     return Arrears(amount, len(owed), owed[0].start, owed[-1].end, owed)
+
+
+# --- What the screens read ----------------------------------------------------------------------------------
+
+
+@use_case(Audience.ANY_STAFF)
+def membership_of(services: Services, client_id: str) -> MembershipView | None:
+    """The client's membership that has not ended, or None (raises ``NotFound`` for an unknown client)."""
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        repo.load_client(s, client_id)
+        return membership_of_in(s, client_id, today)
+
+
+def membership_of_in(s: Session, client_id: str, today: dt.date) -> MembershipView | None:
+    """``membership_of`` inside the caller's unit of work (the client is known to exist)."""
+    m = repo.current_membership_of(s, client_id)
+    if m is None:
+        return None
+    view = membership_view_of(s, m, today)
+    return None if view.status is MembershipStatus.ENDED else view
+
+
+@use_case(Audience.ANY_STAFF)
+def arrears_of(services: Services, membership_id: str) -> Arrears | None:
+    """What the member must pay at the desk today to be back in good standing (None: nothing owed)."""
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        return arrears_due(s, ms.daily_review(repo.load_membership(s, membership_id), today), today)
+
+
+@use_case(Audience.ANY_STAFF)
+def memberships_list(
+    services: Services, status: MembershipStatus | str | None = None
+) -> list[MembershipView]:
+    """The Memberships screen: every membership that has not ended (``status`` None), or those whose status
+    today is ``status`` ("active", "past_due", "suspended", "ended"…), by client surname."""
+    wanted = None
+    if status is not None:
+        try:
+            wanted = MembershipStatus(str(getattr(status, "value", status)).strip().lower())
+        except ValueError:
+            raise InvalidInput(f"“{status}” is not a membership status.", field="status") from None
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        today = services.today(read_clinic_settings(s))
+        query = (
+            select(MembershipRow, ClientRow)
+            .join(ClientRow, ClientRow.id == MembershipRow.client_id)
+            .order_by(
+                ClientRow.search_name_reversed, ClientRow.id, MembershipRow.started_on, MembershipRow.id
+            )
+        )
+        if wanted is not MembershipStatus.ENDED:
+            query = query.where(MembershipRow.status != MembershipStatus.ENDED.value)
+        views = [
+            membership_view(s, repo.membership_from_row(row), client, row, today)
+            for row, client in s.execute(query)
+        ]
+    if wanted is None:
+        return [v for v in views if v.status is not MembershipStatus.ENDED]
+    return [v for v in views if v.status is wanted]

@@ -7,8 +7,8 @@ offline all day signs members up as usual, and the sync engine sends the work la
 at checkout: ``start_membership_in`` does it inside the sale's unit of work, and ``member_discount_on_joining``
 prices the rest of that basket.
 
-What a screen shows is built by ``membership_views``; the GoCardless work a change queues, and its payloads, is
-``membership_outbox``'s.
+What a screen reads (and the view each change returns) is ``membership_views``'s; the GoCardless work a change
+queues, and its payloads, is ``membership_outbox``'s.
 """
 
 from __future__ import annotations
@@ -48,10 +48,8 @@ from aestheticc_pos.services.membership_outbox import (
 )
 from aestheticc_pos.services.membership_periods import RECORD_TYPE, collected_through, record_paid_at_desk_in
 from aestheticc_pos.services.membership_views import (
-    Arrears,
     MembershipView,
     arrears_due,
-    membership_view,
     membership_view_of,
 )
 from aestheticc_pos.services.staff import require_staff
@@ -261,15 +259,6 @@ def send_new_mandate_link(services: Services, *, membership_id: str, staff_id: s
     return _desk_change(services, membership_id, staff_id, "membership.new_link", change)
 
 
-@use_case(Audience.ANY_STAFF)
-def arrears_of(services: Services, membership_id: str) -> Arrears | None:
-    """What the member must pay at the desk today to be back in good standing (None: nothing owed)."""
-    with services.uow(read_only=True) as uow:
-        s = uow.session
-        today = services.today(read_clinic_settings(s))
-        return arrears_due(s, ms.daily_review(repo.load_membership(s, membership_id), today), today)
-
-
 @use_case(Action.TAKE_PAYMENTS)
 def record_desk_payment_of_arrears(
     services: Services, *, membership_id: str, amount: str | Money, staff_id: str
@@ -309,7 +298,7 @@ def record_desk_payment_of_arrears(
     )
 
 
-# --- The daily review and what screens read -----------------------------------------------------------------
+# --- The daily review and the discount at the till -----------------------------------------------------------------
 
 
 @use_case(Audience.TILL)
@@ -333,20 +322,6 @@ def daily_review(services: Services) -> int:
                 changed += 1
         uow.commit()
     return changed
-
-
-@use_case(Audience.ANY_STAFF)
-def membership_of(services: Services, client_id: str) -> MembershipView | None:
-    """The client's membership that has not ended, or None (raises ``NotFound`` for an unknown client)."""
-    with services.uow(read_only=True) as uow:
-        s = uow.session
-        today = services.today(read_clinic_settings(s))
-        repo.load_client(s, client_id)
-        m = repo.current_membership_of(s, client_id)
-        if m is None:
-            return None
-        view = membership_view_of(s, m, today)
-        return None if view.status is MembershipStatus.ENDED else view
 
 
 def member_discount_for(session: Session, client_id: str, on: dt.date) -> MemberDiscount | None:
@@ -376,39 +351,6 @@ def member_discount_on_joining(
     joining = ms.sign_up(tier, membership_id="", client_id=client.id, on=on)
     paid = ms.payment_confirmed(joining, billing.period(on, 0).end, on)
     return ms.member_discount(paid, on)
-
-
-@use_case(Audience.ANY_STAFF)
-def memberships_list(
-    services: Services, status: MembershipStatus | str | None = None
-) -> list[MembershipView]:
-    """The Memberships screen: every membership that has not ended (``status`` None), or those whose status
-    today is ``status`` ("active", "past_due", "suspended", "ended"…), by client surname."""
-    wanted = None
-    if status is not None:
-        try:
-            wanted = MembershipStatus(str(getattr(status, "value", status)).strip().lower())
-        except ValueError:
-            raise InvalidInput(f"“{status}” is not a membership status.", field="status") from None
-    with services.uow(read_only=True) as uow:
-        s = uow.session
-        today = services.today(read_clinic_settings(s))
-        query = (
-            select(MembershipRow, ClientRow)
-            .join(ClientRow, ClientRow.id == MembershipRow.client_id)
-            .order_by(
-                ClientRow.search_name_reversed, ClientRow.id, MembershipRow.started_on, MembershipRow.id
-            )
-        )
-        if wanted is not MembershipStatus.ENDED:
-            query = query.where(MembershipRow.status != MembershipStatus.ENDED.value)
-        views = [
-            membership_view(s, repo.membership_from_row(row), client, row, today)
-            for row, client in s.execute(query)
-        ]
-    if wanted is None:
-        return [v for v in views if v.status is not MembershipStatus.ENDED]
-    return [v for v in views if v.status is wanted]
 
 
 # --- Helpers: one desk change -------------------------------------------------------------------------------

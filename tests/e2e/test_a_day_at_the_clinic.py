@@ -11,7 +11,7 @@ from staffing import front_desk
 
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_views
 from aestheticc_pos.ui.main_window import MainWindow
 from aestheticc_pos.ui.models.basket import ITEM, NET, REASON
 from aestheticc_pos.ui.views.checkout_payment import TenderMode
@@ -83,7 +83,7 @@ def test_a_day_at_the_front_desk(qtbot, window: MainWindow, sign_in) -> None:
     )
     gold = next(
         m
-        for m in memberships_service.memberships_list(services)
+        for m in membership_views.memberships_list(services)
         if m.tier_name == "Gold" and m.status is MembershipStatus.ACTIVE
     )
     gold_name = clients_service.get_client(services, gold.client_id).full_name

@@ -23,7 +23,7 @@ from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import invoices as invoices_service
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_views
 from aestheticc_pos.services import payment_links as links_service
 from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.pricing import BasketItem, Payment
@@ -135,7 +135,7 @@ def test_screenshots_of_the_main_screens(qtbot, window, sign_in, tmp_path: Path)
 
     gold = next(
         m
-        for m in memberships_service.memberships_list(services)
+        for m in membership_views.memberships_list(services)
         if m.tier_name == "Gold" and m.status is MembershipStatus.ACTIVE
     )
     gold_name = clients_service.get_client(services, gold.client_id).full_name

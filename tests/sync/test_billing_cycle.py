@@ -19,7 +19,7 @@ from sqlalchemy import select
 from aestheticc_pos.domain import billing
 from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.memberships import MembershipStatus
-from aestheticc_pos.services import catalogue, clinic
+from aestheticc_pos.services import catalogue, clinic, membership_views
 from aestheticc_pos.services import membership_billing as billing_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.checkout import complete_sale
@@ -92,7 +92,7 @@ def test_sold_at_the_till_the_first_month_is_on_the_sale_and_the_subscription_co
         staff_id=till.receptionist,
     )
     assert receipt.net.pence == 4900
-    membership_id = memberships_service.membership_of(till.services, client_id).id
+    membership_id = membership_views.membership_of(till.services, client_id).id
     till.cycle()
     [request] = till.simulator.all("billing_requests")
     assert not request["payment_request"]  # the first month is paid: a mandate only
@@ -412,10 +412,10 @@ def test_a_retry_scheduled_by_gocardless_keeps_the_member_past_due_and_a_desk_pa
     till.simulator.resubmit_payment(payment_id, charge_date="2027-03-03")
     till.cycle()
 
-    view = memberships_service.membership_of(till.services, till.membership(membership_id).client_id)
+    view = membership_views.membership_of(till.services, till.membership(membership_id).client_id)
     assert view is not None
     assert (view.status, view.retry_on) == (MembershipStatus.PAST_DUE, dt.date(2027, 3, 3))
-    due = memberships_service.arrears_of(till.services, membership_id)
+    due = membership_views.arrears_of(till.services, membership_id)
     assert due is not None and due.months == 1 and due.period_start == dt.date(2027, 2, 24)
 
     memberships_service.record_desk_payment_of_arrears(
@@ -425,5 +425,5 @@ def test_a_retry_scheduled_by_gocardless_keeps_the_member_past_due_and_a_desk_pa
     till.cycle()
     assert till.simulator.get("payments", payment_id)["status"] == "cancelled"
     assert len(till.rows("cancel_payment")) == 1
-    view = memberships_service.membership_of(till.services, till.membership(membership_id).client_id)
+    view = membership_views.membership_of(till.services, till.membership(membership_id).client_id)
     assert view is not None and view.status is MembershipStatus.ACTIVE and view.retry_on is None

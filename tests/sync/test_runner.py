@@ -9,7 +9,7 @@ import pytest
 from staffing import front_desk
 
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships, sync_status
+from aestheticc_pos.services import membership_views, memberships, sync_status
 from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.sync.runner import SyncState, SyncStatus
 from aestheticc_pos.sync.secrets import MemorySecretStore
@@ -76,13 +76,13 @@ def test_online_sends_the_queued_work_and_records_the_last_successful_sync(clini
     overview = sync_status.sync_overview(clinic.services)
     assert overview.queued == 0
     assert overview.last_successful_sync == clinic.clock.now()
-    view = memberships.membership_of(clinic.services, clients_id(clinic, membership_id))
+    view = membership_views.membership_of(clinic.services, clients_id(clinic, membership_id))
     assert view is not None and view.authorisation_url is not None
     assert view.authorisation_url.startswith(simulator.base_url)
 
 
 def clients_id(clinic, membership_id: str) -> str:
-    (view,) = [v for v in memberships.memberships_list(clinic.services) if v.id == membership_id]
+    (view,) = [v for v in membership_views.memberships_list(clinic.services) if v.id == membership_id]
     return view.client_id
 
 

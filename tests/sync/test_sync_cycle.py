@@ -17,7 +17,7 @@ from harness import Till
 from sqlalchemy import delete
 
 from aestheticc_pos.domain.memberships import MembershipStatus
-from aestheticc_pos.services import membership_billing
+from aestheticc_pos.services import membership_billing, membership_views
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.handlers import MessageBus
 from aestheticc_pos.store.tables import MembershipRow, SyncStateRow
@@ -106,7 +106,7 @@ def test_an_offline_sign_up_is_set_up_subscribed_and_collected_through_cycles(ti
     assert till.membership(membership_id).status == MembershipStatus.SUSPENDED.value
 
     # Arrears paid at the desk: the pending retry is cancelled, so nobody is charged twice.
-    due = memberships_service.arrears_of(till.services, membership_id)
+    due = membership_views.arrears_of(till.services, membership_id)
     assert due is not None and due.months == 1
     memberships_service.record_desk_payment_of_arrears(
         till.services, membership_id=membership_id, amount=due.amount, staff_id=till.manager

@@ -15,8 +15,7 @@ from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import deposits as deposits_service
 from aestheticc_pos.services import invoices as invoices_service
-from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services import payment_links
+from aestheticc_pos.services import membership_views, payment_links
 from aestheticc_pos.store.tables import OutboxRow, PaymentLinkRow
 from aestheticc_pos.ui.desk import CheckoutRequest, Desk
 from aestheticc_pos.ui.views.appointment import AppointmentView
@@ -61,7 +60,7 @@ def _priced(view: CheckoutView, rows: int) -> bool:
 
 
 def _a_client_without_membership(desk: Desk) -> clients_service.ClientSummary:
-    members = {m.client_id for m in memberships_service.memberships_list(desk.services)}
+    members = {m.client_id for m in membership_views.memberships_list(desk.services)}
     return next(
         c for c in clients_service.search_clients(desk.services, "", limit=100) if c.id not in members
     )

@@ -15,7 +15,7 @@ from aestheticc_pos.domain.appointments import AppointmentStatus
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import catalogue as catalogue_service
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_views
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.store import catalogue_repo
@@ -137,7 +137,7 @@ def _type(qtbot, text: str) -> None:
 def _gold_member(desk: Desk) -> str:
     """A Gold member with the discount today whose packages do not cover Botox (made if the demo has none)."""
     services = desk.services
-    for m in memberships_service.memberships_list(services, "active"):
+    for m in membership_views.memberships_list(services, "active"):
         covering = [
             s
             for p in packages_service.client_packages_overview(services, m.client_id)
@@ -162,7 +162,7 @@ def _gold_member(desk: Desk) -> str:
 def _plain_client(desk: Desk) -> str:
     """A client with no membership and no package."""
     services = desk.services
-    members = {m.client_id for m in memberships_service.memberships_list(services)}
+    members = {m.client_id for m in membership_views.memberships_list(services)}
     for client in clients_service.search_clients(services, "", limit=100):
         if (
             client.id not in members
@@ -486,7 +486,7 @@ def test_a_gold_membership_sold_at_the_till_takes_the_first_month_and_waits_for_
     ) in message
 
     client_id = clients_service.search_clients(services, name)[0].id
-    member = memberships_service.membership_of(services, client_id)
+    member = membership_views.membership_of(services, client_id)
     assert member is not None
     assert (member.tier_name, member.status.value, member.direct_debit, member.paid_through) == (
         "Gold",

@@ -19,8 +19,8 @@ from aestheticc_pos.keyring_store import NO_KEYRING_FOR_MAIL, MemoryPasswords
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import email as email_service
 from aestheticc_pos.services import invoices as invoices_service
+from aestheticc_pos.services import membership_views, payment_links
 from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services import payment_links
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.pricing import BasketItem
 from aestheticc_pos.store.tables import MembershipRow, OutboxRow, PaymentLinkRow
@@ -60,7 +60,7 @@ def mail(demo_desk: Desk) -> Iterator[tuple[Mailbox, EmailSender]]:
 
 
 def _client_with_email(desk: Desk) -> clients_service.ClientSummary:
-    members = {m.client_id for m in memberships_service.memberships_list(desk.services)}
+    members = {m.client_id for m in membership_views.memberships_list(desk.services)}
     return next(
         c
         for c in clients_service.search_clients(desk.services, "", limit=200)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from aestheticc_pos.domain import memberships as rules
-from aestheticc_pos.services import catalogue, clinic, memberships
+from aestheticc_pos.services import catalogue, clinic, membership_views
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.membership_views import MembershipView
@@ -71,8 +71,8 @@ def _select(view: MembershipsView, client_name: str) -> MembershipView:
 
 
 def _a_client_who_is_not_a_member(desk: Desk) -> clients_service.ClientSummary:
-    members = {m.client_id for m in memberships.memberships_list(desk.services)}
-    names = [m.client_name for m in memberships.memberships_list(desk.services)]
+    members = {m.client_id for m in membership_views.memberships_list(desk.services)}
+    names = [m.client_name for m in membership_views.memberships_list(desk.services)]
     for client in clients_service.search_clients(desk.services, "", limit=100):
         if client.id not in members and client.full_name not in names:
             return client
@@ -222,7 +222,7 @@ def test_arrears_are_taken_at_the_desk_after_a_refused_amount(qtbot, view) -> No
     qtbot.waitUntil(
         lambda: (_cell(view, member.client_name, "Status") or "").startswith("Past due"), timeout=WAIT
     )
-    owed = memberships.arrears_of(view.desk.services, member.id)
+    owed = membership_views.arrears_of(view.desk.services, member.id)
     assert owed is not None
 
     _select(view, member.client_name)
@@ -268,12 +268,12 @@ def test_ending_a_membership_asks_first(qtbot, view) -> None:
     box = view.end_selected()
     assert f"End {member.client_name}'s {member.tier_name} membership today?" in box.text()
     _click(qtbot, box.button(QMessageBox.StandardButton.Cancel))
-    assert memberships.membership_of(view.desk.services, member.client_id) is not None
+    assert membership_views.membership_of(view.desk.services, member.client_id) is not None
 
     box = view.end_selected()
     _click(qtbot, box.button(QMessageBox.StandardButton.Yes))
     qtbot.waitUntil(lambda: _cell(view, member.client_name, "Status") is None, timeout=WAIT)
-    assert memberships.membership_of(view.desk.services, member.client_id) is None
+    assert membership_views.membership_of(view.desk.services, member.client_id) is None
 
 
 def test_a_practitioner_sees_the_members_but_cannot_act(qtbot, view) -> None:

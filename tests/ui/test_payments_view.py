@@ -12,8 +12,7 @@ from aestheticc_pos.domain.catalogue import ItemKind
 from aestheticc_pos.domain.invoices import InvoiceStatus
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import invoices as invoices_service
-from aestheticc_pos.services import memberships as memberships_service
-from aestheticc_pos.services import payment_links
+from aestheticc_pos.services import membership_views, payment_links
 from aestheticc_pos.services.pricing import BasketItem
 from aestheticc_pos.store.tables import OutboxRow, PaymentLinkRow
 from aestheticc_pos.ui.desk import Desk
@@ -42,7 +41,7 @@ def _view(qtbot, desk: Desk) -> PaymentsView:
 
 
 def _client(desk: Desk) -> clients_service.ClientSummary:
-    members = {m.client_id for m in memberships_service.memberships_list(desk.services)}
+    members = {m.client_id for m in membership_views.memberships_list(desk.services)}
     return next(
         c for c in clients_service.search_clients(desk.services, "", limit=100) if c.id not in members
     )

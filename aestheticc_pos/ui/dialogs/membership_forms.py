@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.errors import InvalidInput
-from aestheticc_pos.services import catalogue, inputs, membership_billing, memberships
+from aestheticc_pos.services import catalogue, inputs, membership_billing, membership_views, memberships
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services.clients import ClientSummary
 from aestheticc_pos.services.membership_billing import SignUpTerms
@@ -304,7 +304,7 @@ class ArrearsDialog(_MembershipForm):
         self.save_button.setEnabled(False)
         services, membership_id = desk.services, membership.id
         desk.run(
-            lambda: memberships.arrears_of(services, membership_id),
+            lambda: membership_views.arrears_of(services, membership_id),
             self._show_arrears,
             lambda m: self.show_error(None, m),
         )

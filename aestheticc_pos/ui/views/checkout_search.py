@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeWidget, QTreeWidgetIt
 from aestheticc_pos.domain.catalogue import ItemKind, Tier
 from aestheticc_pos.services import catalogue as catalogue_service
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_views
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.ui import format as fmt
@@ -164,7 +164,7 @@ def load_sellables(services: Services) -> list[Sellable]:
 
 def load_client_card(services: Services, client_id: str) -> ClientCard:
     client = clients_service.get_client(services, client_id)
-    membership = memberships_service.membership_of(services, client_id)
+    membership = membership_views.membership_of(services, client_id)
     member = ""
     if membership is not None:
         member = (

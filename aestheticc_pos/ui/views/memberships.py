@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.staff import Action
-from aestheticc_pos.services import memberships
+from aestheticc_pos.services import membership_views, memberships
 from aestheticc_pos.services.membership_views import WAITING_FOR_CLIENT, MembershipView
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.client_messages import mandate_link_message
@@ -209,7 +209,7 @@ class MembershipsView(QWidget):
 
     def refresh(self) -> None:
         services = self.desk.services
-        self.desk.run(lambda: memberships.memberships_list(services), self._show, self._show_error)
+        self.desk.run(lambda: membership_views.memberships_list(services), self._show, self._show_error)
 
     def selected(self) -> MembershipView | None:
         rows = self.table.selectionModel().selectedRows()

@@ -35,7 +35,7 @@ from aestheticc_pos.domain.errors import (
 from aestheticc_pos.domain.packages import LedgerKind
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import deposits as deposits_service
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_views
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services, read_clinic_settings, write_clinic_settings
 from aestheticc_pos.store import catalogue_repo
@@ -512,7 +512,7 @@ def test_the_appointment_screen_reads_the_detail_membership_and_deposit_at_once(
     screen = appointments_service.appointment_screen(services, booked.appointment.id)
     assert screen.detail == appointments_service.appointment_detail(services, booked.appointment.id)
     assert [p.name for p in screen.detail.packages] == ["Microneedling course of 6"]  # not the Botox starter
-    assert screen.membership == memberships_service.membership_of(services, ada)
+    assert screen.membership == membership_views.membership_of(services, ada)
     assert screen.deposit == deposits_service.deposit_of_appointment(services, booked.appointment.id)
     with pytest.raises(NotFound):
         appointments_service.appointment_screen(services, "no-such-appointment")

@@ -8,7 +8,7 @@ from staffing import front_desk
 from aestheticc_pos.domain.catalogue import BenefitsStart, DepositKind
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from aestheticc_pos.domain.money import Money
-from aestheticc_pos.services import catalogue
+from aestheticc_pos.services import catalogue, membership_views
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as memberships_service
 from aestheticc_pos.services.catalogue_items import CatalogueKind, StepInput
@@ -228,7 +228,7 @@ def test_editing_a_tier_never_changes_a_members_snapshot(services, manager, rece
         Money(5900),
         2500,
     )
-    now = memberships_service.membership_of(services, ada.id)
+    now = membership_views.membership_of(services, ada.id)
     assert now is not None and now.id == member.id
     assert (now.tier_name, now.monthly_price, now.discount_bp) == ("Gold", Money(4900), 2000)
     with services.uow(read_only=True) as uow:

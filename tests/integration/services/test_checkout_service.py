@@ -24,7 +24,7 @@ from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import Channel
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_views
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.checkout import complete_sale, quote_basket
 from aestheticc_pos.services.pricing import BasketItem, Payment
@@ -413,7 +413,7 @@ def test_selling_gold_at_the_till_takes_the_first_month_and_starts_it_in_the_sal
             staff_id=receptionist,
         )
     assert _written(services) == (0, 0, [])
-    assert memberships_service.membership_of(services, ada.id) is None
+    assert membership_views.membership_of(services, ada.id) is None
 
     receipt = complete_sale(
         services,
@@ -428,7 +428,7 @@ def test_selling_gold_at_the_till_takes_the_first_month_and_starts_it_in_the_sal
         ("Vitamin C serum", GBP("45")),
     ]
     assert receipt.net == GBP("94")
-    member = memberships_service.membership_of(services, ada.id)
+    member = membership_views.membership_of(services, ada.id)
     assert member is not None
     assert (
         member.tier_name,
@@ -558,7 +558,7 @@ def test_platinum_benefits_from_sign_up_take_30_percent_off_the_treatment_sold_w
         expected_total=q.net,
     )
     assert (receipt.net, receipt.lines[1].discount_reason) == (GBP("264"), "Platinum member 30%")
-    member = memberships_service.membership_of(services, ada.id)
+    member = membership_views.membership_of(services, ada.id)
     assert member is not None and member.status is MembershipStatus.ACTIVE and member.discount_in_force
 
 
@@ -582,7 +582,7 @@ def test_gold_benefits_from_the_first_payment_start_with_the_first_month_paid_in
         expected_total=GBP("249"),
     )
     assert (receipt.discount, receipt.lines[1].discount_reason) == (GBP("50"), "Gold member 20%")
-    member = memberships_service.membership_of(services, ada.id)
+    member = membership_views.membership_of(services, ada.id)
     assert member is not None and member.tier_name == "Gold" and member.discount_in_force
 
 

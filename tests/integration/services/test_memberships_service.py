@@ -21,7 +21,7 @@ from aestheticc_pos.domain.catalogue import Tier
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
 from aestheticc_pos.domain.money import Money
-from aestheticc_pos.services import catalogue
+from aestheticc_pos.services import catalogue, membership_views
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as svc
 from aestheticc_pos.store import catalogue_repo
@@ -177,7 +177,7 @@ def test_sign_up_writes_the_membership_and_queues_the_mandate_set_up_in_order(
     }
     assert (flow.kind, flow.key, flow.depends_on) == ("create_flow", _key(view.id, "create_flow"), request.id)
     assert flow.payload == {"prefilled_customer": customer_fields}
-    assert svc.membership_of(services, ada) == view
+    assert membership_views.membership_of(services, ada) == view
     with services.uow(read_only=True) as uow:
         [entry] = audit_entries(uow.session, record_type="membership")
     assert (entry.action, entry.record_id, entry.details["tier_id"]) == (
@@ -198,7 +198,7 @@ def test_the_membership_and_its_outbox_rows_are_one_transaction(services, manage
     with services.uow(read_only=True) as uow:
         assert uow.session.scalars(select(MembershipRow)).all() == []
         assert uow.session.scalars(select(OutboxRow)).all() == []
-    assert svc.membership_of(services, ada) is None
+    assert membership_views.membership_of(services, ada) is None
 
 
 def test_a_client_has_one_membership_at_a_time(services, receptionist, ada, gold, silver) -> None:
@@ -238,7 +238,7 @@ def test_sign_up_refusals_are_sentences(services, practitioner, receptionist, ad
         svc.start_membership(services, client_id=ada, tier_id="no-tier", staff_id=receptionist)
     with pytest.raises(NotFound, match="membership does not exist"):
         svc.pause(services, membership_id="no-membership", staff_id=receptionist)
-    assert svc.memberships_list(services) == []
+    assert membership_views.memberships_list(services) == []
 
 
 def test_a_sign_up_tier_gives_the_discount_at_once(services, receptionist, ada, silver) -> None:
@@ -427,7 +427,7 @@ def test_ending_a_pending_membership_withdraws_its_unsent_set_up(services, recep
 
     assert (ended.status, ended.ends_on, ended.discount_in_force) == (MembershipStatus.ENDED, TODAY, False)
     assert [j.kind for j in _outbox(services, view.id)] == ["create_customer"]
-    assert svc.membership_of(services, ada) is None
+    assert membership_views.membership_of(services, ada) is None
     with pytest.raises(RuleViolation, match="has ended"):
         svc.give_notice(services, membership_id=view.id, ends_on=TODAY, staff_id=receptionist)
 
@@ -452,9 +452,9 @@ def _failed_december(services, clock, member: str) -> None:
 
 def test_a_desk_payment_of_arrears_cancels_the_pending_retry(services, clock, receptionist, member) -> None:
     _failed_december(services, clock, member)
-    due = svc.arrears_of(services, member)
+    due = membership_views.arrears_of(services, member)
     december = Period(dt.date(2026, 12, 24), dt.date(2027, 1, 23))
-    assert due == svc.Arrears(Money(4900), 1, december.start, december.end, (december,))
+    assert due == membership_views.Arrears(Money(4900), 1, december.start, december.end, (december,))
 
     view = svc.record_desk_payment_of_arrears(
         services, membership_id=member, amount="49.00", staff_id=receptionist
@@ -494,7 +494,7 @@ def test_a_desk_payment_of_arrears_cancels_the_pending_retry(services, clock, re
         "PM2",
         4900,
     )
-    assert svc.arrears_of(services, member) is None
+    assert membership_views.arrears_of(services, member) is None
 
 
 def test_a_wrong_amount_of_arrears_is_refused_and_nothing_is_written(
@@ -511,7 +511,10 @@ def test_a_wrong_amount_of_arrears_is_refused_and_nothing_is_written(
     assert _outbox(services, member) == before
     with services.uow(read_only=True) as uow:
         assert uow.session.scalars(select(MembershipPaymentRow)).all() == []
-    assert svc.membership_of(services, repo_client(services, member)).status is MembershipStatus.PAST_DUE
+    assert (
+        membership_views.membership_of(services, repo_client(services, member)).status
+        is MembershipStatus.PAST_DUE
+    )
 
 
 def test_no_arrears_no_desk_payment(services, receptionist, member) -> None:
@@ -537,7 +540,7 @@ def test_daily_review_suspends_after_grace_and_ends_after_notice(
     assert svc.daily_review(services) == 0  # 26 Dec: Ada within her 7 days of grace, Grace until 31 Dec
 
     clock.set(dt.datetime(2027, 1, 1, 9, 0, tzinfo=dt.UTC))
-    assert [(v.client_name, v.status) for v in svc.memberships_list(services)] == [
+    assert [(v.client_name, v.status) for v in membership_views.memberships_list(services)] == [
         (
             "Ada Lovelace",
             MembershipStatus.SUSPENDED,
@@ -550,13 +553,13 @@ def test_daily_review_suspends_after_grace_and_ends_after_notice(
         assert repo.load_membership(uow.session, member).status is MembershipStatus.SUSPENDED
         assert repo.load_membership(uow.session, leaving).status is MembershipStatus.ENDED
         assert svc.member_discount_for(uow.session, repo_client(services, member), services.today()) is None
-    assert [v.client_name for v in svc.memberships_list(services, "ended")] == ["Grace Hopper"]
-    assert [v.client_name for v in svc.memberships_list(services, MembershipStatus.SUSPENDED)] == [
-        "Ada Lovelace"
-    ]
-    assert svc.memberships_list(services, "active") == []
+    assert [v.client_name for v in membership_views.memberships_list(services, "ended")] == ["Grace Hopper"]
+    assert [
+        v.client_name for v in membership_views.memberships_list(services, MembershipStatus.SUSPENDED)
+    ] == ["Ada Lovelace"]
+    assert membership_views.memberships_list(services, "active") == []
     with pytest.raises(InvalidInput, match="not a membership status"):
-        svc.memberships_list(services, "sleepy")
+        membership_views.memberships_list(services, "sleepy")
 
 
 def test_memberships_list_shows_the_direct_debit_state(services, receptionist, ada, member, silver) -> None:
@@ -564,12 +567,14 @@ def test_memberships_list_shows_the_direct_debit_state(services, receptionist, a
         services, staff_id=front_desk(services), first_name="Bea", last_name="Arthur"
     )
     svc.start_membership(services, client_id=bea.id, tier_id=silver.id, staff_id=receptionist)
-    rows = svc.memberships_list(services)
+    rows = membership_views.memberships_list(services)
     assert [(v.client_name, v.status, v.direct_debit) for v in rows] == [
         ("Bea Arthur", MembershipStatus.PENDING_MANDATE, "waiting for the client to authorise"),
         ("Ada Lovelace", MembershipStatus.ACTIVE, "active"),
     ]
-    assert [v.client_name for v in svc.memberships_list(services, "pending_mandate")] == ["Bea Arthur"]
+    assert [v.client_name for v in membership_views.memberships_list(services, "pending_mandate")] == [
+        "Bea Arthur"
+    ]
 
 
 def repo_client(services, membership_id: str) -> str:
