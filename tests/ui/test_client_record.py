@@ -12,7 +12,7 @@ from staffing import front_desk
 
 from aestheticc_pos.domain import memberships as rules
 from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import memberships as memberships_service
+from aestheticc_pos.services import membership_views
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.appointments import appointments_of_client
 from aestheticc_pos.services.sales import sales_of_client
@@ -83,8 +83,8 @@ def test_packages_show_used_booked_and_left_per_step_and_the_expiry(qtbot, recor
 
 def test_membership_shows_tier_status_direct_debit_and_paid_through(qtbot, record, demo_desk) -> None:
     services = demo_desk.services
-    client_id = _first(demo_desk, lambda i: memberships_service.membership_of(services, i))
-    membership = memberships_service.membership_of(services, client_id)
+    client_id = _first(demo_desk, lambda i: membership_views.membership_of(services, i))
+    membership = membership_views.membership_of(services, client_id)
     _open(qtbot, record, client_id)
     texts = _texts(record.membership_card)
     assert f"{membership.tier_name} · {fmt.money(membership.monthly_price)} a month" in texts
@@ -97,8 +97,8 @@ def test_membership_shows_tier_status_direct_debit_and_paid_through(qtbot, recor
 
 def test_a_missed_payment_shows_when_gocardless_will_try_it_again(qtbot, record, demo_desk) -> None:
     services = demo_desk.services
-    client_id = _first(demo_desk, lambda i: memberships_service.membership_of(services, i))
-    membership = memberships_service.membership_of(services, client_id)
+    client_id = _first(demo_desk, lambda i: membership_views.membership_of(services, i))
+    membership = membership_views.membership_of(services, client_id)
     with services.uow() as uow:  # as the sync engine records a failed payment GoCardless will retry
         s = uow.session
         payment = s.scalars(
@@ -126,7 +126,7 @@ def test_a_missed_payment_shows_when_gocardless_will_try_it_again(qtbot, record,
 
 def test_someone_who_is_not_a_member_says_so(qtbot, record, demo_desk) -> None:
     services = demo_desk.services
-    client_id = _first(demo_desk, lambda i: memberships_service.membership_of(services, i) is None)
+    client_id = _first(demo_desk, lambda i: membership_views.membership_of(services, i) is None)
     _open(qtbot, record, client_id)
     assert "Not a member." in _texts(record.membership_card)
 

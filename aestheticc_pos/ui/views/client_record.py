@@ -1,15 +1,14 @@
 """A client's record: details, packages (used / booked / left per step, expiry), membership and its Direct
 Debit, appointments to come and past, and what they bought.
 
-Everything is read in one background call (``load_client_record``), so the screen shows one consistent moment
-and the window never waits on the database. It reloads when the desk reports a change to clients,
+Everything is read in one background call, in one transaction (``services/client_record.py``), so the screen
+shows one consistent moment and the window never waits on the database. It reloads when the desk reports a change to clients,
 appointments, sales, packages or memberships.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import shiboken6
@@ -35,16 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from aestheticc_pos.domain.appointments import AppointmentStatus
-from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.memberships import MembershipStatus
-from aestheticc_pos.domain.packages import ClientPackageStatus, PackageSummary
-from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import packages as packages_service
-from aestheticc_pos.services.appointments import AppointmentView, appointments_of_client
-from aestheticc_pos.services.context import Services
+from aestheticc_pos.services.appointments import AppointmentView
+from aestheticc_pos.services.client_record import ClientRecord, client_record, package_is_open
 from aestheticc_pos.services.membership_views import MembershipView
-from aestheticc_pos.services.memberships import membership_of
-from aestheticc_pos.services.sales import Receipt, sales_of_client
+from aestheticc_pos.services.sales import Receipt
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.client_form import ClientFormDialog
@@ -82,38 +76,6 @@ _MEMBERSHIP_WORDS = {
     MembershipStatus.CANCELLING: "Notice given",
     MembershipStatus.ENDED: "Ended",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ClientRecord:
-    """Everything the record shows, read at one moment (``today`` is the clinic's date then)."""
-
-    client: Client
-    packages: list[PackageSummary]
-    membership: MembershipView | None
-    upcoming: list[AppointmentView]  # soonest first
-    past: list[AppointmentView]  # newest first
-    sales: list[Receipt]  # newest first
-    today: dt.date
-
-
-def load_client_record(services: Services, client_id: str) -> ClientRecord:
-    """Read a client's record (on a pool thread). Raises ``NotFound`` for an unknown client."""
-    client = clients_service.get_client(services, client_id)
-    now = services.now()
-    appointments = appointments_of_client(services, client_id)
-    upcoming = [a for a in appointments if a.status is AppointmentStatus.BOOKED and a.starts_at >= now]
-    upcoming_ids = {a.id for a in upcoming}
-    packages = packages_service.client_packages_overview(services, client_id, include_closed=True)
-    return ClientRecord(
-        client=client,
-        packages=sorted(packages, key=lambda p: not _is_open(p)),  # open ones first, each by expiry
-        membership=membership_of(services, client_id),
-        upcoming=sorted(upcoming, key=lambda a: a.starts_at),
-        past=[a for a in appointments if a.id not in upcoming_ids],
-        sales=sales_of_client(services, client_id),
-        today=services.today(),
-    )
 
 
 class ClientRecordView(QWidget):
@@ -206,7 +168,7 @@ class ClientRecordView(QWidget):
         self._asked += 1
         asked, client_id, services = self._asked, self._client_id, self.desk.services
         self.desk.run(
-            lambda: load_client_record(services, client_id),
+            lambda: client_record(services, client_id),
             lambda record: self._show(asked, record),
             lambda message: self._failed(asked, message),
         )
@@ -293,7 +255,7 @@ class ClientRecordView(QWidget):
         def titled(text: str, count: int | None) -> str:
             return f"{text} ({count})" if count else text
 
-        self.tabs.setTabText(0, titled("Packages", record and sum(map(_is_open, record.packages))))
+        self.tabs.setTabText(0, titled("Packages", record and sum(map(package_is_open, record.packages))))
         self.tabs.setTabText(1, titled("Upcoming", record and len(record.upcoming)))
         self.tabs.setTabText(2, titled("Past appointments", record and len(record.past)))
         self.tabs.setTabText(3, titled("Purchases", record and len(record.sales)))
@@ -465,17 +427,13 @@ def _at_a_glance(record: ClientRecord, tz: ZoneInfo) -> str:
             else f" ({_MEMBERSHIP_WORDS.get(m.status, m.status.value).lower()})"
         )
         parts.append(f"{m.tier_name} member{state}")
-    open_packages = [p for p in record.packages if _is_open(p)]
+    open_packages = [p for p in record.packages if package_is_open(p)]
     if open_packages:
         left = sum(p.remaining for p in open_packages)
         parts.append(f"{left} package session{'s' if left != 1 else ''} left")
     if record.upcoming:
         parts.append(f"next visit {fmt.date(record.upcoming[0].starts_at.astimezone(tz).date())}")
     return "  ·  ".join(parts) or "No visits booked"
-
-
-def _is_open(package: PackageSummary) -> bool:
-    return package.status is ClientPackageStatus.ACTIVE and not package.expired
 
 
 def _age(born: dt.date, today: dt.date) -> int:
