@@ -39,7 +39,7 @@ from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.payment_links import LinkStatus
 from aestheticc_pos.domain.pricing import Channel, Quote
-from aestheticc_pos.domain.staff import Action, require_manager
+from aestheticc_pos.domain.staff import Action, Role, require_manager
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
@@ -95,27 +95,56 @@ def create_invoice_draft(
     """A new draft invoice for a client, priced today. It has no number until it is issued."""
     terms = rules.check_payment_terms(payment_terms_days)
     with services.uow() as uow:
-        s = uow.session
-        require_staff(s, staff_id, Action.SELL)
-        today = services.now().astimezone(read_clinic_settings(s).tz).date()
-        priced = _price(uow, client_id, items, today, staff_id)
-        invoice_id = services.new_id()
-        s.add(
-            InvoiceRow(
-                id=invoice_id,
-                client_id=client_id,
-                staff_id=staff_id,
-                status=InvoiceStatus.DRAFT.value,
-                payment_terms_days=terms,
-                priced_on=today,
-                created_at=services.now(),
-                **priced_totals(priced),
-            )
-        )
-        s.flush()
-        write_lines(s, invoice_id, priced)
+        require_staff(uow.session, staff_id, Action.SELL)
+        invoice_id = _draft_in(uow, services, client_id, items, staff_id, terms)
         uow.commit()
     return invoice_detail(services, invoice_id)
+
+
+@use_case(Action.SELL)
+def invoice_basket(
+    services: Services,
+    *,
+    client_id: str,
+    items: list[BasketItem],
+    staff_id: str,
+    expected_total: Money | None = None,
+    payment_terms_days: int = rules.DEFAULT_PAYMENT_TERMS_DAYS,
+) -> InvoiceDetail:
+    """Invoice a checkout basket at once: the draft and its issue in one transaction, so a refusal (the total
+    is not ``expected_total``, an override needs a manager) or a crash leaves no draft behind."""
+    terms = rules.check_payment_terms(payment_terms_days)
+    with services.uow() as uow:
+        staff = require_staff(uow.session, staff_id, Action.SELL)
+        invoice_id = _draft_in(uow, services, client_id, items, staff_id, terms)
+        _issue_in(uow, services, invoice_id, staff.role, staff_id, expected_total)
+        uow.commit()
+    return invoice_detail(services, invoice_id)
+
+
+def _draft_in(
+    uow: UnitOfWork, services: Services, client_id: str, items: list[BasketItem], staff_id: str, terms: int
+) -> str:
+    """Write a draft for ``items`` priced today; its id."""
+    s = uow.session
+    today = services.now().astimezone(read_clinic_settings(s).tz).date()
+    priced = _price(uow, client_id, items, today, staff_id)
+    invoice_id = services.new_id()
+    s.add(
+        InvoiceRow(
+            id=invoice_id,
+            client_id=client_id,
+            staff_id=staff_id,
+            status=InvoiceStatus.DRAFT.value,
+            payment_terms_days=terms,
+            priced_on=today,
+            created_at=services.now(),
+            **priced_totals(priced),
+        )
+    )
+    s.flush()
+    write_lines(s, invoice_id, priced)
+    return invoice_id
 
 
 @use_case(Action.SELL)
@@ -174,33 +203,42 @@ def issue_invoice(
     changed), nothing is issued and the refusal gives the new total. The number is taken last, inside the
     same transaction, so a refused or failed issue leaves no gap.
     """
-    now = services.now()
     with services.uow() as uow:
-        s = uow.session
-        staff = require_staff(s, staff_id, Action.SELL)
-        row = _lock_invoice(s, invoice_id)
-        state = invoice_state(row)
-        rules.require_issuable(state)
-        today = now.astimezone(read_clinic_settings(s).tz).date()
-        items = [basket_item(line) for line in invoice_lines(s, invoice_id, row.currency)]
-        if any(item.override_price is not None for item in items):
-            require_manager(staff.role, "issue an invoice with a price override")
-        priced = _price(uow, row.client_id, items, today, staff_id)
-        check_expected_total(
-            priced, expected_total, what="The invoice total", then="Check the invoice before issuing it."
-        )
-        number = uow.next_number(rules.number_series(today), rules.number_template(today))
-        issued = rules.issue(
-            state, number=number, on=today, terms_days=row.payment_terms_days, total=priced.net
-        )
-        write_priced(s, row, priced, today)
-        row.status = issued.status.value
-        row.number = issued.number
-        row.issued_on = issued.issued_on
-        row.due_on = issued.due_on
-        audit_price_overrides(s, priced, at=now, record_type="invoice", record_id=invoice_id)
+        staff = require_staff(uow.session, staff_id, Action.SELL)
+        _issue_in(uow, services, invoice_id, staff.role, staff_id, expected_total)
         uow.commit()
     return invoice_detail(services, invoice_id)
+
+
+def _issue_in(
+    uow: UnitOfWork,
+    services: Services,
+    invoice_id: str,
+    role: Role,
+    staff_id: str,
+    expected_total: Money | None,
+) -> None:
+    s = uow.session
+    now = services.now()
+    row = _lock_invoice(s, invoice_id)
+    state = invoice_state(row)
+    rules.require_issuable(state)
+    today = now.astimezone(read_clinic_settings(s).tz).date()
+    items = [basket_item(line) for line in invoice_lines(s, invoice_id, row.currency)]
+    if any(item.override_price is not None for item in items):
+        require_manager(role, "issue an invoice with a price override")
+    priced = _price(uow, row.client_id, items, today, staff_id)
+    check_expected_total(
+        priced, expected_total, what="The invoice total", then="Check the invoice before issuing it."
+    )
+    number = uow.next_number(rules.number_series(today), rules.number_template(today))
+    issued = rules.issue(state, number=number, on=today, terms_days=row.payment_terms_days, total=priced.net)
+    write_priced(s, row, priced, today)
+    row.status = issued.status.value
+    row.number = issued.number
+    row.issued_on = issued.issued_on
+    row.due_on = issued.due_on
+    audit_price_overrides(s, priced, at=now, record_type="invoice", record_id=invoice_id)
 
 
 @use_case(Action.VOID_INVOICE)

@@ -215,6 +215,42 @@ def test_issuing_prices_again_and_refuses_a_total_that_changed_since_shown(
     assert (issued.number, issued.net) == ("INV-2026-0001", GBP("300"))
 
 
+def test_invoicing_a_basket_issues_it_in_one_go_and_a_refusal_leaves_no_draft(
+    services, ada, receptionist
+) -> None:
+    shown = invoices_service.create_invoice_draft(
+        services, client_id=ada, items=[_item(ItemKind.TREATMENT, "t-botox")], staff_id=receptionist
+    )
+    invoices_service.discard_invoice_draft(services, shown.id, staff_id=receptionist)
+    with services.uow() as uow:  # the price changes after the basket was shown at £250
+        catalogue_repo.save_treatment(uow.session, dataclasses.replace(BOTOX, price=GBP("300.00")))
+        uow.commit()
+    with pytest.raises(RuleViolation, match=r"changed to £300.00 since it was shown \(£250.00\)"):
+        invoices_service.invoice_basket(
+            services,
+            client_id=ada,
+            items=[_item(ItemKind.TREATMENT, "t-botox")],
+            staff_id=receptionist,
+            expected_total=GBP("250"),
+        )
+    assert invoices_service.invoices_of_client(services, ada) == []  # no draft left behind, no number taken
+
+    issued = invoices_service.invoice_basket(
+        services,
+        client_id=ada,
+        items=[_item(ItemKind.TREATMENT, "t-botox"), _item(ItemKind.PRODUCT, "p-serum")],
+        staff_id=receptionist,
+        expected_total=GBP("345"),
+    )
+    assert (issued.number, issued.net, issued.status) == ("INV-2026-0001", GBP("345"), InvoiceStatus.ISSUED)
+    assert [i.id for i in invoices_service.invoices_of_client(services, ada)] == [issued.id]
+
+    cheaper = _item(ItemKind.TREATMENT, "t-peel", override_price="20.00", override_reason="Loyal client")
+    with pytest.raises(NotPermitted, match="Only a manager can override a price."):
+        invoices_service.invoice_basket(services, client_id=ada, items=[cheaper], staff_id=receptionist)
+    assert len(invoices_service.invoices_of_client(services, ada)) == 1
+
+
 def test_a_draft_is_edited_and_an_issued_invoice_is_not(services, ada, receptionist) -> None:
     draft = invoices_service.create_invoice_draft(
         services, client_id=ada, items=BASKET, staff_id=receptionist
