@@ -141,9 +141,10 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
         sync.practice = PracticeTurns(services.uow, simulator)  # type: ignore[arg-type]
     window = MainWindow(services, training=settings.training, app_settings=settings, sync=sync)
     # Emails to clients go out on a thread of their own, at once when one is queued (never in training: nothing
-    # practised there reaches a real person).
-    emails = None if settings.training else EmailSender(services).start()
+    # practised there reaches a real person). It starts, like the sync, once the window is on screen.
+    emails = None if settings.training else EmailSender(services)
     if emails is not None:
+        window.painted.connect(emails.start)
         window.desk.changed.connect(lambda what: emails.wake() if EMAILS in what else None)
     if notice:
         window.show_message(notice)
@@ -163,16 +164,29 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
 
 
 def load_before_qt() -> None:
-    """Import the services and the sync connection the window uses before Qt is imported: PySide6 reads the
-    source of every module imported after it (its ``__feature__`` import hook), about a fifth of a start."""
-    import importlib
-    import pkgutil
+    """Import what the window needs before its first paint, and nothing more, before Qt is imported: PySide6
+    reads the source of every module imported after it (its ``__feature__`` import hook).
 
-    from aestheticc_pos import services as services_package
-    from aestheticc_pos.sync import connection  # noqa: F401 - loaded for its imports (gocardless_pro, requests)
-
-    for module in pkgutil.iter_modules(services_package.__path__):
-        importlib.import_module(f"{services_package.__name__}.{module.name}")
+    That is the sign-in, Today and first-start screens' services, the sync's message bus (which brings most of
+    the others) and its runner. The other screens' modules are imported when a screen is first opened
+    (``ui/main_window.py``), and GoCardless's client on the sync's own thread when it first connects
+    (``sync/connection.py``): QtCharts, gocardless-pro, the simulator and Alembic are never loaded at start.
+    """
+    from aestheticc_pos import email_sender  # noqa: F401
+    from aestheticc_pos.services import (  # noqa: F401
+        appointments,
+        backups,
+        catalogue,
+        clinic,
+        close_of_day,
+        demo,
+        handlers,
+        staff,
+        sync_status,
+        team,
+    )
+    from aestheticc_pos.store import backup, migrate  # noqa: F401
+    from aestheticc_pos.sync import connection, secrets  # noqa: F401
 
 
 TRAINING_TEMPLATE = "practice-clinic.db"

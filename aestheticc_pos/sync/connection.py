@@ -5,13 +5,15 @@ Settings saves or removes the token through it, the Sync screen asks it to sync 
 reports reaches the listeners (``ui/sync_bridge.py``).
 
 The token is read from the ``SecretStore`` on the runner's thread, kept in memory by the gateway only, and
-never written anywhere else. In training mode the connection uses the local simulator with a practice token
-(nothing real is reachable from it).
+never written anywhere else. The gateway's module (``sync/gocardless.py``: gocardless-pro, requests) is loaded
+on that thread too, the first time there is a token to connect with, never while the window opens. In training
+mode the connection uses the local simulator with a practice token (nothing real is reachable from it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -21,7 +23,6 @@ from aestheticc_pos.clock import Clock
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync.bus import MessageBus
 from aestheticc_pos.sync.engine import SyncEngine
-from aestheticc_pos.sync.gocardless import GoCardlessGateway
 from aestheticc_pos.sync.runner import (
     DEFAULT_INTERVAL,
     Connected,
@@ -33,13 +34,15 @@ from aestheticc_pos.sync.runner import (
 )
 from aestheticc_pos.sync.secrets import ENVIRONMENTS, SecretStore, SecretStoreUnavailable
 
-if TYPE_CHECKING:  # the simulator is loaded in training mode only
+if TYPE_CHECKING:  # the simulator is loaded in training mode only, the gateway when the runner connects
+    from aestheticc_pos.sync.gocardless import GoCardlessGateway
     from aestheticc_pos.sync.practice import PracticeTurns
 
 log = logging.getLogger(__name__)
 
 TRAINING_TOKEN = "training-practice-token"  # the simulator's; worthless anywhere else
 GATEWAY_TIMEOUT = 20.0  # seconds per request
+GATEWAY_MODULE = "aestheticc_pos.sync.gocardless"  # imported on the runner's thread when it first connects
 
 
 class SyncConnection:
@@ -148,8 +151,9 @@ class SyncConnection:
                 return unavailable_state(SyncStatus.NO_KEYRING, str(error), now)
         if not token:
             return unavailable_state(SyncStatus.NOT_CONFIGURED, None, now)
+        gateway_class: type[GoCardlessGateway] = importlib.import_module(GATEWAY_MODULE).GoCardlessGateway
         gateway = ObservedGateway(
-            GoCardlessGateway(
+            gateway_class(
                 token, environment=self._environment, base_url=self._base_url, timeout=GATEWAY_TIMEOUT
             )
         )

@@ -7,18 +7,23 @@ page keeps its place when a sentence shows or goes. Signing out clears it, and t
 afresh: nothing of the last person's work is left on it.
 
 It holds no database session and calls no network: every screen asks services through ``Desk.run``.
+
+A screen is built the first time it is opened, and its module imported then (``LaterView``): the window opens
+with the sign-in screen only, and Today (where everyone lands) is the one screen whose module it loads at start.
+Before another screen is opened, the one showing is asked whether it may be left (``may_leave``, when it has
+one): a screen with changes not saved asks Save / Discard / Cancel first, and the window waits for the answer.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QGraphicsDropShadowEffect,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -42,24 +47,13 @@ from aestheticc_pos.sync.connection import SyncConnection
 from aestheticc_pos.ui.desk import CheckoutRequest, Desk
 from aestheticc_pos.ui.sync_bridge import status_text
 from aestheticc_pos.ui.topics import SETTINGS
-from aestheticc_pos.ui.views.appointment import AppointmentView
-from aestheticc_pos.ui.views.audit import AuditView
-from aestheticc_pos.ui.views.catalogue import CatalogueView
-from aestheticc_pos.ui.views.checkout import CheckoutView
-from aestheticc_pos.ui.views.clients import ClientsView
-from aestheticc_pos.ui.views.close_of_day import CloseOfDayView
 from aestheticc_pos.ui.views.login import LoginView
-from aestheticc_pos.ui.views.memberships import MembershipsView
-from aestheticc_pos.ui.views.payments import PaymentsView
-from aestheticc_pos.ui.views.reports import ReportsView
-from aestheticc_pos.ui.views.sales import SalesView
-from aestheticc_pos.ui.views.settings import SettingsView
-from aestheticc_pos.ui.views.staff import StaffView
-from aestheticc_pos.ui.views.sync import SyncView
 from aestheticc_pos.ui.views.today import TodayView
 from aestheticc_pos.ui.views.welcome import WelcomeView
+from aestheticc_pos.ui.widgets.message_overlay import FollowGeometry, MessageOverlay
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+VIEWS = "aestheticc_pos.ui.views"
 MESSAGE_SECONDS = 12
 MESSAGE_MARGIN = 12  # px between the message and the edges of the page it floats over
 CLOSE_OF_DAY_KEY = "F12"
@@ -75,29 +69,67 @@ class Screen:
     make: Callable[[Desk], QWidget]
 
 
+class LaterView:
+    """Makes a screen's view from ``aestheticc_pos.ui.views.<module>``, importing that module only when the
+    screen is first opened (Reports brings QtCharts, Sync the simulator's practice turns, Checkout the receipt
+    printing): none of it is loaded before the window is on screen."""
+
+    def __init__(self, module: str, name: str, *arguments: object) -> None:
+        self.module, self.name, self.arguments = f"{VIEWS}.{module}", name, arguments
+
+    def view_class(self) -> type[QWidget]:
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __call__(self, desk: Desk) -> QWidget:
+        return self.view_class()(desk, *self.arguments)
+
+    def __repr__(self) -> str:
+        return f"LaterView({self.module}.{self.name})"
+
+
 def screens(app_settings: AppSettings | None = None) -> list[Screen]:
     """The desk's screens: side-bar ones in order, then those opened from another screen."""
     return [
         Screen("today", "Today", "F1", None, TodayView),
-        Screen("clients", "Clients", "F2", Action.VIEW_CLIENTS, ClientsView),
-        Screen("checkout", "Checkout", "F3", Action.TAKE_PAYMENTS, CheckoutView),
-        Screen("memberships", "Memberships", "F4", Action.MANAGE_MEMBERSHIPS, MembershipsView),
-        Screen("catalogue", "Catalogue", "F5", Action.EDIT_CATALOGUE, CatalogueView),
-        Screen("reports", "Reports", "F6", Action.VIEW_REPORTS, ReportsView),
+        Screen("clients", "Clients", "F2", Action.VIEW_CLIENTS, LaterView("clients", "ClientsView")),
+        Screen("checkout", "Checkout", "F3", Action.TAKE_PAYMENTS, LaterView("checkout", "CheckoutView")),
         Screen(
-            "settings", "Settings", "F7", Action.EDIT_SETTINGS, lambda desk: SettingsView(desk, app_settings)
+            "memberships",
+            "Memberships",
+            "F4",
+            Action.MANAGE_MEMBERSHIPS,
+            LaterView("memberships", "MembershipsView"),
         ),
-        Screen("sync", "Sync", "F8", Action.TAKE_PAYMENTS, SyncView),
-        Screen("payments", "Payments", "F9", Action.TAKE_PAYMENTS, PaymentsView),
-        Screen("audit", "Audit", "F10", Action.VIEW_AUDIT_LOG, AuditView),
-        Screen("sales", "Sales", "F11", Action.TAKE_PAYMENTS, SalesView),
-        Screen("close_of_day", "Close of day", CLOSE_OF_DAY_KEY, Action.CASH_UP, CloseOfDayView),
-        Screen("staff", "Staff", "", Action.MANAGE_STAFF, StaffView),
-        Screen("appointment", "Appointment", None, None, AppointmentView),
+        Screen(
+            "catalogue", "Catalogue", "F5", Action.EDIT_CATALOGUE, LaterView("catalogue", "CatalogueView")
+        ),
+        Screen("reports", "Reports", "F6", Action.VIEW_REPORTS, LaterView("reports", "ReportsView")),
+        Screen(
+            "settings",
+            "Settings",
+            "F7",
+            Action.EDIT_SETTINGS,
+            LaterView("settings", "SettingsView", app_settings),
+        ),
+        Screen("sync", "Sync", "F8", Action.TAKE_PAYMENTS, LaterView("sync", "SyncView")),
+        Screen("payments", "Payments", "F9", Action.TAKE_PAYMENTS, LaterView("payments", "PaymentsView")),
+        Screen("audit", "Audit", "F10", Action.VIEW_AUDIT_LOG, LaterView("audit", "AuditView")),
+        Screen("sales", "Sales", "F11", Action.TAKE_PAYMENTS, LaterView("sales", "SalesView")),
+        Screen(
+            "close_of_day",
+            "Close of day",
+            CLOSE_OF_DAY_KEY,
+            Action.CASH_UP,
+            LaterView("close_of_day", "CloseOfDayView"),
+        ),
+        Screen("staff", "Staff", "", Action.MANAGE_STAFF, LaterView("staff", "StaffView")),
+        Screen("appointment", "Appointment", None, None, LaterView("appointment", "AppointmentView")),
     ]
 
 
 class MainWindow(QMainWindow):
+    painted = Signal()  # once, just after the window's first paint: the background work starts then
+
     def __init__(
         self,
         services: Services,
@@ -118,10 +150,10 @@ class MainWindow(QMainWindow):
             self.setStyleSheet(style.read_text(encoding="utf-8"))
 
         self.pages = QStackedWidget()
-        self.welcome = WelcomeView(self.desk)
+        self._welcome: WelcomeView | None = None  # built on a first start only
         self.login = LoginView(self.desk)
         self.workspace = self._build_workspace()
-        for page in (self.welcome, self.login, self.workspace):
+        for page in (self.login, self.workspace):
             self.pages.addWidget(page)
 
         root = QWidget()
@@ -139,7 +171,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.pages, 1)
         self.setCentralWidget(root)
         self.message_bar = MessageOverlay(root)  # floats over the page: never a row of the layout
-        self._message_place = _FollowGeometry(self._place_message, self)
+        self._message_place = FollowGeometry(self._place_message, self)
         for watched in (self.pages, self.workspace):
             watched.installEventFilter(self._message_place)
         self.pages.currentChanged.connect(lambda _i: self._place_message())
@@ -167,8 +199,8 @@ class MainWindow(QMainWindow):
         self.desk.open_client.connect(self.show_client)
         self.sync.state_changed.connect(lambda _state: self._show_sync())
         self.sync.counts_changed.connect(lambda *_: self._show_sync())
-        self.sync.start()
-        self.welcome.ready.connect(self._show_login)
+        self._painted = False
+        self.painted.connect(self.sync.start)  # its first cycle reads the keyring: once the window shows
         self.login.signed_in.connect(self._signed_in)
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
         self._backup_timer = QTimer(self)
@@ -181,6 +213,15 @@ class MainWindow(QMainWindow):
             self._first_backup.start(30_000)
 
     # --- pages ---------------------------------------------------------------------------------------------
+
+    @property
+    def welcome(self) -> WelcomeView:
+        """The first start's page (the clinic and its manager, or the demo), made when it is first needed."""
+        if self._welcome is None:
+            self._welcome = WelcomeView(self.desk)
+            self._welcome.ready.connect(self._show_login)
+            self.pages.addWidget(self._welcome)
+        return self._welcome
 
     def _first_page(self, set_up: bool) -> None:
         if set_up:
@@ -275,10 +316,27 @@ class MainWindow(QMainWindow):
         if 0 <= row < len(self._visible):
             self.open_screen(self._visible[row].key)
 
+    def may_leave(self, then: Callable[[], None]) -> bool:
+        """Whether the screen showing may be left now. A screen with a ``may_leave(then)`` may ask first (changes
+        not saved) and answer False: it calls ``then`` once it may be left, and nothing if staff stay."""
+        leave = getattr(self.stack.currentWidget(), "may_leave", None)
+        if not callable(leave) or leave(then):
+            return True
+        self._select_row(self.current_screen())  # the side bar stays on the screen still showing
+        return False
+
     def open_screen(self, key: str, *, refresh: bool = True, remember: bool = True) -> QWidget | None:
-        """Show a screen (building it the first time); side-bar screens also select their row."""
+        """Show a screen (building it the first time); side-bar screens also select their row.
+
+        ``None`` when this person may not open it, or when the screen showing asked before being left: the
+        screen is opened once that is answered (Save or Discard), or not at all (Cancel)."""
         screen = next((s for s in self._visible if s.key == key), None) or self._hidden.get(key)
         if screen is None:
+            return None
+        current = self.current_screen()
+        if current not in (None, key) and not self.may_leave(
+            lambda: self.open_screen(key, refresh=refresh, remember=remember)
+        ):
             return None
         view = self.views.get(key)
         if view is None:
@@ -288,20 +346,21 @@ class MainWindow(QMainWindow):
             back = getattr(view, "back", None)
             if back is not None:
                 back.connect(self.go_back)
-        current = self.current_screen()
         if remember and current is not None and current != key:
             self._history.append(current)
         self.stack.setCurrentWidget(view)
-        if screen in self._visible:
-            row = self._visible.index(screen)
-            if self.nav.currentRow() != row:
-                self.nav.blockSignals(True)
-                self.nav.setCurrentRow(row)
-                self.nav.blockSignals(False)
+        self._select_row(key)
         reload = getattr(view, "refresh", None)
         if refresh and callable(reload):
             reload()
         return view
+
+    def _select_row(self, key: str | None) -> None:
+        row = next((i for i, s in enumerate(self._visible) if s.key == key), -1)
+        if row >= 0 and self.nav.currentRow() != row:
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(row)
+            self.nav.blockSignals(False)
 
     def current_screen(self) -> str | None:
         current = self.stack.currentWidget()
@@ -309,10 +368,14 @@ class MainWindow(QMainWindow):
 
     def go_back(self) -> None:
         """Return to the screen shown before this one (Today when there is none)."""
+        if not self.may_leave(self.go_back):
+            return
         key = self._history.pop() if self._history else "today"
         self.open_screen(key, remember=False)
 
     def start_checkout(self, request: CheckoutRequest) -> None:
+        if not self._may_leave_for("checkout", lambda: self.start_checkout(request)):
+            return
         view = self.open_screen("checkout")
         if view is not None:
             view.start_request(request)  # type: ignore[attr-defined]
@@ -320,14 +383,22 @@ class MainWindow(QMainWindow):
             self.show_message("Only staff who take payments can open checkout.")
 
     def show_client(self, client_id: str) -> None:
+        if not self._may_leave_for("clients", lambda: self.show_client(client_id)):
+            return
         view = self.open_screen("clients", refresh=False)
         if view is not None:
             view.show_client(client_id)  # type: ignore[attr-defined]
 
     def show_appointment(self, appointment_id: str) -> None:
+        if not self._may_leave_for("appointment", lambda: self.show_appointment(appointment_id)):
+            return
         view = self.open_screen("appointment", refresh=False)
         if view is not None:
             view.show_appointment(appointment_id)  # type: ignore[attr-defined]
+
+    def _may_leave_for(self, key: str, then: Callable[[], None]) -> bool:
+        """Asked before opening ``key`` to do something on it: ``then`` does it all again once answered."""
+        return self.current_screen() in (None, key) or self.may_leave(then)
 
     def _scheduled_backup(self) -> None:
         """The daily backup of the embedded database (DESIGN.md §4), off the GUI thread."""
@@ -344,6 +415,12 @@ class MainWindow(QMainWindow):
     def _show_sync(self) -> None:
         self.sync_label.setText(status_text(self.sync.state, self.sync.queued, self.sync.attention))
         self.sync_label.setToolTip(self.sync.state.sentence)
+
+    def paintEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.painted.emit)
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.sync.stop()
@@ -400,41 +477,3 @@ class MainWindow(QMainWindow):
             self.hide_message()
             return
         super().keyPressEvent(event)
-
-
-class MessageOverlay(QLabel):
-    """A sentence floating over the top of the page, with a shadow; a click on it puts it away. It is a child
-    of the window's central widget but in no layout, so showing it moves nothing."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("messageBar")
-        self.setWordWrap(True)
-        self.setStyleSheet(
-            "QLabel#messageBar { background: #efe9fb; color: #2f2550; padding: 10px 16px;"
-            " border: 1px solid #cbbcf0; border-radius: 8px; }"
-        )
-        self.setToolTip("Click or press Esc to close")
-        shadow = QGraphicsDropShadowEffect(self)
-        shadow.setBlurRadius(18)
-        shadow.setOffset(0, 3)
-        shadow.setColor(QColor(61, 53, 80, 90))
-        self.setGraphicsEffect(shadow)
-        self.hide()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        self.hide()
-        event.accept()
-
-
-class _FollowGeometry(QObject):
-    """Calls ``place`` when a watched widget is moved, resized or shown, so the overlay follows the page."""
-
-    def __init__(self, place: Callable[[], None], parent: QObject) -> None:
-        super().__init__(parent)
-        self._place = place
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show):
-            self._place()
-        return False
