@@ -55,7 +55,8 @@ from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import OPEN, discard, enqueue, jobs_of, latest_job, withdraw_unsent
-from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, OutboxRow, new_id
+from aestheticc_pos.store.outbox_repo import job as outbox_job
+from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, new_id
 
 INSTANT_CURRENCIES = {
     "GBP": "faster_payments"
@@ -245,7 +246,7 @@ def prepare_subscription_in(
     returns None when the membership needs no subscription (paused, ended, no usable mandate, or every month
     left is already accounted for).
     """
-    job = s.scalars(select(OutboxRow).where(OutboxRow.id == outbox_id).with_for_update()).one()
+    job = outbox_job(s, outbox_id, lock=True)
     row = s.get(MembershipRow, job.record_id, with_for_update=True, populate_existing=True)
     if row is None:
         raise NotFound("That membership does not exist.")
@@ -283,7 +284,7 @@ def subscription_sent_in(s: Session, outbox_id: str, *, start_date: dt.date | No
     """After a ``create_subscription`` was sent: GoCardless may have returned one made by an earlier attempt
     with the same key (its response was lost) that starts earlier than this attempt planned. Its first periods
     are then collected by it, so the one-off payments queued for them are withdrawn. Returns how many."""
-    job = s.scalars(select(OutboxRow).where(OutboxRow.id == outbox_id)).one()
+    job = outbox_job(s, outbox_id)
     planned = job.payload.get("start_date")
     if start_date is None or not isinstance(planned, str) or start_date >= dt.date.fromisoformat(planned):
         return 0

@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain.clients import Client
@@ -55,6 +54,7 @@ from aestheticc_pos.store.outbox_repo import (
     latest_job,
     lock_unsent,
     rewrite_unsent,
+    waiting_for,
     withdraw_unsent,
 )
 from aestheticc_pos.store.tables import OutboxRow
@@ -197,12 +197,7 @@ def notice_cancellation(s: Session, membership_id: str) -> OutboxRow | None:
     for job in reversed(_jobs(s, membership_id, ("cancel_subscription",))):
         if job.status == OutboxStatus.FAILED:
             continue
-        replaced = s.scalar(
-            select(OutboxRow.id).where(
-                OutboxRow.depends_on == job.id, OutboxRow.kind == "create_subscription"
-            )
-        )
-        return None if replaced is not None else job
+        return None if waiting_for(s, job.id, "create_subscription") is not None else job
     return None
 
 

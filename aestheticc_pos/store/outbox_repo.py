@@ -108,6 +108,19 @@ def latest_job(
     return jobs[-1] if jobs else None
 
 
+def job(session: Session, job_id: str, *, lock: bool = False) -> OutboxRow:
+    """One outbox row (locked until the unit of work ends with ``lock``); it must exist."""
+    query = select(OutboxRow).where(OutboxRow.id == job_id)
+    return session.scalars(query.with_for_update() if lock else query).one()
+
+
+def waiting_for(session: Session, job_id: str, kind: OutboxKind | str) -> str | None:
+    """The id of work of ``kind`` queued to wait for ``job_id``, if any."""
+    return session.scalar(
+        select(OutboxRow.id).where(OutboxRow.depends_on == job_id, OutboxRow.kind == OutboxKind(kind).value)
+    )
+
+
 def lock_unsent(session: Session, job_id: str) -> OutboxRow | None:
     """The outbox row, locked, if it was never sent; None once the engine has taken it."""
     job = session.scalars(
