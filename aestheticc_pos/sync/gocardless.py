@@ -10,94 +10,41 @@ Contracts (see ``sync/gateway.py`` for the port and its errors):
   too). The result names the flow it replaced; the old link still works for a client who already has it.
 - An action that fails with ``invalid_state`` (a second cancel gives 422 ``cancellation_failed``) re-reads the
   resource: when it is already in the state the action aims at, the action counts as done.
-- ``requests`` exceptions are caught as well as ``GoCardlessProError``, and everything leaves as one of the
-  port's errors. Results are plain dicts; optional nested sections are read from ``.attributes``, because the
-  client's nested wrappers raise AttributeError on a missing or null section.
+- Errors, reads and lists are the transport's (``sync/gocardless_client.py``): everything leaves as one of the
+  port's errors, results are plain dicts.
 - Payment links (deposits, a basket paid by link, a package's "Buy" button) are billing requests with a
   ``payment_request`` (Instant Bank Pay) and their flows, or reusable billing request templates. Amounts in our
   payloads are pence everywhere; a template's ``payment_request_amount`` given as pence (an int) is sent as the
   string in full units the API takes there ("25.00").
-- The access token lives only inside the client. It is not an attribute of this object, not in its repr and never
-  logged; log lines carry the kind, the idempotency key and GoCardless's request id.
+- The access token lives only inside the client (``GoCardlessClient``), never in a repr or a log line.
 
 Calls block (the client's own network retries included) and are meant for the sync engine's thread.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-import gocardless_pro
-import requests
 from gocardless_pro import errors
 
-from aestheticc_pos.sync.gateway import (
-    AuthenticationFailed,
-    EventPage,
-    FlowResult,
-    GatewayError,
-    PermanentGatewayError,
-    RateLimited,
-    RemoteResult,
-    TemplateResult,
-    TransientGatewayError,
+from aestheticc_pos.sync.gateway import FlowResult, PermanentGatewayError, RemoteResult, TemplateResult
+from aestheticc_pos.sync.gocardless_client import (
+    GoCardlessClient,
+    idempotency_headers,
+    remote_id_of,
+    remote_result,
 )
-from aestheticc_pos.sync.gocardless_errors import api_detail, parse_reset, reasons, refused_token
 
 log = logging.getLogger(__name__)
 
-ENVIRONMENTS = ("sandbox", "live")
-# A 429 without a readable RateLimit-Reset waits one window (GoCardless counts requests per minute).
-_DEFAULT_RATE_LIMIT_WAIT = dt.timedelta(seconds=60)
 _MAX_FLOW_REPLAYS = 10  # each replay of a flow row follows the chain of replacements one step further
-_PAGE_LIMIT = 500  # GoCardless's largest page
-
-T = TypeVar("T")
 
 
-class GoCardlessGateway:
-    """The real gateway. ``base_url`` (the simulator, in tests and training mode) wins over ``environment``."""
-
-    def __init__(
-        self,
-        access_token: str,
-        *,
-        environment: str = "sandbox",
-        base_url: str | None = None,
-        timeout: float = 20,
-    ) -> None:
-        if not access_token:
-            raise ValueError("a GoCardless access token is required")
-        if environment not in ENVIRONMENTS:
-            raise ValueError(f"environment must be one of {ENVIRONMENTS}, not {environment!r}")
-        self.environment = environment
-        self.base_url = base_url
-        self._client = gocardless_pro.Client(
-            access_token=access_token, environment=environment, base_url=base_url, timeout=timeout
-        )
-        self._refused_reset: str | None = None
-        self._watch_refusals()
-
-    def __repr__(self) -> str:
-        return f"GoCardlessGateway(environment={self.environment!r}, base_url={self.base_url!r})"
-
-    def _watch_refusals(self) -> None:
-        """Keep the ``RateLimit-Reset`` of a 429 response. The client updates its ``rate_limit`` only after a
-        successful response and its errors do not carry the response, so this client's own error check (an
-        attribute of this instance, nothing global) notes the header before raising."""
-        api = self._client._api_client
-        check = api._handle_errors
-
-        def handle_errors(response: requests.Response) -> None:
-            if response.status_code == 429:
-                self._refused_reset = response.headers.get("ratelimit-reset")
-            check(response)
-
-        api._handle_errors = handle_errors
+class GoCardlessGateway(GoCardlessClient):
+    """The real gateway: every create and action of the port, per resource, over ``GoCardlessClient``'s reads,
+    lists and errors."""
 
     # --- creates -------------------------------------------------------------------------------------------
 
@@ -176,7 +123,7 @@ class GoCardlessGateway:
         template = self._call(
             "the package's payment link",
             idempotency_key,
-            lambda: service.create(params=params, headers=_headers(idempotency_key)),
+            lambda: service.create(params=params, headers=idempotency_headers(idempotency_key)),
         )
         return _template_result(template.attributes)
 
@@ -190,7 +137,7 @@ class GoCardlessGateway:
         template = self._call(
             "the change to the package's payment link",
             idempotency_key,
-            lambda: service.update(template_id, params=params, headers=_headers(idempotency_key)),
+            lambda: service.update(template_id, params=params, headers=idempotency_headers(idempotency_key)),
         )
         return _template_result(template.attributes)
 
@@ -206,7 +153,7 @@ class GoCardlessGateway:
                 flow = self._call(
                     what,
                     idempotency_key,
-                    lambda k=key: service.create(params=dict(payload), headers=_headers(k)),
+                    lambda k=key: service.create(params=dict(payload), headers=idempotency_headers(k)),
                     passthrough=(errors.IdempotentCreationConflictError,),
                 )
             except errors.IdempotentCreationConflictError as conflict:
@@ -218,7 +165,7 @@ class GoCardlessGateway:
                 continue
             data = dict(flow.attributes)
             return FlowResult(
-                remote_id=_id_of(data),
+                remote_id=remote_id_of(data),
                 status=data.get("status"),
                 data=data,
                 authorisation_url=data.get("authorisation_url"),
@@ -240,9 +187,11 @@ class GoCardlessGateway:
         resource = self._call(
             what,
             idempotency_key,
-            lambda: service.update(subscription_id, params=params, headers=_headers(idempotency_key)),
+            lambda: service.update(
+                subscription_id, params=params, headers=idempotency_headers(idempotency_key)
+            ),
         )
-        return _result(resource.attributes)
+        return remote_result(resource.attributes)
 
     def cancel_subscription(self, payload: dict[str, Any], idempotency_key: str) -> RemoteResult:
         subscription_id, params = _split_id(payload, "subscription_id")
@@ -275,81 +224,14 @@ class GoCardlessGateway:
             "payments", "cancel", payment_id, params, idempotency_key, {"cancelled"}, "cancelling the payment"
         )
 
-    # --- reads ---------------------------------------------------------------------------------------------
-
-    def list_events(
-        self,
-        since: str | None = None,
-        after: str | None = None,
-        limit: int = 500,
-        *,
-        resource_type: str | None = None,
-        include: str | None = None,
-    ) -> EventPage:
-        # Flat bracketed keys: the client encodes a nested {"created_at": {"gt": t}} wrongly.
-        params: dict[str, Any] = {"limit": limit}
-        if since:
-            params["created_at[gt]"] = since
-        if after:
-            params["after"] = after
-        if resource_type:
-            params["resource_type"] = resource_type
-        if include:
-            params["include"] = include
-        service = self._client.events
-        page = self._call("the list of GoCardless events", None, lambda: service.list(params=params))
-        body = page.api_response.body if isinstance(page.api_response.body, dict) else {}
-        linked = body.get("linked") if isinstance(body.get("linked"), dict) else {}
-        return EventPage(
-            events=[dict(event.attributes) for event in page.records],
-            after=page.after,
-            linked={
-                k: [dict(r) for r in v if isinstance(r, dict)]
-                for k, v in linked.items()
-                if isinstance(v, list)
-            },
-        )
-
-    def get_mandate(self, mandate_id: str) -> dict[str, Any]:
-        return self._read("mandates", mandate_id)
-
-    def get_billing_request(self, billing_request_id: str) -> dict[str, Any]:
-        return self._read("billing_requests", billing_request_id)
-
-    def get_subscription(self, subscription_id: str) -> dict[str, Any]:
-        return self._read("subscriptions", subscription_id)
-
-    def get_payment(self, payment_id: str) -> dict[str, Any]:
-        return self._read("payments", payment_id)
-
-    def get_billing_request_template(self, template_id: str) -> dict[str, Any]:
-        return self._read("billing_request_templates", template_id)
-
-    def get_refund(self, refund_id: str) -> dict[str, Any]:
-        return self._read("refunds", refund_id)
-
-    def list_payments(self, mandate_id: str) -> list[dict[str, Any]]:
-        service = self._client.payments
-        payments: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {"mandate": mandate_id, "limit": _PAGE_LIMIT}
-            if after:
-                params["after"] = after
-            page = self._call(
-                f"the payments of mandate {mandate_id}", None, lambda p=params: service.list(params=p)
-            )
-            payments.extend(dict(payment.attributes) for payment in page.records)
-            after = page.after
-            if not after:
-                return payments
-
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _create(self, service_name: str, params: dict[str, Any], key: str, what: str) -> RemoteResult:
         service = getattr(self._client, service_name)
-        resource = self._call(what, key, lambda: service.create(params=dict(params), headers=_headers(key)))
-        return _result(resource.attributes)
+        resource = self._call(
+            what, key, lambda: service.create(params=dict(params), headers=idempotency_headers(key))
+        )
+        return remote_result(resource.attributes)
 
     def _action(
         self,
@@ -367,7 +249,7 @@ class GoCardlessGateway:
             resource = self._call(
                 what,
                 key,
-                lambda: send(resource_id, params=params or None, headers=_headers(key)),
+                lambda: send(resource_id, params=params or None, headers=idempotency_headers(key)),
                 passthrough=(errors.InvalidStateError,),
             )
         except errors.InvalidStateError as refused:
@@ -375,101 +257,15 @@ class GoCardlessGateway:
             status = current.attributes.get("status")
             if status in done_statuses:
                 log.info("%s %s on %s already done (status %s)", service_name, action, resource_id, status)
-                return _result(current.attributes)
+                return remote_result(current.attributes)
             raise self._translate(refused, what, key) from None
-        return _result(resource.attributes)
-
-    def _read(self, service_name: str, resource_id: str) -> dict[str, Any]:
-        service = getattr(self._client, service_name)
-        resource = self._call(
-            f"the request for {service_name} {resource_id}", None, lambda: service.get(resource_id)
-        )
-        return dict(resource.attributes)
-
-    def _call(
-        self,
-        what: str,
-        key: str | None,
-        send: Callable[[], T],
-        passthrough: tuple[type[Exception], ...] = (),
-    ) -> T:
-        try:
-            return send()
-        except passthrough:
-            raise
-        except (errors.GoCardlessProError, requests.RequestException) as exc:
-            raise self._translate(exc, what, key) from None
-
-    def _translate(self, exc: Exception, what: str, key: str | None) -> GatewayError:
-        error = self._error_for(exc, what)
-        log.warning("GoCardless call for %s (key %s) failed: %s", what, key, error.detail)
-        return error
-
-    def _error_for(self, exc: Exception, what: str) -> GatewayError:
-        if isinstance(exc, requests.Timeout):
-            return TransientGatewayError(
-                "GoCardless did not answer in time; queued work will be sent again shortly.",
-                detail=f"timeout: {type(exc).__name__}",
-            )
-        if isinstance(exc, requests.RequestException):
-            return TransientGatewayError(
-                "The till could not reach GoCardless (is the internet down?); queued work will be sent "
-                "when the connection is back.",
-                detail=f"network: {type(exc).__name__}",
-            )
-        if isinstance(exc, errors.MalformedResponseError):
-            return TransientGatewayError(
-                "GoCardless sent an answer the till could not read; it will try again shortly.",
-                detail=f"malformed response, HTTP {exc.status_code}",
-            )
-        if not isinstance(exc, errors.ApiError):
-            # The client refused before sending (an id with a "/" in it, an unknown error type).
-            return PermanentGatewayError(
-                f"The till could not send {what} to GoCardless: {exc}.",
-                reason="client_error",
-                detail=str(exc),
-            )
-        detail = api_detail(exc)
-        if isinstance(exc, (errors.AuthenticationError, errors.PermissionsError)):
-            return AuthenticationFailed(refused_token(self.environment, exc), detail=detail)
-        if isinstance(exc, errors.RateLimitError):
-            return RateLimited(self._retry_after(), detail=detail)
-        if isinstance(exc, errors.GoCardlessInternalError) or (exc.code or 0) >= 500:
-            return TransientGatewayError(
-                "GoCardless had a problem on its side; queued work will be sent again shortly.", detail=detail
-            )
-        first = (exc.errors or [{}])[0]
-        return PermanentGatewayError(
-            f"GoCardless did not accept {what}: {reasons(exc)}.",
-            reason=first.get("reason") or exc.type,
-            field=first.get("field"),
-            detail=detail,
-        )
-
-    def _retry_after(self) -> dt.timedelta:
-        """How long until the rate limit window of the 429 just received resets (its own header)."""
-        reset = parse_reset(self._refused_reset)
-        self._refused_reset = None
-        if reset is None:
-            return _DEFAULT_RATE_LIMIT_WAIT
-        return max(reset - dt.datetime.now(dt.UTC), dt.timedelta(0))
-
-
-def _headers(key: str) -> dict[str, str]:
-    if not key:
-        raise ValueError("every create and action needs its stored idempotency key")
-    return {"Idempotency-Key": key}
-
-
-def _result(attributes: dict[str, Any]) -> RemoteResult:
-    data = dict(attributes)
-    return RemoteResult(remote_id=_id_of(data), status=data.get("status"), data=data)
+        return remote_result(resource.attributes)
 
 
 def _template_result(attributes: dict[str, Any]) -> TemplateResult:
     data = dict(attributes)
     return TemplateResult(
-        remote_id=_id_of(data), status=None, data=data, authorisation_url=data.get("authorisation_url")
+        remote_id=remote_id_of(data), status=None, data=data, authorisation_url=data.get("authorisation_url")
     )
 
 
@@ -486,16 +282,6 @@ def _template_params(payload: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("payment_request_amount must be more than zero")
         params["payment_request_amount"] = f"{Decimal(amount) / 100:.2f}"
     return params
-
-
-def _id_of(data: dict[str, Any]) -> str:
-    remote_id = data.get("id")
-    if not remote_id:
-        raise TransientGatewayError(
-            "GoCardless sent an answer the till could not read; it will try again shortly.",
-            detail="response without an id",
-        )
-    return str(remote_id)
 
 
 def _split_id(payload: dict[str, Any], id_key: str) -> tuple[str, dict[str, Any]]:
