@@ -1,7 +1,7 @@
 """Engines and sessions for the two databases the app runs on (DESIGN.md §4).
 
 SQLite (one till, the default): WAL, ``synchronous=FULL`` so an acknowledged sale survives a power cut,
-foreign keys on, a 10 s busy timeout, a larger page cache, memory-mapped reads and in-memory temporary
+foreign keys on, a 10 s busy timeout, a page cache of its own size, no memory map, and in-memory temporary
 storage (``SQLITE_TUNING``), ``PRAGMA optimize`` when a connection closes, and every transaction that may
 write starts with ``BEGIN IMMEDIATE``: it takes the database's write lock up front, so two tills (or the till
 and the sync thread) queue instead of both reading the last session and both taking it. This is SQLAlchemy's documented recipe for pysqlite:
@@ -42,12 +42,13 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, d
 _SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _AFTER_COMMIT = "aestheticc_after_commit"  # Session.info key: {name: (action, pending data)}
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-# Per connection (the desk's threads each hold one): an 8 MiB page cache, the first 16 MiB of the file read
-# through a memory map (no copy into the cache), sorts and temporary indexes in memory. Both stay small:
-# every page touched counts in the till's memory, and a search reads one index range (bench/RESULTS.md).
+# Per connection (the desk's threads and the sync's each hold one): a 4 MiB page cache, sorts and temporary
+# indexes in memory, and no memory map. Every page a connection touches counts in the till's memory, once
+# per connection for a mapped page: on a million clients, 8 MiB caches and a 16 MiB map took the desk from
+# 138 to 154 MiB with Clients open, and a search reads one index range, a few pages (bench/RESULTS.md).
 SQLITE_TUNING = (
-    "PRAGMA cache_size = -8192",
-    "PRAGMA mmap_size = 16777216",
+    "PRAGMA cache_size = -4096",
+    "PRAGMA mmap_size = 0",
     "PRAGMA temp_store = MEMORY",
 )
 

@@ -224,16 +224,14 @@ class ClientsView(QWidget):
                     self.open_row(row or 0)
 
     def _count(self, number: int, text: str, filters: clients_service.ClientFilter) -> None:
-        """Count the matches after the first page is on screen (capped: "more than 10,000")."""
+        """Count the matches after the first page is on screen, the whole list too, never further than
+        ``COUNT_UP_TO`` ("more than 10,000"): a clinic group's million clients are not read to be counted."""
         services = self.desk.services
         filtered = filters != clients_service.NO_FILTER
-        everybody = not text.strip() and not filtered
 
         def work() -> int | None:
             if number != self._issued:
                 return None  # a newer search is on its way: its own count follows it
-            if everybody:
-                return clients_service.count_clients(services)
             return clients_service.count_client_matches(services, text, filters=filters, up_to=COUNT_UP_TO)
 
         def done(found: int | None) -> None:
@@ -425,6 +423,8 @@ def _count_text(text: str, filtered: bool, found: int) -> str:
     if not text.strip() and not filtered:
         if found == 0:
             return "No clients yet. Press Ctrl+N to add the first one."
+        if found >= COUNT_UP_TO:
+            return f"More than {COUNT_UP_TO:,} clients"
         return "1 client" if found == 1 else f"{found:,} clients"
     if found == 0:
         if not text.strip():
