@@ -16,6 +16,7 @@ from aestheticc_pos.email_sender import EmailSender
 from aestheticc_pos.keyring_store import NO_KEYRING_FOR_MAIL, MemoryPasswords
 from aestheticc_pos.services import catalogue as catalogue_service
 from aestheticc_pos.services import email as email_service
+from aestheticc_pos.services import refunds, sales_history
 from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.pricing import BasketItem, Payment
@@ -109,6 +110,39 @@ def test_pages_arrive_as_the_table_scrolls(qtbot, demo_desk) -> None:
         qtbot.waitUntil(lambda: not view.model._loading, timeout=5000)
     numbers = [row.number for row in view.model.rows]
     assert len(numbers) == total == len(set(numbers))  # every sale once, none skipped
+
+
+def test_a_range_with_refunds_elides_tender_and_kind_before_the_client_and_never_scrolls_sideways(
+    qtbot, demo_desk
+) -> None:
+    [sold] = _sell_today(demo_desk)
+    sale_id = next(
+        r.id
+        for r in sales_history.find_sales(demo_desk.services, staff_id=_manager(demo_desk)).rows
+        if r.number == sold
+    )
+    refunds.refund_sale(
+        demo_desk.services,
+        sale_id=sale_id,
+        lines=None,
+        method="card",
+        reason="Changed her mind",
+        staff_id=_manager(demo_desk),
+    )
+    view = _view(qtbot, demo_desk)  # the width the main window gives a screen at 1366×768
+    _range(view, dt.date(2026, 10, 1), dt.date(2026, 11, 24))  # dates in the time column
+    _wait_for_rows(qtbot, view)
+    kinds = [view.model.index(r, KIND).data() for r in range(view.model.rowCount())]
+    assert f"Refund of {sold}" in kinds
+    header = view.table.horizontalHeader()
+    widths = [header.sectionSize(c) for c in range(view.model.columnCount())]
+    assert sum(widths) <= view.table.viewport().width() + 1  # the client column's stretch takes the rest
+    assert widths[CLIENT] >= 140
+    assert not view.table.horizontalScrollBar().isVisible()
+    metrics = view.table.fontMetrics()
+    assert widths[TIME] >= metrics.horizontalAdvance("24 Nov 2026 09:00")  # never "24 No…"
+    refund = view.model.index(kinds.index(f"Refund of {sold}"), KIND)
+    assert refund.data(Qt.ItemDataRole.ToolTipRole) == f"Refund of {sold}"  # whole when elided
 
 
 def test_a_past_receipt_is_shown_opened_again_and_saved_as_pdf(qtbot, demo_desk, tmp_path) -> None:

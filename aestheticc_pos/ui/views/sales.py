@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QEvent, QObject, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,7 +41,7 @@ from aestheticc_pos.ui.client_messages import receipt_message
 from aestheticc_pos.ui.desk import Desk
 from aestheticc_pos.ui.dialogs.receipt_dialog import ReceiptDialog
 from aestheticc_pos.ui.dialogs.send_to_client import SendToClientDialog
-from aestheticc_pos.ui.models.sales import CLIENT, SalesModel, kind_text
+from aestheticc_pos.ui.models.sales import CLIENT, KIND, STAFF, TENDERS, SalesModel, kind_text
 from aestheticc_pos.ui.receipt import TENDER_NAMES, print_receipt, receipt_html, receipt_pdf, save_receipt_pdf
 from aestheticc_pos.ui.topics import SALES
 from aestheticc_pos.ui.views.sales_refunds import SaleActions
@@ -51,6 +51,8 @@ QTextBrowser#slip { background: #ffffff; border: 1px solid #e4dfd8; border-radiu
 QLabel#count { color: #6b6478; }
 """
 SEARCH_DELAY_MS = 250
+CLIENT_AT_LEAST = 140  # pixels the client column keeps before other columns give up width
+SHRINKABLE = (KIND, TENDERS, STAFF)  # elided when space is short (whole in the tooltip)
 KINDS = (("All kinds", ""), ("Sales", "sale"), ("Refunds", "refund"), ("Voids", "void"))
 
 
@@ -288,18 +290,38 @@ class SalesView(QWidget):
 
     def _fit_columns(self) -> None:
         """Every column but the client's as wide as its widest text shown (never "2 De…"); the client's
-        takes the rest."""
+        takes the rest. When that leaves the client less than ``CLIENT_AT_LEAST`` (a range of days with
+        refunds: "Refund of A-000288"), the staff, tender and kind columns give up width, never below their
+        caption; their text is then elided and whole in its tooltip. Never a horizontal scroll bar."""
         metrics = self.table.fontMetrics()
         font = QFont(self.table.horizontalHeader().font())
         font.setBold(True)  # the style sheet draws captions bold
         bold = QFontMetrics(font)
+        widths: dict[int, int] = {}
+        captions: dict[int, int] = {}
         for column in range(self.model.columnCount()):
             if column == CLIENT:
                 continue
             texts = [self.model.index(row, column).data() or "" for row in range(self.model.rowCount())]
             widest = max((metrics.horizontalAdvance(text) for text in texts), default=0)
             caption = bold.horizontalAdvance(str(self.model.headerData(column, Qt.Orientation.Horizontal)))
-            self.table.setColumnWidth(column, max(widest, caption) + 16)
+            captions[column] = caption + 16
+            widths[column] = max(widest, caption) + 16
+        scroll_bar = self.table.verticalScrollBar().sizeHint().width()  # kept for, shown or not yet
+        room = self.table.maximumViewportSize().width() - scroll_bar - CLIENT_AT_LEAST
+        excess = sum(widths.values()) - room
+        for column in sorted(SHRINKABLE, key=lambda c: -widths.get(c, 0)):
+            if excess <= 0 or column not in widths:
+                break
+            give = min(excess, widths[column] - captions[column])
+            widths[column] -= give
+            excess -= give
+        for column, width in widths.items():
+            self.table.setColumnWidth(column, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def _counted(self, total: int) -> None:
         first, last = self._day(self.from_day), self._day(self.to_day)
