@@ -1,4 +1,5 @@
-"""Fixtures for the GoCardless sync tests: a fresh simulator per test, the real client pointed at it, and a
+"""Fixtures for the GoCardless sync tests: a fresh simulator per test, the real client pointed at it
+(``gateway``: the adapter the till uses, the one way a test gets it; ``gc_client``: the bare client), and a
 clinic on a migrated SQLite file (``clinic``: services on a FixedClock, the message bus over them as ``app.py``
 builds it, a manager, a receptionist, a Gold tier)."""
 
@@ -26,6 +27,9 @@ from aestheticc_pos.sync.gocardless import GoCardlessGateway
 from aestheticc_pos.sync.simulator import Simulator
 
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+SIM_TOKEN = "sim-token"  # the simulator's practice token
+# The simulator answers at once; a second is plenty, and shorter than its timeout faults (2 s) so those time out.
+TIMEOUT = 1.0
 
 
 @dataclass
@@ -61,10 +65,8 @@ def clinic(tmp_path, copy_migrated_sqlite) -> Iterator[Clinic]:
 
 
 @pytest.fixture
-def till(clinic: Clinic, simulator: Simulator) -> Till:
+def till(clinic: Clinic, simulator: Simulator, gateway: GoCardlessGateway) -> Till:
     """A till on the clinic, syncing with the simulator; both clocks at ``START``."""
-    simulator.set_clock(START)
-    gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
     engine = SyncEngine(clinic.uow, gateway, clinic.clock, bus=clinic.bus, rng=random.Random(7))
     return Till(
         clinic.services,
@@ -86,5 +88,12 @@ def simulator() -> Iterator[Simulator]:
 
 
 @pytest.fixture
+def gateway(simulator: Simulator) -> GoCardlessGateway:
+    """The real adapter over the real client, on the simulator with its clock at ``START``."""
+    simulator.set_clock(START)
+    return GoCardlessGateway(SIM_TOKEN, base_url=simulator.base_url, timeout=TIMEOUT)
+
+
+@pytest.fixture
 def gc_client(simulator: Simulator) -> gocardless_pro.Client:
-    return gocardless_pro.Client(access_token="sim-token", base_url=simulator.base_url, timeout=5)
+    return gocardless_pro.Client(access_token=SIM_TOKEN, base_url=simulator.base_url, timeout=5)

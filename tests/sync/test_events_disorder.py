@@ -94,9 +94,7 @@ class World:
 
 
 @pytest.fixture
-def world(clinic, simulator: Simulator) -> World:
-    simulator.set_clock(START)
-    gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
+def world(clinic, simulator: Simulator, gateway: GoCardlessGateway) -> World:
     return World(
         clinic,
         simulator,

@@ -92,7 +92,7 @@ def _scale(request: pytest.FixtureRequest) -> Storm:
 
 
 class Till:
-    def __init__(self, clinic, simulator: Simulator, tmp_path) -> None:
+    def __init__(self, clinic, simulator: Simulator, gateway: GoCardlessGateway, tmp_path) -> None:
         self.clinic = clinic
         self.tmp_path = tmp_path
         self.services = clinic.services
@@ -100,7 +100,7 @@ class Till:
         self.clock = clinic.clock
         self.simulator = simulator
         self.url = f"sqlite:///{tmp_path / 'till.db'}"  # the clinic fixture's file
-        self.gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
+        self.gateway = gateway
 
     def engine(self, holder: str = "till-1") -> SyncEngine:
         return SyncEngine(
@@ -284,10 +284,9 @@ class StormDriver(threading.Thread):
 
 
 @pytest.fixture
-def till(clinic, simulator: Simulator, tmp_path) -> Till:
-    simulator.set_clock(START)
+def till(clinic, simulator: Simulator, gateway: GoCardlessGateway, tmp_path) -> Till:
     simulator.rate_limit = 1_000_000  # the storm's 429s are injected ones
-    return Till(clinic, simulator, tmp_path)
+    return Till(clinic, simulator, gateway, tmp_path)
 
 
 def test_a_fault_storm_with_a_killed_engine_ends_with_one_remote_resource_per_intent(

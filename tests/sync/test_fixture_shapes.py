@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fixture_shapes import (
     BILLING_REQUEST,
     BILLING_REQUEST_FLOW,
@@ -66,12 +65,6 @@ ENDPOINTS = {
     "GET /events?include=billing_request (linked)",
 }
 CUSTOMER_DETAILS = {"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"}
-
-
-@pytest.fixture
-def gateway(simulator: Simulator) -> GoCardlessGateway:
-    simulator.set_clock("2026-11-24")
-    return GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=5)
 
 
 class Checked:

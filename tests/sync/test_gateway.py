@@ -36,11 +36,6 @@ from aestheticc_pos.sync.simulator import (
 CUSTOMER = {"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"}
 
 
-@pytest.fixture
-def gateway(simulator: Simulator) -> GoCardlessGateway:
-    return GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=5)
-
-
 def _keys_sent(simulator: Simulator, path: str) -> list[str | None]:
     return [key for method, sent, key in simulator.requests if method == "POST" and sent.startswith(path)]
 
@@ -348,7 +343,9 @@ def test_a_wrong_token_is_an_authentication_failure(simulator: Simulator) -> Non
     simulator.access_token = "the-right-token"
     wrong = GoCardlessGateway("the-wrong-token", base_url=simulator.base_url, timeout=5)
 
-    with pytest.raises(AuthenticationFailed, match="not one GoCardless knows.*enter a current token in Settings"):
+    with pytest.raises(
+        AuthenticationFailed, match="not one GoCardless knows.*enter a current token in Settings"
+    ):
         wrong.create_customer(CUSTOMER, "membership-m1-create_customer-v1")
     with pytest.raises(AuthenticationFailed):
         wrong.list_events()

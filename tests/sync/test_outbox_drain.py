@@ -104,8 +104,7 @@ class Till:
 
 
 @pytest.fixture
-def till(clinic, simulator: Simulator) -> Till:
-    gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
+def till(clinic, simulator: Simulator, gateway: GoCardlessGateway) -> Till:
     return Till(
         clinic.services, clinic.uow, clinic.clock, gateway, simulator, clinic.receptionist, clinic.tier_id
     )

@@ -37,7 +37,6 @@ from aestheticc_pos.services.sales import sales_of_client
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store.tables import ClientRow, PaymentLinkRow
 from aestheticc_pos.sync.engine import SyncEngine
-from aestheticc_pos.sync.gocardless import GoCardlessGateway
 
 GBP = Money.parse
 LONDON = ZoneInfo("Europe/London")
@@ -63,14 +62,13 @@ STARTER = Package(
 
 
 @pytest.fixture
-def till(clinic, simulator):
+def till(clinic, gateway):
     with clinic.services.uow() as uow:
         for treatment in (CONSULTATION, BOTOX, REVIEW):
             catalogue_repo.save_treatment(uow.session, treatment)
         uow.session.flush()
         catalogue_repo.save_package(uow.session, STARTER)
         uow.commit()
-    gateway = GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=5)
     engine = SyncEngine(clinic.uow, gateway, clinic.clock, bus=clinic.bus)
     return clinic, engine
 

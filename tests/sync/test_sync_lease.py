@@ -37,12 +37,6 @@ from aestheticc_pos.sync.simulator import Simulator
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def gateway(simulator: Simulator) -> GoCardlessGateway:
-    simulator.set_clock(START)
-    return GoCardlessGateway("sim-token", base_url=simulator.base_url, timeout=1)
-
-
 def _engine(uow: UnitOfWorkFactory, gateway, clinic, holder: str) -> SyncEngine:
     """A till's engine over its own database engine (``uow``), with its own message bus over it."""
     bus = MessageBus(Services(uow=uow, clock=clinic.clock))
