@@ -6,7 +6,10 @@ Every public use case — a function of ``services/`` whose first parameter is `
 
 - an ``Action`` of ``domain.staff``: the acting staff member, named by the ``staff`` parameter (``staff_id`` by
   default), must exist, still work here, and have a role that allows it. This is checked first, in a short
-  read of its own, so a refusal says *who may* before anything is parsed, priced or written;
+  read of its own, so a refusal says *who may* before anything is parsed, priced or written. A use case on the
+  till's hot path declares ``in_transaction=True`` instead and makes the same check itself, as the first read
+  of its own unit of work (``permitted_staff_in``): one transaction, and the staff row it reads is the one it
+  uses. The refusal is the same, and nothing is written;
 - ``Audience.ANY_STAFF``: what everyone signed in may see (Today, a client's record, the catalogue…);
 - ``Audience.TILL``: what the till runs for itself (start-up, the sync, the daily review, the demo).
 
@@ -29,7 +32,9 @@ import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain.errors import ConcurrencyConflict, NotPermitted
 from aestheticc_pos.domain.staff import Action, Role, require
@@ -39,6 +44,8 @@ from aestheticc_pos.store.tables import StaffRow
 P = ParamSpec("P")
 T = TypeVar("T")
 RETRIES = 3
+_staff = StaffRow.__table__.c
+_STAFF = select(_staff.id, _staff.name, _staff.role, _staff.active).where(_staff.id == bindparam("id"))
 
 
 class Audience(enum.StrEnum):
@@ -52,12 +59,18 @@ Permission = Action | Audience
 
 
 def use_case(
-    permission: Permission, *, staff: str = "staff_id", retry: bool = True, first_run: bool = False
+    permission: Permission,
+    *,
+    staff: str = "staff_id",
+    retry: bool = True,
+    first_run: bool = False,
+    in_transaction: bool = False,
 ) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """Declare (and enforce) who may run the decorated use case; see the module docstring.
 
     ``first_run``: a missing staff member is allowed (the clinic's first manager is made before anyone can
-    sign in); the use case itself refuses that once staff exist.
+    sign in); the use case itself refuses that once staff exist. ``in_transaction``: the use case checks
+    ``permission`` itself with ``permitted_staff_in``, first thing in its unit of work.
     """
 
     def decorate(fn: Callable[P, T]) -> Callable[P, T]:
@@ -67,7 +80,7 @@ def use_case(
 
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> T:
-            if isinstance(permission, Action):
+            if isinstance(permission, Action) and not in_transaction:
                 bound = signature.bind_partial(*args, **kwargs)
                 services = bound.arguments.get("services", args[0] if args else None)
                 staff_id = bound.arguments.get(staff)
@@ -87,14 +100,22 @@ def require_permission(services: Any, staff_id: object, action: Action) -> Role:
     if not isinstance(staff_id, str) or not staff_id:
         raise NotPermitted("Sign in first: every change at the till is made by someone.")
     with services.uow(read_only=True) as uow:
-        row = uow.session.get(StaffRow, staff_id)
-        if row is None:
-            raise NotPermitted("Sign in first: every change at the till is made by someone.")
-        if not row.active:
-            raise NotPermitted(f"{row.name} no longer works here, so they cannot {action.value}.")
-        role = Role(row.role)
-    require(role, action)
-    return role
+        return Role(permitted_staff_in(uow.session, staff_id, action).role)
+
+
+def permitted_staff_in(session: Session, staff_id: object, action: Action) -> Row[Any]:
+    """``require_permission`` inside the caller's unit of work: the staff member (``id``, ``name``, ``role``),
+    once their role is known to allow ``action`` (a use case declared ``in_transaction=True`` calls it before
+    anything else)."""
+    if not isinstance(staff_id, str) or not staff_id or "\x00" in staff_id:
+        raise NotPermitted("Sign in first: every change at the till is made by someone.")
+    row = session.execute(_STAFF, {"id": staff_id}).first()
+    if row is None:
+        raise NotPermitted("Sign in first: every change at the till is made by someone.")
+    if not row.active:
+        raise NotPermitted(f"{row.name} no longer works here, so they cannot {action.value}.")
+    require(Role(row.role), action)
+    return row
 
 
 def permission_of(fn: Callable[..., Any]) -> Permission | None:

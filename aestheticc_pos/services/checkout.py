@@ -14,24 +14,23 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from aestheticc_pos.domain.checkout import Settlement
 from aestheticc_pos.domain.errors import InvalidInput
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.pricing import Channel, Quote
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
-from aestheticc_pos.services.authority import Audience, use_case
+from aestheticc_pos.services.authority import Audience, permitted_staff_in, use_case
 from aestheticc_pos.services.close_of_day import require_today_open_in
 from aestheticc_pos.services.context import Services, read_clinic_settings
-from aestheticc_pos.services.packages import lock_client_packages
 from aestheticc_pos.services.pricing import BasketItem, Payment, check_expected_total, price_basket_in
-from aestheticc_pos.services.sales import Receipt, record_sale_in, sale_receipt
-from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.services.receipts import Receipt, receipt_of
+from aestheticc_pos.services.sales import receipt_in, sale_receipt, write_sale_in
+from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import SaleRow
 
 
@@ -57,7 +56,7 @@ def quote_basket(
         )
 
 
-@use_case(Action.TAKE_PAYMENTS)
+@use_case(Action.TAKE_PAYMENTS, in_transaction=True)
 def complete_sale(
     services: Services,
     *,
@@ -79,48 +78,65 @@ def complete_sale(
     client's, a membership sold is started (pending until the client authorises its Direct Debit), booked
     appointments in the basket are marked attended, and a Direct Debit tender is queued for GoCardless
     against the client's mandate.
+
+    One unit of work does it all, each row read once: the staff member's permission, the sale id already
+    taken, the settings, the client (locked, before the packages pricing reads), the day still open, the
+    pricing, the writing; the receipt is made from what was written.
     """
-    if sale_id is not None:
-        sale_id = _sale_id(sale_id)
-        done = _existing_sale(services, sale_id)
-        if done is not None:
-            return done
-    if not items:
-        raise InvalidInput("The basket is empty. Add a treatment, product, package or membership first.")
     now = services.now()
     with services.uow() as uow:
         s = uow.session
-        staff = require_staff(s, staff_id, Action.TAKE_PAYMENTS)
+        staff = permitted_staff_in(s, staff_id, Action.TAKE_PAYMENTS)
+        if sale_id is not None:
+            sale_id = _sale_id(sale_id)
+            if _sale_exists_in(s, sale_id):
+                return receipt_in(s, read_clinic_settings(s), sale_id)
+        if not items:
+            raise InvalidInput("The basket is empty. Add a treatment, product, package or membership first.")
         settings = read_clinic_settings(s)
         today = now.astimezone(settings.tz).date()
-        if client_id is not None:
-            lock_client_packages(uow, client_id)  # before reading the packages the sale will use
-        require_today_open_in(uow, now, what="the sale")
+        client = None if client_id is None else repo.lock_client(s, client_id)
+        require_today_open_in(uow, now, what="the sale", settings=settings)
         priced = price_basket_in(
-            uow, client_id=client_id, items=items, on=today, channel=Channel.POS, staff_id=staff_id
+            uow,
+            client_id=client_id,
+            items=items,
+            on=today,
+            channel=Channel.POS,
+            staff_id=staff_id,
+            client_read=True,
         )
         check_expected_total(
             priced, expected_total, then="Check the basket with the client before taking payment."
         )
-        sale_id, settlement = record_sale_in(
-            uow,
-            services,
-            settings,
-            priced=priced,
-            payments=payments,
-            client_id=client_id,
-            staff_id=staff_id,
-            sale_id=sale_id,
-        )
         try:
+            written = write_sale_in(
+                uow,
+                services,
+                settings,
+                priced=priced,
+                payments=payments,
+                client_id=client_id,
+                staff_id=staff_id,
+                sale_id=sale_id,
+                client_locked=True,
+            )
             uow.commit()
         except IntegrityError:
-            done = _existing_sale(services, sale_id)  # the same sale, committed by a submit racing this one
-            if done is None:
+            if sale_id is None:
                 raise
-            return done
-    receipt = sale_receipt(services, sale_id)
-    return _with_change(receipt, settlement, staff.name)
+            uow.rollback()  # the same sale, committed by a submit racing this one: its receipt
+            if not _sale_exists_in(s, sale_id):
+                raise
+            return receipt_in(s, settings, sale_id)
+    return receipt_of(
+        written,
+        priced,
+        settings,
+        client_id=client_id,
+        client_name=None if client is None else client.full_name,
+        staff_name=staff.name,
+    )
 
 
 @use_case(Audience.ANY_STAFF)
@@ -145,13 +161,9 @@ def _sale_id(value: str) -> str:
         raise InvalidInput("That sale's reference is not one the till makes. Start the sale again.") from None
 
 
-def _existing_sale(services: Services, sale_id: str) -> Receipt | None:
-    with services.uow(read_only=True) as uow:
-        known = uow.session.scalar(select(SaleRow.id).where(SaleRow.id == sale_id, SaleRow.kind == "sale"))
-    return None if known is None else sale_receipt(services, sale_id)
+def _sale_exists_in(s: Session, sale_id: str) -> bool:
+    return s.execute(_SALE_EXISTS, {"id": sale_id}).first() is not None
 
 
-def _with_change(receipt: Receipt, settlement: Settlement, staff_name: str) -> Receipt:
-    return replace(
-        receipt, change_due=settlement.change_due, tenders=settlement.tenders, staff_name=staff_name
-    )
+_sales = SaleRow.__table__.c
+_SALE_EXISTS = select(_sales.id).where(_sales.id == bindparam("id"), _sales.kind == "sale")

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from aestheticc_pos.domain.appointments import AppointmentStatus
@@ -35,7 +35,7 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import use_case
-from aestheticc_pos.services.context import Services, read_clinic_settings
+from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import (
     AppointmentRow,
@@ -207,16 +207,20 @@ def require_day_open_in(uow: UnitOfWork, moment: dt.datetime) -> None:
     require_open(day, closed)
 
 
-def require_today_open_in(uow: UnitOfWork, now: dt.datetime, *, what: str) -> None:
+_closures = DayClosureRow.__table__.c
+_DAY_CLOSED = select(_closures.day).where(  # built once: checked at every sale and refund
+    _closures.day == bindparam("day"), _closures.till_prefix == bindparam("till")
+)
+
+
+def require_today_open_in(
+    uow: UnitOfWork, now: dt.datetime, *, what: str, settings: ClinicSettings | None = None
+) -> None:
     """Refuse a new document (``what``: "the sale", "the refund") on a day already closed at this till: its Z
-    report is written, so the document would be in no Z report."""
-    settings = read_clinic_settings(uow.session)
+    report is written, so the document would be in no Z report. ``settings``: the clinic's, if already read."""
+    settings = settings or read_clinic_settings(uow.session)
     today = now.astimezone(settings.tz).date()
-    closed = uow.session.scalar(
-        select(DayClosureRow.day).where(
-            DayClosureRow.day == today, DayClosureRow.till_prefix == settings.till_prefix
-        )
-    )
+    closed = uow.session.execute(_DAY_CLOSED, {"day": today, "till": settings.till_prefix}).first()
     if closed is not None:
         raise RuleViolation(
             "Today is already closed at this till, so nothing more can be recorded on it. "

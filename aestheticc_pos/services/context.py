@@ -56,8 +56,14 @@ _INT_FIELDS = {"late_cancel_hours", "grace_days"}
 _BOOL_FIELDS = {"instant_first_payment"}
 
 
+_SETTINGS = select(
+    SettingRow.__table__.c.key, SettingRow.__table__.c.value
+)  # built once: read by every use case
+
+
 def read_clinic_settings(session: Session) -> ClinicSettings:
-    stored = {row.key: row.value for row in session.scalars(select(SettingRow))}
+    session.flush()  # settings written earlier in this unit of work are read back (a Core read never autoflushes)
+    stored = {key: value for key, value in session.execute(_SETTINGS)}
     values: dict[str, object] = {}
     for name in ClinicSettings.__dataclass_fields__:
         if name not in stored:

@@ -83,16 +83,18 @@ def price_basket_in(
     on: dt.date,
     channel: Channel,
     staff_id: str | None = None,
+    client_read: bool = False,
 ) -> Quote:
     """The quote of ``items`` for ``client_id`` on ``on``, inside the caller's unit of work.
 
     Every checkout type calls this, so a member gets the same discount at the till, on a deposit, a payment
     link or an invoice. ``staff_id`` is needed only when a line carries a price override (manager only).
     A basket that signs the client up to a membership is priced with that membership's discount (module
-    docstring), and refused when the client cannot join.
+    docstring), and refused when the client cannot join. ``client_read``: the caller has already read the
+    client in this unit of work (a client not on file was refused there).
     """
     s = uow.session
-    if client_id is not None:
+    if client_id is not None and not client_read:
         repo.load_client(s, client_id)
     joining = _joining_tier(uow, items)
     lines = [line for item in items for line in _basket_lines(uow, item, client_id, staff_id, on)]
@@ -110,7 +112,7 @@ def benefits_of(
     if client_id is None:
         return Benefits()
     s = uow.session
-    credits = package_rules.package_credits(repo.client_packages_of(s, client_id), on)
+    credits = package_rules.package_credits(repo.usable_client_packages_of(s, client_id, on), on)
     if joining is None:
         discount = member_discount_for(s, client_id, on)
     else:

@@ -17,9 +17,9 @@ month; its Direct Debit set-up asks for the mandate only, and the subscription c
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import packages as package_rules
@@ -43,6 +43,7 @@ from aestheticc_pos.services.pricing import (
     audit_price_overrides,
     priced_line_columns,
 )
+from aestheticc_pos.services.receipts import Receipt, ReceiptLine, WrittenSale
 from aestheticc_pos.services.visits import attend_in, release_booked_session_in
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
@@ -51,43 +52,10 @@ from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import PaymentLinkRow, SaleLineRow, SaleRow, TenderRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
-
-@dataclass(frozen=True, slots=True)
-class ReceiptLine:
-    name: str
-    quantity: int
-    unit_price: Money
-    gross: Money
-    discount: Money
-    discount_reason: str | None
-    net: Money
-    vat: Money
-    vat_rate_bp: int
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """A completed sale as the receipt shows it."""
-
-    sale_id: str
-    number: str
-    created_at: dt.datetime
-    client_id: str | None
-    client_name: str | None
-    staff_name: str
-    lines: tuple[ReceiptLine, ...]
-    gross: Money
-    discount: Money
-    net: Money
-    vat: Money
-    tenders: tuple[Tender, ...]
-    change_due: Money
-    clinic_name: str
-    clinic_address: str
-    vat_number: str
-    kind: str = "sale"  # "refund" or "void": money given back, amounts negative
-    refers_to: str | None = None  # a refund's or void's original sale number
-    reason: str | None = None  # why a refund or void gave money back
+# A sale's rows are written with statements built once (the till's hot path; no ORM objects to flush).
+_INSERT_SALE = insert(SaleRow.__table__)
+_INSERT_LINE = insert(SaleLineRow.__table__)
+_INSERT_TENDER = insert(TenderRow.__table__)
 
 
 def record_sale_in(
@@ -109,34 +77,62 @@ def record_sale_in(
     GoCardless; price overrides audited. Lock the client's packages before pricing. Returns the new sale's id
     and how it was settled; the caller commits.
     """
+    written = write_sale_in(
+        uow,
+        services,
+        settings,
+        priced=priced,
+        payments=payments,
+        client_id=client_id,
+        staff_id=staff_id,
+        sale_id=sale_id,
+    )
+    return written.sale_id, written.settlement
+
+
+def write_sale_in(
+    uow: UnitOfWork,
+    services: Services,
+    settings: ClinicSettings,
+    *,
+    priced: Quote,
+    payments: list[Payment],
+    client_id: str | None,
+    staff_id: str,
+    sale_id: str | None = None,
+    client_locked: bool = False,
+) -> WrittenSale:
+    """``record_sale_in``, returning what was written. ``client_locked``: the caller already holds the client
+    (``repo.lock_client``, before pricing), so it is not locked a second time."""
     s = uow.session
     now = services.now()
     today = now.astimezone(settings.tz).date()
     tenders = [_tender(p, priced.currency) for p in payments]
     settlement = settle(priced.net, tenders)
-    if client_id is not None:  # the lock order (DESIGN.md §4): the client before the number series
+    if client_id is not None and not client_locked:  # the lock order (DESIGN.md §4): client, number series
         lock_client_packages(uow, client_id)
     sale_id = sale_id or services.new_id()
     prefix = settings.till_prefix
     number = uow.next_number(f"sale:{prefix}", prefix + "-{n:06d}")
-    s.add(
-        SaleRow(
-            id=sale_id,
-            number=number,
-            till_prefix=prefix,
-            client_id=client_id,
-            staff_id=staff_id,
-            kind="sale",
-            channel=priced.channel.value,
-            gross_pence=priced.gross.pence,
-            discount_pence=priced.discount.pence,
-            net_pence=priced.net.pence,
-            vat_pence=priced.vat.pence,
-            currency=priced.currency,
-            created_at=now,
-        )
+    s.execute(
+        _INSERT_SALE,
+        {
+            "id": sale_id,
+            "number": number,
+            "till_prefix": prefix,
+            "client_id": client_id,
+            "staff_id": staff_id,
+            "kind": "sale",
+            "channel": priced.channel.value,
+            "gross_pence": priced.gross.pence,
+            "discount_pence": priced.discount.pence,
+            "net_pence": priced.net.pence,
+            "vat_pence": priced.vat.pence,
+            "currency": priced.currency,
+            "created_at": now,
+        },
     )
-    s.flush()
+    lines = []
     joined = False  # a membership's lines (its first month, its sign-up fee) start it once
     for position, line in enumerate(priced.lines, start=1):
         cp_id = None
@@ -154,17 +150,25 @@ def record_sale_in(
                 first_month_sale_id=sale_id,
             )
             joined = True
-        s.add(_sale_line(sale_id, position, line, cp_id))
-    for tender in _kept_tenders(settlement):
-        s.add(
-            TenderRow(
-                sale_id=sale_id,
-                kind=tender.kind.value,
-                amount_pence=tender.amount.pence,
-                currency=tender.amount.currency,
-                reference=tender.reference,
-            )
+        lines.append(_sale_line(sale_id, position, line, cp_id))
+    kept = _kept_tenders(settlement)
+    s.flush()  # what fulfilling the lines added (client packages sold), before the lines that refer to it
+    s.execute(_INSERT_LINE, lines)
+    if kept:
+        s.execute(
+            _INSERT_TENDER,
+            [
+                {
+                    "sale_id": sale_id,
+                    "kind": tender.kind.value,
+                    "amount_pence": tender.amount.pence,
+                    "currency": tender.amount.currency,
+                    "reference": tender.reference,
+                }
+                for tender in kept
+            ],
         )
+    for tender in kept:
         if tender.kind is TenderKind.DIRECT_DEBIT:
             _queue_direct_debit(uow, client_id, sale_id, number, tender)
         elif tender.kind is TenderKind.PAYMENT_LINK:
@@ -190,7 +194,7 @@ def record_sale_in(
     )
     audit_price_overrides(s, priced, at=now, record_type="sale", record_id=sale_id)
     s.flush()
-    return sale_id, settlement
+    return WrittenSale(sale_id, number, now.astimezone(dt.UTC), settlement)
 
 
 @use_case(Audience.ANY_STAFF)
@@ -334,13 +338,16 @@ def _fulfil_line(
     return credit.client_package_id if credit is not None else None
 
 
-def _sale_line(sale_id: str, position: int, line: QuotedLine, client_package_id: str | None) -> SaleLineRow:
+def _sale_line(
+    sale_id: str, position: int, line: QuotedLine, client_package_id: str | None
+) -> dict[str, Any]:
     credit = line.package_credit
-    return SaleLineRow(
-        sale_id=sale_id,
-        client_package_id=client_package_id,
+    return {
+        "sale_id": sale_id,
+        "client_package_id": client_package_id,
+        "refunds_position": None,
         **priced_line_columns(position, line, step_position=credit.step_position if credit else None),
-    )
+    }
 
 
 def _tender(payment: Payment, currency: str) -> Tender:

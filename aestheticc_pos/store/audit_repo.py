@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, distinct, select, text
+from sqlalchemy import Row, Select, distinct, insert, select, text
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain.audit import (
@@ -57,6 +57,9 @@ _TAKE_AUDIT_SERIES = text(
     "ON CONFLICT (name) DO UPDATE SET next_value = number_sequences.next_value + 1 "
     "RETURNING next_value - 1"
 )
+_audit = AuditLogRow.__table__
+_LAST_ENTRY = select(_audit).order_by(_audit.c.seq.desc()).limit(1)
+_INSERT_ENTRY = insert(_audit)
 _MOVE_AUDIT_SERIES = text("UPDATE number_sequences SET next_value = :next_value WHERE name = :name")
 
 
@@ -72,8 +75,9 @@ def append_audit(
     details: Mapping[str, str | int] | None = None,
 ) -> AuditEntry:
     """Write the next entry of the log in the caller's transaction. Never refused because of a broken log."""
+    session.flush()  # the statements below are Core ones, built once: they never autoflush
     counter = int(session.execute(_TAKE_AUDIT_SERIES, {"name": AUDIT_SERIES}).scalar_one())
-    last = session.scalars(select(AuditLogRow).order_by(AuditLogRow.seq.desc()).limit(1)).first()
+    last = session.execute(_LAST_ENTRY).first()
     head_file: AuditHeadFile | None = session.info.get(AUDIT_HEAD)
     kept = head_file.read_quietly() if head_file is not None else None
     seq = max(counter, 1 if last is None else last.seq + 1, 1 if kept is None else kept.seq + 1)
@@ -91,21 +95,21 @@ def append_audit(
         details=details,
         seq=seq,
     )
-    session.add(
-        AuditLogRow(
-            seq=entry.seq,
-            at=entry.at,
-            staff_id=staff_id,
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            reason=reason,
-            details=json.dumps(dict(entry.details), sort_keys=True),
-            prev_hash=entry.prev_hash,
-            hash=entry.hash,
-        )
+    session.execute(
+        _INSERT_ENTRY,
+        {
+            "seq": entry.seq,
+            "at": entry.at,
+            "staff_id": staff_id,
+            "action": action,
+            "record_type": record_type,
+            "record_id": record_id,
+            "reason": reason,
+            "details": json.dumps(dict(entry.details), sort_keys=True),
+            "prev_hash": entry.prev_hash,
+            "hash": entry.hash,
+        },
     )
-    session.flush()
     if head_file is not None:
         pending = after_commit(session, "the audit head", head_file.record_pending)
         pending["head"] = AuditHead(entry.seq, entry.hash, entry.at)
@@ -329,7 +333,7 @@ def _all_entries(session: Session) -> Iterator[AuditEntry]:
         after = rows[-1].seq
 
 
-def _entry(row: AuditLogRow) -> AuditEntry:
+def _entry(row: AuditLogRow | Row[Any]) -> AuditEntry:
     return AuditEntry(
         seq=row.seq,
         at=row.at,

@@ -6,7 +6,9 @@ inserts or updates by id (the caller commits); ``load_*`` raises ``NotFound`` fo
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from aestheticc_pos.domain.catalogue import (
@@ -33,8 +35,12 @@ from aestheticc_pos.store.tables import (
 # --- Treatments ---------------------------------------------------------------------------------------------
 
 
+_LOAD_TREATMENT = select(TreatmentRow.__table__).where(TreatmentRow.__table__.c.id == bindparam("id"))
+
+
 def load_treatment(session: Session, treatment_id: str) -> Treatment:
-    row = session.get(TreatmentRow, treatment_id)
+    session.flush()  # a Core read never autoflushes: a treatment saved earlier in this unit of work is found
+    row = session.execute(_LOAD_TREATMENT, {"id": treatment_id}).first()  # built once: priced at every sale
     if row is None:
         raise NotFound("That treatment is not in the catalogue.")
     return _treatment(row)
@@ -63,7 +69,7 @@ def save_treatment(session: Session, treatment: Treatment) -> None:
     session.add(row)
 
 
-def _treatment(row: TreatmentRow) -> Treatment:
+def _treatment(row: TreatmentRow | Row[Any]) -> Treatment:
     return Treatment(
         id=row.id,
         name=row.name,

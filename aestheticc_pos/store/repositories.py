@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Row, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from aestheticc_pos.domain.appointments import Appointment, AppointmentStatus
-from aestheticc_pos.domain.catalogue import BenefitsStart, Tier
+from aestheticc_pos.domain.catalogue import BenefitsStart, PackageStep, Tier
 from aestheticc_pos.domain.clients import Client
 from aestheticc_pos.domain.errors import NotFound
 from aestheticc_pos.domain.memberships import Membership, MembershipStatus
@@ -32,6 +33,42 @@ from aestheticc_pos.store.tables import (
     StaffRow,
 )
 
+# Statements of the till's hot paths, built once, on the tables (no ORM objects: the rows become domain values).
+_clients = ClientRow.__table__
+_memberships = MembershipRow.__table__
+_packages = ClientPackageRow.__table__
+_steps = ClientPackageStepRow.__table__
+_ledgers = SessionLedgerRow.__table__
+_USABLE_PACKAGES = (
+    select(_packages)
+    .where(
+        _packages.c.client_id == bindparam("client_id"),
+        _packages.c.status == ClientPackageStatus.ACTIVE.value,
+        _packages.c.expires_on >= bindparam("on"),
+    )
+    .order_by(_packages.c.purchased_on, _packages.c.id)
+)
+_STEPS_OF = (
+    select(_steps)
+    .where(_steps.c.client_package_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_steps.c.client_package_id, _steps.c.position)
+)
+_LEDGERS_OF = (
+    select(_ledgers)
+    .where(_ledgers.c.client_package_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ledgers.c.seq)
+)
+_LOCK_CLIENT = select(_clients).where(_clients.c.id == bindparam("id")).with_for_update()
+_CURRENT_MEMBERSHIP = (
+    select(_memberships)
+    .where(
+        _memberships.c.client_id == bindparam("client_id"),
+        _memberships.c.status != MembershipStatus.ENDED.value,
+    )
+    .order_by(_memberships.c.started_on.desc(), _memberships.c.created_at.desc())
+    .limit(1)
+)
+
 # --- Clients ------------------------------------------------------------------------------------------------
 
 
@@ -42,7 +79,18 @@ def load_client(session: Session, client_id: str) -> Client:
     return client_from_row(row)
 
 
-def client_from_row(row: ClientRow) -> Client:
+def lock_client(session: Session, client_id: str) -> Client:
+    """The client, read and held until the transaction ends (the client's place in the lock order, DESIGN.md
+    §4: PostgreSQL ``FOR UPDATE``; SQLite writers hold the write lock). Read once: what the caller needs of
+    the client later in the same unit of work, it takes from the value returned."""
+    session.flush()  # the hot paths' Core reads never autoflush: what this unit of work wrote is read back
+    row = session.execute(_LOCK_CLIENT, {"id": client_id}).first()
+    if row is None or row.anonymised_at is not None:
+        raise NotFound("That client is not on file (they may have been erased).")
+    return client_from_row(row)
+
+
+def client_from_row(row: ClientRow | Row[Any]) -> Client:
     return Client(
         id=row.id,
         first_name=row.first_name,
@@ -90,6 +138,23 @@ def client_packages_of(session: Session, client_id: str) -> list[ClientPackage]:
         .order_by(ClientPackageRow.purchased_on, ClientPackageRow.id)
     ).all()
     return _client_packages(session, list(rows))
+
+
+def usable_client_packages_of(session: Session, client_id: str, on: dt.date) -> list[ClientPackage]:
+    """The client's packages that can still be used on ``on`` (active, not expired), oldest purchase first,
+    with their steps and ledgers: what checkout prices with. Three statements at most, built once."""
+    session.flush()
+    rows = session.execute(_USABLE_PACKAGES, {"client_id": client_id, "on": on}).all()
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    steps: dict[str, list[PackageStep]] = defaultdict(list)
+    for step in session.execute(_STEPS_OF, {"ids": ids}):
+        steps[step.client_package_id].append(package_step_from(step))
+    ledger: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for entry in session.execute(_LEDGERS_OF, {"ids": ids}):
+        ledger[entry.client_package_id].append(_ledger_entry(entry))
+    return [_client_package(row, steps[row.id], ledger[row.id]) for row in rows]
 
 
 def client_packages_covering(
@@ -200,32 +265,37 @@ def _client_packages(session: Session, rows: list[ClientPackageRow]) -> list[Cli
         .order_by(SessionLedgerRow.seq)
     )
     for e in entries:
-        ledger[e.client_package_id].append(
-            LedgerEntry(
-                kind=LedgerKind(e.kind),
-                step_position=e.step_position,
-                sessions=e.sessions,
-                session_on=e.session_on,
-                appointment_id=e.appointment_id,
-                reason=e.reason,
-                recorded_on=e.created_at.date(),
-            )
-        )
-    return [
-        ClientPackage(
-            id=row.id,
-            client_id=row.client_id,
-            package_id=row.package_id,
-            name=row.name,
-            price=Money(row.price_pence, row.currency),
-            purchased_on=row.purchased_on,
-            expires_on=row.expires_on,
-            steps=tuple(package_step_from(s) for s in row.steps),
-            ledger=tuple(ledger[row.id]),
-            status=ClientPackageStatus(row.status),
-        )
-        for row in rows
-    ]
+        ledger[e.client_package_id].append(_ledger_entry(e))
+    return [_client_package(row, [package_step_from(s) for s in row.steps], ledger[row.id]) for row in rows]
+
+
+def _ledger_entry(e: SessionLedgerRow | Row[Any]) -> LedgerEntry:
+    return LedgerEntry(
+        kind=LedgerKind(e.kind),
+        step_position=e.step_position,
+        sessions=e.sessions,
+        session_on=e.session_on,
+        appointment_id=e.appointment_id,
+        reason=e.reason,
+        recorded_on=e.created_at.date(),
+    )
+
+
+def _client_package(
+    row: ClientPackageRow | Row[Any], steps: list[PackageStep], ledger: list[LedgerEntry]
+) -> ClientPackage:
+    return ClientPackage(
+        id=row.id,
+        client_id=row.client_id,
+        package_id=row.package_id,
+        name=row.name,
+        price=Money(row.price_pence, row.currency),
+        purchased_on=row.purchased_on,
+        expires_on=row.expires_on,
+        steps=tuple(steps),
+        ledger=tuple(ledger),
+        status=ClientPackageStatus(row.status),
+    )
 
 
 # --- Memberships --------------------------------------------------------------------------------------------
@@ -240,16 +310,12 @@ def load_membership(session: Session, membership_id: str) -> Membership:
 
 def current_membership_of(session: Session, client_id: str) -> Membership | None:
     """The client's membership that has not ended (the newest, should there be several)."""
-    row = session.scalars(
-        select(MembershipRow)
-        .where(MembershipRow.client_id == client_id, MembershipRow.status != MembershipStatus.ENDED.value)
-        .order_by(MembershipRow.started_on.desc(), MembershipRow.created_at.desc())
-        .limit(1)
-    ).one_or_none()
+    session.flush()
+    row = session.execute(_CURRENT_MEMBERSHIP, {"client_id": client_id}).first()
     return None if row is None else membership_from_row(row)
 
 
-def membership_from_row(row: MembershipRow) -> Membership:
+def membership_from_row(row: MembershipRow | Row[Any]) -> Membership:
     tier = Tier(
         id=row.tier_id,
         name=row.tier_name,
