@@ -22,7 +22,13 @@ from sqlalchemy import select, text  # noqa: E402
 from aestheticc_pos.clock import FixedClock  # noqa: E402
 from aestheticc_pos.domain.reports import Grouping, months_back  # noqa: E402
 from aestheticc_pos.domain.staff import Role  # noqa: E402
-from aestheticc_pos.services import report_memberships, report_packages, report_takings, reports  # noqa: E402
+from aestheticc_pos.services import (  # noqa: E402
+    report_memberships,
+    report_packages,
+    report_redemption,
+    report_takings,
+    reports,
+)
 from aestheticc_pos.services.context import Services  # noqa: E402
 from aestheticc_pos.store.db import create_engine_for  # noqa: E402
 from aestheticc_pos.store.migrate import upgrade_to_head  # noqa: E402
@@ -116,7 +122,7 @@ def main() -> int:
         ),
         (
             "Redemption by package",
-            lambda: report_packages.redemption_report(services, staff_id=manager),
+            lambda: report_redemption.redemption_report(services, staff_id=manager),
             "raw sessions used per package",
             raw(USED),
         ),

@@ -14,7 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from aestheticc_pos.domain.billing import PaymentStatus
@@ -204,13 +205,19 @@ def _prices(days: list[dt.date], *, prices: bool = True):  # type: ignore[no-unt
     not a member or paused).
 
     Only a membership billed at another price than its own (a tier changed) has its payments looked up per
-    day; the rows are materialised, so each price is worked out once whatever the figures read from it."""
+    day. Over several days the rows are materialised, so each price is worked out once whatever the figures
+    read from it; for one day they are summed as they are read."""
     m, pay = MembershipRow, MembershipPaymentRow
-    billed_net = pay.amount_pence - case((pay.period_start == m.started_on, m.signup_fee_pence), else_=0)
-    repriced = (
-        exists()
-        .where(pay.membership_id == m.id, pay.status.not_in(NOT_BILLED), billed_net != m.monthly_price_pence)
-        .correlate(m)
+    billed = aliased(MembershipRow, name="billed")
+    billed_net = pay.amount_pence - case(
+        (pay.period_start == billed.started_on, billed.signup_fee_pence), else_=0
+    )
+    # Not correlated: the list is made once, from the payments, where asking membership by membership would
+    # look up every one of them.
+    repriced = m.id.in_(
+        select(pay.membership_id)
+        .join(billed, billed.id == pay.membership_id)
+        .where(pay.status.not_in(NOT_BILLED), billed_net != billed.monthly_price_pence)
     )
     base = (
         select(
@@ -227,7 +234,6 @@ def _prices(days: list[dt.date], *, prices: bool = True):  # type: ignore[no-unt
         )
         .where(m.started_on <= max(days), or_(m.ends_on.is_(None), m.ends_on >= min(days)))
         .cte("memberships_in_range")
-        .prefix_with("MATERIALIZED")
     )
     b = base.c
     columns: list[Any] = [b.id.label("membership_id"), b.tier_name]
@@ -253,7 +259,8 @@ def _prices(days: list[dt.date], *, prices: bool = True):  # type: ignore[no-unt
         )
         paying = and_(member, b.status != MembershipStatus.PAUSED.value)
         columns.append(case((paying, price), else_=0).label(f"p{i}"))
-    return select(*columns).select_from(base).cte("member_prices").prefix_with("MATERIALIZED")
+    member_prices = select(*columns).select_from(base).cte("member_prices")
+    return member_prices.prefix_with("MATERIALIZED") if len(days) > 1 else member_prices
 
 
 def _collections(

@@ -1,5 +1,5 @@
-"""Packages: what the clinic still owes in unused sessions (deferred revenue), how it moved month by month, the
-sessions about to expire, and how much of each package clients use and how quickly they go from step to step.
+"""Packages: what the clinic still owes in unused sessions (deferred revenue), how it moved month by month, and
+the sessions about to expire (how much of each package clients use: ``report_redemption``).
 
 A session is worth its package's price divided by the sessions sold (``price ÷ sessions``, the value a refund
 gives back). Unredeemed sessions are those neither redeemed nor refunded (a booked one still counts: it is not
@@ -9,16 +9,17 @@ rounded once per figure.
 
 The monthly roll-forward (``domain/reports.roll_forward``): sold (``purchased_on``), redeemed (redeem entries of
 the session ledger less voids, on the day of the session), refunded (refund entries, when written), adjusted
-(a manager's adjust entries, when written), expired (the unredeemed sessions of packages whose last day fell in the month and has passed).
+(a manager's adjust entries, when written), expired (the unredeemed sessions of packages whose last day fell in
+the month and has passed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Float, Integer, String, and_, case, cast, func, literal, null, select, union_all
 
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.packages import LedgerKind
@@ -29,7 +30,6 @@ from aestheticc_pos.domain.reports import (
     check_range,
     month_start,
     next_month,
-    rate_bp,
     roll_forward,
 )
 from aestheticc_pos.domain.staff import Action
@@ -40,10 +40,10 @@ from aestheticc_pos.services.report_sql import (
     ReportClinic,
     by_index,
     clinic_in,
-    date_periods,
-    days_between,
-    moment_periods,
+    date_bounds,
+    moment_bounds,
     pence_sum,
+    period_of,
     rounded_sum,
 )
 from aestheticc_pos.store.tables import (
@@ -51,12 +51,22 @@ from aestheticc_pos.store.tables import (
     ClientPackageStepRow,
     ClientRow,
     PackageRow,
-    PackageStepRow,
     SessionLedgerRow,
 )
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 EXPIRING_DAYS = 30
+_st = ClientPackageStepRow
+SESSION_FIGURES = {
+    "sold": func.sum(_st.sessions),
+    "total": func.sum(_st.sessions + _st.adjusted),
+    "open": func.sum(_st.sessions + _st.adjusted - _st.redeemed - _st.refunded),
+    "unbooked": func.sum(_st.sessions + _st.adjusted - _st.redeemed - _st.reserved - _st.refunded),
+    "booked": func.sum(_st.reserved),
+    "redeemed": func.sum(_st.redeemed),
+    "refunded": func.sum(_st.refunded),
+    "unit": cast(ClientPackageRow.price_pence, Float) / func.sum(_st.sessions),
+}
 BEGINNING = dt.date(1900, 1, 1)
 
 
@@ -109,42 +119,6 @@ class LiabilityReport:
         return Money(pence, self.currency)
 
 
-@dataclass(frozen=True, slots=True)
-class PackageRedemption:
-    package_id: str
-    name: str
-    sold: int  # client packages
-    sessions: int  # sold, with adjustments
-    redeemed: int
-    booked: int
-    refunded: int
-    expired: int  # left unused when the package expired
-
-    @property
-    def rate_bp(self) -> int | None:
-        return rate_bp(self.redeemed, self.sessions)
-
-
-@dataclass(frozen=True, slots=True)
-class StepTiming:
-    """Step ``position`` of a package: the days from the last session of the step before to the first of this
-    one, on average over the clients who had both, against the package's minimum."""
-
-    package_id: str
-    package_name: str
-    position: int
-    step_name: str
-    min_days: int
-    clients: int
-    average_days: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class RedemptionReport:
-    packages: tuple[PackageRedemption, ...]
-    steps: tuple[StepTiming, ...]
-
-
 @use_case(Action.VIEW_REPORTS)
 def liability_report(
     services: Services,
@@ -165,48 +139,40 @@ def liability_report(
         return liability_in(uow, clinic, first, last, within)
 
 
-@use_case(Action.VIEW_REPORTS)
-def redemption_report(services: Services, *, staff_id: str) -> RedemptionReport:
-    """Every package sold: how many of its sessions were used, and the days clients took between steps."""
-    with services.uow(read_only=True) as uow:
-        clinic = clinic_in(uow, services.now())
-        return RedemptionReport(_redemptions(uow, clinic), _step_timings(uow))
+def client_package_sessions(*figures: str, live_on: dt.date | None = None):  # type: ignore[no-untyped-def]
+    """Per client package (all of them, or those live on ``live_on``): its package, price, VAT rate, purchase
+    and expiry days, and the ``figures`` asked for (``SESSION_FIGURES``): sessions sold, with adjustments
+    (``total``), unredeemed (``open``), not booked, booked, redeemed, refunded; ``unit`` is what one session
+    is worth (price ÷ sessions sold). Only what is asked for is summed: a package group has many packages.
 
-
-def _open_sessions(*where):  # type: ignore[no-untyped-def]
-    """Per client package (those matching ``where``, a condition on ``ClientPackageRow``): its price, VAT rate,
-    package, expiry, and its sessions sold, unredeemed, not booked and booked. The condition is applied before
-    the steps are summed, so only the packages asked about are read."""
-    cp, st = ClientPackageRow, ClientPackageStepRow
+    On SQLite the packages are read in id order from ``ix_client_packages_report`` and their steps from
+    ``ix_client_package_steps_report``, which has the same order: a package's steps are beside the previous
+    package's, where reading them in any other order jumps about the index (several times slower). The
+    condition on the expiry is always there: without one, SQLite reads the packages through the narrower
+    unique index on ``id`` and the table beside it. A caller may narrow it (``.where``): a few days of expiries
+    are read from ``ix_client_packages_report_expiry`` instead."""
+    cp = ClientPackageRow
     return (
         select(
             cp.id.label("id"),
             cp.package_id.label("package_id"),
             cp.price_pence.label("price_pence"),
             cp.vat_rate_bp.label("vat_rate_bp"),
+            cp.purchased_on.label("purchased_on"),
             cp.expires_on.label("expires_on"),
-            func.sum(st.sessions).label("sold"),
-            func.sum(st.sessions + st.adjusted - st.redeemed - st.refunded).label("open"),
-            func.sum(st.sessions + st.adjusted - st.redeemed - st.reserved - st.refunded).label("unbooked"),
-            func.sum(st.reserved).label("booked"),
+            *(SESSION_FIGURES[name].label(name) for name in figures),
         )
-        .join(st, st.client_package_id == cp.id)
-        .where(*where)
-        .group_by(cp.id, cp.package_id, cp.price_pence, cp.vat_rate_bp, cp.expires_on)
-        .subquery("open_sessions")
+        .join(ClientPackageStepRow, ClientPackageStepRow.client_package_id == cp.id)
+        .where(cp.expires_on >= (live_on or BEGINNING))
+        .group_by(cp.id)
     )
-
-
-def _unit(counts) -> object:  # type: ignore[no-untyped-def]
-    """A session's value in (fractional) pence."""
-    return cast(counts.c.price_pence, Float) / counts.c.sold
 
 
 def liability_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
     """The unredeemed sessions and their value (pence) on ``day`` (today: only counters as they are now)."""
-    counts = _open_sessions(ClientPackageRow.expires_on >= day)
+    counts = client_package_sessions("open", "unit", live_on=day).subquery("open_sessions")
     sessions, value = uow.session.execute(
-        select(pence_sum(counts.c.open), rounded_sum(_unit(counts) * counts.c.open))
+        select(pence_sum(counts.c.open), rounded_sum(counts.c.unit * counts.c.open))
     ).one()
     return int(sessions), int(value)
 
@@ -214,50 +180,10 @@ def liability_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
 def liability_in(
     uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: dt.date, within: int
 ) -> LiabilityReport:
-    s = uow.session
-    counts = _open_sessions(ClientPackageRow.expires_on >= clinic.today)
-    value = _unit(counts) * counts.c.open
-    vat = value * counts.c.vat_rate_bp / (counts.c.vat_rate_bp + 10_000)
-    live = counts.c.open > 0
-    rows = s.execute(
-        select(
-            counts.c.package_id,
-            PackageRow.name,
-            func.count(),
-            pence_sum(counts.c.open),
-            rounded_sum(value),
-            rounded_sum(vat),
-        )
-        .join(PackageRow, PackageRow.id == counts.c.package_id)
-        .where(live)
-        .group_by(counts.c.package_id, PackageRow.name)
-        .order_by(rounded_sum(value).desc(), PackageRow.name)
-    ).all()
-    by_package = tuple(
-        PackageLiability(pid, name, int(n), int(sessions), clinic.money(v), clinic.money(t))
-        for pid, name, n, sessions, v, t in rows
-    )
-    sessions, total, total_vat = s.execute(
-        select(pence_sum(counts.c.open), rounded_sum(value), rounded_sum(vat)).where(live)
-    ).one()
-    return LiabilityReport(
-        as_of=clinic.today,
-        by_package=by_package,
-        sessions=int(sessions),
-        value=clinic.money(total),
-        vat=clinic.money(total_vat),
-        months=tuple(_roll_forward(uow, clinic, first, last)),
-        expiring_within_days=within,
-        expiring=_expiring(uow, clinic, within),
-        currency=clinic.currency,
-    )
-
-
-def _roll_forward(
-    uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: dt.date
-) -> list[RollForwardMonth]:
-    """Period 0 is everything before ``first`` (the opening); then one period per month."""
-    s = uow.session
+    """Every figure but the expiring sessions in one statement over the client packages read once
+    (``client_package_sessions``, materialised): the liability per package and in total, and the flows of
+    the roll-forward. Period 0 of the roll-forward is everything before ``first`` (the opening); then one
+    period per month."""
     months: list[dt.date] = []
     month = first
     while month <= last:
@@ -266,71 +192,17 @@ def _roll_forward(
     spans = [Period(BEGINNING, first - dt.timedelta(days=1))] + [
         Period(m, next_month(m) - dt.timedelta(days=1)) for m in months
     ]
+    figures = _liability_figures(uow, clinic, date_bounds(spans), moment_bounds(clinic, spans))
     size = len(spans)
-    cp, st = ClientPackageRow, ClientPackageStepRow
+    packages = sorted(figures.get("package", []), key=lambda r: (-r.value, r.name, r.key))
+    total = next(iter(figures.get("total", [])), None)
 
-    days = date_periods(spans)
-    sold = by_index(
-        s.execute(
-            select(days.c.i, pence_sum(cp.price_pence))
-            .join(days, and_(cp.purchased_on >= days.c.first, cp.purchased_on < days.c.after))
-            .group_by(days.c.i)
-        ).all(),
-        size,
-    )
-    expired_days = date_periods(
-        [
-            Period(p.first, min(p.last, clinic.today - dt.timedelta(days=1)))
-            for p in spans
-            if p.first < clinic.today
-        ]
-    )
-    gone = _open_sessions(cp.expires_on < clinic.today)
-    expired = by_index(
-        s.execute(
-            select(expired_days.c.i, rounded_sum(_unit(gone) * gone.c.open))
-            .join(
-                expired_days,
-                and_(gone.c.expires_on >= expired_days.c.first, gone.c.expires_on < expired_days.c.after),
-            )
-            .group_by(expired_days.c.i)
-        ).all(),
-        size,
-    )
-    moments = moment_periods(clinic, spans)
-    ledger = SessionLedgerRow
-    signed = case((ledger.kind == LedgerKind.VOID.value, -ledger.sessions), else_=ledger.sessions)
-    sold_sessions = (
-        select(func.sum(st.sessions))
-        .where(st.client_package_id == ledger.client_package_id)
-        .correlate(ledger)
-        .scalar_subquery()
-    )
-    unit = cast(cp.price_pence, Float) / sold_sessions
+    def flow(what: str) -> list[int]:
+        return by_index(((r.i, r.value) for r in figures.get(what, [])), size)
 
-    def entries(kinds: tuple[LedgerKind, ...], table, on) -> list[int]:  # type: ignore[no-untyped-def]
-        return by_index(
-            s.execute(
-                select(table.c.i, rounded_sum(unit * signed))
-                .select_from(ledger)
-                .join(cp, cp.id == ledger.client_package_id)
-                .join(table, on)
-                .where(ledger.kind.in_([k.value for k in kinds]))
-                .group_by(table.c.i)
-            ).all(),
-            size,
-        )
-
-    # A session is used on the day of its visit (a void gives it back on that day too); a refund or an
-    # adjustment counts when it was written.
-    redeemed = entries(
-        (LedgerKind.REDEEM, LedgerKind.VOID),
-        days,
-        and_(ledger.session_on >= days.c.first, ledger.session_on < days.c.after),
+    sold, redeemed, refunded, expired, adjusted = (
+        flow(what) for what in ("sold", "redeemed", "refunded", "expired", "adjusted")
     )
-    when = and_(ledger.created_at >= moments.c.starts, ledger.created_at < moments.c.ends)
-    refunded = entries((LedgerKind.REFUND,), moments, when)
-    adjusted = entries((LedgerKind.ADJUST,), moments, when)
     flows = [
         LiabilityFlows(
             sold=int(sold[i]),
@@ -341,13 +213,111 @@ def _roll_forward(
         )
         for i in range(size)
     ]
-    return roll_forward(flows[0].change, list(zip(months, flows[1:], strict=True)))
+    return LiabilityReport(
+        as_of=clinic.today,
+        by_package=tuple(
+            PackageLiability(
+                r.key, r.name, int(r.n), int(r.sessions), clinic.money(r.value), clinic.money(r.vat)
+            )
+            for r in packages
+        ),
+        sessions=int(total.sessions) if total else 0,
+        value=clinic.money(total.value if total else 0),
+        vat=clinic.money(total.vat if total else 0),
+        months=tuple(roll_forward(flows[0].change, list(zip(months, flows[1:], strict=True)))),
+        expiring_within_days=within,
+        expiring=_expiring(uow, clinic, within),
+        currency=clinic.currency,
+    )
+
+
+def _liability_figures(
+    uow: UnitOfWork, clinic: ReportClinic, days: list[dt.date], moments: list[dt.datetime]
+) -> dict[str, list[Any]]:
+    """Rows ``(what, key, name, i, n, sessions, value, vat)``: ``what`` is ``package`` (one per package, with
+    its ``key`` and ``name``), ``total``, or a flow of the roll-forward (``sold``, ``expired``, ``redeemed``,
+    ``refunded``, ``adjusted``) in period ``i`` (``days`` and ``moments`` bound the periods)."""
+    cps = client_package_sessions("open", "unit").cte("client_package_sessions").prefix_with("MATERIALIZED")
+    c = cps.c
+    value = c.unit * c.open
+    vat = value * c.vat_rate_bp / (c.vat_rate_bp + 10_000)
+    live = and_(c.expires_on >= clinic.today, c.open > 0)
+    no_text, no_number = cast(null(), String), cast(null(), Integer)
+
+    def row(what, *, key=no_text, name=no_text, i=no_number, n=0, sessions=0, value=0, vat=0):  # type: ignore[no-untyped-def]
+        def number(x):  # type: ignore[no-untyped-def]
+            return literal(x, Integer) if isinstance(x, int) else x
+
+        return (
+            (literal(what, String) if isinstance(what, str) else what).label("what"),
+            key.label("key"),
+            name.label("name"),
+            i.label("i"),
+            number(n).label("n"),
+            number(sessions).label("sessions"),
+            number(value).label("value"),
+            number(vat).label("vat"),
+        )
+
+    # The ledger's flows in one pass, beside the packages (both in client package order): a session is used on
+    # the day of its visit (a void gives it back on that day too); a refund or an adjustment counts when it
+    # was written.
+    ledger = SessionLedgerRow
+    used = ledger.kind.in_([LedgerKind.REDEEM.value, LedgerKind.VOID.value])
+    flow = case(
+        (used, literal("redeemed", String)),
+        (ledger.kind == LedgerKind.REFUND.value, literal("refunded", String)),
+        (ledger.kind == LedgerKind.ADJUST.value, literal("adjusted", String)),
+    )
+    when = case((used, period_of(ledger.session_on, days)), else_=period_of(ledger.created_at, moments))
+    signed = case((ledger.kind == LedgerKind.VOID.value, -ledger.sessions), else_=ledger.sessions)
+    bought, ended = period_of(c.purchased_on, days), period_of(c.expires_on, days)
+    statement = union_all(
+        select(
+            *row(
+                "package",
+                key=c.package_id,
+                name=PackageRow.name,
+                n=func.count(),
+                sessions=pence_sum(c.open),
+                value=rounded_sum(value),
+                vat=rounded_sum(vat),
+            )
+        )
+        .join(PackageRow, PackageRow.id == c.package_id)
+        .where(live)
+        .group_by(c.package_id, PackageRow.name),
+        select(
+            *row(
+                "total",
+                n=func.count(),
+                sessions=pence_sum(c.open),
+                value=rounded_sum(value),
+                vat=rounded_sum(vat),
+            )
+        ).where(live),
+        select(*row("sold", i=bought, value=pence_sum(c.price_pence)))
+        .where(bought.is_not(None))
+        .group_by(bought),
+        select(*row("expired", i=ended, value=rounded_sum(value)))
+        .where(c.expires_on < clinic.today, ended.is_not(None))
+        .group_by(ended),
+        select(*row(flow, i=when, value=rounded_sum(c.unit * signed)))
+        .select_from(cps)
+        .join(ledger, ledger.client_package_id == c.id)
+        .where(flow.is_not(None), when.is_not(None))
+        .group_by(flow, when),
+    )
+    out: dict[str, list[Any]] = {}
+    for r in uow.session.execute(statement).all():
+        out.setdefault(r.what, []).append(r)
+    return out
 
 
 def _expiring(uow: UnitOfWork, clinic: ReportClinic, within: int) -> tuple[ClientWithExpiringSessions, ...]:
     cp = ClientPackageRow
     soon = and_(cp.expires_on >= clinic.today, cp.expires_on <= clinic.today + dt.timedelta(days=within))
-    counts = _open_sessions(soon)
+    counts = client_package_sessions("sold", "unbooked", "booked").where(soon).subquery("open_sessions")
     rows = uow.session.execute(
         select(
             ClientRow.id,
@@ -383,68 +353,3 @@ def _expiring(uow: UnitOfWork, clinic: ReportClinic, within: int) -> tuple[Clien
 
 def _half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
-
-
-def _redemptions(uow: UnitOfWork, clinic: ReportClinic) -> tuple[PackageRedemption, ...]:
-    cp, st = ClientPackageRow, ClientPackageStepRow
-    expired = case(
-        (cp.expires_on < clinic.today, st.sessions + st.adjusted - st.redeemed - st.refunded), else_=0
-    )
-    rows = uow.session.execute(
-        select(
-            cp.package_id,
-            PackageRow.name,
-            func.count(func.distinct(cp.id)),
-            pence_sum(st.sessions + st.adjusted),
-            pence_sum(st.redeemed),
-            pence_sum(st.reserved),
-            pence_sum(st.refunded),
-            pence_sum(expired),
-        )
-        .join(st, st.client_package_id == cp.id)
-        .join(PackageRow, PackageRow.id == cp.package_id)
-        .group_by(cp.package_id, PackageRow.name)
-        .order_by(PackageRow.name, cp.package_id)
-    ).all()
-    return tuple(PackageRedemption(pid, name, *(int(x) for x in figures)) for pid, name, *figures in rows)
-
-
-def _step_timings(uow: UnitOfWork) -> tuple[StepTiming, ...]:
-    ledger = SessionLedgerRow
-    sessions = (
-        select(
-            ledger.client_package_id.label("cp_id"),
-            ledger.step_position.label("position"),
-            func.min(ledger.session_on).label("first_on"),
-            func.max(ledger.session_on).label("last_on"),
-        )
-        .where(ledger.kind == LedgerKind.REDEEM.value, ledger.session_on.is_not(None))
-        .group_by(ledger.client_package_id, ledger.step_position)
-        .subquery("redeemed_steps")
-    )
-    earlier = aliased(sessions, name="earlier")
-    cp, step = ClientPackageRow, PackageStepRow
-    rows = uow.session.execute(
-        select(
-            cp.package_id,
-            PackageRow.name,
-            step.position,
-            step.name,
-            step.min_days_after_previous,
-            func.count(),
-            func.avg(days_between(sessions.c.first_on, earlier.c.last_on)),
-        )
-        .select_from(sessions)
-        .join(
-            earlier, and_(earlier.c.cp_id == sessions.c.cp_id, earlier.c.position == sessions.c.position - 1)
-        )
-        .join(cp, cp.id == sessions.c.cp_id)
-        .join(PackageRow, PackageRow.id == cp.package_id)
-        .join(step, and_(step.package_id == cp.package_id, step.position == sessions.c.position))
-        .group_by(cp.package_id, PackageRow.name, step.position, step.name, step.min_days_after_previous)
-        .order_by(PackageRow.name, step.position)
-    ).all()
-    return tuple(
-        StepTiming(pid, name, int(pos), step_name, int(minimum), int(n), None if avg is None else float(avg))
-        for pid, name, pos, step_name, minimum, n, avg in rows
-    )

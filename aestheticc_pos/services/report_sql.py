@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, Integer, Subquery, cast, func, literal, select, union_all
+from sqlalchemy import Date, Float, Integer, Subquery, case, cast, func, literal, null, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -74,6 +74,24 @@ def date_periods(periods: Sequence[Period]) -> Subquery:
         for i, p in enumerate(periods)
     ]
     return union_all(*rows).subquery("periods")
+
+
+def period_of(column: Any, bounds: Sequence[Any]) -> ColumnElement[int]:
+    """The index ``i`` of the period holding ``column``, where period ``i`` runs from ``bounds[i]`` (included) to
+    ``bounds[i + 1]`` (not): NULL before the first bound and from the last. One pass over the rows groups them
+    all, where joining a table of periods would read the rows once per period."""
+    whens = [(column < bound, literal(i - 1, Integer)) for i, bound in enumerate(bounds[1:], start=1)]
+    return case((column < bounds[0], null()), *whens, else_=null())
+
+
+def date_bounds(periods: Sequence[Period]) -> list[dt.date]:
+    """The calendar days the periods (consecutive) start on, and the day after the last: ``period_of``'s bounds."""
+    return [p.first for p in periods] + [periods[-1].after]
+
+
+def moment_bounds(clinic: ReportClinic, periods: Sequence[Period]) -> list[dt.datetime]:
+    """The UTC instants the clinic's periods (consecutive) start at, and the end of the last."""
+    return [clinic.day_start(d) for d in date_bounds(periods)]
 
 
 def by_index(rows: Any, size: int, default: Any = 0) -> list[Any]:

@@ -13,9 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from aestheticc_pos.domain.billing import PaymentStatus
 from aestheticc_pos.domain.money import Money
@@ -189,35 +204,10 @@ def takings_in(
             for k, n, t, r in sorted(found, key=lambda row: -(row[2] + row[3]))
         )
 
-    tender = (TenderRow, TenderRow.sale_id == SaleRow.id)
-    line = (SaleLineRow, SaleLineRow.sale_id == SaleRow.id)
-    by_tender = split(TenderRow.kind, TenderRow.kind, TenderRow.amount_pence, tender)
-    by_kind = split(SaleLineRow.kind, SaleLineRow.kind, SaleLineRow.net_pence, line)
-
-    original_line = aliased(SaleLineRow)
-    original_sale = aliased(SaleRow)
-    staff = aliased(StaffRow)
-    who = func.coalesce(AppointmentRow.practitioner_id, original_sale.staff_id, SaleRow.staff_id)
-    by_practitioner = split(
-        who,
-        func.coalesce(staff.name, NONE),
-        SaleLineRow.net_pence,
-        line,
-        (
-            original_line,
-            and_(
-                original_line.sale_id == SaleRow.refers_to_sale_id,
-                original_line.position == SaleLineRow.refunds_position,
-            ),
-        ),
-        (original_sale, original_sale.id == SaleRow.refers_to_sale_id),
-        (
-            AppointmentRow,
-            AppointmentRow.id == func.coalesce(SaleLineRow.appointment_id, original_line.appointment_id),
-        ),
-        (staff, staff.id == who),
+    by_tender = split(
+        TenderRow.kind, TenderRow.kind, TenderRow.amount_pence, (TenderRow, TenderRow.sale_id == SaleRow.id)
     )
-
+    by_kind, by_practitioner, discounts, sessions_used = _line_figures(uow, clinic, in_range)
     refund_reasons = tuple(
         RefundReason(reason, int(n), clinic.money(amount))
         for reason, n, amount in s.execute(
@@ -226,32 +216,6 @@ def takings_in(
             .group_by(func.coalesce(SaleRow.reason, NONE))
             .order_by(pence_sum(SaleRow.net_pence), func.coalesce(SaleRow.reason, NONE))
         )
-    )
-    reason = case(
-        (SaleLineRow.discount_reason.like(OVERRIDE), literal_column(f"'{OVERRIDES}'")),
-        else_=SaleLineRow.discount_reason,
-    )
-    discounts = tuple(
-        DiscountReason(str(r), int(n), clinic.money(amount))
-        for r, n, amount in s.execute(
-            select(reason, func.count(case((is_sale, 1))), pence_sum(SaleLineRow.discount_pence))
-            .join(SaleRow, SaleRow.id == SaleLineRow.sale_id)
-            .where(
-                in_range,
-                SaleLineRow.discount_pence != 0,
-                or_(
-                    SaleLineRow.discount_reason.is_(None), ~SaleLineRow.discount_reason.like(PACKAGE_SESSION)
-                ),
-            )
-            .group_by(reason)
-            .order_by(pence_sum(SaleLineRow.discount_pence).desc(), reason)
-        )
-        if r is not None
-    )
-    sessions_used = s.scalar(
-        select(pence_sum(SaleLineRow.discount_pence))
-        .join(SaleRow, SaleRow.id == SaleLineRow.sale_id)
-        .where(in_range, SaleLineRow.discount_reason.like(PACKAGE_SESSION))
     )
     return TakingsReport(
         first=first,
@@ -266,9 +230,105 @@ def takings_in(
         by_kind=by_kind,
         refund_reasons=refund_reasons,
         discounts=discounts,
-        package_sessions_used=clinic.money(sessions_used),
+        package_sessions_used=sessions_used,
         tier_costs=_tier_costs(uow, clinic, first, last, discounts),
     )
+
+
+def _line_figures(
+    uow: UnitOfWork, clinic: ReportClinic, in_range: ColumnElement[bool]
+) -> tuple[tuple[Split, ...], tuple[Split, ...], tuple[DiscountReason, ...], Money]:
+    """The splits by kind and by practitioner, the discounts by reason and the list value of the package
+    sessions used, in one statement: the range's lines are joined to their sales (and a refund line to the
+    line it gives back, a line to its appointment) once, materialised, and each figure sums those rows."""
+    is_sale = SaleRow.kind == SALE
+    original_line = aliased(SaleLineRow)
+    original_sale = aliased(SaleRow)
+    lines = (
+        select(
+            case((is_sale, 1), else_=0).label("is_sale"),
+            SaleLineRow.kind.label("kind"),
+            SaleLineRow.net_pence.label("net"),
+            SaleLineRow.discount_pence.label("discount"),
+            SaleLineRow.discount_reason.label("reason"),
+            func.coalesce(AppointmentRow.practitioner_id, original_sale.staff_id, SaleRow.staff_id).label(
+                "who"
+            ),
+        )
+        .select_from(SaleRow)
+        .join(SaleLineRow, SaleLineRow.sale_id == SaleRow.id)
+        .outerjoin(
+            original_line,
+            and_(
+                original_line.sale_id == SaleRow.refers_to_sale_id,
+                original_line.position == SaleLineRow.refunds_position,
+            ),
+        )
+        .outerjoin(original_sale, original_sale.id == SaleRow.refers_to_sale_id)
+        .outerjoin(
+            AppointmentRow,
+            AppointmentRow.id == func.coalesce(SaleLineRow.appointment_id, original_line.appointment_id),
+        )
+        .where(in_range)
+        .cte("lines_in_range")
+        .prefix_with("MATERIALIZED")
+    )
+    c = lines.c
+    sold = c.is_sale == 1
+    taken = pence_sum(case((sold, c.net), else_=0))
+    refunded = pence_sum(case((sold, 0), else_=c.net))
+    reason = case((c.reason.like(OVERRIDE), literal_column(f"'{OVERRIDES}'")), else_=c.reason)
+    no_text = cast(null(), String)
+    staff = aliased(StaffRow)
+    statement = union_all(
+        select(literal("kind", String), c.kind, c.kind, literal(0, Integer), taken, refunded).group_by(
+            c.kind
+        ),
+        select(
+            literal("who", String),
+            c.who,
+            func.coalesce(staff.name, NONE),
+            literal(0, Integer),
+            taken,
+            refunded,
+        )
+        .select_from(lines)
+        .outerjoin(staff, staff.id == c.who)
+        .group_by(c.who, func.coalesce(staff.name, NONE)),
+        select(
+            literal("discount", String),
+            reason,
+            no_text,
+            func.count(case((sold, 1))),
+            pence_sum(c.discount),
+            literal(0, Integer),
+        )
+        .where(c.discount != 0, or_(c.reason.is_(None), ~c.reason.like(PACKAGE_SESSION)))
+        .group_by(reason),
+        select(
+            literal("sessions", String),
+            no_text,
+            no_text,
+            literal(0, Integer),
+            pence_sum(c.discount),
+            literal(0, Integer),
+        ).where(c.reason.like(PACKAGE_SESSION)),
+    )
+    rows: dict[str, list[Any]] = {}
+    for what, key, name, n, a, b in uow.session.execute(statement).all():
+        rows.setdefault(what, []).append((key, name, int(n), int(a), int(b)))
+
+    def splits(what: str) -> tuple[Split, ...]:
+        found = sorted(rows.get(what, []), key=lambda r: (-(r[3] + r[4]), str(r[0])))
+        return tuple(Split(str(k), str(n), clinic.money(t), clinic.money(r)) for k, n, _, t, r in found)
+
+    discounts = tuple(
+        DiscountReason(str(r), n, clinic.money(amount))
+        for r, _, n, amount, _ in sorted(rows.get("discount", []), key=lambda r: (-r[3], str(r[0])))
+        if r is not None
+    )
+    (_, _, _, sessions_used, _), *_ = rows["sessions"]  # the statement's last part: one row, always
+    return splits("kind"), splits("who"), discounts, clinic.money(sessions_used)
 
 
 def _tier_costs(

@@ -432,6 +432,26 @@ class ClientPackageRow(Base):
     __table_args__ = (
         # The Clients screen's filter asks, client by client, "holds this package?"
         Index("ix_client_packages_client_package", "client_id", "package_id", "status", "expires_on"),
+        # Covering indexes of the owner's reports (migration 0013)
+        Index(
+            "ix_client_packages_report",
+            "id",
+            "expires_on",
+            "purchased_on",
+            "package_id",
+            "price_pence",
+            "vat_rate_bp",
+        ),
+        Index("ix_client_packages_report_sold", "purchased_on", "price_pence"),
+        Index(
+            "ix_client_packages_report_expiry",
+            "expires_on",
+            "id",
+            "package_id",
+            "price_pence",
+            "vat_rate_bp",
+            "purchased_on",
+        ),
         CheckConstraint("price_pence >= 0", name="price_not_negative"),
         CheckConstraint("expires_on >= purchased_on", name="expires_after_purchase"),
         _one_of("status", ClientPackageStatus),
@@ -478,6 +498,15 @@ class ClientPackageStepRow(Base):
         CheckConstraint("redeemed >= 0", name="redeemed_not_negative"),
         CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         CheckConstraint("refunded >= 0", name="refunded_not_negative"),
+        Index(  # the owner's reports (migration 0013)
+            "ix_client_package_steps_report",
+            "client_package_id",
+            "sessions",
+            "adjusted",
+            "redeemed",
+            "reserved",
+            "refunded",
+        ),
     )
 
     client_package_id: Mapped[str] = mapped_column(
@@ -512,6 +541,15 @@ class SessionLedgerRow(Base):
             ["client_package_steps.client_package_id", "client_package_steps.position"],
         ),
         Index("ix_session_ledger_step", "client_package_id", "step_position"),
+        Index(  # the owner's reports (migration 0013)
+            "ix_session_ledger_report",
+            "client_package_id",
+            "kind",
+            "step_position",
+            "session_on",
+            "sessions",
+            "created_at",
+        ),
         _one_of("kind", LedgerKind),
         {"sqlite_autoincrement": True},
     )
@@ -541,6 +579,16 @@ class MembershipRow(Base):
     __table_args__ = (
         # The Clients screen's filter asks, client by client, "a member of this tier?"
         Index("ix_memberships_client_tier", "client_id", "tier_id", "status"),
+        Index(  # the owner's reports (migration 0013)
+            "ix_memberships_report",
+            "started_on",
+            "ends_on",
+            "status",
+            "tier_name",
+            "monthly_price_pence",
+            "signup_fee_pence",
+            "id",
+        ),
         _one_of("status", MembershipStatus),
         _one_of("benefits_start", BenefitsStart),
         CheckConstraint("discount_bp BETWEEN 0 AND 10000", name="discount_bp_range"),
@@ -586,6 +634,11 @@ class MembershipPaymentRow(Base):
     __table_args__ = (
         _one_of("source", PaymentSource),
         CheckConstraint("period_end >= period_start", name="period_in_order"),
+        # The owner's reports (migration 0013)
+        Index(
+            "ix_membership_payments_report_period", "membership_id", "period_start", "status", "amount_pence"
+        ),
+        Index("ix_membership_payments_report_charge", "charge_date", "source", "status", "amount_pence"),
     )
 
     id: Mapped[str] = _id()
@@ -672,7 +725,20 @@ class SaleRow(_TotalsColumns, Base):
     """A sale, refund or void at the till. Written once and never edited: a refund or void refers to it."""
 
     __tablename__ = "sales"
-    __table_args__ = (_one_of("kind", DocumentKind), _net_is_gross_less_discount())
+    __table_args__ = (
+        _one_of("kind", DocumentKind),
+        _net_is_gross_less_discount(),
+        Index(  # the owner's reports (migration 0013)
+            "ix_sales_report",
+            "created_at",
+            "kind",
+            "net_pence",
+            "id",
+            "staff_id",
+            "refers_to_sale_id",
+            "reason",
+        ),
+    )
 
     id: Mapped[str] = _id()
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -695,7 +761,21 @@ class SaleRow(_TotalsColumns, Base):
 
 class SaleLineRow(_PricedLineColumns, Base):
     __tablename__ = "sale_lines"
-    __table_args__ = (UniqueConstraint("sale_id", "position"), _net_is_gross_less_discount())
+    __table_args__ = (
+        UniqueConstraint("sale_id", "position"),
+        _net_is_gross_less_discount(),
+        Index(  # the owner's reports (migration 0013)
+            "ix_sale_lines_report",
+            "sale_id",
+            "kind",
+            "net_pence",
+            "discount_pence",
+            "position",
+            "refunds_position",
+            "appointment_id",
+            "discount_reason",
+        ),
+    )
 
     id: Mapped[str] = _id()
     sale_id: Mapped[str] = _ref("sales.id")
@@ -710,6 +790,7 @@ class TenderRow(Base):
     """How (part of) a sale was paid: cash, card, Direct Debit, deposit, package…"""
 
     __tablename__ = "tenders"
+    __table_args__ = (Index("ix_tenders_report", "sale_id", "kind", "amount_pence"),)  # reports (0013)
 
     id: Mapped[str] = _id()
     sale_id: Mapped[str] = _ref("sales.id", index=True)

@@ -14,13 +14,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QWidget
 
 from aestheticc_pos.domain.reports import months_back
-from aestheticc_pos.services import report_memberships, report_packages
+from aestheticc_pos.services import report_memberships, report_packages, report_redemption
 from aestheticc_pos.services.report_memberships import MembershipsReport
-from aestheticc_pos.services.report_packages import (
-    ClientWithExpiringSessions,
-    LiabilityReport,
-    RedemptionReport,
-)
+from aestheticc_pos.services.report_packages import ClientWithExpiringSessions, LiabilityReport
+from aestheticc_pos.services.report_redemption import RedemptionReport
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.forms import Card
 from aestheticc_pos.ui.report_export import ReportTable
@@ -399,7 +396,7 @@ class RedemptionPage(QWidget):
     def load(self) -> None:
         services, staff_id = self.host.desk.services, self.host.desk.staff_id
         self.host.run(
-            lambda: report_packages.redemption_report(services, staff_id=staff_id), self.show_report
+            lambda: report_redemption.redemption_report(services, staff_id=staff_id), self.show_report
         )
 
     def show_report(self, r: RedemptionReport) -> None:

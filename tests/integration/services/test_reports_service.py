@@ -42,7 +42,8 @@ from aestheticc_pos.services import package_refunds, refunds
 from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.services.report_memberships import memberships_report
-from aestheticc_pos.services.report_packages import liability_report, redemption_report
+from aestheticc_pos.services.report_packages import liability_report
+from aestheticc_pos.services.report_redemption import redemption_report
 from aestheticc_pos.services.report_takings import takings_report
 from aestheticc_pos.services.reports import dashboard
 from aestheticc_pos.store import catalogue_repo
