@@ -9,10 +9,12 @@ from PySide6.QtCore import Qt
 
 from aestheticc_pos.app import build_services
 from aestheticc_pos.clock import FixedClock
+from aestheticc_pos.services import clinic as clinic_service
 from aestheticc_pos.services import close_of_day
+from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.demo import DEMO_MANAGER_PIN, fill_demo_clinic
 from aestheticc_pos.settings import load_settings
-from aestheticc_pos.ui.main_window import MainWindow
+from aestheticc_pos.ui.main_window import MainWindow, screens
 from aestheticc_pos.ui.views.login import CHOOSE_NAME
 
 
@@ -97,7 +99,7 @@ def test_the_window_takes_the_daily_backup_in_the_background(qtbot) -> None:
 
 
 def test_every_side_bar_screen_has_its_icon() -> None:
-    from aestheticc_pos.ui.main_window import RESOURCES, screens
+    from aestheticc_pos.ui.main_window import RESOURCES
 
     for screen in screens():
         if screen.shortcut is not None:  # in the side bar, with a key or none ("")
@@ -159,3 +161,65 @@ def test_a_message_floats_over_the_page_and_signing_out_leaves_nothing_behind(qt
     assert window.login.prompt.text() == CHOOSE_NAME and window.login.error.text() == ""
     assert window.login.pin.text() == "" and not window.login.pin.isEnabled()
     qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=5000)
+
+
+def _manager_window(qtbot, demo_desk) -> MainWindow:
+    window = _window(qtbot, demo_desk.services)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: "Sophie Laurent" in window.login.buttons, timeout=5000)
+    manager = next(m for m in staff_service.list_staff(demo_desk.services) if m.name == "Sophie Laurent")
+    window._signed_in(manager)
+    assert window.pages.currentWidget() is window.workspace
+    return window
+
+
+def test_each_screen_is_made_when_first_opened_and_every_key_opens_one(qtbot, demo_desk) -> None:
+    window = _manager_window(qtbot, demo_desk)
+    assert window.current_screen() == "today"
+    assert set(window.views) == {"today"}  # signing in made Today only
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    keys = {s.shortcut: s.key for s in screens() if s.shortcut}
+    for number in range(1, 13):
+        qtbot.keyClick(window.nav, getattr(Qt.Key, f"Key_F{number}"))
+        assert window.current_screen() == keys[f"F{number}"]
+        assert window.nav.currentItem().text() == next(
+            s.title for s in screens() if s.key == keys[f"F{number}"]
+        )
+    assert set(window.views) == {"today", *keys.values()}
+    clients = window.views["clients"]
+    window.open_screen("clients")
+    assert window.views["clients"] is clients  # made once, shown again
+    qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=10_000)
+
+
+def test_settings_with_changes_asks_before_the_window_leaves_it(qtbot, demo_desk) -> None:
+    window = _manager_window(qtbot, demo_desk)
+    view = window.open_screen("settings")
+    qtbot.waitUntil(lambda: view.name.text() == "Lumière Aesthetics", timeout=5000)
+    view.name.setText("Lumière Aesthetics Bath")
+
+    window.nav.setCurrentRow(
+        next(i for i in range(window.nav.count()) if window.nav.item(i).text() == "Clients")
+    )
+    qtbot.waitUntil(lambda: view.question is not None and view.question.isVisible(), timeout=5000)
+    assert window.current_screen() == "settings" and view.isVisible()  # asked before leaving, not after
+    assert window.nav.currentItem().text() == "Settings"
+    cancel = next(b for b in view.question.buttons() if b.text() == "Cancel")
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert window.current_screen() == "settings" and view.name.text() == "Lumière Aesthetics Bath"
+    assert "clients" not in window.views
+
+    window.open_screen("clients")
+    qtbot.waitUntil(lambda: view.question is not None and view.question.isVisible(), timeout=5000)
+    discard = next(b for b in view.question.buttons() if b.text() == "Discard")
+    qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
+    assert window.current_screen() == "clients" and window.nav.currentItem().text() == "Clients"
+    assert view.name.text() == "Lumière Aesthetics" and view.question is None  # asked once, then left
+    qtbot.wait(50)
+    assert view.question is None
+    assert clinic_service.clinic_settings(demo_desk.services).name == "Lumière Aesthetics"
+    window.open_screen("settings")
+    window.open_screen("today")  # nothing changed: leaving asks nothing
+    assert window.current_screen() == "today" and view.question is None
+    qtbot.waitUntil(lambda: not window.desk.runner.busy, timeout=10_000)

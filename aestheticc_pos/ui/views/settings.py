@@ -11,6 +11,7 @@ restored the app must be restarted, so the screen says so and offers nothing mor
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -134,6 +135,7 @@ class SettingsView(QWidget):
         self._loaded = ClinicSettings()  # the clinic's settings as last loaded or saved …
         self._as_loaded: tuple[object, ...] | None = None  # … and its fields then, to tell what changed
         self.question: QMessageBox | None = None  # "Save your changes to the settings?" while it is asked
+        self._leaving = False  # the window is opening another screen after Save or Discard was chosen
 
         desk.changed.connect(self._on_changed)
         desk.staff_changed.connect(lambda _member: self._apply_role())
@@ -307,10 +309,35 @@ class SettingsView(QWidget):
         super().showEvent(event)
         calm_wheels(self)  # scrolling the page never changes a rule (and the cards' fields added since)
 
+    def may_leave(self, then: Callable[[], None]) -> bool:
+        """Asked by the window before it opens another screen: with changes not saved, ask first and answer
+        False; ``then`` opens that screen once Save or Discard is chosen (Cancel stays here)."""
+        if self._leaving or not self.desk.is_manager or not self.has_changes():
+            return True
+        if self.question is None:
+            self.question = ask_about_changes(self.window(), "the settings", lambda a: self._leave(a, then))
+        return False
+
+    def _leave(self, answer: UnsavedAnswer, then: Callable[[], None]) -> None:
+        self.question = None
+        if answer is UnsavedAnswer.CANCEL:
+            return
+        if answer is UnsavedAnswer.SAVE:
+            self.save()  # a refusal brings Settings back to show it
+        else:
+            self._fill(self._loaded)
+        self._leaving = True  # saving is under way: leaving now asks nothing more
+        try:
+            then()
+        finally:
+            self._leaving = False
+
     def hideEvent(self, event: QHideEvent) -> None:
         """Another screen was opened: ask about changes not saved, once that screen is showing."""
         super().hideEvent(event)
-        if not event.spontaneous() and self.desk.is_manager and self.has_changes() and self.question is None:
+        if self._leaving or event.spontaneous() or not self.desk.is_manager or self.question is not None:
+            return
+        if self.has_changes():
             QTimer.singleShot(0, self._ask_on_leaving)
 
     def _ask_on_leaving(self) -> None:
