@@ -16,6 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aestheticc_pos.sync.connection import GATEWAY_MODULE
+from aestheticc_pos.ui.main_window import LaterView, screens
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "aestheticc_pos"
 SPEC = ROOT / "build.spec"
@@ -92,6 +95,14 @@ def test_the_spec_keeps_keyring_backends_and_the_qt_modules_loaded_later() -> No
     assert "keyring" in copied
     qt_modules = spec_constant("QT_MODULES")
     assert {"PySide6.QtCharts", "PySide6.QtPrintSupport", "PySide6.QtSvg"} <= set(qt_modules)
+
+
+def test_the_spec_bundles_the_modules_the_app_imports_by_name() -> None:
+    """Screens are imported when first opened and the gateway when the sync connects: by name, which the build's
+    analysis does not follow, so their packages are bundled whole."""
+    later = [s.make.module for s in screens() if isinstance(s.make, LaterView)] + [GATEWAY_MODULE]
+    packages = spec_constant("LATER_PACKAGES")
+    assert all(any(m.startswith(p + ".") for p in packages) for m in later), (later, packages)
 
 
 def test_smoke_reports_each_part_and_exits_zero(tmp_path: Path) -> None:
