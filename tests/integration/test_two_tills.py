@@ -1,47 +1,33 @@
 """Two tills, two OS processes, one database: the last session of a package is taken exactly once.
 
-Each till is a separate process (``spawn``) with its own engine on the same URL, as on a clinic's network.
-They leave a barrier together and redeem in the same instant; the winner keeps its transaction open a
-moment so the other really has to wait for it (SQLite: for the write lock; PostgreSQL: for the row lock).
+Each till is a separate process with its own engine on the same URL, as on a clinic's network
+(``tests/twotills.py``). They leave a barrier together and redeem in the same instant; the winner keeps its
+transaction open a moment so the other really has to wait for it (SQLite: for the write lock; PostgreSQL: for
+the row lock).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import time
 from collections.abc import Callable
-from multiprocessing.synchronize import Barrier
 
 import pytest
+from twotills import run_tills
 
-from aestheticc_pos.domain.errors import NoSessionsRemaining
-from aestheticc_pos.store.db import create_engine_for
+from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.tables import ClientPackageStepRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork, UnitOfWorkFactory, run_in_transaction
 
 HOLD_SECONDS = 0.3
 
 
-def till(url: str, client_package_id: str, start: Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def checkout(services: Services, client_package_id: str) -> tuple[str, str]:
     """One till's checkout: redeem a session of step 1 and number the sale, in one transaction."""
-    engine = create_engine_for(url)
-    factory = UnitOfWorkFactory(engine)
 
-    def checkout(uow: UnitOfWork) -> str:
+    def redeem(uow: UnitOfWork) -> str:
         uow.redeem_sessions(client_package_id, 1)
-        number = uow.next_number("sale:A", "A-{n:06d}")
-        time.sleep(HOLD_SECONDS)
-        return number
+        return uow.next_number("sale:A", "A-{n:06d}")
 
-    try:
-        start.wait(timeout=60)
-        results.put(("redeemed", run_in_transaction(factory, checkout)))
-    except NoSessionsRemaining as refusal:
-        results.put(("refused", str(refusal)))
-    except Exception as error:  # any other outcome fails the test, with its reason
-        results.put(("error", repr(error)))
-    finally:
-        engine.dispose()
+    return ("redeemed", run_in_transaction(services.uow, redeem))
 
 
 @pytest.mark.parametrize(
@@ -55,21 +41,10 @@ def test_concurrent_tills_never_take_more_sessions_than_are_left(
     sessions: int,
 ) -> None:
     package_id = make_client_package(sessions)
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(tills)
-    results = context.Queue()
-    processes = [
-        context.Process(target=till, args=(migrated_url, package_id, start, results)) for _ in range(tills)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
+    outcomes = run_tills(migrated_url, checkout, [package_id] * tills, hold=HOLD_SECONDS)
 
-    assert [kind for kind, _ in outcomes if kind == "error"] == [], outcomes
-    redeemed = sorted(detail for kind, detail in outcomes if kind == "redeemed")
-    refused = [detail for kind, detail in outcomes if kind == "refused"]
+    redeemed = sorted(number for kind, number, *_ in outcomes if kind == "redeemed")
+    refused = [sentence for kind, *_, sentence in outcomes if kind == "refused"]
     assert redeemed == [f"A-{n:06d}" for n in range(1, sessions + 1)]  # and the sale numbers stay gap-free
     assert refused == ["There are no sessions left on this step of the package."] * (tills - sessions)
     with uow_factory(read_only=True) as uow:

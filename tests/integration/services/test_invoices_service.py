@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import multiprocessing
-import time
-from multiprocessing.synchronize import Barrier
 from typing import Any
 
 import pytest
 from catalogue_fixtures import add_client, sell_package
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
+from twotills import run_tills
 
-from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain import memberships as membership_rules
 from aestheticc_pos.domain.catalogue import ItemKind, Package, PackageStep, Product, Tier, Treatment
 from aestheticc_pos.domain.checkout import TenderKind
-from aestheticc_pos.domain.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
+from aestheticc_pos.domain.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from aestheticc_pos.domain.invoices import InvoiceStanding, InvoiceStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import invoices as invoices_service
@@ -34,9 +31,7 @@ from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import audit_entries
-from aestheticc_pos.store.db import create_engine_for, make_session_factory
 from aestheticc_pos.store.tables import PaymentLinkRow, SaleRow, TenderRow
-from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 GBP = Money.parse
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
@@ -472,60 +467,15 @@ def test_lists_show_each_invoice_standing_and_overdue_is_derived(
 # --- Several tills at once ---------------------------------------------------------------------------------------
 
 
-class _SlowToCommit(UnitOfWork):
-    def commit(self) -> None:
-        time.sleep(HOLD_SECONDS)
-        super().commit()
-
-
-class SlowTillUnitsOfWork:
-    """Units of work that hold their transaction open a moment before committing, so tills really overlap."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._write = make_session_factory(engine)
-        self._read = make_session_factory(engine, read_only=True)
-
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self._read) if read_only else _SlowToCommit(self._write)
-
-
-def till(url: str, job: dict[str, Any], start: Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    """One till issues an invoice or takes payment for one; reports (outcome, detail)."""
-    engine = create_engine_for(url)
-    services = Services(uow=SlowTillUnitsOfWork(engine), clock=FixedClock(NOW))
-    try:
-        start.wait(timeout=60)
-        if job["do"] == "issue":
-            issued = invoices_service.issue_invoice(services, job["invoice_id"], staff_id=job["staff_id"])
-            results.put(("issued", issued.number))
-        else:
-            paid = invoices_service.pay_invoice_at_desk(
-                services,
-                job["invoice_id"],
-                payments=[Payment("card", job["amount"])],
-                staff_id=job["staff_id"],
-            )
-            results.put(("paid", paid.receipt.number))
-    except DomainError as refusal:
-        results.put(("refused", str(refusal)))
-    except Exception as error:  # any other outcome fails the test, with its reason
-        results.put(("error", repr(error)))
-    finally:
-        engine.dispose()
-
-
-def run_tills(url: str, jobs: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(len(jobs))
-    results = context.Queue()
-    processes = [context.Process(target=till, args=(url, job, start, results)) for job in jobs]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
-    assert [o for o in outcomes if o[0] == "error"] == []
-    return sorted(outcomes)
+def invoice_work(services: Services, job: dict[str, Any]) -> tuple[str, str]:
+    """One till issues an invoice or takes payment for one (``run_tills`` reports a refusal)."""
+    if job["do"] == "issue":
+        issued = invoices_service.issue_invoice(services, job["invoice_id"], staff_id=job["staff_id"])
+        return ("issued", issued.number)
+    paid = invoices_service.pay_invoice_at_desk(
+        services, job["invoice_id"], payments=[Payment("card", job["amount"])], staff_id=job["staff_id"]
+    )
+    return ("paid", paid.receipt.number)
 
 
 def test_tills_issuing_at_the_same_moment_get_numbers_without_gaps(
@@ -537,9 +487,8 @@ def test_tills_issuing_at_the_same_moment_get_numbers_without_gaps(
     ]
     invoices_service.discard_invoice_draft(services, drafts.pop(2).id, staff_id=receptionist)
 
-    outcomes = run_tills(
-        migrated_url, [{"do": "issue", "invoice_id": d.id, "staff_id": receptionist} for d in drafts]
-    )
+    jobs = [{"do": "issue", "invoice_id": d.id, "staff_id": receptionist} for d in drafts]
+    outcomes = run_tills(migrated_url, invoice_work, jobs, hold=HOLD_SECONDS)
 
     assert outcomes == [("issued", f"INV-2026-{n:04d}") for n in range(1, len(drafts) + 1)]
     numbers = sorted(invoices_service.invoice_detail(services, d.id).number or "" for d in drafts)
@@ -552,9 +501,9 @@ def test_two_tills_taking_payment_for_one_invoice_complete_one_sale(
     issued = _issued(services, ada, receptionist, [_item(ItemKind.PACKAGE, "k-micro")])
     job = {"do": "pay", "invoice_id": issued.id, "staff_id": receptionist, "amount": issued.net}
 
-    outcomes = run_tills(migrated_url, [job, job])
+    outcomes = run_tills(migrated_url, invoice_work, [job, job], hold=HOLD_SECONDS)
 
-    assert [kind for kind, _ in outcomes] == ["paid", "refused"]
-    assert outcomes[1][1] == f"Invoice {issued.number} is already paid. Nothing more is due."
+    assert [kind for kind, *_ in outcomes] == ["paid", "refused"]
+    assert outcomes[1][-1] == f"Invoice {issued.number} is already paid. Nothing more is due."
     assert _sale_count(services) == 1
     assert len(packages_service.client_packages_overview(services, ada)) == 1

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from typing import Any
 
 from catalogue_fixtures import add_client
 from sqlalchemy import Engine
+from twotills import LingeringUnitsOfWork
 
 from aestheticc_pos.domain.catalogue import ItemKind, Treatment
 from aestheticc_pos.domain.errors import ConcurrencyConflict, DomainError
@@ -23,28 +23,9 @@ from aestheticc_pos.services.checkout import complete_sale
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store import catalogue_repo
-from aestheticc_pos.store.db import make_session_factory
-from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 ROUNDS = 12
 HOLD_SECONDS = 0.05
-
-
-class _Lingering(UnitOfWork):
-    """Holds its transaction (and its locks) a moment before committing, so the other till overlaps it."""
-
-    def commit(self) -> None:
-        time.sleep(HOLD_SECONDS)
-        super().commit()
-
-
-class _LingeringUnitsOfWork:
-    def __init__(self, engine: Engine) -> None:
-        self._write = make_session_factory(engine)
-        self._read = make_session_factory(engine, read_only=True)
-
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self._read) if read_only else _Lingering(self._write)
 
 
 def _run(start: threading.Barrier, results: dict[str, tuple[str, str]], name: str, work: Any) -> None:
@@ -68,7 +49,7 @@ def test_a_visit_checked_out_on_one_till_and_cancelled_on_another_never_deadlock
     with services.uow() as uow:
         catalogue_repo.save_treatment(uow.session, peel)
         uow.commit()
-    tills = Services(uow=_LingeringUnitsOfWork(engine), clock=services.clock)
+    tills = Services(uow=LingeringUnitsOfWork(engine, HOLD_SECONDS), clock=services.clock)
     client = add_client(services, "Ada", "Lovelace")
     outcomes: list[tuple[str, str]] = []
     for n in range(ROUNDS):

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing
-import time
 from dataclasses import dataclass
-from multiprocessing.synchronize import Barrier
 
 import pytest
 from sqlalchemy import update
+from twotills import run_tills
 
 from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.errors import InvalidInput, NotFound, NotPermitted
@@ -22,9 +20,7 @@ from aestheticc_pos.services import staff as staff_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.settings import PIN_HASH_COST_ENV
 from aestheticc_pos.store.audit_repo import audit_entries
-from aestheticc_pos.store.db import create_engine_for, make_session_factory
 from aestheticc_pos.store.tables import StaffRow
-from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)  # the services fixture's clock: 09:00 in London
 LOCKED_AT_FIFTH = (
@@ -235,59 +231,23 @@ GUESSES_PER_TILL = 5
 HOLD_SECONDS = 0.05
 
 
-class _SlowToCommit(UnitOfWork):
-    def commit(self) -> None:
-        time.sleep(HOLD_SECONDS)  # keep the transaction open, so the other tills really overlap it
-        super().commit()
-
-
-class _SlowTillUnitsOfWork:
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine_for(url)
-        self._write = make_session_factory(self.engine)
-        self._read = make_session_factory(self.engine, read_only=True)
-
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self._read) if read_only else _SlowToCommit(self._write)
-
-
-def guessing_till(url: str, staff_id: str, start: Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    """One till (its own process and engine) types wrong PINs as fast as it can; reports each refusal."""
-    units = _SlowTillUnitsOfWork(url)
-    services = Services(uow=units, clock=FixedClock(START))
+def guessing(services: Services, staff_id: str) -> tuple[str, list[str]]:
+    """One till types wrong PINs as fast as it can; what it was told each time."""
     said = []
-    try:
-        start.wait(timeout=60)
-        for guess in range(GUESSES_PER_TILL):
-            try:
-                staff_service.log_in(services, staff_id, f"{9000 + guess}")
-                said.append("signed in")
-            except NotPermitted as refusal:
-                said.append(str(refusal))
-        results.put(("done", said))
-    except Exception as error:  # any other outcome fails the test, with its reason
-        results.put(("error", repr(error)))
-    finally:
-        units.engine.dispose()
+    for guess in range(GUESSES_PER_TILL):
+        try:
+            staff_service.log_in(services, staff_id, f"{9000 + guess}")
+            said.append("signed in")
+        except NotPermitted as refusal:
+            said.append(str(refusal))
+    return ("done", said)
 
 
 def test_tills_guessing_at_once_get_five_wrong_pins_between_them(
     migrated_url: str, services: Services, team: Team
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(TILLS)
-    results = context.Queue()
-    tills = [
-        context.Process(target=guessing_till, args=(migrated_url, team.receptionist, start, results))
-        for _ in range(TILLS)
-    ]
-    for till in tills:
-        till.start()
-    outcomes = [results.get(timeout=120) for _ in tills]
-    for till in tills:
-        till.join(timeout=30)
+    outcomes = run_tills(migrated_url, guessing, [team.receptionist] * TILLS, hold=HOLD_SECONDS, now=START)
 
-    assert [detail for kind, detail in outcomes if kind == "error"] == [], outcomes
     said = [sentence for _, sentences in outcomes for sentence in sentences]
     checked = [s for s in said if s.startswith("That PIN is not right")]
     assert len(said) == TILLS * GUESSES_PER_TILL

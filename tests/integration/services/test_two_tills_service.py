@@ -1,9 +1,9 @@
 """Two tills book at the same moment through the services, on one database (SQLite, and PostgreSQL when set).
 
-Each till is a separate OS process (``spawn``) building its own ``Services`` over the database URL, as the app
-does on each computer of a clinic. They leave a barrier together and book in the same instant; every till
-keeps its transaction open a moment before committing, so the other one really overlaps it (SQLite: waits for
-the write lock; PostgreSQL: reads while the first has not committed yet). Exactly one booking may win:
+Each till is a separate OS process with its own ``Services`` over the database URL (``tests/twotills.py``). They
+leave a barrier together and book in the same instant; every till keeps its transaction open a moment before
+committing, so the other one really overlaps it (SQLite: waits for the write lock; PostgreSQL: reads while the
+first has not committed yet). Exactly one booking may win:
 
 - the last session of a package is reserved once (the other till is told no session is left);
 - two sessions of a course closer than its 28 days are not both booked, although sessions are left;
@@ -13,75 +13,26 @@ the write lock; PostgreSQL: reads while the first has not committed yet). Exactl
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import time
-from multiprocessing.synchronize import Barrier
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from catalogue_fixtures import add_client, assert_counters_match_ledger, save_demo_catalogue, sell_package
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
+from twotills import run_tills
 
-from aestheticc_pos.clock import FixedClock
-from aestheticc_pos.domain.errors import DomainError
 from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services
-from aestheticc_pos.store.db import create_engine_for, make_session_factory
 from aestheticc_pos.store.tables import AppointmentRow, ClientPackageStepRow, SessionLedgerRow
-from aestheticc_pos.store.unit_of_work import UnitOfWork
 
-HOLD_SECONDS = 0.5
-NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 LONDON = ZoneInfo("Europe/London")
 
 
-class _SlowToCommit(UnitOfWork):
-    def commit(self) -> None:
-        time.sleep(HOLD_SECONDS)
-        super().commit()
-
-
-class SlowTillUnitsOfWork:
-    """A ``UnitOfWorkFactory`` whose writing units of work hold their transaction open before committing."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._write = make_session_factory(engine)
-        self._read = make_session_factory(engine, read_only=True)
-
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self._read) if read_only else _SlowToCommit(self._write)
-
-
-def till(url: str, booking: dict[str, Any], start: Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    """One till books an appointment; reports ("booked", id), ("refused", error class, sentence) or ("error", …)."""
-    engine = create_engine_for(url)
-    services = Services(uow=SlowTillUnitsOfWork(engine), clock=FixedClock(NOW))
-    try:
-        start.wait(timeout=60)
-        booked = appointments_service.book_appointment(services, **booking)
-        results.put(("booked", booked.appointment.id, ""))
-    except DomainError as refusal:
-        results.put(("refused", type(refusal).__name__, str(refusal)))
-    except Exception as error:  # any other outcome fails the test, with its reason
-        results.put(("error", type(error).__name__, repr(error)))
-    finally:
-        engine.dispose()
-
-
-def run_tills(url: str, bookings: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(len(bookings))
-    results = context.Queue()
-    processes = [context.Process(target=till, args=(url, booking, start, results)) for booking in bookings]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
-    assert [o for o in outcomes if o[0] == "error"] == []
-    return sorted(outcomes)
+def book(services: Services, booking: dict[str, Any]) -> tuple[str, str, str]:
+    """One till books an appointment (``run_tills`` reports a refusal)."""
+    booked = appointments_service.book_appointment(services, **booking)
+    return ("booked", booked.appointment.id, "")
 
 
 def at(day: int, hour: int) -> dt.datetime:
@@ -156,6 +107,7 @@ def test_the_last_session_is_booked_by_one_till_only(
 
     outcomes = run_tills(
         migrated_url,
+        book,
         [
             booking(clinic, receptionist, practitioner, at(1, 10), client_package_id=course),
             booking(clinic, manager, manager, at(1, 10), client_package_id=course),
@@ -179,6 +131,7 @@ def test_two_sessions_closer_than_the_course_allows_are_not_both_booked(
     course = clinic["course"]
     outcomes = run_tills(
         migrated_url,
+        book,
         [
             booking(clinic, receptionist, practitioner, at(1, 10), client_package_id=course),
             booking(clinic, manager, manager, at(11, 10), client_package_id=course),
@@ -198,6 +151,7 @@ def test_a_practitioner_is_not_booked_twice_for_the_same_time(
 ) -> None:
     outcomes = run_tills(
         migrated_url,
+        book,
         [
             booking(clinic, receptionist, practitioner, at(1, 10), use_package=False),
             booking(clinic, manager, practitioner, at(1, 10), use_package=False, client_id=clinic["grace"]),
