@@ -1,8 +1,9 @@
 """Email to clients through the clinic's own mail server: set up by a manager, queued at the till, sent once.
 
-Staff send a receipt, an invoice or a link from the screen that shows it (the screen writes the text: the UI is
-the one place that formats money). ``email_client`` only queues the message, in the database, so a till with no
-network loses nothing; ``send_queued_emails`` (run by the till in the background) sends what is due.
+Staff send a receipt, an invoice, a link or a reminder of sessions about to expire from the screen that shows
+it (the screen writes the text: the UI is the one place that formats money). ``email_client`` only queues the
+message, in the database, so a till with no network loses nothing; ``send_queued_emails`` (run by the till in
+the background) sends what is due.
 
 Sent once: a message is marked ``sending`` and committed before the server is asked, and ``sent`` after. A till
 that stops in between cannot know whether the server took it, so once it has been ``sending`` for longer than any
@@ -36,7 +37,7 @@ from aestheticc_pos.store.tables import EmailRow, SettingRow
 
 log = logging.getLogger(__name__)
 
-KINDS = ("receipt", "invoice", "payment_link", "mandate_link")
+KINDS = ("receipt", "invoice", "payment_link", "mandate_link", "reminder")  # reminder: sessions expiring
 RETRY_AFTER = (
     dt.timedelta(minutes=1),
     dt.timedelta(minutes=5),

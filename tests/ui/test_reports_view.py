@@ -10,7 +10,7 @@ from aestheticc_pos.domain.money import Money
 from aestheticc_pos.services import report_packages
 from aestheticc_pos.services import reports as reports_service
 from aestheticc_pos.ui import format as fmt
-from aestheticc_pos.ui.views.report_pages_more import reminder_text
+from aestheticc_pos.ui.views.report_reminders import reminder_text
 from aestheticc_pos.ui.views.reports import ReportsView
 
 

@@ -37,6 +37,7 @@ WHAT = {
     "invoice": "invoice",
     "payment_link": "payment link",
     "mandate_link": "Direct Debit link",
+    "reminder": "reminder",
 }
 MessageMaker = Callable[[ClinicSettings], ClientMessage]
 AttachmentMaker = Callable[[ClinicSettings], bytes | None]

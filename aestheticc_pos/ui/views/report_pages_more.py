@@ -1,7 +1,7 @@
 """The Reports screen's memberships, package liability and redemption pages.
 
-The liability page lists the clients whose sessions expire soon with a reminder written for each, ready to copy
-into an email or a text (the clinic's email kinds do not include reminders yet, so it is copied, not queued).
+The liability page lists the clients whose sessions expire soon with a reminder written for each, to copy into
+a text or to email to the client through the clinic's mail server (queued, sent in the background).
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 from aestheticc_pos.domain.reports import months_back
 from aestheticc_pos.services import report_memberships, report_packages, report_redemption
 from aestheticc_pos.services.report_memberships import MembershipsReport
-from aestheticc_pos.services.report_packages import ClientWithExpiringSessions, LiabilityReport
+from aestheticc_pos.services.report_packages import LiabilityReport
 from aestheticc_pos.services.report_redemption import RedemptionReport
 from aestheticc_pos.ui import format as fmt
+from aestheticc_pos.ui.dialogs.send_to_client import EmailButton
 from aestheticc_pos.ui.forms import Card
 from aestheticc_pos.ui.report_export import ReportTable
 from aestheticc_pos.ui.views.report_pages import _date_edit
 from aestheticc_pos.ui.views.report_parts import bar_chart, chart_view, page_layout, pounds
+from aestheticc_pos.ui.views.report_reminders import reminder_message, reminder_text
 from aestheticc_pos.ui.widgets.wheel import calm_wheel
 
 MONTHS_SHOWN = 12
@@ -250,8 +252,14 @@ class LiabilityPage(_MonthsPage):
         self.copy_button = QPushButton("Copy")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_reminder)
+        self.email_button = EmailButton("Email…", host.desk)
+        self.email_button.setToolTip("Email the reminder to the client (sent in the background)")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.email_button)
+        buttons.addStretch(1)
         reminder.box.addWidget(self.reminder)
-        reminder.box.addWidget(self.copy_button)
+        reminder.box.addLayout(buttons)
         self.layout_.addWidget(reminder)
         self.cards["expiring"].view.selectionModel().currentRowChanged.connect(
             lambda current, _p: self.choose(current.row())
@@ -297,27 +305,20 @@ class LiabilityPage(_MonthsPage):
         if r is None or not 0 <= row < len(r.expiring):
             self.reminder.setPlainText("")
             self.copy_button.setEnabled(False)
+            self.email_button.set_target(None)
             return
+        client = r.expiring[row]
         self.reminder.setPlainText(
-            reminder_text(r.expiring[row], self.host.desk.settings.name, self.host.desk.settings.phone)
+            reminder_text(client, self.host.desk.settings.name, self.host.desk.settings.phone)
         )
         self.copy_button.setEnabled(True)
+        self.email_button.set_target(
+            lambda settings: reminder_message(client, settings), client_id=client.client_id
+        )
 
     def copy_reminder(self) -> None:
         QGuiApplication.clipboard().setText(self.reminder.toPlainText())
         self.host.desk.message.emit("The reminder is copied: paste it into an email or a text to the client.")
-
-
-def reminder_text(client: ClientWithExpiringSessions, clinic_name: str, clinic_phone: str) -> str:
-    """What the clinic would send the client: each package, its sessions left and the last day to use them."""
-    lines = [f"Dear {client.first_name},", ""]
-    for p in client.packages:
-        sessions = f"{p.unbooked} session{'s' if p.unbooked != 1 else ''}"
-        lines.append(f"You still have {sessions} of your {p.name} to use by {fmt.long_date(p.expires_on)}.")
-    contact = f" on {clinic_phone}" if clinic_phone else ""
-    lines += ["", f"Reply to this message or call us{contact} to book, so none of them goes to waste.", ""]
-    lines.append(f"With best wishes,\n{clinic_name or 'The clinic'}")
-    return "\n".join(lines)
 
 
 def liability_tables(r: LiabilityReport) -> dict[str, ReportTable]:
