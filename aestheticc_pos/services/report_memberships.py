@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import Integer, String, and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -42,6 +42,7 @@ COLLECTED = (PaymentStatus.CONFIRMED.value,)
 NOT_COLLECTED = (PaymentStatus.FAILED.value, PaymentStatus.CHARGED_BACK.value)
 NOT_BILLED = (PaymentStatus.CANCELLED.value, PaymentStatus.REFUNDED.value)
 IN_ARREARS = (MembershipStatus.PAST_DUE.value, MembershipStatus.SUSPENDED.value)
+MRR, MOVES = "\x01mrr", "\x01moves"  # the statement's two rows that are not a tier (no tier is named so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,6 @@ def memberships_report(
 
 
 def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: dt.date) -> MembershipsReport:
-    s = uow.session
     months: list[dt.date] = []
     month = first
     while month <= last:
@@ -130,35 +130,17 @@ def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: 
     days = [first - dt.timedelta(days=1)] + [
         min(next_month(m) - dt.timedelta(days=1), clinic.today) for m in months
     ]
-    prices = _prices(days)
+    figures, by_tier = _member_figures(uow, days)
     n = len(days)
-    price = [prices.c[f"p{i}"] for i in range(n)]
-    moves: list[ColumnElement[int]] = []
-    for i in range(1, n):
-        before, after = price[i - 1], price[i]
-        moved = func.abs(after - before)
-        moves += [
-            pence_sum(case((and_(before == 0, after > 0), after), else_=0)),
-            pence_sum(case((and_(before > 0, after > before), moved), else_=0)),
-            pence_sum(case((and_(after > 0, after < before), moved), else_=0)),
-            pence_sum(case((and_(before > 0, after == 0), before), else_=0)),
-        ]
-    figures = [int(x) for x in s.execute(select(*(pence_sum(p) for p in price), *moves)).one()]
     mrr, moved_by = figures[:n], figures[n:]
     mrr_months = tuple(
         MrrMonth(month, mrr[i], *moved_by[4 * i : 4 * i + 4], closing=mrr[i + 1])
         for i, month in enumerate(months)
     )
-    members = _prices(days, prices=False)
-    by_tier = s.execute(
-        select(members.c.tier_name, *(pence_sum(members.c[f"m{i}"]) for i in range(1, n)))
-        .group_by(members.c.tier_name)
-        .order_by(members.c.tier_name)
-    ).all()
     members_by_tier = tuple(
-        TierMembers(months[i], str(tier), int(count))
-        for tier, *counts in by_tier
-        for i, count in enumerate(counts)
+        TierMembers(months[i], tier, count)
+        for tier, counts in by_tier
+        for i, count in enumerate(counts[1:])
         if count
     )
     tiers = tuple(sorted({m.tier_name for m in members_by_tier}))
@@ -179,6 +161,42 @@ def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: 
         coming_total=coming_total,
         currency=clinic.currency,
     )
+
+
+def _member_figures(uow: UnitOfWork, days: list[dt.date]) -> tuple[list[int], list[tuple[str, list[int]]]]:
+    """In one statement over the memberships read once (``_prices``, materialised): the MRR on each of ``days``
+    and its movements between consecutive days (new, upgrades, downgrades, churn: ``4 × (len(days) - 1)``
+    figures), and the members of each tier on each day. The movements sum only the memberships whose price
+    moved at all: most of a group's members pay the same all year."""
+    prices = _prices(days)
+    n = len(days)
+    price = [prices.c[f"p{i}"] for i in range(n)]
+    moves: list[ColumnElement[int]] = []
+    for i in range(1, n):
+        before, after = price[i - 1], price[i]
+        moved = func.abs(after - before)
+        moves += [
+            pence_sum(case((and_(before == 0, after > 0), after), else_=0)),
+            pence_sum(case((and_(before > 0, after > before), moved), else_=0)),
+            pence_sum(case((and_(after > 0, after < before), moved), else_=0)),
+            pence_sum(case((and_(before > 0, after == 0), before), else_=0)),
+        ]
+    zero = literal(0, Integer)
+    statement = union_all(
+        select(literal(MRR, String), *(pence_sum(p) for p in price), *(zero for _ in moves)),
+        select(literal(MOVES, String), *(zero for _ in price), *moves).where(
+            or_(*(price[i] != price[i - 1] for i in range(1, n)))
+        ),
+        select(
+            prices.c.tier_name, *(pence_sum(prices.c[f"m{i}"]) for i in range(n)), *(zero for _ in moves)
+        ).group_by(prices.c.tier_name),
+    )
+    rows = uow.session.execute(statement).all()
+    totals = next(r for r in rows if r[0] == MRR)
+    moved = next(r for r in rows if r[0] == MOVES)
+    figures = [int(x) for x in totals[1 : 1 + n]] + [int(x) for x in moved[1 + n :]]
+    by_tier = sorted((str(r[0]), [int(x) for x in r[1 : 1 + n]]) for r in rows if r[0] not in (MRR, MOVES))
+    return figures, by_tier
 
 
 def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
