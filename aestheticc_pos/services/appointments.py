@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from aestheticc_pos.domain import appointments as booking
 from aestheticc_pos.domain import packages as rules
@@ -27,7 +28,7 @@ from aestheticc_pos.services.deposits import (
     request_deposit_in,
     settle_deposit_on_cancel_in,
 )
-from aestheticc_pos.services.membership_views import MembershipView, membership_view_of
+from aestheticc_pos.services.membership_views import MembershipView, membership_view
 from aestheticc_pos.services.packages import (
     load_client_package_for_change,
     lock_client_packages,
@@ -269,9 +270,14 @@ def appointment_screen(services: Services, appointment_id: str) -> AppointmentSc
     with services.uow(read_only=True) as uow:
         s = uow.session
         today = services.now().astimezone(read_clinic_settings(s).tz).date()
-        detail = _detail_in(uow, appointment_id, today)
-        current = repo.current_membership_of(s, detail.appointment.client_id)
-        membership = None if current is None else membership_view_of(s, current, today)
+        rows = _view_rows(uow, [appointment_id])
+        if not rows:
+            raise NotFound("That appointment does not exist.")
+        detail = _detail_of(uow, _view_of(rows[0]), today)
+        current = repo.current_membership_row_of(s, detail.appointment.client_id)
+        membership = None
+        if current is not None:  # the client's names are on the appointment's row
+            membership = membership_view(s, repo.membership_from_row(current), rows[0], current, today)
         if membership is not None and membership.status is MembershipStatus.ENDED:
             membership = None
         return AppointmentScreen(detail, membership, deposit_of_appointment_in(s, appointment_id))
@@ -393,7 +399,11 @@ def _detail_in(uow: UnitOfWork, appointment_id: str, today: dt.date) -> Appointm
     views = _views(uow, [appointment_id])
     if not views:
         raise NotFound("That appointment does not exist.")
-    view = views[0]
+    return _detail_of(uow, views[0], today)
+
+
+def _detail_of(uow: UnitOfWork, view: AppointmentView, today: dt.date) -> AppointmentDetail:
+    appointment_id = view.id
     packages = repo.client_packages_covering(
         uow.session, view.client_id, view.treatment_id, today, including=view.client_package_id
     )
@@ -423,39 +433,50 @@ def _view(uow: UnitOfWork, appointment_id: str) -> AppointmentView:
 
 
 def _views(uow: UnitOfWork, ids: list[str]) -> list[AppointmentView]:
+    return [_view_of(row) for row in _view_rows(uow, ids)]
+
+
+def _view_rows(uow: UnitOfWork, ids: list[str]) -> list[Row[Any]]:
+    """The appointments with their names, one statement built once (also the client's first and last name)."""
     if not ids:
         return []
-    rows = uow.session.execute(
-        select(
-            AppointmentRow,
-            ClientRow.first_name,
-            ClientRow.last_name,
-            TreatmentRow.name,
-            StaffRow.name,
-            ClientPackageRow.name,
-        )
-        .join(ClientRow, ClientRow.id == AppointmentRow.client_id)
-        .join(TreatmentRow, TreatmentRow.id == AppointmentRow.treatment_id)
-        .join(StaffRow, StaffRow.id == AppointmentRow.practitioner_id)
-        .outerjoin(ClientPackageRow, ClientPackageRow.id == AppointmentRow.client_package_id)
-        .where(AppointmentRow.id.in_(ids))
-    ).all()
-    return [
-        AppointmentView(
-            id=a.id,
-            client_id=a.client_id,
-            client_name=f"{first} {last}",
-            treatment_id=a.treatment_id,
-            treatment_name=treatment,
-            practitioner_id=a.practitioner_id,
-            practitioner_name=practitioner,
-            starts_at=a.starts_at,
-            duration_minutes=a.duration_minutes,
-            status=AppointmentStatus(a.status),
-            client_package_id=a.client_package_id,
-            step_position=a.step_position,
-            package_name=package,
-            notes=a.notes or "",
-        )
-        for a, first, last, treatment, practitioner, package in rows
-    ]
+    uow.session.flush()  # a Core read never autoflushes: an appointment booked in this unit of work is found
+    return list(uow.session.execute(_VIEWS, {"ids": ids}).all())
+
+
+def _view_of(a: Row[Any]) -> AppointmentView:
+    return AppointmentView(
+        id=a.id,
+        client_id=a.client_id,
+        client_name=f"{a.first_name} {a.last_name}",
+        treatment_id=a.treatment_id,
+        treatment_name=a.treatment_name,
+        practitioner_id=a.practitioner_id,
+        practitioner_name=a.practitioner_name,
+        starts_at=a.starts_at,
+        duration_minutes=a.duration_minutes,
+        status=AppointmentStatus(a.status),
+        client_package_id=a.client_package_id,
+        step_position=a.step_position,
+        package_name=a.package_name,
+        notes=a.notes or "",
+    )
+
+
+_a, _c = AppointmentRow.__table__, ClientRow.__table__
+_t, _s, _p = TreatmentRow.__table__, StaffRow.__table__, ClientPackageRow.__table__
+_VIEWS = (
+    select(
+        *(c for c in _a.c if c.name not in ("deposit_status", "created_at", "updated_at", "cancelled_at")),
+        _c.c.first_name,
+        _c.c.last_name,
+        _t.c.name.label("treatment_name"),
+        _s.c.name.label("practitioner_name"),
+        _p.c.name.label("package_name"),
+    )
+    .join(_c, _c.c.id == _a.c.client_id)
+    .join(_t, _t.c.id == _a.c.treatment_id)
+    .join(_s, _s.c.id == _a.c.practitioner_id)
+    .outerjoin(_p, _p.c.id == _a.c.client_package_id)
+    .where(_a.c.id.in_(bindparam("ids", expanding=True)))
+)

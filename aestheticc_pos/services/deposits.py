@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from aestheticc_pos.domain import deposits as rules
@@ -221,25 +221,39 @@ def deposit_of_appointment_in(
     s: Session, appointment_id: str, *, only_paid: bool = False
 ) -> DepositView | None:
     """``deposit_of_appointment`` inside the caller's transaction (the appointment screen reads it with the rest)."""
-    query = select(DepositRow).where(DepositRow.appointment_id == appointment_id)
-    if only_paid:
-        query = query.where(DepositRow.status == DepositStatus.PAID.value)
-    deposit = s.scalars(query.order_by(DepositRow.created_at.desc())).first()
+    s.flush()  # one statement built once, with its link (a Core read never autoflushes)
+    deposit = s.execute(_PAID_DEPOSIT_OF if only_paid else _DEPOSIT_OF, {"id": appointment_id}).first()
     if deposit is None:
         return None
-    link = None if deposit.payment_link_id is None else s.get(PaymentLinkRow, deposit.payment_link_id)
-    link_status = None if link is None else LinkStatus(link.status)
+    link_status = None if deposit.link_id is None else LinkStatus(deposit.link_status)
     return DepositView(
         id=deposit.id,
         appointment_id=appointment_id,
         amount=Money(deposit.amount_pence, deposit.currency),
-        status=_status(deposit),
-        link_id=None if link is None else link.id,
+        status=DepositStatus(deposit.status),
+        link_id=deposit.link_id,
         link_status=link_status,
-        authorisation_url=link.authorisation_url
-        if link is not None and link_status is LinkStatus.OPEN
-        else None,
+        authorisation_url=deposit.link_url if link_status is LinkStatus.OPEN else None,
     )
+
+
+_d, _l = DepositRow.__table__, PaymentLinkRow.__table__
+_DEPOSIT_OF = (
+    select(
+        _d.c.id,
+        _d.c.amount_pence,
+        _d.c.currency,
+        _d.c.status,
+        _l.c.id.label("link_id"),
+        _l.c.status.label("link_status"),
+        _l.c.authorisation_url.label("link_url"),
+    )
+    .outerjoin(_l, _l.c.id == _d.c.payment_link_id)
+    .where(_d.c.appointment_id == bindparam("id"))
+    .order_by(_d.c.created_at.desc())
+    .limit(1)
+)
+_PAID_DEPOSIT_OF = _DEPOSIT_OF.where(_d.c.status == DepositStatus.PAID.value)
 
 
 def credit_deposit_in(

@@ -39,28 +39,64 @@ _memberships = MembershipRow.__table__
 _packages = ClientPackageRow.__table__
 _steps = ClientPackageStepRow.__table__
 _ledgers = SessionLedgerRow.__table__
+_PACKAGE_COLUMNS = ("id", "client_id", "package_id", "name", "price_pence", "currency")
+_PACKAGE_COLUMNS += ("purchased_on", "expires_on", "status")
+_LEDGER_COLUMNS = ("client_package_id", "step_position", "kind", "sessions", "session_on", "appointment_id")
+_LEDGER_COLUMNS += ("reason", "created_at")
+_WITH_STEPS = (  # a package's row once per step, with that step's terms (only what the domain value needs)
+    *(_packages.c[name] for name in _PACKAGE_COLUMNS),
+    _steps.c.position.label("step_position"),
+    _steps.c.treatment_id.label("step_treatment_id"),
+    _steps.c.name.label("step_name"),
+    _steps.c.sessions.label("step_sessions"),
+    _steps.c.min_days_after_previous.label("step_min_days_after_previous"),
+    _steps.c.min_days_between_sessions.label("step_min_days_between_sessions"),
+)
+_JOIN_STEPS = _packages.join(_steps, _steps.c.client_package_id == _packages.c.id)
 _USABLE_PACKAGES = (
-    select(_packages)
+    select(*_WITH_STEPS)
+    .select_from(_JOIN_STEPS)
     .where(
         _packages.c.client_id == bindparam("client_id"),
         _packages.c.status == ClientPackageStatus.ACTIVE.value,
         _packages.c.expires_on >= bindparam("on"),
     )
-    .order_by(_packages.c.purchased_on, _packages.c.id)
+    .order_by(_packages.c.purchased_on, _packages.c.id, _steps.c.position)
 )
-_STEPS_OF = (
-    select(_steps)
-    .where(_steps.c.client_package_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_steps.c.client_package_id, _steps.c.position)
+_covering_step = _steps.alias("covering_step")
+_COVERING = (
+    select(*_WITH_STEPS)
+    .select_from(_JOIN_STEPS)
+    .where(
+        _packages.c.client_id == bindparam("client_id"),
+        or_(
+            _packages.c.id == bindparam("including"),
+            and_(
+                _packages.c.status == ClientPackageStatus.ACTIVE.value,
+                _packages.c.expires_on >= bindparam("today"),
+                exists().where(
+                    _covering_step.c.client_package_id == _packages.c.id,
+                    _covering_step.c.treatment_id == bindparam("treatment_id"),
+                ),
+            ),
+        ),
+    )
+    .order_by(_packages.c.purchased_on, _packages.c.id, _steps.c.position)
 )
 _LEDGERS_OF = (
-    select(_ledgers)
+    select(*(_ledgers.c[name] for name in _LEDGER_COLUMNS))
     .where(_ledgers.c.client_package_id.in_(bindparam("ids", expanding=True)))
     .order_by(_ledgers.c.seq)
 )
-_LOCK_CLIENT = select(_clients).where(_clients.c.id == bindparam("id")).with_for_update()
+_CLIENT_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "date_of_birth", "notes")
+_CLIENT_COLUMNS += ("marketing_consent", "anonymised_at")
+_LOCK_CLIENT = (
+    select(*(_clients.c[name] for name in _CLIENT_COLUMNS))
+    .where(_clients.c.id == bindparam("id"))
+    .with_for_update()
+)
 _CURRENT_MEMBERSHIP = (
-    select(_memberships)
+    select(*(c for c in _memberships.c if c.name not in ("created_at", "updated_at")))
     .where(
         _memberships.c.client_id == bindparam("client_id"),
         _memberships.c.status != MembershipStatus.ENDED.value,
@@ -144,17 +180,34 @@ def usable_client_packages_of(session: Session, client_id: str, on: dt.date) -> 
     """The client's packages that can still be used on ``on`` (active, not expired), oldest purchase first,
     with their steps and ledgers: what checkout prices with. Three statements at most, built once."""
     session.flush()
-    rows = session.execute(_USABLE_PACKAGES, {"client_id": client_id, "on": on}).all()
+    return _with_steps_and_ledgers(
+        session, session.execute(_USABLE_PACKAGES, {"client_id": client_id, "on": on}).all()
+    )
+
+
+def _with_steps_and_ledgers(session: Session, rows: list[Row[Any]]) -> list[ClientPackage]:
+    """Client packages from their rows joined with their steps (``_WITH_STEPS``), with their ledgers: one
+    statement more, none for no rows."""
     if not rows:
         return []
-    ids = [row.id for row in rows]
+    packages: dict[str, Row[Any]] = {}
     steps: dict[str, list[PackageStep]] = defaultdict(list)
-    for step in session.execute(_STEPS_OF, {"ids": ids}):
-        steps[step.client_package_id].append(package_step_from(step))
+    for row in rows:
+        packages.setdefault(row.id, row)
+        steps[row.id].append(
+            PackageStep(
+                position=row.step_position,
+                treatment_id=row.step_treatment_id,
+                name=row.step_name,
+                sessions=row.step_sessions,
+                min_days_after_previous=row.step_min_days_after_previous,
+                min_days_between_sessions=row.step_min_days_between_sessions,
+            )
+        )
     ledger: dict[str, list[LedgerEntry]] = defaultdict(list)
-    for entry in session.execute(_LEDGERS_OF, {"ids": ids}):
+    for entry in session.execute(_LEDGERS_OF, {"ids": list(packages)}):
         ledger[entry.client_package_id].append(_ledger_entry(entry))
-    return [_client_package(row, steps[row.id], ledger[row.id]) for row in rows]
+    return [_client_package(row, steps[id_], ledger[id_]) for id_, row in packages.items()]
 
 
 def client_packages_covering(
@@ -162,22 +215,14 @@ def client_packages_covering(
 ) -> list[ClientPackage]:
     """The client's packages that could pay for ``treatment_id`` on ``today`` (active, not expired, with a step
     of that treatment), and the package ``including`` whatever its state: only their ledgers are read."""
-    step = ClientPackageStepRow
-    covers = and_(
-        ClientPackageRow.status == ClientPackageStatus.ACTIVE.value,
-        ClientPackageRow.expires_on >= today,
-        exists().where(step.client_package_id == ClientPackageRow.id, step.treatment_id == treatment_id),
-    )
-    rows = session.scalars(
-        select(ClientPackageRow)
-        .where(
-            ClientPackageRow.client_id == client_id,
-            or_(ClientPackageRow.id == including, covers) if including else covers,
-        )
-        .options(selectinload(ClientPackageRow.steps))
-        .order_by(ClientPackageRow.purchased_on, ClientPackageRow.id)
-    ).all()
-    return _client_packages(session, list(rows))
+    session.flush()
+    parameters = {
+        "client_id": client_id,
+        "treatment_id": treatment_id,
+        "today": today,
+        "including": including,
+    }
+    return _with_steps_and_ledgers(session, session.execute(_COVERING, parameters).all())
 
 
 def add_client_package(
@@ -310,9 +355,15 @@ def load_membership(session: Session, membership_id: str) -> Membership:
 
 def current_membership_of(session: Session, client_id: str) -> Membership | None:
     """The client's membership that has not ended (the newest, should there be several)."""
-    session.flush()
-    row = session.execute(_CURRENT_MEMBERSHIP, {"client_id": client_id}).first()
+    row = current_membership_row_of(session, client_id)
     return None if row is None else membership_from_row(row)
+
+
+def current_membership_row_of(session: Session, client_id: str) -> Row[Any] | None:
+    """``current_membership_of``'s row, for a view that shows what the domain value does not carry (the
+    Direct Debit authorisation link); ``membership_from_row`` makes the membership of it."""
+    session.flush()
+    return session.execute(_CURRENT_MEMBERSHIP, {"client_id": client_id}).first()
 
 
 def membership_from_row(row: MembershipRow | Row[Any]) -> Membership:
