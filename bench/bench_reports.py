@@ -15,6 +15,8 @@ from __future__ import annotations
 from common import Report, data_url, parser, row, samples  # isort: skip
 
 import datetime as dt  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 from sqlalchemy import select, text  # noqa: E402
@@ -130,17 +132,36 @@ def main() -> int:
     try:
         for what, work, baseline, base in cases:
             base_times = samples(base, args.repeat)
-            times = samples(work, args.repeat)
+            cpu: list[float] = []
+            times = samples(_cpu_timed(work, cpu), args.repeat)
             p95 = sorted(times)[min(len(times) - 1, max(0, round(0.95 * len(times)) - 1))]
             report.add(
                 row(
-                    what, times, baseline, base_times, target=f"p95 < {TARGET_MS:.0f} ms", met=p95 < TARGET_MS
+                    what,
+                    times,
+                    baseline,
+                    base_times,
+                    target=f"p95 < {TARGET_MS:.0f} ms",
+                    met=p95 < TARGET_MS,
+                    note=f"CPU p50 {statistics.median(cpu[-args.repeat :]):.0f} ms (this process's own time)",
                 )
             )
     finally:
         engine.dispose()
     report.write()
     return 0
+
+
+def _cpu_timed(work: Callable[[], object], into: list[float]) -> Callable[[], None]:
+    """``work``, noting the processor time it took (ms) in ``into``: on a shared machine the wall time also
+    counts the time others' work had the processor."""
+
+    def run() -> None:
+        started = time.process_time()
+        work()
+        into.append((time.process_time() - started) * 1000)
+
+    return run
 
 
 if __name__ == "__main__":
