@@ -125,7 +125,7 @@ class Drain:
                 if not self._lease.keep():
                     tally.stopped, lost_lease = ANOTHER_TILL_SYNCING, True
                     break
-                if not self._rate.take(self._clock.now()):
+                if not self._rate.take():
                     tally.stopped = RATE_PAUSE
                     break
                 tally.attempted.add(outbox_id)
@@ -190,7 +190,7 @@ class Drain:
             self._record(outbox_id, lambda row, now: outbox.mark_retry(row, failure, now, self._rng))
             tally.retried += 1
             if isinstance(failure, RateLimited):  # every other request would get the same answer
-                self._rate.empty_until(self._clock.now() + min(failure.retry_after, outbox.BACKOFF_CAP))
+                self._rate.wait(min(failure.retry_after, outbox.BACKOFF_CAP))
                 tally.stopped = str(failure)
         else:
             detail = getattr(failure, "detail", None) or failure

@@ -21,7 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aestheticc_pos.clock import Clock
@@ -65,7 +67,8 @@ class CycleReport:
 class SyncEngine:
     """Sends the outbox and pulls events (module doc). ``bus`` applies the domain messages (``app.py`` gives it
     ``services/handlers.py``'s). ``holder`` names this engine in the sync lease (a new id per engine by default;
-    give each till its own). ``rate_share``: the share of GoCardless's rate limit this engine may use."""
+    give each till its own). ``rate_share``: the share of GoCardless's rate limit this engine may use, its budget
+    refilled as real time passes on ``monotonic`` (not ``clock``, which may stand still)."""
 
     def __init__(
         self,
@@ -78,8 +81,11 @@ class SyncEngine:
         rng: random.Random | None = None,
         requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE,
         holder: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        rate = RateLimit(gateway, clock.now(), share=rate_share, requests_per_minute=requests_per_minute)
+        rate = RateLimit(
+            gateway, share=rate_share, requests_per_minute=requests_per_minute, monotonic=monotonic
+        )
         self.holder = (holder or f"till-{uuid.uuid4().hex[:12]}").replace(" ", "_")[:40]
         self._uow = uow_factory
         self._clock = clock

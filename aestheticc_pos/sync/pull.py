@@ -211,7 +211,7 @@ class Pull:
         if not self._lease.keep():
             read.another_till = True
             return False
-        if not self._rate.take(self._clock.now()):
+        if not self._rate.take():
             read.stopped = RATE_PAUSE
             return False
         try:
@@ -234,7 +234,7 @@ class Pull:
         """The same taxonomy as a drain: a sentence for the report, and whether the token was refused."""
         log.warning("pulling GoCardless events stopped: %s", error.detail or error)
         if isinstance(error, RateLimited):
-            self._rate.empty_until(self._clock.now() + min(error.retry_after, outbox.BACKOFF_CAP))
+            self._rate.wait(min(error.retry_after, outbox.BACKOFF_CAP))
         return str(error), isinstance(error, AuthenticationFailed)
 
     def _read_missing_payments(self, wanted: list[dict[str, Any]]) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import gocardless_pro
 import pytest
-from harness import Till
+from harness import Till, clock_seconds
 
 from aestheticc_pos.clock import FixedClock
 from aestheticc_pos.domain.staff import Role
@@ -67,7 +67,14 @@ def clinic(tmp_path, copy_migrated_sqlite) -> Iterator[Clinic]:
 @pytest.fixture
 def till(clinic: Clinic, simulator: Simulator, gateway: GoCardlessGateway) -> Till:
     """A till on the clinic, syncing with the simulator; both clocks at ``START``."""
-    engine = SyncEngine(clinic.uow, gateway, clinic.clock, bus=clinic.bus, rng=random.Random(7))
+    engine = SyncEngine(
+        clinic.uow,
+        gateway,
+        clinic.clock,
+        bus=clinic.bus,
+        rng=random.Random(7),
+        monotonic=clock_seconds(clinic.clock),
+    )
     return Till(
         clinic.services,
         clinic.uow,

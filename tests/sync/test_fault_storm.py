@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
+from harness import clock_seconds
 from sqlalchemy import select
 from staffing import front_desk
 
@@ -112,6 +113,7 @@ class Till:
             requests_per_minute=100_000,
             rng=random.Random(11),
             holder=holder,
+            monotonic=clock_seconds(self.clock),
         )
 
     @property

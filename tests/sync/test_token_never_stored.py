@@ -15,6 +15,7 @@ import os
 import random
 from pathlib import Path
 
+from harness import clock_seconds
 from sqlalchemy import select
 from staffing import front_desk
 
@@ -103,7 +104,13 @@ def _full_run(clinic, simulator: Simulator) -> None:
     gateway = GoCardlessGateway(TOKEN, base_url=simulator.base_url, timeout=1)
     assert TOKEN not in repr(gateway) and TOKEN not in repr(vars(gateway))
     engine = SyncEngine(
-        clinic.uow, gateway, clinic.clock, bus=clinic.bus, rng=random.Random(3), rate_share=1.0
+        clinic.uow,
+        gateway,
+        clinic.clock,
+        bus=clinic.bus,
+        rng=random.Random(3),
+        rate_share=1.0,
+        monotonic=clock_seconds(clinic.clock),
     )
     ids = []
     for n in range(6):
