@@ -123,6 +123,7 @@ def _run(report: Report, services: Services, engine, repeat: int) -> None:  # ty
     )
     figure.met = figure.ratio <= 3 and p95(times) <= 10
     report.add(figure)
+    report.extra["statements"] = [" ".join(s.split())[:120] for s in statements]
 
 
 if __name__ == "__main__":
