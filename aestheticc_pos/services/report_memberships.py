@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import Integer, String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -217,10 +217,12 @@ def arrears_in(uow: UnitOfWork) -> tuple[int, int]:
     return int(count or 0), int(owed or 0)
 
 
-def _prices(days: list[dt.date], *, prices: bool = True):  # type: ignore[no-untyped-def]
-    """One row per membership that could be a member on one of ``days``: its tier, and for each day ``i``
-    ``m{i}`` (1 when a member then, else 0) and, with ``prices``, ``p{i}`` (its monthly price then; 0 when
-    not a member or paused).
+def _prices(days: list[dt.date]):  # type: ignore[no-untyped-def]
+    """Rows of ``tier_name`` and, for each day ``i``, ``m{i}`` (members then) and ``p{i}`` (their monthly
+    price then; 0 when not a member or paused): one row per membership that could be a member on one of
+    ``days``, except, over several days, those that are members on all of them at an unchanging price (most
+    of a group's members: joined before the first day, not ended, never billed at another price), which come
+    already summed as one row per tier. Every figure is a sum over these rows.
 
     Only a membership billed at another price than its own (a tier changed) has its payments looked up per
     day. Over several days the rows are materialised, so each price is worked out once whatever the figures
@@ -246,25 +248,25 @@ def _prices(days: list[dt.date], *, prices: bool = True):  # type: ignore[no-unt
             m.status,
             m.monthly_price_pence,
             m.signup_fee_pence,
-            case((repriced, 1), else_=0).label("repriced")
-            if prices
-            else literal_column("0").label("repriced"),
+            case((repriced, 1), else_=0).label("repriced"),
         )
         .where(m.started_on <= max(days), or_(m.ends_on.is_(None), m.ends_on >= min(days)))
         .cte("memberships_in_range")
     )
     b = base.c
-    columns: list[Any] = [b.id.label("membership_id"), b.tier_name]
-    for i, day in enumerate(days):
-        member = and_(
+
+    def member_on(day: dt.date) -> ColumnElement[bool]:
+        return and_(
             b.started_on <= day,
             b.status != MembershipStatus.PENDING_MANDATE.value,
             or_(b.ends_on >= day, and_(b.ends_on.is_(None), b.status != MembershipStatus.ENDED.value)),
         )
-        columns.append(case((member, 1), else_=0).label(f"m{i}"))
-        if not prices:
-            continue
-        billed = (
+
+    columns: list[Any] = [b.tier_name]
+    for i, day in enumerate(days):
+        columns.append(case((member_on(day), 1), else_=0).label(f"m{i}"))
+    for i, day in enumerate(days):
+        billed_then = (
             select(pay.amount_pence - case((pay.period_start == b.started_on, b.signup_fee_pence), else_=0))
             .where(pay.membership_id == b.id, pay.period_start <= day, pay.status.not_in(NOT_BILLED))
             .order_by(pay.period_start.desc())
@@ -273,12 +275,27 @@ def _prices(days: list[dt.date], *, prices: bool = True):  # type: ignore[no-unt
             .scalar_subquery()
         )
         price = case(
-            (b.repriced == 1, func.coalesce(billed, b.monthly_price_pence)), else_=b.monthly_price_pence
+            (b.repriced == 1, func.coalesce(billed_then, b.monthly_price_pence)), else_=b.monthly_price_pence
         )
-        paying = and_(member, b.status != MembershipStatus.PAUSED.value)
+        paying = and_(member_on(day), b.status != MembershipStatus.PAUSED.value)
         columns.append(case((paying, price), else_=0).label(f"p{i}"))
-    member_prices = select(*columns).select_from(base).cte("member_prices")
-    return member_prices.prefix_with("MATERIALIZED") if len(days) > 1 else member_prices
+    if len(days) == 1:
+        return select(*columns).select_from(base).cte("member_prices")
+    steady = and_(member_on(min(days)), member_on(max(days)), b.repriced == 0)
+    steady_price = pence_sum(
+        case((b.status == MembershipStatus.PAUSED.value, 0), else_=b.monthly_price_pence)
+    )
+    summed = (
+        select(
+            b.tier_name,
+            *(func.count().label(f"m{i}") for i in range(len(days))),
+            *(steady_price.label(f"p{i}") for i in range(len(days))),
+        )
+        .where(steady)
+        .group_by(b.tier_name)
+    )
+    rows = union_all(select(*columns).select_from(base).where(~steady), summed)
+    return rows.cte("member_prices").prefix_with("MATERIALIZED")
 
 
 def _collections(
