@@ -2,8 +2,8 @@
 
 ``BasketDocuments`` checks what the receptionist asked (a client chosen, a priced basket, no package session
 on it: a link or an invoice bills money, sessions are used at the desk) and calls the services off the GUI
-thread with the total on screen as ``expected_total``. "Invoice" issues the invoice at once (a draft that
-could not be issued is discarded, so nothing is left half made); it then waits on the Payments screen (F9) to
+thread with the total on screen as ``expected_total``. "Invoice" issues the invoice at once, in one transaction
+(``invoices.invoice_basket``: a refusal or a crash leaves no draft behind); it then waits on the Payments screen (F9) to
 be printed, saved as a PDF, paid at the desk or by link. Either way the basket is cleared (``billed``: checkout
 starts a new sale) and the message bar says what happened; a refusal is the service's sentence under the
 payment panel and the basket stays as it was. It reads the basket through the ``shown`` callable checkout
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout
 
-from aestheticc_pos.domain.errors import DomainError
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.payment_links import STATUS_WORDS
 from aestheticc_pos.domain.pricing import Quote
@@ -112,7 +111,12 @@ class BasketDocuments(QObject):
                 "payment for it on the Payments screen (F9)."
             )
 
-        self._run(lambda: invoice_basket(services, client_id, items, staff_id, total), done)
+        self._run(
+            lambda: invoices_service.invoice_basket(
+                services, client_id=client_id, items=items, staff_id=staff_id, expected_total=total
+            ),
+            done,
+        )
 
     # --- helpers --------------------------------------------------------------------------------------------
 
@@ -149,20 +153,6 @@ class BasketDocuments(QObject):
     def _finished(self) -> None:
         self.payment.set_paying(False)
         self.billed.emit()
-
-
-def invoice_basket(
-    services: Services, client_id: str, items: list[BasketItem], staff_id: str, total: Money
-) -> InvoiceDetail:
-    """A draft for the basket, issued at once for the total staff were shown; discarded if it cannot be."""
-    draft = invoices_service.create_invoice_draft(
-        services, client_id=client_id, items=items, staff_id=staff_id
-    )
-    try:
-        return invoices_service.issue_invoice(services, draft.id, staff_id=staff_id, expected_total=total)
-    except DomainError:
-        invoices_service.discard_invoice_draft(services, draft.id, staff_id=staff_id)
-        raise
 
 
 class SentLinkCard(QFrame):
