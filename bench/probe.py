@@ -6,7 +6,9 @@
 
 It prints ``painted`` at the first paint of a main window (the parent times the process from its start to that
 line), and ``rss <peak resident MiB>`` for ``bare`` and ``clients`` (once the Clients list shows its rows).
-The app's modes import its command line before Qt, as the real command does.
+The app's modes import its command line and what ``app.load_before_qt`` loads before Qt, in that order, as the
+real command does: the probe needs Qt before the app starts (to see the first paint), and PySide6 reads the
+source of every module imported after it (its ``__feature__`` import hook), keeping every line in memory.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def main() -> int:
     mode = sys.argv[1]
     if mode != "bare":
         import aestheticc_pos.cli  # noqa: F401 - what the command imports first
+        from aestheticc_pos.app import load_before_qt
+
+        load_before_qt()  # what ``run_gui`` loads before it imports Qt
 
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow

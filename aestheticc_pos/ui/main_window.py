@@ -9,7 +9,8 @@ afresh: nothing of the last person's work is left on it.
 It holds no database session and calls no network: every screen asks services through ``Desk.run``.
 
 A screen is built the first time it is opened, and its module imported then (``LaterView``): the window opens
-with the sign-in screen only, and Today (where everyone lands) is the one screen whose module it loads at start.
+with the sign-in screen only. Today, where everyone lands, is imported just after the window's first paint, while
+staff choose their name; the first start's welcome only on a first start.
 Before another screen is opened, the one showing is asked whether it may be left (``may_leave``, when it has
 one): a screen with changes not saved asks Save / Discard / Cancel first, and the window waits for the answer.
 """
@@ -48,8 +49,6 @@ from aestheticc_pos.ui.desk import CheckoutRequest, Desk
 from aestheticc_pos.ui.sync_bridge import status_text
 from aestheticc_pos.ui.topics import SETTINGS
 from aestheticc_pos.ui.views.login import LoginView
-from aestheticc_pos.ui.views.today import TodayView
-from aestheticc_pos.ui.views.welcome import WelcomeView
 from aestheticc_pos.ui.widgets.message_overlay import FollowGeometry, MessageOverlay
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -87,10 +86,14 @@ class LaterView:
         return f"LaterView({self.module}.{self.name})"
 
 
+LANDING = LaterView("today", "TodayView")
+WELCOME = LaterView("welcome", "WelcomeView")
+
+
 def screens(app_settings: AppSettings | None = None) -> list[Screen]:
     """The desk's screens: side-bar ones in order, then those opened from another screen."""
     return [
-        Screen("today", "Today", "F1", None, TodayView),
+        Screen("today", "Today", "F1", None, LANDING),
         Screen("clients", "Clients", "F2", Action.VIEW_CLIENTS, LaterView("clients", "ClientsView")),
         Screen("checkout", "Checkout", "F3", Action.TAKE_PAYMENTS, LaterView("checkout", "CheckoutView")),
         Screen(
@@ -150,7 +153,7 @@ class MainWindow(QMainWindow):
             self.setStyleSheet(style.read_text(encoding="utf-8"))
 
         self.pages = QStackedWidget()
-        self._welcome: WelcomeView | None = None  # built on a first start only
+        self._welcome: QWidget | None = None  # built on a first start only
         self.login = LoginView(self.desk)
         self.workspace = self._build_workspace()
         for page in (self.login, self.workspace):
@@ -201,6 +204,7 @@ class MainWindow(QMainWindow):
         self.sync.counts_changed.connect(lambda *_: self._show_sync())
         self._painted = False
         self.painted.connect(self.sync.start)  # its first cycle reads the keyring: once the window shows
+        self.painted.connect(LANDING.view_class)  # Today's module, loaded while staff choose their name
         self.login.signed_in.connect(self._signed_in)
         self.desk.run(lambda: clinic_service.is_set_up(services), self._first_page)
         self._backup_timer = QTimer(self)
@@ -215,11 +219,11 @@ class MainWindow(QMainWindow):
     # --- pages ---------------------------------------------------------------------------------------------
 
     @property
-    def welcome(self) -> WelcomeView:
+    def welcome(self) -> QWidget:
         """The first start's page (the clinic and its manager, or the demo), made when it is first needed."""
         if self._welcome is None:
-            self._welcome = WelcomeView(self.desk)
-            self._welcome.ready.connect(self._show_login)
+            self._welcome = WELCOME(self.desk)
+            self._welcome.ready.connect(self._show_login)  # type: ignore[attr-defined]
             self.pages.addWidget(self._welcome)
         return self._welcome
 
