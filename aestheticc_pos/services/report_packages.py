@@ -41,6 +41,7 @@ from aestheticc_pos.services.report_sql import (
     by_index,
     clinic_in,
     date_bounds,
+    date_periods,
     moment_bounds,
     pence_sum,
     period_of,
@@ -200,9 +201,10 @@ def liability_in(
     def flow(what: str) -> list[int]:
         return by_index(((r.i, r.value) for r in figures.get(what, [])), size)
 
-    sold, redeemed, refunded, expired, adjusted = (
-        flow(what) for what in ("sold", "redeemed", "refunded", "expired", "adjusted")
+    redeemed, refunded, expired, adjusted = (
+        flow(what) for what in ("redeemed", "refunded", "expired", "adjusted")
     )
+    sold = _sold(uow, spans)
     flows = [
         LiabilityFlows(
             sold=int(sold[i]),
@@ -235,7 +237,7 @@ def _liability_figures(
     uow: UnitOfWork, clinic: ReportClinic, days: list[dt.date], moments: list[dt.datetime]
 ) -> dict[str, list[Any]]:
     """Rows ``(what, key, name, i, n, sessions, value, vat)``: ``what`` is ``package`` (one per package, with
-    its ``key`` and ``name``), ``total``, or a flow of the roll-forward (``sold``, ``expired``, ``redeemed``,
+    its ``key`` and ``name``), ``total``, or a flow of the roll-forward (``expired``, ``redeemed``,
     ``refunded``, ``adjusted``) in period ``i`` (``days`` and ``moments`` bound the periods)."""
     cps = client_package_sessions("open", "unit").cte("client_package_sessions").prefix_with("MATERIALIZED")
     c = cps.c
@@ -271,7 +273,7 @@ def _liability_figures(
     )
     when = case((used, period_of(ledger.session_on, days)), else_=period_of(ledger.created_at, moments))
     signed = case((ledger.kind == LedgerKind.VOID.value, -ledger.sessions), else_=ledger.sessions)
-    bought, ended = period_of(c.purchased_on, days), period_of(c.expires_on, days)
+    ended = period_of(c.expires_on, days)
     statement = union_all(
         select(
             *row(
@@ -298,7 +300,6 @@ def _liability_figures(
         ).where(live),
         # Rows outside every period (and ledger entries of no flow) make groups of their own, with no period
         # (or no flow): they are left out below, where testing them here would work each CASE out again.
-        select(*row("sold", i=bought, value=pence_sum(c.price_pence))).group_by(bought),
         select(*row("expired", i=ended, value=rounded_sum(value)))
         .where(c.expires_on < clinic.today)
         .group_by(ended),
@@ -312,6 +313,18 @@ def _liability_figures(
         if r.what is not None and (r.what in ("package", "total") or r.i is not None):
             out.setdefault(r.what, []).append(r)
     return out
+
+
+def _sold(uow: UnitOfWork, spans: list[Period]) -> list[int]:
+    """The price of the packages bought in each period, read from ``ix_client_packages_report_sold`` one
+    period's range at a time (no sorting of the packages by period)."""
+    cp, days = ClientPackageRow, date_periods(spans)
+    rows = uow.session.execute(
+        select(days.c.i, pence_sum(cp.price_pence))
+        .join(days, and_(cp.purchased_on >= days.c.first, cp.purchased_on < days.c.after))
+        .group_by(days.c.i)
+    ).all()
+    return [int(x) for x in by_index(rows, len(spans))]
 
 
 def _expiring(uow: UnitOfWork, clinic: ReportClinic, within: int) -> tuple[ClientWithExpiringSessions, ...]:

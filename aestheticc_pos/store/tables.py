@@ -668,6 +668,7 @@ class AppointmentRow(Base):
         ),
         Index("ix_appointments_practitioner_starts", "practitioner_id", "starts_at"),
         Index("ix_appointments_client_package", "client_package_id", "step_position"),
+        Index("ix_appointments_report", "id", "practitioner_id"),  # takings by practitioner (migration 0013)
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
         _one_of("status", AppointmentStatus),
     )

@@ -1,7 +1,8 @@
 """Covering indexes for the owner's reports: each report's aggregates read indexes only, never the tables.
 
 - sales by when (the takings of a range, its refunds and their reasons), with the id to reach the lines and
-  tenders; a sale's lines and tenders by sale with the figures a split sums;
+  tenders; a sale's lines and tenders by sale with the figures a split sums; an appointment's practitioner
+  by its id (a line's practitioner);
 - client packages by id with what a session is worth (price, VAT, expiry, purchase): read in id order beside
   the steps' counters, which are in the same order, so a package and its steps are read together; by
   purchase day (sold) and by expiry day (sessions about to expire);
@@ -48,6 +49,7 @@ INDEXES = {
         ],
     ),
     "ix_tenders_report": ("tenders", ["sale_id", "kind", "amount_pence"]),
+    "ix_appointments_report": ("appointments", ["id", "practitioner_id"]),
     "ix_client_packages_report": (
         "client_packages",
         ["id", "expires_on", "purchased_on", "package_id", "price_pence", "vat_rate_bp"],
