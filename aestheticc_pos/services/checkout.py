@@ -2,9 +2,11 @@
 
 ``quote_basket`` shows the total (``pricing.price_basket_in``, the one pricing engine of every checkout type);
 ``complete_sale`` prices the basket again inside its transaction, refuses a total that changed since it was
-shown, and writes the sale with ``sales.record_sale_in`` (lines, tenders, package ledger entries, new client
-packages, a membership sold, visits attended, Direct Debit work for the outbox). A sale submitted twice with
-the same id is written once. ``last_sale`` finds what this till rang up last, after a restart.
+shown, and writes the sale with ``sales.write_sale_in`` (lines, tenders, package ledger entries, new client
+packages, a membership sold, visits attended, Direct Debit work for the outbox), all in one transaction with
+the permission check, each row read once, and the receipt made from what was written (``receipts``). A sale
+submitted twice with the same id is written once. ``last_sale`` finds what this till rang up last, after a
+restart.
 
 A basket that signs the client up to a membership is priced for the member the client becomes at that moment
 (``pricing``), so the total shown is the total taken.
