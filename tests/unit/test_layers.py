@@ -4,7 +4,10 @@ The domain is pure; the UI reaches the database and GoCardless only through serv
 ``services/``; no module imports the project's own modules inside a function (except ``app.py`` and ``cli.py``,
 which may import late to open the window sooner); and the modules' imports form no cycle.
 
-An import counts wherever it is: at the top, under ``if TYPE_CHECKING:`` or in a function. ``from a.b import c``
+An import counts wherever it is: at the top, under ``if TYPE_CHECKING:`` or in a function; so does an import by
+name (``importlib.import_module``), which only the main window (a screen's module when it is first opened:
+``LaterView("clients", …)``) and the sync connection (the GoCardless adapter, on the sync's thread) may make,
+naming the module in the source where this test can read it. ``from a.b import c``
 is an import of the module ``a.b.c`` when there is one, else of ``a.b``; importing a module is not counted as
 importing its package's ``__init__``, which Python runs first (a package that re-exports its modules is no cycle).
 """
@@ -30,6 +33,10 @@ FORBIDDEN_IN_DOMAIN = {
 }
 FORBIDDEN_IN_UI = {"sqlalchemy", "alembic", "requests", "gocardless_pro"}
 LATE_IMPORTS_ALLOWED = {"aestheticc_pos.app", "aestheticc_pos.cli"}
+# Modules that import project modules by name, and how the names are written there.
+IMPORTS_BY_NAME = {"aestheticc_pos.ui.main_window", "aestheticc_pos.sync.connection"}
+VIEWS = "aestheticc_pos.ui.views"  # LaterView("clients", …) names aestheticc_pos.ui.views.clients
+BY_NAME_ALLOWED = IMPORTS_BY_NAME | LATE_IMPORTS_ALLOWED | {"aestheticc_pos.smoke"}  # smoke: third-party only
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ def test_no_project_import_inside_a_function() -> None:
         for module in _modules()
         if module not in LATE_IMPORTS_ALLOWED
         for i in _imports(module)
-        if i.in_function and _is_project(i.module)
+        if i.in_function and _is_project(i.module) and i not in _named(module)
     ]
     assert not wrong, "imports of the project inside functions (import at the top instead):\n" + "\n".join(
         wrong
@@ -90,7 +97,13 @@ def test_no_project_import_inside_a_function() -> None:
 
 def test_the_modules_import_each_other_without_cycles() -> None:
     graph = {
-        module: sorted({i.module for i in _imports(module) if not i.in_function and i.module in _modules()})
+        module: sorted(
+            {
+                i.module
+                for i in _imports(module)
+                if (not i.in_function or i in _named(module)) and i.module in _modules()
+            }
+        )
         for module in _modules()
     }
     cycles = [sorted(c) for c in _strongly_connected(graph) if len(c) > 1 or c[0] in graph[c[0]]]
@@ -99,6 +112,24 @@ def test_the_modules_import_each_other_without_cycles() -> None:
         for cycle in sorted(cycles)
     ]
     assert not cycles, "import cycles:\n" + "\n".join(described)
+
+
+def test_imports_by_name_are_made_only_where_the_names_can_be_read() -> None:
+    wrong = [
+        f"{_where(module, Import('importlib', line, True))} imports a module by name"
+        for module in _modules()
+        if module not in BY_NAME_ALLOWED
+        for line in _calls_import_by_name(module)
+    ]
+    assert not wrong, "imports by name outside the main window and the sync connection:\n" + "\n".join(wrong)
+    for module in IMPORTS_BY_NAME:
+        assert _calls_import_by_name(module), (
+            f"{module} no longer imports by name: drop it from IMPORTS_BY_NAME"
+        )
+        assert _named(module), f"{module} imports by name, but no project module is named in its source"
+    screens = {i.module for i in _named("aestheticc_pos.ui.main_window")}
+    assert {f"{VIEWS}.today", f"{VIEWS}.clients", f"{VIEWS}.reports", f"{VIEWS}.sync"} <= screens
+    assert "aestheticc_pos.sync.gocardless" in {i.module for i in _named("aestheticc_pos.sync.connection")}
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
@@ -141,7 +172,41 @@ def _imports(module: str) -> tuple[Import, ...]:
                 visit(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
     visit(ast.parse(path.read_text(encoding="utf-8"), str(path)), False)
+    return tuple(found) + _named(module)
+
+
+@cache
+def _named(module: str) -> tuple[Import, ...]:
+    """The project modules ``module`` imports by name: a string that is a module's dotted name, or a
+    ``LaterView("name", …)`` (a screen of ``ui/views``). Counted as imports inside a function (made when
+    called), and an unknown name fails: a name this test cannot check would hide an import."""
+    if module not in IMPORTS_BY_NAME:
+        return ()
+    found: list[Import] = []
+    for node in ast.walk(ast.parse(_modules()[module].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in _modules():
+            found.append(Import(node.value, node.lineno, True))
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "LaterView" and node.args:
+            first = node.args[0]
+            assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
+                f"{module}:{node.lineno}: LaterView's module must be written as a string"
+            )
+            name = f"{VIEWS}.{first.value}"
+            assert name in _modules(), f"{module}:{node.lineno}: LaterView names {name}, which does not exist"
+            found.append(Import(name, node.lineno, True))
     return tuple(found)
+
+
+@cache
+def _calls_import_by_name(module: str) -> tuple[int, ...]:
+    """The lines of ``module`` that call ``importlib.import_module`` or ``__import__``."""
+    lines = []
+    for node in ast.walk(ast.parse(_modules()[module].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name in ("import_module", "__import__"):
+                lines.append(node.lineno)
+    return tuple(lines)
 
 
 def _absolute(node: ast.ImportFrom, package: str) -> str:
