@@ -125,7 +125,7 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
 
     from aestheticc_pos.email_sender import EmailSender
     from aestheticc_pos.ui.main_window import MainWindow
-    from aestheticc_pos.ui.topics import EMAILS
+    from aestheticc_pos.ui.topics import EMAILS, SETTINGS
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Aestheticc POS")
@@ -145,7 +145,8 @@ def run_gui(settings: AppSettings, *, smoke: bool = False, notice: str = "") -> 
     emails = None if settings.training else EmailSender(services)
     if emails is not None:
         window.painted.connect(emails.start)
-        window.desk.changed.connect(lambda what: emails.wake() if EMAILS in what else None)
+        # A queued email, or the mail server just saved (what waited for it goes now, not at the next round).
+        window.desk.changed.connect(lambda what: emails.wake() if what & {EMAILS, SETTINGS} else None)
     if notice:
         window.show_message(notice)
     if smoke:
