@@ -1,6 +1,7 @@
 """A client's record as the screen shows it, read at one moment in one transaction: the details, every package
 (used / booked / left per step, expiry), the membership that has not ended, the appointments to come and past,
-and the purchases.
+and the purchases. ``client_card``: the shorter card checkout shows for the client of a sale (name, membership,
+the packages with sessions left), read the same way.
 
 Each part is read by the ``…_in`` function of the module that owns it (clients' repository, packages,
 memberships' views, appointments, sales), inside this one unit of work, so the record never mixes two moments
@@ -63,6 +64,29 @@ def client_record(services: Services, client_id: str) -> ClientRecord:
         sales=sales,
         today=today,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCard:
+    """What checkout shows of the sale's client, read at one moment."""
+
+    client: Client
+    membership: MembershipView | None  # the membership that has not ended
+    packages: list[PackageSummary]  # the active ones, soonest expiry first
+
+
+@use_case(Audience.ANY_STAFF)
+def client_card(services: Services, client_id: str) -> ClientCard:
+    """The client's card for checkout, in one read-only transaction. Raises ``NotFound`` for an unknown client."""
+    with services.uow(read_only=True) as uow:
+        s = uow.session
+        today = services.now().astimezone(read_clinic_settings(s).tz).date()
+        client = repo.load_client(s, client_id)
+        return ClientCard(
+            client=client,
+            membership=membership_of_in(s, client_id, today),
+            packages=client_packages_overview_in(uow, client_id, today),
+        )
 
 
 def package_is_open(package: PackageSummary) -> bool:

@@ -11,9 +11,7 @@ from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeWidget, QTreeWidgetIt
 
 from aestheticc_pos.domain.catalogue import ItemKind, Tier
 from aestheticc_pos.services import catalogue as catalogue_service
-from aestheticc_pos.services import clients as clients_service
-from aestheticc_pos.services import membership_views
-from aestheticc_pos.services import packages as packages_service
+from aestheticc_pos.services import client_record
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.ui import format as fmt
 
@@ -163,8 +161,8 @@ def load_sellables(services: Services) -> list[Sellable]:
 
 
 def load_client_card(services: Services, client_id: str) -> ClientCard:
-    client = clients_service.get_client(services, client_id)
-    membership = membership_views.membership_of(services, client_id)
+    facts = client_record.client_card(services, client_id)
+    membership = facts.membership
     member = ""
     if membership is not None:
         member = (
@@ -173,10 +171,9 @@ def load_client_card(services: Services, client_id: str) -> ClientCard:
             else f"{membership.tier_name} member (no discount today)"
         )
     packages = "; ".join(
-        f"{p.name}: {p.remaining} session{'s' if p.remaining != 1 else ''} left"
-        for p in packages_service.client_packages_overview(services, client_id)
+        f"{p.name}: {p.remaining} session{'s' if p.remaining != 1 else ''} left" for p in facts.packages
     )
-    return ClientCard(client.id, client.full_name, member, packages)
+    return ClientCard(facts.client.id, facts.client.full_name, member, packages)
 
 
 def match_sellables(catalogue: list[Sellable], typed: str) -> list[Sellable]:

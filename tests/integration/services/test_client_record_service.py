@@ -15,7 +15,7 @@ from aestheticc_pos.services import appointments as appointments_service
 from aestheticc_pos.services import catalogue as catalogue_service
 from aestheticc_pos.services import checkout, clients, membership_views, memberships, sales
 from aestheticc_pos.services import packages as packages_service
-from aestheticc_pos.services.client_record import ClientRecord, client_record, package_is_open
+from aestheticc_pos.services.client_record import ClientRecord, client_card, client_record, package_is_open
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.services.pricing import BasketItem, Payment
 from aestheticc_pos.store.tables import Base
@@ -135,3 +135,24 @@ def test_a_client_with_nothing_yet_has_an_empty_record(services, ada) -> None:
 def test_an_unknown_client_is_not_found(services) -> None:
     with pytest.raises(NotFound):
         client_record(services, "no-such-client")
+
+
+def test_checkouts_client_card_is_one_read_of_the_client_membership_and_active_packages(
+    services, catalogue, ada, receptionist, manager
+) -> None:
+    gold = catalogue_service.add_tier(
+        services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20"
+    )
+    memberships.start_membership(services, client_id=ada, tier_id=gold.id, staff_id=receptionist)
+    sell_package(services, catalogue.microneedling_course, ada)
+
+    counting = CountingFactory(services.uow)
+    card = client_card(dataclasses.replace(services, uow=counting), ada)
+    assert counting.opened == [True]  # one unit of work, read-only, instead of three
+    _plain(card)
+    assert card.client == clients.get_client(services, ada)
+    assert card.membership == membership_views.membership_of(services, ada)
+    assert card.packages == packages_service.client_packages_overview(services, ada)
+    assert [(p.name, p.remaining) for p in card.packages] == [("Microneedling course of 6", 6)]
+    with pytest.raises(NotFound):
+        client_card(services, "no-such-client")
