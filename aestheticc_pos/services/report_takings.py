@@ -7,6 +7,10 @@ and tenders too), so the money of any selection is a plain ``SUM``. Figures are 
 client paid, VAT included). A line's practitioner is the one of the appointment it was sold for (a refund line's,
 that of the line it gives back); a line without one (a product, a walk-in) counts for the staff member who made
 the sale.
+
+Every takings figure sums the per-day summary (``store/takings_summary.py``), written with each document in its
+transaction: a range of days is a few rows a day, whatever the clinic sold. What the members paid for their
+tiers comes from the membership payments, by charge day.
 """
 
 from __future__ import annotations
@@ -15,21 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    String,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    literal_column,
-    null,
-    or_,
-    select,
-    union_all,
-)
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from aestheticc_pos.domain.billing import PaymentStatus
@@ -43,24 +33,22 @@ from aestheticc_pos.services.report_sql import (
     ReportClinic,
     by_index,
     clinic_in,
-    moment_periods,
+    date_bounds,
     pence_sum,
+    period_of,
 )
 from aestheticc_pos.store.tables import (
-    AppointmentRow,
     MembershipPaymentRow,
     MembershipRow,
-    SaleLineRow,
-    SaleRow,
     StaffRow,
-    TenderRow,
+    TakingsDayRow,
+    TakingsLineDayRow,
+    TenderDayRow,
 )
+from aestheticc_pos.store.takings_summary import PACKAGE_SESSIONS
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 SALE = "sale"
-PACKAGE_SESSION = "Package:%"  # a redemption: paid for when the package was sold, not a discount
-OVERRIDE = "Price override:%"
-OVERRIDES = "Price overrides"
 MEMBER = " member "  # "Gold member 20%" (domain/benefits.py)
 NONE = literal_column("'—'")  # inline, so GROUP BY and SELECT are the same expression on PostgreSQL
 
@@ -161,60 +149,77 @@ def takings_in(
 ) -> TakingsReport:
     s = uow.session
     bars = periods(first, last, grouping)
-    starts, ends = clinic.day_start(first), clinic.day_start(last + dt.timedelta(days=1))
-    in_range = and_(SaleRow.created_at >= starts, SaleRow.created_at < ends)
-    is_sale = SaleRow.kind == SALE
-
-    p = moment_periods(clinic, bars)
-    rows = s.execute(
-        select(
-            p.c.i,
-            func.count(case((is_sale, 1))),
-            pence_sum(case((is_sale, SaleRow.net_pence), else_=0)),
-            pence_sum(case((is_sale, 0), else_=SaleRow.net_pence)),
-        )
-        .join(p, and_(SaleRow.created_at >= p.c.starts, SaleRow.created_at < p.c.ends))
-        .group_by(p.c.i)
-    ).all()
-    per = by_index(((r[0], r[1:]) for r in rows), len(bars), (0, 0, 0))
+    d, ln, t = TakingsDayRow, TakingsLineDayRow, TenderDayRow
+    is_sale = d.document_kind == SALE
+    per_bar = period_of(d.day, date_bounds(bars))
+    figures = (
+        pence_sum(case((is_sale, d.documents), else_=0)),
+        pence_sum(case((is_sale, d.net_pence), else_=0)),
+        pence_sum(case((is_sale, 0), else_=d.net_pence)),
+    )
+    rows = s.execute(select(per_bar, *figures).where(_days(d.day, first, last)).group_by(per_bar)).all()
+    per = by_index(((r[0], r[1:]) for r in rows if r[0] is not None), len(bars), (0, 0, 0))
     series = tuple(
         TakingsPeriod(bar, int(n), clinic.money(taken), clinic.money(refunded))
         for bar, (n, taken, refunded) in zip(bars, per, strict=True)
     )
-    count, taken, refunded = s.execute(
-        select(
-            func.count(case((is_sale, 1))),
-            pence_sum(case((is_sale, SaleRow.net_pence), else_=0)),
-            pence_sum(case((is_sale, 0), else_=SaleRow.net_pence)),
-        ).where(in_range)
-    ).one()
+    count, taken, refunded = (sum(x[i] for x in per) for i in range(3))
 
-    def split(key, name, amount, *joins) -> tuple[Split, ...]:  # type: ignore[no-untyped-def]
+    def split(key, name, amount, sale, where, *joins) -> tuple[Split, ...]:  # type: ignore[no-untyped-def]
         query = select(
             key,
             name,
-            pence_sum(case((is_sale, amount), else_=0)),
-            pence_sum(case((is_sale, 0), else_=amount)),
-        ).select_from(SaleRow)
-        for n, (target, on) in enumerate(joins):
-            query = query.join(target, on, isouter=n > 0)
-        found = s.execute(query.where(in_range).group_by(key, name).order_by(key)).all()
+            pence_sum(case((sale == SALE, amount), else_=0)),
+            pence_sum(case((sale == SALE, 0), else_=amount)),
+        )
+        for target, on in joins:
+            query = query.outerjoin(target, on)
+        found = s.execute(query.where(where).group_by(key, name)).all()
         return tuple(
-            Split(str(k), str(n), clinic.money(t), clinic.money(r))
-            for k, n, t, r in sorted(found, key=lambda row: -(row[2] + row[3]))
+            Split(str(k), str(n), clinic.money(a), clinic.money(b))
+            for k, n, a, b in sorted(found, key=lambda row: (-(row[2] + row[3]), str(row[0])))
         )
 
+    lines_in_range = _days(ln.day, first, last)
+    staff_name = func.coalesce(StaffRow.name, NONE)
     by_tender = split(
-        TenderRow.kind, TenderRow.kind, TenderRow.amount_pence, (TenderRow, TenderRow.sale_id == SaleRow.id)
+        t.tender_kind, t.tender_kind, t.amount_pence, t.document_kind, _days(t.day, first, last)
     )
-    by_kind, by_practitioner, discounts, sessions_used = _line_figures(uow, clinic, in_range)
+    by_kind = split(ln.line_kind, ln.line_kind, ln.net_pence, ln.document_kind, lines_in_range)
+    by_practitioner = split(
+        ln.practitioner_id,
+        staff_name,
+        ln.net_pence,
+        ln.document_kind,
+        lines_in_range,
+        (StaffRow, StaffRow.id == ln.practitioner_id),
+    )
+    discounts = tuple(
+        DiscountReason(str(reason), int(n), clinic.money(amount))
+        for reason, n, amount in sorted(
+            s.execute(
+                select(
+                    ln.discount_group,
+                    pence_sum(case((ln.document_kind == SALE, ln.lines), else_=0)),
+                    pence_sum(ln.discount_pence),
+                )
+                .where(lines_in_range, ln.discount_group.not_in(["", PACKAGE_SESSIONS]))
+                .group_by(ln.discount_group)
+            ).all(),
+            key=lambda r: (-r[2], str(r[0])),
+        )
+    )
+    sessions_used = s.scalar(
+        select(pence_sum(ln.discount_pence)).where(lines_in_range, ln.discount_group == PACKAGE_SESSIONS)
+    )
+    reason = case((d.reason == literal_column("''"), NONE), else_=d.reason)
     refund_reasons = tuple(
-        RefundReason(reason, int(n), clinic.money(amount))
-        for reason, n, amount in s.execute(
-            select(func.coalesce(SaleRow.reason, NONE), func.count(), pence_sum(SaleRow.net_pence))
-            .where(in_range, SaleRow.kind != SALE)
-            .group_by(func.coalesce(SaleRow.reason, NONE))
-            .order_by(pence_sum(SaleRow.net_pence), func.coalesce(SaleRow.reason, NONE))
+        RefundReason(str(why), int(n), clinic.money(amount))
+        for why, n, amount in s.execute(
+            select(reason, pence_sum(d.documents), pence_sum(d.net_pence))
+            .where(_days(d.day, first, last), d.document_kind != SALE)
+            .group_by(reason)
+            .order_by(pence_sum(d.net_pence), reason)
         )
     )
     return TakingsReport(
@@ -230,105 +235,13 @@ def takings_in(
         by_kind=by_kind,
         refund_reasons=refund_reasons,
         discounts=discounts,
-        package_sessions_used=sessions_used,
+        package_sessions_used=clinic.money(sessions_used),
         tier_costs=_tier_costs(uow, clinic, first, last, discounts),
     )
 
 
-def _line_figures(
-    uow: UnitOfWork, clinic: ReportClinic, in_range: ColumnElement[bool]
-) -> tuple[tuple[Split, ...], tuple[Split, ...], tuple[DiscountReason, ...], Money]:
-    """The splits by kind and by practitioner, the discounts by reason and the list value of the package
-    sessions used, in one statement: the range's lines are joined to their sales (and a refund line to the
-    line it gives back, a line to its appointment) once, materialised, and each figure sums those rows."""
-    is_sale = SaleRow.kind == SALE
-    original_line = aliased(SaleLineRow)
-    original_sale = aliased(SaleRow)
-    lines = (
-        select(
-            case((is_sale, 1), else_=0).label("is_sale"),
-            SaleLineRow.kind.label("kind"),
-            SaleLineRow.net_pence.label("net"),
-            SaleLineRow.discount_pence.label("discount"),
-            SaleLineRow.discount_reason.label("reason"),
-            func.coalesce(AppointmentRow.practitioner_id, original_sale.staff_id, SaleRow.staff_id).label(
-                "who"
-            ),
-        )
-        .select_from(SaleRow)
-        .join(SaleLineRow, SaleLineRow.sale_id == SaleRow.id)
-        .outerjoin(
-            original_line,
-            and_(
-                original_line.sale_id == SaleRow.refers_to_sale_id,
-                original_line.position == SaleLineRow.refunds_position,
-            ),
-        )
-        .outerjoin(original_sale, original_sale.id == SaleRow.refers_to_sale_id)
-        .outerjoin(
-            AppointmentRow,
-            AppointmentRow.id == func.coalesce(SaleLineRow.appointment_id, original_line.appointment_id),
-        )
-        .where(in_range)
-        .cte("lines_in_range")
-        .prefix_with("MATERIALIZED")
-    )
-    c = lines.c
-    sold = c.is_sale == 1
-    taken = pence_sum(case((sold, c.net), else_=0))
-    refunded = pence_sum(case((sold, 0), else_=c.net))
-    reason = case((c.reason.like(OVERRIDE), literal_column(f"'{OVERRIDES}'")), else_=c.reason)
-    no_text = cast(null(), String)
-    staff = aliased(StaffRow)
-    statement = union_all(
-        select(literal("kind", String), c.kind, c.kind, literal(0, Integer), taken, refunded).group_by(
-            c.kind
-        ),
-        select(
-            literal("who", String),
-            c.who,
-            func.coalesce(staff.name, NONE),
-            literal(0, Integer),
-            taken,
-            refunded,
-        )
-        .select_from(lines)
-        .outerjoin(staff, staff.id == c.who)
-        .group_by(c.who, func.coalesce(staff.name, NONE)),
-        select(
-            literal("discount", String),
-            reason,
-            no_text,
-            func.count(case((sold, 1))),
-            pence_sum(c.discount),
-            literal(0, Integer),
-        )
-        .where(c.discount != 0, or_(c.reason.is_(None), ~c.reason.like(PACKAGE_SESSION)))
-        .group_by(reason),
-        select(
-            literal("sessions", String),
-            no_text,
-            no_text,
-            literal(0, Integer),
-            pence_sum(c.discount),
-            literal(0, Integer),
-        ).where(c.reason.like(PACKAGE_SESSION)),
-    )
-    rows: dict[str, list[Any]] = {}
-    for what, key, name, n, a, b in uow.session.execute(statement).all():
-        rows.setdefault(what, []).append((key, name, int(n), int(a), int(b)))
-
-    def splits(what: str) -> tuple[Split, ...]:
-        found = sorted(rows.get(what, []), key=lambda r: (-(r[3] + r[4]), str(r[0])))
-        return tuple(Split(str(k), str(n), clinic.money(t), clinic.money(r)) for k, n, _, t, r in found)
-
-    discounts = tuple(
-        DiscountReason(str(r), n, clinic.money(amount))
-        for r, _, n, amount, _ in sorted(rows.get("discount", []), key=lambda r: (-r[3], str(r[0])))
-        if r is not None
-    )
-    (_, _, _, sessions_used, _), *_ = rows["sessions"]  # the statement's last part: one row, always
-    return splits("kind"), splits("who"), discounts, clinic.money(sessions_used)
+def _days(day: Any, first: dt.date, last: dt.date) -> ColumnElement[bool]:
+    return and_(day >= first, day <= last)
 
 
 def _tier_costs(

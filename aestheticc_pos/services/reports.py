@@ -3,7 +3,8 @@ same days of last month, the members and their monthly recurring revenue, arrear
 unused sessions, and the last 30 days of takings for a chart.
 
 Each figure is one aggregate from the report modules (``report_takings``, ``report_memberships``,
-``report_packages``), read in one transaction so they agree with each other.
+``report_packages``), read in one transaction so they agree with each other; the takings sum the per-day
+summary written with every sale, refund and void (``store/takings_summary.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from aestheticc_pos.domain.appointments import AppointmentStatus
 from aestheticc_pos.domain.money import Money
@@ -21,8 +22,13 @@ from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.report_memberships import arrears_in, mrr_on_in
 from aestheticc_pos.services.report_packages import EXPIRING_DAYS, liability_on_in
-from aestheticc_pos.services.report_sql import ReportClinic, by_index, clinic_in, moment_periods, pence_sum
-from aestheticc_pos.store.tables import AppointmentRow, ClientPackageRow, ClientPackageStepRow, SaleRow
+from aestheticc_pos.services.report_sql import ReportClinic, clinic_in, pence_sum
+from aestheticc_pos.store.tables import (
+    AppointmentRow,
+    ClientPackageRow,
+    ClientPackageStepRow,
+    TakingsDayRow,
+)
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 CHART_DAYS = 30
@@ -70,10 +76,8 @@ def dashboard_in(uow: UnitOfWork, clinic: ReportClinic, *, is_set_up: bool = Tru
     ]
     net_today, month_to_date, last_to_date, last_month = _net_takings(uow, clinic, spans)
     sales_today = uow.session.scalar(
-        select(func.count()).where(
-            SaleRow.kind == "sale",
-            SaleRow.created_at >= clinic.day_start(today),
-            SaleRow.created_at < clinic.day_start(today + dt.timedelta(days=1)),
+        select(pence_sum(TakingsDayRow.documents)).where(
+            TakingsDayRow.day == today, TakingsDayRow.document_kind == "sale"
         )
     )
     appointments_today = uow.session.scalar(
@@ -110,14 +114,15 @@ def dashboard_in(uow: UnitOfWork, clinic: ReportClinic, *, is_set_up: bool = Tru
 
 
 def _net_takings(uow: UnitOfWork, clinic: ReportClinic, spans: list[Period]) -> list[int]:
-    """The net takings (sales less refunds and voids) of each span, which may overlap."""
-    p = moment_periods(clinic, spans)
-    rows = uow.session.execute(
-        select(p.c.i, pence_sum(SaleRow.net_pence))
-        .join(p, and_(SaleRow.created_at >= p.c.starts, SaleRow.created_at < p.c.ends))
-        .group_by(p.c.i)
-    ).all()
-    return [int(x) for x in by_index(rows, len(spans))]
+    """The net takings (sales less refunds and voids) of each span, which may overlap: one pass over the
+    summary's days (``store/takings_summary.py``), a sum per span."""
+    day, net = TakingsDayRow.day, TakingsDayRow.net_pence
+    row = uow.session.execute(
+        select(*(pence_sum(case((and_(day >= p.first, day <= p.last), net), else_=0)) for p in spans)).where(
+            day >= min(p.first for p in spans), day <= max(p.last for p in spans)
+        )
+    ).one()
+    return [int(x) for x in row]
 
 
 def _expiring_count(uow: UnitOfWork, today: dt.date) -> int:

@@ -50,6 +50,7 @@ from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import enqueue
 from aestheticc_pos.store.tables import PaymentLinkRow, SaleLineRow, SaleRow, TenderRow
+from aestheticc_pos.store.takings_summary import add_to_takings_in
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 # A sale's rows are written with statements built once (the till's hot path; no ORM objects to flush).
@@ -178,6 +179,7 @@ def write_sale_in(
             credit_deposit_in(
                 uow, deposit_id=tender.reference, amount=tender.amount, client_id=client_id, sale_id=sale_id
             )
+    add_to_takings_in(s, sale_id, today)  # the day's takings, locked after the number series (DESIGN.md §4)
     append_audit(  # every sale is in the hash-chained audit log (DESIGN.md §7), the audit head locked last
         s,
         at=now,

@@ -803,6 +803,58 @@ class TenderRow(Base):
     sale: Mapped[SaleRow] = relationship(back_populates="tenders", lazy="raise")
 
 
+# The takings summed per clinic day (``store/takings_summary.py``, migration 0014): added to in the transaction
+# that writes each sale, refund or void, so the reports never read the documents' rows again. An empty key
+# column holds '' (a primary key column cannot be NULL).
+
+
+class TakingsDayRow(Base):
+    """The documents of a clinic day by kind (a refund's or void's reason in ``reason``)."""
+
+    __tablename__ = "takings_days"
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    document_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer)
+    gross_pence: Mapped[int] = _pence()
+    discount_pence: Mapped[int] = _pence()
+    net_pence: Mapped[int] = _pence()
+    vat_pence: Mapped[int] = _pence()
+
+
+class TakingsLineDayRow(Base):
+    """The lines of a clinic day by document kind, item kind, practitioner and discount (its reason grouped)."""
+
+    __tablename__ = "takings_line_days"
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    document_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    line_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    practitioner_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    discount_group: Mapped[str] = mapped_column(Text, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    lines: Mapped[int] = mapped_column(Integer)
+    gross_pence: Mapped[int] = _pence()
+    discount_pence: Mapped[int] = _pence()
+    net_pence: Mapped[int] = _pence()
+    vat_pence: Mapped[int] = _pence()
+
+
+class TenderDayRow(Base):
+    """The tenders of a clinic day by document kind and tender kind."""
+
+    __tablename__ = "tender_days"
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    document_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tender_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    tenders: Mapped[int] = mapped_column(Integer)
+    amount_pence: Mapped[int] = _pence()
+
+
 class DepositRow(Base):
     """A deposit asked for when booking, paid through a payment link and credited at checkout.
 

@@ -1,0 +1,236 @@
+"""The takings summed per clinic day, kept in the transaction that writes each sale, refund or void.
+
+A clinic's takings of a day never need the documents' rows again once written, so the reports read three small
+tables (``tables.py``: ``takings_days``, ``takings_line_days``, ``tender_days``) instead of joining every line
+and tender of a range. Each holds, per clinic day and document kind (sale, refund, void — a refund's or void's
+amounts are negative, as on the document), what the Takings report and the dashboard split on:
+
+- the documents: their count and totals, by the reason a refund or void gives money back;
+- the lines: their count and totals by item kind, by practitioner (the one of the appointment a line was sold
+  for — a refund line's, that of the line it gives back —, else who made the original sale) and by discount
+  group: the discount's reason, every price override as ``OVERRIDES``, every session redeemed from a package as
+  ``PACKAGE_SESSIONS``, '' for a line with no discount;
+- the tenders: their count and amount by tender kind.
+
+``add_to_takings_in`` adds one written document (its rows read back by id, so what is summed is what was
+stored); ``rebuild_takings`` sums every document again (migration 0014's backfill, the benchmark generator). Both
+are ``INSERT … SELECT … GROUP BY`` upserts (``ON CONFLICT … DO UPDATE SET x = x + excluded.x`` on SQLite and
+PostgreSQL), so two tills adding to the same day at once both count. On PostgreSQL the upsert locks the day's
+rows until the sale commits: every document takes them in the same order (documents, lines, tenders, each by
+key), after the number series and before the audit head (DESIGN.md §4).
+
+A document's day is the clinic's day it was written on, in the clinic's time zone then: the reports' day
+(``report_sql.ReportClinic.day_start``). A clinic that changes its time zone keeps its earlier days as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from aestheticc_pos.store.tables import (
+    AppointmentRow,
+    SaleLineRow,
+    SaleRow,
+    TakingsDayRow,
+    TakingsLineDayRow,
+    TenderDayRow,
+    TenderRow,
+)
+
+OVERRIDES = "Price overrides"
+PACKAGE_SESSIONS = "Package sessions"  # redeemed from a package: paid for when it was sold, not a discount
+_PACKAGE_REASON = "Package:%"  # "Package: Microneedling course, session 3 of 6" (domain/benefits.py)
+_OVERRIDE_REASON = "Price override:%"  # "Price override: Damaged box" (domain/pricing.py)
+
+_DOCUMENTS = TakingsDayRow.__table__
+_LINES = TakingsLineDayRow.__table__
+_TENDERS = TenderDayRow.__table__
+
+
+def add_to_takings_in(session: Session, document_id: str, day: dt.date) -> None:
+    """Add the sale, refund or void ``document_id`` (already written in this transaction, with its lines and
+    tenders) to the takings of the clinic's ``day``."""
+    session.flush()  # the document's rows written through the ORM, before they are read back
+    connection = session.connection()
+    on = literal(day, Date())
+    for statement in _statements(SaleRow.id == document_id, on):
+        connection.execute(_upsert(connection, statement))
+
+
+def rebuild_takings(connection: Connection, time_zone: str) -> None:
+    """Sum every document again, each on its clinic day in ``time_zone``, replacing what the summary held."""
+    for table in (_DOCUMENTS, _LINES, _TENDERS):
+        connection.execute(delete(table))
+    first, last = connection.execute(select(func.min(SaleRow.created_at), func.max(SaleRow.created_at))).one()
+    if first is None:
+        return
+    tz = ZoneInfo(time_zone)
+    for starts, ends, day in clinic_day_runs(tz, first.astimezone(tz).date(), last.astimezone(tz).date()):
+        in_run = and_(SaleRow.created_at >= starts, SaleRow.created_at < ends)
+        on = literal(day, Date()) if isinstance(day, dt.date) else _local_date(SaleRow.created_at, day)
+        for statement in _statements(in_run, on):
+            connection.execute(_upsert(connection, statement))
+
+
+def clinic_day_runs(
+    tz: ZoneInfo, first: dt.date, last: dt.date
+) -> Iterator[tuple[dt.datetime, dt.datetime, Any]]:
+    """The clinic's days ``first`` to ``last`` as runs ``(starts, ends, day)`` of UTC instants: ``day`` is the
+    offset in seconds from UTC that gives every instant of the run its local day (consecutive 24-hour days with
+    the same offset at midnight), or the day itself for a day the clocks change in (23 or 25 hours)."""
+
+    def start(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), tz).astimezone(dt.UTC)
+
+    run_start: dt.datetime | None = None
+    run_offset = 0
+    day = first
+    while day <= last:
+        starts, ends = start(day), start(day + dt.timedelta(days=1))
+        offset = int(dt.datetime.combine(day, dt.time(0), tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+        whole = ends - starts == dt.timedelta(days=1)
+        if run_start is not None and (not whole or offset != run_offset):
+            yield run_start, starts, run_offset
+            run_start = None
+        if not whole:
+            yield starts, ends, day
+        elif run_start is None:
+            run_start, run_offset = starts, offset
+        day += dt.timedelta(days=1)
+    if run_start is not None:
+        yield run_start, start(last + dt.timedelta(days=1)), run_offset
+
+
+def discount_group(reason: Any, discount: Any) -> ColumnElement[str]:
+    """A line's discount group: '' for no discount, the overrides and package sessions each as one group."""
+    return case(
+        (discount == 0, literal_column("''")),
+        (reason.is_(None), literal_column("''")),
+        (reason.like(_PACKAGE_REASON), literal_column(f"'{PACKAGE_SESSIONS}'")),
+        (reason.like(_OVERRIDE_REASON), literal_column(f"'{OVERRIDES}'")),
+        else_=reason,
+    )
+
+
+def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date]) -> list[Any]:
+    """The three ``SELECT … GROUP BY`` of the documents matching ``where``, each row on ``day``, in the order
+    every document adds them (documents, lines, tenders; each ordered by its key)."""
+    day = day.label("day")
+    reason = case(
+        (SaleRow.kind == "sale", literal_column("''")),
+        else_=func.coalesce(SaleRow.reason, literal_column("''")),
+    )
+    documents_key = (day, SaleRow.kind, reason, SaleRow.currency)
+    documents = (
+        select(
+            *documents_key,
+            func.count(),
+            func.sum(SaleRow.gross_pence),
+            func.sum(SaleRow.discount_pence),
+            func.sum(SaleRow.net_pence),
+            func.sum(SaleRow.vat_pence),
+        )
+        .where(where)
+        .group_by(*documents_key)
+        .order_by(*documents_key)
+    )
+    original_line, original_sale = aliased(SaleLineRow), aliased(SaleRow)
+    who = func.coalesce(AppointmentRow.practitioner_id, original_sale.staff_id, SaleRow.staff_id)
+    group = discount_group(SaleLineRow.discount_reason, SaleLineRow.discount_pence)
+    lines_key = (day, SaleRow.kind, SaleLineRow.kind, who, group, SaleRow.currency)
+    lines = (
+        select(
+            *lines_key,
+            func.count(),
+            func.sum(SaleLineRow.gross_pence),
+            func.sum(SaleLineRow.discount_pence),
+            func.sum(SaleLineRow.net_pence),
+            func.sum(SaleLineRow.vat_pence),
+        )
+        .select_from(SaleRow)
+        .join(SaleLineRow, SaleLineRow.sale_id == SaleRow.id)
+        .outerjoin(
+            original_line,
+            and_(
+                original_line.sale_id == SaleRow.refers_to_sale_id,
+                original_line.position == SaleLineRow.refunds_position,
+            ),
+        )
+        .outerjoin(original_sale, original_sale.id == SaleRow.refers_to_sale_id)
+        .outerjoin(
+            AppointmentRow,
+            AppointmentRow.id == func.coalesce(SaleLineRow.appointment_id, original_line.appointment_id),
+        )
+        .where(where)
+        .group_by(*lines_key)
+        .order_by(*lines_key)
+    )
+    tenders_key = (day, SaleRow.kind, TenderRow.kind, TenderRow.currency)
+    tenders = (
+        select(*tenders_key, func.count(), func.sum(TenderRow.amount_pence))
+        .select_from(SaleRow)
+        .join(TenderRow, TenderRow.sale_id == SaleRow.id)
+        .where(where)
+        .group_by(*tenders_key)
+        .order_by(*tenders_key)
+    )
+    return [(_DOCUMENTS, documents), (_LINES, lines), (_TENDERS, tenders)]
+
+
+def _upsert(connection: Connection, target: tuple[Any, Any]) -> Any:
+    """``INSERT INTO table SELECT …`` adding to the rows already there (same key) instead of clashing."""
+    table, query = target
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    key = [c.name for c in table.primary_key.columns]
+    names = [c.name for c in table.columns]
+    statement = dialect.insert(table).from_select(names, query)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_={name: table.c[name] + excluded[name] for name in names if name not in key},
+    )
+
+
+class _local_date(FunctionElement[dt.date]):  # noqa: N801 - used like a SQL function
+    """The calendar day of a UTC timestamp column moved by a whole number of seconds (the clinic's offset)."""
+
+    type = Date()
+    inherit_cache = True
+
+    def __init__(self, moment: Any, seconds: int) -> None:
+        super().__init__(moment, literal(int(seconds), Integer()))
+
+
+@compiles(_local_date, "sqlite")
+def _local_date_sqlite(element: _local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, seconds = list(element.clauses)
+    return f"date({compiler.process(moment, **kw)}, ({compiler.process(seconds, **kw)}) || ' seconds')"
+
+
+@compiles(_local_date)
+def _local_date_default(element: _local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, seconds = list(element.clauses)
+    offset = f"make_interval(secs => {compiler.process(seconds, **kw)})"
+    return f"CAST(({compiler.process(moment, **kw)} AT TIME ZONE 'UTC') + {offset} AS DATE)"
