@@ -290,7 +290,7 @@ class SalesView(QWidget):
 
     def _fit_columns(self) -> None:
         """Every column but the client's as wide as its widest text shown (never "2 De…"); the client's
-        takes the rest. When that leaves the client less than ``CLIENT_AT_LEAST`` (a range of days with
+        takes the rest. When that leaves the client less than its names need, up to ``CLIENT_AT_LEAST`` (a range of days with
         refunds: "Refund of A-000288"), the staff, tender and kind columns give up width, never below their
         caption; their text is then elided and whole in its tooltip. Never a horizontal scroll bar."""
         metrics = self.table.fontMetrics()
@@ -300,15 +300,14 @@ class SalesView(QWidget):
         widths: dict[int, int] = {}
         captions: dict[int, int] = {}
         for column in range(self.model.columnCount()):
-            if column == CLIENT:
-                continue
             texts = [self.model.index(row, column).data() or "" for row in range(self.model.rowCount())]
             widest = max((metrics.horizontalAdvance(text) for text in texts), default=0)
             caption = bold.horizontalAdvance(str(self.model.headerData(column, Qt.Orientation.Horizontal)))
             captions[column] = caption + 16
             widths[column] = max(widest, caption) + 16
+        client = min(widths.pop(CLIENT), CLIENT_AT_LEAST)  # short names need less
         scroll_bar = self.table.verticalScrollBar().sizeHint().width()  # kept for, shown or not yet
-        room = self.table.maximumViewportSize().width() - scroll_bar - CLIENT_AT_LEAST
+        room = self.table.maximumViewportSize().width() - scroll_bar - client
         excess = sum(widths.values()) - room
         for column in sorted(SHRINKABLE, key=lambda c: -widths.get(c, 0)):
             if excess <= 0 or column not in widths:
