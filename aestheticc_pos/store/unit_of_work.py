@@ -30,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, event, select, text, update
+from sqlalchemy import ColumnElement, Engine, Result, event, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -348,11 +348,16 @@ class UnitOfWorkFactory:
         if tables:
             self._written(session).update(tables)
 
-    def _executed(self, state: ORMExecuteState) -> None:
-        if state.is_update or state.is_delete or state.is_insert:
-            table = getattr(state.statement, "table", None)
-            if table is not None:
-                self._written(state.session).add(table.name)
+    def _executed(self, state: ORMExecuteState) -> Result[Any] | None:
+        """An UPDATE, DELETE or INSERT statement counts when it changed a row: a round that finds nothing to do
+        (the email sender's "anything stuck?") must not tell the screens, nor wake whoever listens, again."""
+        if not (state.is_update or state.is_delete or state.is_insert):
+            return None
+        table = getattr(state.statement, "table", None)
+        result = state.invoke_statement()
+        if table is not None and getattr(result, "rowcount", -1) != 0:  # -1: the driver cannot tell
+            self._written(state.session).add(table.name)
+        return result
 
     def _written(self, session: Session) -> set[str]:
         pending = after_commit(session, "what changed", self._announce)

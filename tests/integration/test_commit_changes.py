@@ -43,6 +43,12 @@ def test_a_commit_names_the_tables_it_wrote_and_nothing_else_is_heard(
         uow.commit()
     assert heard == [frozenset({"client_package_steps"})]
 
+    heard.clear()
+    with uow_factory() as uow:  # a statement that changed no row wrote nothing: nobody is told
+        uow.session.execute(update(ClientRow).where(ClientRow.id == "nobody").values(first_name="Grace"))
+        uow.commit()
+    assert heard == []
+
 
 def test_a_listener_that_fails_never_undoes_the_commit(uow_factory) -> None:
     def broken(_tables: frozenset[str]) -> None:
