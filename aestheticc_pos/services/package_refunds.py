@@ -22,7 +22,7 @@ from aestheticc_pos.services.packages import PackageRefund, lock_client_packages
 from aestheticc_pos.services.refunds import refund_method, refund_sale
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import ClientPackageRow, SaleLineRow, SaleRow, TenderRow
-from aestheticc_pos.store.takings_summary import add_to_takings_in
+from aestheticc_pos.store.takings_summary import add_written_to_takings_in
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 
@@ -126,7 +126,7 @@ def _refund_package_alone(
                     currency=tender.amount.currency,
                 )
             )
-        add_to_takings_in(s, document_id, today)
+        add_written_to_takings_in(s, document_id, today)
         append_audit(
             s,
             at=now,

@@ -44,7 +44,7 @@ from aestheticc_pos.store.tables import (
     SaleRow,
     TenderRow,
 )
-from aestheticc_pos.store.takings_summary import add_to_takings_in
+from aestheticc_pos.store.takings_summary import add_written_to_takings_in
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 # The way it was paid: GoCardless money first (it goes back to the account it came from), then card, then cash.
@@ -198,7 +198,7 @@ def _give_back(
                     tender,
                     whole_tender=left.get((tender.kind, tender.reference)) == tender.amount,
                 )
-        add_to_takings_in(s, document_id, _today(uow, now))
+        add_written_to_takings_in(s, document_id, _today(uow, now))
         append_audit(
             s,
             at=now,

@@ -179,7 +179,17 @@ def write_sale_in(
             credit_deposit_in(
                 uow, deposit_id=tender.reference, amount=tender.amount, client_id=client_id, sale_id=sale_id
             )
-    add_to_takings_in(s, sale_id, today)  # the day's takings, locked after the number series (DESIGN.md §4)
+    add_to_takings_in(  # the day's takings, locked after the number series (DESIGN.md §4)
+        s,
+        today,
+        kind="sale",
+        reason=None,
+        seller_id=staff_id,
+        currency=priced.currency,
+        totals=(priced.gross.pence, priced.discount.pence, priced.net.pence, priced.vat.pence),
+        lines=lines,
+        tenders=[(t.kind.value, t.amount.currency, t.amount.pence) for t in kept],
+    )
     append_audit(  # every sale is in the hash-chained audit log (DESIGN.md §7), the audit head locked last
         s,
         at=now,

@@ -26,7 +26,7 @@ A document's day is the clinic's day it was written on, in the clinic's time zon
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Integer,
+    Table,
     and_,
     bindparam,
     case,
@@ -46,8 +47,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -66,36 +65,132 @@ from aestheticc_pos.store.tables import (
 
 OVERRIDES = "Price overrides"
 PACKAGE_SESSIONS = "Package sessions"  # redeemed from a package: paid for when it was sold, not a discount
-_PACKAGE_REASON = "Package:%"  # "Package: Microneedling course, session 3 of 6" (domain/benefits.py)
-_OVERRIDE_REASON = "Price override:%"  # "Price override: Damaged box" (domain/pricing.py)
+_PACKAGE_PREFIX = "Package:"  # "Package: Microneedling course, session 3 of 6" (domain/benefits.py)
+_OVERRIDE_PREFIX = "Price override:"  # "Price override: Damaged box" (domain/pricing.py)
+SALE = "sale"
 
 _DOCUMENTS = TakingsDayRow.__table__
 _LINES = TakingsLineDayRow.__table__
 _TENDERS = TenderDayRow.__table__
 
 
-def add_to_takings_in(session: Session, document_id: str, day: dt.date) -> None:
-    """Add the sale, refund or void ``document_id`` (already written in this transaction, with its lines and
-    tenders) to the takings of the clinic's ``day``."""
-    session.flush()  # the document's rows written through the ORM, before they are read back
+def add_to_takings_in(
+    session: Session,
+    day: dt.date,
+    *,
+    kind: str,
+    reason: str | None,
+    seller_id: str,
+    currency: str,
+    totals: tuple[int, int, int, int],
+    lines: Iterable[Mapping[str, Any]],
+    tenders: Iterable[tuple[str, str, int]],
+) -> None:
+    """Add a sale, refund or void being written in this transaction to the takings of the clinic's ``day``.
+
+    ``totals`` are the document's gross, discount, net and VAT in pence (negative on a refund or void); ``lines``
+    its lines as stored (``sale_lines`` columns: ``kind``, ``appointment_id``, ``discount_reason`` and the four
+    amounts); ``tenders`` each ``(kind, currency, amount in pence)``. ``seller_id`` made the sale (a refund's or
+    void's: the sale it gives back), and a line without an appointment counts for them. The only read is the
+    practitioner of the lines' appointments."""
+    lines = list(lines)
+    booked = sorted({line["appointment_id"] for line in lines if line["appointment_id"]})
+    practitioner = (
+        dict(
+            session.execute(
+                select(AppointmentRow.id, AppointmentRow.practitioner_id).where(AppointmentRow.id.in_(booked))
+            ).all()
+        )
+        if booked
+        else {}
+    )
+    document: dict[tuple, list[int]] = {
+        (day, kind, "" if kind == SALE else reason or "", currency): [1, *totals]
+    }
+    by_line: dict[tuple, list[int]] = {}
+    for line in lines:
+        who = practitioner.get(line["appointment_id"]) or seller_id
+        key = (
+            day,
+            kind,
+            line["kind"],
+            who,
+            _group(line["discount_reason"], line["discount_pence"]),
+            currency,
+        )
+        figures = (1, *(line[f"{x}_pence"] for x in ("gross", "discount", "net", "vat")))
+        by_line[key] = [a + b for a, b in zip(by_line.get(key, [0] * 5), figures, strict=True)]
+    by_tender: dict[tuple, list[int]] = {}
+    for tender_kind, tender_currency, amount in tenders:
+        key = (day, kind, tender_kind, tender_currency)
+        by_tender[key] = [a + b for a, b in zip(by_tender.get(key, [0, 0]), (1, amount), strict=True)]
     connection = session.connection()
-    for statement in _document_statements(connection.dialect.name):
-        connection.execute(statement, {"document_id": document_id, "day": day})
+    for table, sums in ((_DOCUMENTS, document), (_LINES, by_line), (_TENDERS, by_tender)):
+        if sums:  # each table's rows in key order: two tills lock a day's rows in the same order
+            names = [c.name for c in table.columns]
+            connection.execute(
+                _adding(table), [dict(zip(names, (*k, *v), strict=True)) for k, v in sorted(sums.items())]
+            )
+
+
+def add_written_to_takings_in(session: Session, document_id: str, day: dt.date) -> None:
+    """``add_to_takings_in`` for a refund or void written through the ORM: its rows read back by id."""
+    session.flush()
+    sale = session.execute(select(SaleRow.__table__).where(SaleRow.id == document_id)).one()
+    seller_id = sale.staff_id
+    original: dict[int, str | None] = {}
+    if sale.refers_to_sale_id is not None:
+        seller_id = session.scalar(select(SaleRow.staff_id).where(SaleRow.id == sale.refers_to_sale_id))
+        original = dict(
+            session.execute(
+                select(SaleLineRow.position, SaleLineRow.appointment_id).where(
+                    SaleLineRow.sale_id == sale.refers_to_sale_id
+                )
+            ).all()
+        )
+    lines = [
+        {**line._mapping, "appointment_id": line.appointment_id or original.get(line.refunds_position)}
+        for line in session.execute(select(SaleLineRow.__table__).where(SaleLineRow.sale_id == document_id))
+    ]
+    add_to_takings_in(
+        session,
+        day,
+        kind=sale.kind,
+        reason=sale.reason,
+        seller_id=seller_id,
+        currency=sale.currency,
+        totals=(sale.gross_pence, sale.discount_pence, sale.net_pence, sale.vat_pence),
+        lines=lines,
+        tenders=session.execute(
+            select(TenderRow.kind, TenderRow.currency, TenderRow.amount_pence).where(
+                TenderRow.sale_id == document_id
+            )
+        ).all(),
+    )
+
+
+def _group(reason: str | None, discount: int) -> str:
+    """``discount_group`` of one line, in Python."""
+    if discount == 0 or reason is None:
+        return ""
+    if reason.startswith(_PACKAGE_PREFIX):
+        return PACKAGE_SESSIONS
+    if reason.startswith(_OVERRIDE_PREFIX):
+        return OVERRIDES
+    return reason
 
 
 @cache
-def _document_statements(dialect_name: str) -> tuple[TextClause, ...]:
-    """``add_to_takings_in``'s three upserts, compiled once (SQLAlchemy does not cache an ``INSERT … SELECT``,
-    and compiling them cost a sale ~30 ms): the document's id and day are their only parameters."""
-    dialect = (
-        PGDialect(paramstyle="named") if dialect_name == "postgresql" else SQLiteDialect(paramstyle="named")
-    )
-    out = []
-    for target in _statements(SaleRow.id == bindparam("document_id"), bindparam("day", type_=Date())):
-        compiled = _upsert(dialect_name, target).compile(dialect=dialect)
-        assert set(compiled.params) == {"document_id", "day"}, compiled.params  # every constant inline
-        out.append(text(compiled.string).bindparams(bindparam("day", type_=Date())))
-    return tuple(out)
+def _adding(table: Table) -> TextClause:
+    """``INSERT INTO table VALUES (…) ON CONFLICT (its key) DO UPDATE SET x = table.x + excluded.x``: the same
+    text on SQLite and PostgreSQL, built once."""
+    names = [c.name for c in table.columns]
+    key = [c.name for c in table.primary_key.columns]
+    added = ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in names if n not in key)
+    return text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
+    ).bindparams(bindparam("day", type_=Date()))
 
 
 def rebuild_takings(connection: Connection, time_zone: str) -> None:
@@ -147,10 +242,15 @@ def discount_group(reason: Any, discount: Any) -> ColumnElement[str]:
     return case(
         (discount == literal_column("0"), literal_column("''")),
         (reason.is_(None), literal_column("''")),
-        (reason.like(literal_column(f"'{_PACKAGE_REASON}'")), literal_column(f"'{PACKAGE_SESSIONS}'")),
-        (reason.like(literal_column(f"'{_OVERRIDE_REASON}'")), literal_column(f"'{OVERRIDES}'")),
+        (_starts(reason, _PACKAGE_PREFIX), literal_column(f"'{PACKAGE_SESSIONS}'")),
+        (_starts(reason, _OVERRIDE_PREFIX), literal_column(f"'{OVERRIDES}'")),
         else_=reason,
     )
+
+
+def _starts(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` begins with ``prefix``, case and all (``LIKE`` ignores case on SQLite)."""
+    return func.substr(column, 1, len(prefix)) == literal_column(f"'{prefix}'")
 
 
 def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date]) -> list[Any]:

@@ -42,8 +42,8 @@ FROM sales s"""
 RAW_LINES = """
 SELECT s.id, s.kind, l.kind, COALESCE(a.practitioner_id, os.staff_id, s.staff_id),
        CASE WHEN l.discount_pence = 0 OR l.discount_reason IS NULL THEN ''
-            WHEN l.discount_reason LIKE 'Package:%' THEN 'Package sessions'
-            WHEN l.discount_reason LIKE 'Price override:%' THEN 'Price overrides'
+            WHEN substr(l.discount_reason, 1, 8) = 'Package:' THEN 'Package sessions'
+            WHEN substr(l.discount_reason, 1, 15) = 'Price override:' THEN 'Price overrides'
             ELSE l.discount_reason END,
        s.currency, 1, l.gross_pence, l.discount_pence, l.net_pence, l.vat_pence
 FROM sales s JOIN sale_lines l ON l.sale_id = s.id
