@@ -1,4 +1,4 @@
-"""Every benchmark of issue 13's table, one after the other, over the clinic group (made first if missing).
+"""Every benchmark of issue 13's table and the reports of issue 14, one after the other, over the clinic group (made first if missing).
 
     .venv/bin/python bench/run_all.py [--data /tmp/bench-1m | --url postgresql+psycopg://…]
 
@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ON_THE_GROUP = ("bench_client_search.py", "bench_appointment.py", "bench_complete_sale.py", "bench_start.py")
+ON_THE_GROUP = (
+    "bench_client_search.py",
+    "bench_appointment.py",
+    "bench_complete_sale.py",
+    "bench_start.py",
+    "bench_reports.py",
+)
 OWN_DATA = ("bench_sync_pull.py",)  # builds its own members against the simulator
 
 
