@@ -4,7 +4,8 @@ raw SQL on the same data.
     .venv/bin/python bench/bench_reports.py [--data /tmp/bench-1m | --url …] [--repeat 10]
 
 Timed, as the screen asks for them (a manager signed in, the group's "now" of ``bench/generate.py``):
-the dashboard; takings for the last 90 days by week; memberships for the last 12 months; package liability with
+the dashboard; takings for the last 90 days by week and for the last 12 months by month (both read the
+takings summed per day, ``store/takings_summary.py``, against the raw sum over the sales); memberships for the last 12 months; package liability with
 its 12-month roll-forward and the sessions expiring in 30 days; redemption by package. Each against one raw
 statement of the DB-API cursor that computes the report's headline figure (the net takings of the range, the
 MRR today, the liability today, the sessions used per package). The target (issue 14) is a p95 under 300 ms.
@@ -75,6 +76,7 @@ def main() -> int:
     start = dt.datetime.combine(TODAY - dt.timedelta(days=89), dt.time(0), dt.UTC)
     end = dt.datetime.combine(TODAY + dt.timedelta(days=1), dt.time(0), dt.UTC)
     month_start = dt.datetime.combine(TODAY.replace(day=1), dt.time(0), dt.UTC)
+    year_start = dt.datetime.combine(first_month, dt.time(0), dt.UTC)
     sqlite = url.startswith("sqlite")
 
     def stamp(moment: dt.datetime) -> object:
@@ -105,6 +107,14 @@ def main() -> int:
             ),
             "raw SUM of the range's takings",
             raw(NET_TAKINGS, start=stamp(start), end=stamp(end)),
+        ),
+        (
+            "Takings, 12 months by month (7 splits)",
+            lambda: report_takings.takings_report(
+                services, first=first_month, last=TODAY, grouping=Grouping.MONTH, staff_id=manager
+            ),
+            "raw SUM of the range's takings",
+            raw(NET_TAKINGS, start=stamp(year_start), end=stamp(end)),
         ),
         (
             "Memberships, 12 months (MRR bridge)",
