@@ -12,12 +12,15 @@ amounts are negative, as on the document), what the Takings report and the dashb
   ``PACKAGE_SESSIONS``, '' for a line with no discount;
 - the tenders: their count and amount by tender kind.
 
-``add_to_takings_in`` adds one written document (its rows read back by id, so what is summed is what was
-stored); ``rebuild_takings`` sums every document again (migration 0014's backfill, the benchmark generator). Both
-are ``INSERT … SELECT … GROUP BY`` upserts (``ON CONFLICT … DO UPDATE SET x = x + excluded.x`` on SQLite and
-PostgreSQL), so two tills adding to the same day at once both count. On PostgreSQL the upsert locks the day's
-rows until the sale commits: every document takes them in the same order (documents, lines, tenders, each by
-key), after the number series and before the audit head (DESIGN.md §4).
+``add_to_takings_in`` adds one document as its writer is writing it (a sale passes the rows it inserts, so
+nothing of the sale is read back; ``add_written_to_takings_in`` reads a refund's or void's rows back by id);
+``rebuild_takings`` sums every document again with ``INSERT … SELECT … GROUP BY`` (migration 0014's backfill,
+the benchmark generator). Both add with upserts (``ON CONFLICT … DO UPDATE SET x = x + excluded.x``, the same on
+SQLite and PostgreSQL), so two tills adding to the same day at once both count. On PostgreSQL the upsert locks
+the day's rows until the document commits: every document takes them in the same order (documents, lines,
+tenders, each by key), after the number series and before the audit head (DESIGN.md §4). A line's discount
+group is worked out the same way in Python (``_group``) and in SQL (``discount_group``); the tests hold both
+to the documents' own rows.
 
 A document's day is the clinic's day it was written on, in the clinic's time zone then: the reports' day
 (``report_sql.ReportClinic.day_start``). A clinic that changes its time zone keeps its earlier days as they were.
