@@ -28,7 +28,7 @@ from aestheticc_pos.store import catalogue_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.migrate import downgrade, upgrade_to_head
 from aestheticc_pos.store.tables import OutboxRow, PaymentLinkRow
-from aestheticc_pos.store.takings_summary import OVERRIDES, PACKAGE_SESSIONS
+from aestheticc_pos.store.takings_summary import OVERRIDES, PACKAGE_SESSIONS, clinic_day_runs
 
 GBP = Money.parse
 LONDON = ZoneInfo("Europe/London")
@@ -280,3 +280,23 @@ def test_two_tills_selling_on_the_same_day_at_once_both_count(
         assert held == raw(connection)
     assert held["takings_days"] == {(TODAY, "sale", "", "GBP"): (2, 9000, 0, 9000, 1500)}
     assert held["tender_days"] == {(TODAY, "sale", "cash", "GBP"): (2, 9000)}
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Australia/Lord_Howe", "UTC"])
+def test_the_backfill_puts_every_moment_on_the_clinic_day_the_reports_give_it(zone) -> None:
+    """Runs of whole days share one offset; a day the clocks change in (23 or 25 hours) is a run of its own."""
+    tz = ZoneInfo(zone)
+    first, last = dt.date(2025, 12, 30), dt.date(2027, 1, 2)
+    runs = list(clinic_day_runs(tz, first, last))
+
+    assert runs[0][0] == dt.datetime.combine(first, dt.time(0), tz).astimezone(dt.UTC)
+    assert runs[-1][1] == dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tz).astimezone(dt.UTC)
+    assert all(a[1] == b[0] for a, b in zip(runs, runs[1:], strict=False))  # no gap, no overlap
+    changes = [day for _, _, day in runs if isinstance(day, dt.date)]
+    assert len(changes) == (0 if zone == "UTC" else 2)  # the clocks change twice in 2026
+    for starts, ends, day in runs:
+        moment = starts
+        while moment < ends:
+            on = day if isinstance(day, dt.date) else (moment + dt.timedelta(seconds=day)).date()
+            assert on == moment.astimezone(tz).date(), (zone, moment)
+            moment += dt.timedelta(minutes=30)
