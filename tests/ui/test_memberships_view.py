@@ -120,6 +120,20 @@ def test_signing_a_client_up_to_gold_shows_them_pending_direct_debit(qtbot, view
     assert view.chips[rules.MembershipStatus.PENDING_MANDATE].text() == "Pending Direct Debit  1"
 
 
+def test_a_membership_just_saved_is_chosen_when_a_list_that_has_it_arrives(qtbot, view) -> None:
+    everyone = _shown(view)
+    newest, chosen = everyone[-1], everyone[0]
+    _select(view, chosen.client_name)
+    view._wanted = newest.id  # as the sign-up dialog's "saved" sets it
+    view._show([m for m in everyone if m.id != newest.id])  # a refresh started before the save came back
+    assert view.selected().id == chosen.id  # the row staff had chosen stays chosen
+    view._show(everyone)  # the refresh that has it
+    assert view.selected().id == newest.id
+    _select(view, chosen.client_name)
+    view._show(everyone)  # chosen once: later refreshes keep what staff choose
+    assert view.selected().id == chosen.id
+
+
 def test_the_sign_up_dialog_says_what_the_client_pays_and_when_for_the_chosen_tier(qtbot, view) -> None:
     services = view.desk.services
     catalogue.edit_tier(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import shiboken6
 from PySide6.QtCore import QDate, QLocale, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -174,7 +175,7 @@ class SignUpDialog(_MembershipForm):
 
     def _show_billing(self, asked: int, terms: SignUpTerms | str) -> None:
         """How the chosen tier is billed (or why that could not be read), unless another tier was chosen since."""
-        if asked == self._terms_asked:
+        if asked == self._terms_asked and shiboken6.isValid(self.billing):  # not after the dialog closed
             self.billing.setText(terms if isinstance(terms, str) else terms.sentence)
 
     def _search_now(self) -> None:
@@ -187,6 +188,8 @@ class SignUpDialog(_MembershipForm):
         )
 
     def _show_clients(self, found: list[ClientSummary]) -> None:
+        if not shiboken6.isValid(self.results):  # the dialog closed while the search ran
+            return
         self.results.clear()
         for client in found:
             contact = " · ".join(part for part in (phone_text(client.phone), client.email) if part)

@@ -227,8 +227,9 @@ class MembershipsView(QWidget):
         self._apply_filter()
 
     def _apply_filter(self) -> None:
-        wanted = self._wanted or getattr(self.selected(), "id", None)
-        self._wanted = None
+        # The membership just saved is chosen when a list that has it arrives (a refresh started by an
+        # earlier commit may come back first, without it); until then the row chosen stays chosen.
+        pending, current = self._wanted, getattr(self.selected(), "id", None)
         status = FILTERS[self.filters.checkedId()][1]
         shown = [v for v in self.all if status is None or v.status is status]
         self.model.set_rows(shown)
@@ -238,7 +239,11 @@ class MembershipsView(QWidget):
             self.empty.setText(f"No memberships are {FILTERS[self.filters.checkedId()][0].lower()} today.")
         else:
             self.empty.setText("")
-        row = None if wanted is None else self.model.row_of(wanted)
+        row = None if pending is None else self.model.row_of(pending)
+        if row is not None:
+            self._wanted = None
+        elif current is not None:
+            row = self.model.row_of(current)
         if row is not None:
             self.table.selectRow(row)
         self._show_selected()
