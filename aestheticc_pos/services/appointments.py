@@ -36,7 +36,7 @@ from aestheticc_pos.services.packages import (
 )
 from aestheticc_pos.services.staff import StaffMember, list_staff, require_staff
 from aestheticc_pos.services.visits import attend_in, lock_visit
-from aestheticc_pos.store import catalogue_repo
+from aestheticc_pos.store import catalogue_repo, package_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import AppointmentRow, ClientPackageRow, ClientRow, StaffRow, TreatmentRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
@@ -315,11 +315,11 @@ def _package_for(
         return None, None
     s = uow.session
     if client_package_id is not None:
-        cp = repo.load_client_package(s, client_package_id)
+        cp = package_repo.load_client_package(s, client_package_id)
         if cp.client_id != appointment.client_id:
             raise InvalidInput("That package belongs to another client.", field="package")
         return cp, _step_to_book(cp, appointment.treatment_id, treatment_name)
-    packages = repo.client_packages_of(s, appointment.client_id)
+    packages = package_repo.client_packages_of(s, appointment.client_id)
     treatment_id = appointment.treatment_id
     cp = rules.choose_package(packages, treatment_id, session_on) or rules.choose_package(
         packages, treatment_id, today
@@ -404,7 +404,7 @@ def _detail_in(uow: UnitOfWork, appointment_id: str, today: dt.date) -> Appointm
 
 def _detail_of(uow: UnitOfWork, view: AppointmentView, today: dt.date) -> AppointmentDetail:
     appointment_id = view.id
-    packages = repo.client_packages_covering(
+    packages = package_repo.client_packages_covering(
         uow.session, view.client_id, view.treatment_id, today, including=view.client_package_id
     )
     covering = [

@@ -67,6 +67,7 @@ from aestheticc_pos.services.pricing import (
 )
 from aestheticc_pos.services.sales import record_sale_in, sale_receipt
 from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.store import package_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import (
@@ -387,7 +388,7 @@ def _invoiceable(uow: UnitOfWork, item: BasketItem) -> BasketItem:
     if item.appointment_id is not None:
         appointment = repo.load_appointment(uow.session, item.appointment_id)
         if appointment.client_package_id is not None:
-            cp = repo.load_client_package(uow.session, appointment.client_package_id)
+            cp = package_repo.load_client_package(uow.session, appointment.client_package_id)
             raise RuleViolation(
                 f"This visit is booked on a session of {cp.name}, so there is nothing to invoice for it. "
                 "Check it out at the till to use the session."

@@ -31,6 +31,7 @@ from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import Audience, use_case
 from aestheticc_pos.services.context import ClinicSettings, Services, read_clinic_settings
 from aestheticc_pos.services.staff import require_staff
+from aestheticc_pos.store import package_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import ClientPackageRow, ClientRow, SessionLedgerRow
@@ -59,7 +60,7 @@ def client_packages_overview_in(
     uow: UnitOfWork, client_id: str, today: dt.date, *, include_closed: bool = False
 ) -> list[PackageSummary]:
     """``client_packages_overview`` inside the caller's unit of work (the client is known to exist)."""
-    packages = repo.client_packages_of(uow.session, client_id)
+    packages = package_repo.client_packages_of(uow.session, client_id)
     summaries = [rules.package_summary(cp, today) for cp in packages]
     if not include_closed:
         summaries = [s for s in summaries if s.status is rules.ClientPackageStatus.ACTIVE and not s.expired]
@@ -80,7 +81,7 @@ def sell_package_in(
     cp = rules.sell_package(
         package, client_package_id=client_package_id, client_id=client_id, purchased_on=today
     )
-    repo.add_client_package(
+    package_repo.add_client_package(
         uow.session,
         cp,
         sale_id=sale_id,
@@ -106,7 +107,7 @@ def load_client_package_for_change(uow: UnitOfWork, client_package_id: str) -> C
     if client_id is None:
         raise NotFound("That client package does not exist.")
     lock_client_packages(uow, client_id)
-    return repo.load_client_package(uow.session, client_package_id)
+    return package_repo.load_client_package(uow.session, client_package_id)
 
 
 def record_ledger_entry(
@@ -137,7 +138,7 @@ def record_ledger_entry(
         uow.adjust_sessions(cp_id, position, entry.sessions)
     elif entry.kind is LedgerKind.REFUND:
         uow.refund_sessions(cp_id, position, entry.sessions)
-    repo.add_ledger_entry(uow.session, cp_id, entry, staff_id=staff_id, sale_id=sale_id)
+    package_repo.add_ledger_entry(uow.session, cp_id, entry, staff_id=staff_id, sale_id=sale_id)
 
 
 @use_case(Action.ADJUST_PACKAGE)
@@ -182,7 +183,7 @@ def extend_package(
         today = services.today(_settings(uow))
         cp = load_client_package_for_change(uow, client_package_id)
         extended = rules.extend_expiry(cp, new_date, reason)
-        repo.save_client_package_terms(uow.session, extended)
+        package_repo.save_client_package_terms(uow.session, extended)
         _audit(
             uow,
             services,

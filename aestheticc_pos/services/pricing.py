@@ -40,7 +40,7 @@ from aestheticc_pos.domain.pricing import BasketLine, Channel, PriceOverride, Qu
 from aestheticc_pos.domain.staff import Action, Role, can
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.memberships import member_discount_for, member_discount_on_joining
-from aestheticc_pos.store import catalogue_repo
+from aestheticc_pos.store import catalogue_repo, package_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.tables import SaleLineRow, SaleRow
@@ -112,7 +112,7 @@ def benefits_of(
     if client_id is None:
         return Benefits()
     s = uow.session
-    credits = package_rules.package_credits(repo.usable_client_packages_of(s, client_id, on), on)
+    credits = package_rules.package_credits(package_repo.usable_client_packages_of(s, client_id, on), on)
     if joining is None:
         discount = member_discount_for(s, client_id, on)
     else:
@@ -292,7 +292,7 @@ def _refuse_a_visit_already_settled(uow: UnitOfWork, appointment_id: str) -> Non
     if sold is not None:
         raise RuleViolation(f"This visit was already checked out (sale {sold}). Add only what is new.")
     if appointment.status is AppointmentStatus.ATTENDED and appointment.client_package_id is not None:
-        cp = repo.load_client_package(s, appointment.client_package_id)
+        cp = package_repo.load_client_package(s, appointment.client_package_id)
         raise RuleViolation(
             f"This visit was paid with a session of {cp.name} when it was attended, so there is nothing to "
             "charge for the treatment. Add any products or other items the client is buying."

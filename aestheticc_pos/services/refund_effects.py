@@ -33,6 +33,7 @@ from aestheticc_pos.services.packages import (
     record_ledger_entry,
     redemption_index,
 )
+from aestheticc_pos.store import package_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import enqueue, withdraw_unsent
@@ -98,7 +99,7 @@ def refund_unused_in(
     refunded, entries, amount = package_rules.refund_unused(cp, today)
     for entry in entries:  # one entry per step: each moves only its own step's counters
         record_ledger_entry(uow, cp, entry, staff_id=staff_id)
-    repo.save_client_package_terms(uow.session, refunded)
+    package_repo.save_client_package_terms(uow.session, refunded)
     closed = sum(e.sessions for e in entries)
     append_audit(
         uow.session,

@@ -45,7 +45,7 @@ from aestheticc_pos.services.pricing import (
 )
 from aestheticc_pos.services.receipts import Receipt, ReceiptLine, WrittenSale
 from aestheticc_pos.services.visits import attend_in, release_booked_session_in
-from aestheticc_pos.store import catalogue_repo
+from aestheticc_pos.store import catalogue_repo, package_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.audit_repo import append_audit
 from aestheticc_pos.store.outbox_repo import enqueue
@@ -338,7 +338,7 @@ def _fulfil_line(
     if credit is not None and not (
         booked and appointment is not None and appointment.client_package_id == credit.client_package_id
     ):
-        cp = repo.load_client_package(s, credit.client_package_id)
+        cp = package_repo.load_client_package(s, credit.client_package_id)
         visit = (
             appointment.id if appointment is not None else None
         )  # so the redemption can be undone by visit

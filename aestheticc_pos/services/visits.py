@@ -20,6 +20,7 @@ from aestheticc_pos.services.packages import (
     lock_client_packages,
     record_ledger_entry,
 )
+from aestheticc_pos.store import package_repo
 from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.tables import AppointmentRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
@@ -64,7 +65,7 @@ def release_booked_session_in(
 ) -> None:
     """The visit is paid another way than the package session booked for it: the session goes back to the
     package, and the visit no longer points at it."""
-    cp = repo.load_client_package(uow.session, client_package_id)
+    cp = package_repo.load_client_package(uow.session, client_package_id)
     _, entry = rules.release(cp, appointment_id, today)
     record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
     row = uow.session.get(AppointmentRow, appointment_id)

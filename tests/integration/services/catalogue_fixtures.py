@@ -23,8 +23,7 @@ from aestheticc_pos.domain.packages import PackageSummary
 from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services
-from aestheticc_pos.store import catalogue_repo
-from aestheticc_pos.store import repositories as repo
+from aestheticc_pos.store import catalogue_repo, package_repo
 from aestheticc_pos.store.tables import ClientPackageStepRow
 
 GBP = Money.parse
@@ -123,7 +122,7 @@ def used_booked_remaining(summary: PackageSummary) -> list[tuple[int, int, int]]
 def assert_counters_match_ledger(services: Services, client_package_id: str) -> None:
     """The step counters the database guards must say what replaying the session ledger says."""
     with services.uow(read_only=True) as uow:
-        cp = repo.load_client_package(uow.session, client_package_id)
+        cp = package_repo.load_client_package(uow.session, client_package_id)
         rows = uow.session.scalars(
             select(ClientPackageStepRow)
             .where(ClientPackageStepRow.client_package_id == client_package_id)
