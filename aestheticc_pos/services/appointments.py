@@ -143,7 +143,7 @@ def book_appointment(
             repo.save_appointment(s, appointment)
             s.flush()
             _, entry = rules.reserve(cp, position, appointment.id, session_on, today)
-            record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+            record_ledger_entry(uow, cp, entry, staff_id=staff_id, at=services.now())
         else:
             repo.save_appointment(s, appointment)
         s.flush()
@@ -368,7 +368,7 @@ def _settle_package_session(
             cp, appointment.step_position, appointment.id, session_on, today, reason=reason
         )
         warnings = ()  # a forfeited session still counts as taken place for the step delays
-    record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+    record_ledger_entry(uow, cp, entry, staff_id=staff_id, at=services.now())
     return outcome, warnings
 
 

@@ -117,8 +117,10 @@ def record_ledger_entry(
     *,
     staff_id: str | None,
     sale_id: str | None = None,
+    at: dt.datetime,
 ) -> None:
-    """Write ``entry`` (already accepted by the domain against ``before``) and move the step's counters.
+    """Write ``entry`` (already accepted by the domain against ``before``), written ``at`` (the services' clock),
+    and move the step's counters.
 
     The counters move by a conditional update: if another till took the session since ``before`` was read,
     the update matches no row and ``NoSessionsRemaining`` (or ``ConcurrencyConflict``) is raised, and the
@@ -138,7 +140,7 @@ def record_ledger_entry(
         uow.adjust_sessions(cp_id, position, entry.sessions)
     elif entry.kind is LedgerKind.REFUND:
         uow.refund_sessions(cp_id, position, entry.sessions)
-    package_repo.add_ledger_entry(uow.session, cp_id, entry, staff_id=staff_id, sale_id=sale_id)
+    package_repo.add_ledger_entry(uow.session, cp_id, entry, staff_id=staff_id, sale_id=sale_id, at=at)
 
 
 @use_case(Action.ADJUST_PACKAGE)
@@ -158,7 +160,7 @@ def adjust_sessions(
         today = services.today(_settings(uow))
         cp = load_client_package_for_change(uow, client_package_id)
         after, entry = rules.adjust(cp, step_position, delta, reason, today)
-        record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, at=services.now())
         _audit(
             uow,
             services,
@@ -227,7 +229,7 @@ def void_redemption(
             redemption = appointment_id
         assert redemption is not None
         after, entry = rules.void_redemption(cp, redemption, reason, today)
-        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id, at=services.now())
         _audit(
             uow,
             services,

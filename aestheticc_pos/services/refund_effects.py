@@ -98,7 +98,7 @@ def refund_unused_in(
     cp = load_client_package_for_change(uow, client_package_id)
     refunded, entries, amount = package_rules.refund_unused(cp, today)
     for entry in entries:  # one entry per step: each moves only its own step's counters
-        record_ledger_entry(uow, cp, entry, staff_id=staff_id)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, at=now)
     package_repo.save_client_package_terms(uow.session, refunded)
     closed = sum(e.sessions for e in entries)
     append_audit(
@@ -126,7 +126,14 @@ def sessions_refunded(s: Session, client_package_id: str) -> int:
 
 
 def give_session_back_in(
-    uow: UnitOfWork, original: SaleRow, line: SaleLineRow, *, reason: str, today: dt.date, staff_id: str
+    uow: UnitOfWork,
+    original: SaleRow,
+    line: SaleLineRow,
+    *,
+    reason: str,
+    now: dt.datetime,
+    today: dt.date,
+    staff_id: str,
 ) -> None:
     """Void the redemption ``line`` made (with or without an appointment): the session is free again."""
     assert line.client_package_id is not None
@@ -135,7 +142,7 @@ def give_session_back_in(
     if entry_index is None:
         raise RuleViolation(f"The session {line.name} used has already been given back.")
     after, entry = package_rules.void_redemption(cp, entry_index, reason, today)
-    record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=original.id)
+    record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=original.id, at=now)
 
 
 def membership_refunded_in(uow: UnitOfWork, original: SaleRow, *, today: dt.date) -> str | None:

@@ -240,7 +240,9 @@ def _undo_line(
         )
         return rules.package_value_back(back, value)
     if gives_back == "session":
-        effects.give_session_back_in(uow, original, row, reason=reason, today=today, staff_id=staff_id)
+        effects.give_session_back_in(
+            uow, original, row, reason=reason, now=now, today=today, staff_id=staff_id
+        )
     elif gives_back == "membership":
         effects.membership_refunded_in(uow, original, today=today)
     return back

@@ -332,7 +332,13 @@ def _fulfil_line(
     ):
         # Paid (or paid from another package) instead of the session booked for it: give that one back.
         release_booked_session_in(
-            uow, appointment.id, appointment.client_package_id, today, staff_id, sale_id
+            uow,
+            appointment.id,
+            appointment.client_package_id,
+            now=services.now(),
+            today=today,
+            staff_id=staff_id,
+            sale_id=sale_id,
         )
         appointment = repo.load_appointment(s, appointment.id)
     if credit is not None and not (
@@ -343,7 +349,7 @@ def _fulfil_line(
             appointment.id if appointment is not None else None
         )  # so the redemption can be undone by visit
         _, entry = package_rules.redeem(cp, credit.step_position, visit, today, today)
-        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id, at=services.now())
     if booked and appointment is not None:
         # Marks the visit attended, and redeems the session booked for it if it still has one.
         attend_in(uow, services, appointment.id, staff_id=staff_id, sale_id=sale_id)

@@ -54,20 +54,27 @@ def attend_in(
     if appointment.client_package_id is not None and appointment.step_position is not None:
         cp = load_client_package_for_change(uow, appointment.client_package_id)
         _, entry = rules.redeem(cp, appointment.step_position, appointment.id, session_on, today)
-        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+        record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id, at=services.now())
     repo.save_appointment(s, attended)
     s.flush()
     return attended
 
 
 def release_booked_session_in(
-    uow: UnitOfWork, appointment_id: str, client_package_id: str, today: dt.date, staff_id: str, sale_id: str
+    uow: UnitOfWork,
+    appointment_id: str,
+    client_package_id: str,
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    staff_id: str,
+    sale_id: str,
 ) -> None:
     """The visit is paid another way than the package session booked for it: the session goes back to the
     package, and the visit no longer points at it."""
     cp = package_repo.load_client_package(uow.session, client_package_id)
     _, entry = rules.release(cp, appointment_id, today)
-    record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id)
+    record_ledger_entry(uow, cp, entry, staff_id=staff_id, sale_id=sale_id, at=now)
     row = uow.session.get(AppointmentRow, appointment_id)
     assert row is not None  # loaded earlier in the same transaction
     row.client_package_id = None

@@ -205,7 +205,9 @@ def add_ledger_entry(
     *,
     staff_id: str | None,
     sale_id: str | None = None,
+    at: dt.datetime,
 ) -> None:
+    """Add ``entry`` to the package's ledger, written ``at`` (the services' clock, as every other record)."""
     session.add(
         SessionLedgerRow(
             client_package_id=client_package_id,
@@ -217,6 +219,7 @@ def add_ledger_entry(
             sale_id=sale_id,
             reason=entry.reason,
             staff_id=staff_id,
+            created_at=at,
         )
     )
 

@@ -20,6 +20,7 @@ from catalogue_fixtures import (
     sell_package,
     used_booked_remaining,
 )
+from sqlalchemy import select
 
 from aestheticc_pos.domain.errors import (
     InvalidInput,
@@ -36,6 +37,7 @@ from aestheticc_pos.services import package_refunds as refunds_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store.audit_repo import audit_entries, first_broken_audit_entry
+from aestheticc_pos.store.tables import SessionLedgerRow
 
 
 @pytest.fixture
@@ -276,6 +278,25 @@ def test_a_manager_adjusts_sessions_with_a_reason(
         ("package.adjusted", "Sessions used elsewhere", {"step": 1, "delta": -6}),
     ]
     assert_counters_match_ledger(services, course)
+
+
+def test_every_ledger_entry_is_written_at_the_services_time_not_the_computers(
+    services, ada, course, book_microneedling, manager
+) -> None:
+    """The liability roll-forward puts adjustments and refunds in the month they were written: under a clock
+    that is not the computer's (training, the demo, a test) they must carry that clock's time."""
+    booked = book_microneedling(at(2026, 12, 1, 10))
+    packages_service.adjust_sessions(
+        services, client_package_id=course, step_position=1, delta=1, reason="Goodwill", staff_id=manager
+    )
+    appointments_service.cancel_appointment(services, appointment_id=booked, staff_id=manager)
+    with services.uow(read_only=True) as uow:
+        written = uow.session.scalars(
+            select(SessionLedgerRow.created_at).where(SessionLedgerRow.client_package_id == course)
+        ).all()
+    assert len(written) == 3  # reserved, adjusted, released
+    assert set(written) == {services.now()}
+    assert services.now().date() != dt.datetime.now(dt.UTC).date()  # the test's clock is not the computer's
 
 
 def test_a_manager_undoes_a_redemption(services, clock, ada, course, attended, manager, receptionist) -> None:
