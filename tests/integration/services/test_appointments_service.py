@@ -83,7 +83,7 @@ def ledger_kinds(services: Services, client_package_id: str) -> list[tuple[str, 
         rows = uow.session.scalars(
             select(SessionLedgerRow)
             .where(SessionLedgerRow.client_package_id == client_package_id)
-            .order_by(SessionLedgerRow.created_at, SessionLedgerRow.id)
+            .order_by(SessionLedgerRow.seq)  # the order they were written
         )
         return [(row.kind, row.reason) for row in rows]
 
