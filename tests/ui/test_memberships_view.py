@@ -132,6 +132,8 @@ def test_a_membership_just_saved_is_chosen_when_a_list_that_has_it_arrives(qtbot
     _select(view, chosen.client_name)
     view._show(everyone)  # chosen once: later refreshes keep what staff choose
     assert view.selected().id == chosen.id
+    view._choose(newest.id)  # the save's answer after the list that has it: chosen at once
+    assert view.selected().id == newest.id and view._wanted is None
 
 
 def test_the_sign_up_dialog_says_what_the_client_pays_and_when_for_the_chosen_tier(qtbot, view) -> None:

@@ -248,6 +248,17 @@ class MembershipsView(QWidget):
             self.table.selectRow(row)
         self._show_selected()
 
+    def _choose(self, membership_id: str) -> None:
+        """Choose the membership just saved: now if the list already has it (the refresh its commit started
+        can come back before the save's own answer), else when a list that has it arrives."""
+        row = self.model.row_of(membership_id)
+        if row is None:
+            self._wanted = membership_id
+            return
+        self._wanted = None
+        self.table.selectRow(row)
+        self._show_selected()
+
     def _on_changed(self, what: frozenset[str]) -> None:
         if what & {MEMBERSHIPS, CLIENTS}:
             self.refresh()
@@ -290,7 +301,7 @@ class MembershipsView(QWidget):
         return dialog
 
     def _show_dialog(self, dialog: FormDialog) -> None:
-        dialog.saved.connect(lambda view: setattr(self, "_wanted", view.id))
+        dialog.saved.connect(lambda view: self._choose(view.id))
         self.dialog = dialog
         dialog.open()
 
@@ -301,7 +312,7 @@ class MembershipsView(QWidget):
         services, staff_id, membership_id = self.desk.services, self.desk.staff_id, m.id
 
         def done(view: MembershipView) -> None:
-            self._wanted = view.id
+            self._choose(view.id)
             self.desk.message.emit(message.format(name=view.client_name))
 
         self.desk.run(
