@@ -17,12 +17,13 @@ import importlib
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aestheticc_pos.clock import Clock
 from aestheticc_pos.store.unit_of_work import UnitOfWorkFactory
 from aestheticc_pos.sync.bus import MessageBus
 from aestheticc_pos.sync.engine import SyncEngine
+from aestheticc_pos.sync.gateway import PaymentGateway
 from aestheticc_pos.sync.runner import (
     DEFAULT_INTERVAL,
     Connected,
@@ -34,9 +35,15 @@ from aestheticc_pos.sync.runner import (
 )
 from aestheticc_pos.sync.secrets import ENVIRONMENTS, SecretStore, SecretStoreUnavailable
 
-if TYPE_CHECKING:  # the simulator is loaded in training mode only, the gateway when the runner connects
-    from aestheticc_pos.sync.gocardless import GoCardlessGateway
-    from aestheticc_pos.sync.practice import PracticeTurns
+
+class Practice(Protocol):
+    """What training's practice turns (``sync/practice.py``, over the simulator) offer the Sync screen. Named here,
+    not imported: the simulator is loaded in training mode only."""
+
+    def members(self) -> list[Any]: ...
+
+    def run(self, turn: str, membership_id: str) -> str: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +81,7 @@ class SyncConnection:
         self._holder = holder  # this till's name in the sync lease: the same after a restart
         self._listeners: list[Callable[[SyncState], None]] = []
         # Training mode only: what staff can make the simulated GoCardless do (``app.py`` sets it).
-        self.practice: PracticeTurns | None = None
+        self.practice: Practice | None = None
         self._lock = threading.Lock()
         self.runner = SyncRunner(
             self._connect, today=today, now=clock.now, on_state=self._tell, interval=interval
@@ -151,7 +158,9 @@ class SyncConnection:
                 return unavailable_state(SyncStatus.NO_KEYRING, str(error), now)
         if not token:
             return unavailable_state(SyncStatus.NOT_CONFIGURED, None, now)
-        gateway_class: type[GoCardlessGateway] = importlib.import_module(GATEWAY_MODULE).GoCardlessGateway
+        gateway_class: Callable[..., PaymentGateway] = importlib.import_module(
+            GATEWAY_MODULE
+        ).GoCardlessGateway
         gateway = ObservedGateway(
             gateway_class(
                 token, environment=self._environment, base_url=self._base_url, timeout=GATEWAY_TIMEOUT
