@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -200,9 +200,19 @@ def _member_figures(uow: UnitOfWork, days: list[dt.date]) -> tuple[list[int], li
 
 
 def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
-    """The members and the MRR (pence) on ``day``."""
-    prices = _prices([day])
-    members, mrr = uow.session.execute(select(pence_sum(prices.c.m0), pence_sum(prices.c.p0))).one()
+    """The members and the MRR (pence) on ``day``: the memberships billed at their own price summed straight
+    off the covering index, then each repriced one at what was billed for it by then."""
+    m = MembershipRow
+    repriced = _repriced()
+    own = select(
+        func.count().label("m"),
+        pence_sum(case((m.status == MembershipStatus.PAUSED.value, 0), else_=m.monthly_price_pence)).label(
+            "p"
+        ),
+    ).where(_member_on(m, day), m.id.not_in(select(repriced.c.membership_id)))
+    billed = _repriced_prices([day], repriced).subquery("billed")
+    both = union_all(own, select(pence_sum(billed.c.m0), pence_sum(billed.c.p0))).subquery("both")
+    members, mrr = uow.session.execute(select(pence_sum(both.c.m), pence_sum(both.c.p))).one()
     return int(members), int(mrr)
 
 
@@ -219,83 +229,141 @@ def arrears_in(uow: UnitOfWork) -> tuple[int, int]:
 
 def _prices(days: list[dt.date]):  # type: ignore[no-untyped-def]
     """Rows of ``tier_name`` and, for each day ``i``, ``m{i}`` (members then) and ``p{i}`` (their monthly
-    price then; 0 when not a member or paused): one row per membership that could be a member on one of
-    ``days``, except, over several days, those that are members on all of them at an unchanging price (most
-    of a group's members: joined before the first day, not ended, never billed at another price), which come
-    already summed as one row per tier. Every figure is a sum over these rows.
+    price then; 0 when not a member or paused), materialised: every figure is a sum over these rows, and a
+    movement summed over them is the sum of each membership's own.
 
-    Only a membership billed at another price than its own (a tier changed) has its payments looked up per
-    day. Over several days the rows are materialised, so each price is worked out once whatever the figures
-    read from it; for one day they are summed as they are read."""
-    m, pay = MembershipRow, MembershipPaymentRow
+    A membership never billed at another price than its own pays that price on every day it is a member,
+    and it is a member on a run of consecutive snapshot days (in date order): those memberships come summed
+    by tier, paused or not, and where their run begins and ends (a few hundred rows, whose members all join
+    and leave together, so a movement of the sum is the sum of theirs). The repriced ones (a tier changed)
+    come one row each, priced day by day from their payments, and are the only ones that move up or down."""
+    repriced = _repriced()
+    rows = union_all(_own_price_groups(days, repriced), _repriced_prices(days, repriced))
+    return rows.cte("member_prices").prefix_with("MATERIALIZED")
+
+
+def _repriced():  # type: ignore[no-untyped-def]
+    """The memberships billed at least once at another price than their own (the sign-up fee left out):
+    not correlated, the list is made once from the payments, where asking membership by membership would
+    look up every one of them."""
+    pay = MembershipPaymentRow
     billed = aliased(MembershipRow, name="billed")
     billed_net = pay.amount_pence - case(
         (pay.period_start == billed.started_on, billed.signup_fee_pence), else_=0
     )
-    # Not correlated: the list is made once, from the payments, where asking membership by membership would
-    # look up every one of them.
-    repriced = m.id.in_(
+    listed = (
         select(pay.membership_id)
         .join(billed, billed.id == pay.membership_id)
         .where(pay.status.not_in(NOT_BILLED), billed_net != billed.monthly_price_pence)
     )
-    base = (
+    return listed.cte("repriced").prefix_with("MATERIALIZED")
+
+
+def _member_on(m: Any, day: dt.date) -> ColumnElement[bool]:
+    """A member on ``day``: started by then, not waiting for its mandate, and not ended before it (ended
+    without an end date: never)."""
+    return and_(
+        m.started_on <= day,
+        m.status != MembershipStatus.PENDING_MANDATE.value,
+        or_(m.ends_on >= day, and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
+    )
+
+
+def _in_range(m: Any, days: list[dt.date]) -> ColumnElement[bool]:
+    """A member on one day at least between the first and the last of ``days``."""
+    return and_(
+        m.started_on <= max(days),
+        m.status != MembershipStatus.PENDING_MANDATE.value,
+        or_(m.ends_on >= min(days), and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
+    )
+
+
+def _own_price_groups(days: list[dt.date], repriced: Any) -> Select[Any]:
+    """The memberships billed only at their own price, as rows of ``_prices`` summed by tier, paused or not,
+    and the span of snapshot days they are members on: from ``s``, the first day on or after their start, to
+    the last one before ``e``, the first day after their end (the days sorted, each once). Grouped first in
+    the covering index's order (start, end, status, tier: no sorting of the memberships), then by span."""
+    m = MembershipRow
+    points = sorted(set(days))
+    last = literal(len(points), Integer)
+    same_dates = (
         select(
-            m.id,
-            m.tier_name,
             m.started_on,
             m.ends_on,
             m.status,
-            m.monthly_price_pence,
-            m.signup_fee_pence,
-            case((repriced, 1), else_=0).label("repriced"),
+            m.tier_name,
+            func.count().label("n"),
+            pence_sum(m.monthly_price_pence).label("price"),
         )
-        .where(m.started_on <= max(days), or_(m.ends_on.is_(None), m.ends_on >= min(days)))
-        .cte("memberships_in_range")
+        .where(_in_range(m, days), m.id.not_in(select(repriced.c.membership_id)))
+        .group_by(m.started_on, m.ends_on, m.status, m.tier_name)
+        .subquery("same_dates")
     )
-    b = base.c
-
-    def member_on(day: dt.date) -> ColumnElement[bool]:
-        return and_(
-            b.started_on <= day,
-            b.status != MembershipStatus.PENDING_MANDATE.value,
-            or_(b.ends_on >= day, and_(b.ends_on.is_(None), b.status != MembershipStatus.ENDED.value)),
+    d = same_dates.c
+    first_in = case(*((d.started_on <= day, literal(j, Integer)) for j, day in enumerate(points)), else_=last)
+    first_out = case(
+        (d.ends_on.is_(None), last),
+        *((d.ends_on < day, literal(j, Integer)) for j, day in enumerate(points)),
+        else_=last,
+    )
+    spans = select(
+        d.tier_name,
+        case((d.status == MembershipStatus.PAUSED.value, 1), else_=0).label("paused"),
+        first_in.label("s"),
+        first_out.label("e"),
+        d.n,
+        d.price,
+    ).subquery("spans")
+    groups = (
+        select(
+            spans.c.tier_name,
+            spans.c.paused,
+            spans.c.s,
+            spans.c.e,
+            func.sum(spans.c.n).label("n"),
+            func.sum(spans.c.price).label("price"),
         )
+        .group_by(spans.c.tier_name, spans.c.paused, spans.c.s, spans.c.e)
+        .subquery("groups")
+    )
+    g = groups.c
 
-    columns: list[Any] = [b.tier_name]
+    def member(day: dt.date) -> ColumnElement[bool]:
+        j = points.index(day)
+        return and_(g.s <= j, g.e > j)
+
+    zero = literal(0, Integer)
+    return select(
+        g.tier_name,
+        *(case((member(day), g.n), else_=zero).label(f"m{i}") for i, day in enumerate(days)),
+        *(
+            case((and_(member(day), g.paused == 0), g.price), else_=zero).label(f"p{i}")
+            for i, day in enumerate(days)
+        ),
+    )
+
+
+def _repriced_prices(days: list[dt.date], repriced: Any) -> Select[Any]:
+    """The repriced memberships, as rows of ``_prices``: one each, priced on each day at the latest period
+    billed by then (not cancelled or refunded; the sign-up fee left out), or their own price before any."""
+    m, pay = MembershipRow, MembershipPaymentRow
+    columns: list[Any] = [m.tier_name]
     for i, day in enumerate(days):
-        columns.append(case((member_on(day), 1), else_=0).label(f"m{i}"))
+        columns.append(case((_member_on(m, day), 1), else_=0).label(f"m{i}"))
     for i, day in enumerate(days):
         billed_then = (
-            select(pay.amount_pence - case((pay.period_start == b.started_on, b.signup_fee_pence), else_=0))
-            .where(pay.membership_id == b.id, pay.period_start <= day, pay.status.not_in(NOT_BILLED))
+            select(pay.amount_pence - case((pay.period_start == m.started_on, m.signup_fee_pence), else_=0))
+            .where(pay.membership_id == m.id, pay.period_start <= day, pay.status.not_in(NOT_BILLED))
             .order_by(pay.period_start.desc())
             .limit(1)
-            .correlate(base)
+            .correlate(m)
             .scalar_subquery()
         )
-        price = case(
-            (b.repriced == 1, func.coalesce(billed_then, b.monthly_price_pence)), else_=b.monthly_price_pence
+        paying = and_(_member_on(m, day), m.status != MembershipStatus.PAUSED.value)
+        columns.append(
+            case((paying, func.coalesce(billed_then, m.monthly_price_pence)), else_=0).label(f"p{i}")
         )
-        paying = and_(member_on(day), b.status != MembershipStatus.PAUSED.value)
-        columns.append(case((paying, price), else_=0).label(f"p{i}"))
-    if len(days) == 1:
-        return select(*columns).select_from(base).cte("member_prices")
-    steady = and_(member_on(min(days)), member_on(max(days)), b.repriced == 0)
-    steady_price = pence_sum(
-        case((b.status == MembershipStatus.PAUSED.value, 0), else_=b.monthly_price_pence)
-    )
-    summed = (
-        select(
-            b.tier_name,
-            *(func.count().label(f"m{i}") for i in range(len(days))),
-            *(steady_price.label(f"p{i}") for i in range(len(days))),
-        )
-        .where(steady)
-        .group_by(b.tier_name)
-    )
-    rows = union_all(select(*columns).select_from(base).where(~steady), summed)
-    return rows.cte("member_prices").prefix_with("MATERIALIZED")
+    return select(*columns).where(m.id.in_(select(repriced.c.membership_id)), _in_range(m, days))
 
 
 def _collections(
