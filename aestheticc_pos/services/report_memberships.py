@@ -12,9 +12,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -168,8 +183,24 @@ def _member_figures(uow: UnitOfWork, days: list[dt.date]) -> tuple[list[int], li
     and its movements between consecutive days (new, upgrades, downgrades, churn: ``4 × (len(days) - 1)``
     figures), and the members of each tier on each day. The movements sum only the memberships whose price
     moved at all: most of a group's members pay the same all year."""
-    prices = _prices(days)
+    points = sorted(set(days))
+    statement = _figures_statement(tuple(points.index(day) for day in days), len(points))
+    rows = uow.session.execute(statement, {f"day{j}": day for j, day in enumerate(points)}).all()
     n = len(days)
+    totals = next(r for r in rows if r[0] == MRR)
+    moved = next(r for r in rows if r[0] == MOVES)
+    figures = [int(x) for x in totals[1 : 1 + n]] + [int(x) for x in moved[1 + n :]]
+    by_tier = sorted((str(r[0]), [int(x) for x in r[1 : 1 + n]]) for r in rows if r[0] not in (MRR, MOVES))
+    return figures, by_tier
+
+
+@lru_cache(maxsize=32)
+def _figures_statement(at: tuple[int, ...], count: int) -> CompoundSelect:
+    """``_member_figures``' statement for days that are, in order, the snapshot days ``at`` of ``count``
+    distinct days (bound as ``day0`` < ``day1`` < …): built once per shape, as it takes longer to build than
+    the database takes to run it."""
+    prices = _prices([bindparam(f"day{j}", type_=Date()) for j in range(count)], at)
+    n = len(at)
     price = [prices.c[f"p{i}"] for i in range(n)]
     moves: list[ColumnElement[int]] = []
     for i in range(1, n):
@@ -182,7 +213,7 @@ def _member_figures(uow: UnitOfWork, days: list[dt.date]) -> tuple[list[int], li
             pence_sum(case((and_(before > 0, after == 0), before), else_=0)),
         ]
     zero = literal(0, Integer)
-    statement = union_all(
+    return union_all(
         select(literal(MRR, String), *(pence_sum(p) for p in price), *(zero for _ in moves)),
         select(literal(MOVES, String), *(zero for _ in price), *moves).where(
             or_(*(price[i] != price[i - 1] for i in range(1, n)))
@@ -191,18 +222,20 @@ def _member_figures(uow: UnitOfWork, days: list[dt.date]) -> tuple[list[int], li
             prices.c.tier_name, *(pence_sum(prices.c[f"m{i}"]) for i in range(n)), *(zero for _ in moves)
         ).group_by(prices.c.tier_name),
     )
-    rows = uow.session.execute(statement).all()
-    totals = next(r for r in rows if r[0] == MRR)
-    moved = next(r for r in rows if r[0] == MOVES)
-    figures = [int(x) for x in totals[1 : 1 + n]] + [int(x) for x in moved[1 + n :]]
-    by_tier = sorted((str(r[0]), [int(x) for x in r[1 : 1 + n]]) for r in rows if r[0] not in (MRR, MOVES))
-    return figures, by_tier
 
 
 def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
     """The members and the MRR (pence) on ``day``: the memberships billed at their own price summed straight
     off the covering index, then each repriced one at what was billed for it by then."""
+    members, mrr = uow.session.execute(_mrr_statement(), {"day0": day}).one()
+    return int(members), int(mrr)
+
+
+@lru_cache(maxsize=1)
+def _mrr_statement() -> Select[Any]:
+    """``mrr_on_in``'s statement, the day bound as ``day0``: built once."""
     m = MembershipRow
+    day = bindparam("day0", type_=Date())
     repriced = _repriced()
     own = select(
         func.count().label("m"),
@@ -210,10 +243,9 @@ def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
             "p"
         ),
     ).where(_member_on(m, day), m.id.not_in(select(repriced.c.membership_id)))
-    billed = _repriced_prices([day], repriced).subquery("billed")
+    billed = _repriced_prices([day], (0,), repriced).subquery("billed")
     both = union_all(own, select(pence_sum(billed.c.m0), pence_sum(billed.c.p0))).subquery("both")
-    members, mrr = uow.session.execute(select(pence_sum(both.c.m), pence_sum(both.c.p))).one()
-    return int(members), int(mrr)
+    return select(pence_sum(both.c.m), pence_sum(both.c.p))
 
 
 def arrears_in(uow: UnitOfWork) -> tuple[int, int]:
@@ -227,10 +259,10 @@ def arrears_in(uow: UnitOfWork) -> tuple[int, int]:
     return int(count or 0), int(owed or 0)
 
 
-def _prices(days: list[dt.date]):  # type: ignore[no-untyped-def]
-    """Rows of ``tier_name`` and, for each day ``i``, ``m{i}`` (members then) and ``p{i}`` (their monthly
-    price then; 0 when not a member or paused), materialised: every figure is a sum over these rows, and a
-    movement summed over them is the sum of each membership's own.
+def _prices(points: list[Any], at: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """Rows of ``tier_name`` and, for each day ``i`` (``points[at[i]]``, ``points`` ascending), ``m{i}``
+    (members then) and ``p{i}`` (their monthly price then; 0 when not a member or paused), materialised: every
+    figure is a sum over these rows, and a movement summed over them is the sum of each membership's own.
 
     A membership never billed at another price than its own pays that price on every day it is a member,
     and it is a member on a run of consecutive snapshot days (in date order): those memberships come summed
@@ -238,7 +270,7 @@ def _prices(days: list[dt.date]):  # type: ignore[no-untyped-def]
     and leave together, so a movement of the sum is the sum of theirs). The repriced ones (a tier changed)
     come one row each, priced day by day from their payments, and are the only ones that move up or down."""
     repriced = _repriced()
-    rows = union_all(_own_price_groups(days, repriced), _repriced_prices(days, repriced))
+    rows = union_all(_own_price_groups(points, at, repriced), _repriced_prices(points, at, repriced))
     return rows.cte("member_prices").prefix_with("MATERIALIZED")
 
 
@@ -259,7 +291,7 @@ def _repriced():  # type: ignore[no-untyped-def]
     return listed.cte("repriced").prefix_with("MATERIALIZED")
 
 
-def _member_on(m: Any, day: dt.date) -> ColumnElement[bool]:
+def _member_on(m: Any, day: Any) -> ColumnElement[bool]:
     """A member on ``day``: started by then, not waiting for its mandate, and not ended before it (ended
     without an end date: never)."""
     return and_(
@@ -269,22 +301,21 @@ def _member_on(m: Any, day: dt.date) -> ColumnElement[bool]:
     )
 
 
-def _in_range(m: Any, days: list[dt.date]) -> ColumnElement[bool]:
-    """A member on one day at least between the first and the last of ``days``."""
+def _in_range(m: Any, first: Any, last: Any) -> ColumnElement[bool]:
+    """A member on one day at least from ``first`` to ``last``."""
     return and_(
-        m.started_on <= max(days),
+        m.started_on <= last,
         m.status != MembershipStatus.PENDING_MANDATE.value,
-        or_(m.ends_on >= min(days), and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
+        or_(m.ends_on >= first, and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
     )
 
 
-def _own_price_groups(days: list[dt.date], repriced: Any) -> Select[Any]:
+def _own_price_groups(points: list[Any], at: tuple[int, ...], repriced: Any) -> Select[Any]:
     """The memberships billed only at their own price, as rows of ``_prices`` summed by tier, paused or not,
     and the span of snapshot days they are members on: from ``s``, the first day on or after their start, to
-    the last one before ``e``, the first day after their end (the days sorted, each once). Grouped first in
+    the last one before ``e``, the first day after their end (of ``points``, ascending). Grouped first in
     the covering index's order (start, end, status, tier: no sorting of the memberships), then by span."""
     m = MembershipRow
-    points = sorted(set(days))
     last = literal(len(points), Integer)
     same_dates = (
         select(
@@ -295,7 +326,7 @@ def _own_price_groups(days: list[dt.date], repriced: Any) -> Select[Any]:
             func.count().label("n"),
             pence_sum(m.monthly_price_pence).label("price"),
         )
-        .where(_in_range(m, days), m.id.not_in(select(repriced.c.membership_id)))
+        .where(_in_range(m, points[0], points[-1]), m.id.not_in(select(repriced.c.membership_id)))
         .group_by(m.started_on, m.ends_on, m.status, m.tier_name)
         .subquery("same_dates")
     )
@@ -328,25 +359,25 @@ def _own_price_groups(days: list[dt.date], repriced: Any) -> Select[Any]:
     )
     g = groups.c
 
-    def member(day: dt.date) -> ColumnElement[bool]:
-        j = points.index(day)
+    def member(j: int) -> ColumnElement[bool]:
         return and_(g.s <= j, g.e > j)
 
     zero = literal(0, Integer)
     return select(
         g.tier_name,
-        *(case((member(day), g.n), else_=zero).label(f"m{i}") for i, day in enumerate(days)),
+        *(case((member(j), g.n), else_=zero).label(f"m{i}") for i, j in enumerate(at)),
         *(
-            case((and_(member(day), g.paused == 0), g.price), else_=zero).label(f"p{i}")
-            for i, day in enumerate(days)
+            case((and_(member(j), g.paused == 0), g.price), else_=zero).label(f"p{i}")
+            for i, j in enumerate(at)
         ),
     )
 
 
-def _repriced_prices(days: list[dt.date], repriced: Any) -> Select[Any]:
+def _repriced_prices(points: list[Any], at: tuple[int, ...], repriced: Any) -> Select[Any]:
     """The repriced memberships, as rows of ``_prices``: one each, priced on each day at the latest period
     billed by then (not cancelled or refunded; the sign-up fee left out), or their own price before any."""
     m, pay = MembershipRow, MembershipPaymentRow
+    days = [points[j] for j in at]
     columns: list[Any] = [m.tier_name]
     for i, day in enumerate(days):
         columns.append(case((_member_on(m, day), 1), else_=0).label(f"m{i}"))
@@ -363,7 +394,8 @@ def _repriced_prices(days: list[dt.date], repriced: Any) -> Select[Any]:
         columns.append(
             case((paying, func.coalesce(billed_then, m.monthly_price_pence)), else_=0).label(f"p{i}")
         )
-    return select(*columns).where(m.id.in_(select(repriced.c.membership_id)), _in_range(m, days))
+    in_range = _in_range(m, points[0], points[-1])
+    return select(*columns).where(m.id.in_(select(repriced.c.membership_id)), in_range)
 
 
 def _collections(
@@ -413,7 +445,7 @@ def _arrears(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[MemberInArrea
         .correlate(MembershipRow)
         .scalar_subquery()
     )
-    rows = uow.session.execute(
+    rows = uow.session.connection().execute(
         select(
             MembershipRow.id,
             ClientRow.id,
@@ -427,7 +459,9 @@ def _arrears(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[MemberInArrea
         .join(ClientRow, ClientRow.id == MembershipRow.client_id)
         .where(MembershipRow.status.in_(IN_ARREARS))
         .order_by(MembershipRow.past_due_since, ClientRow.last_name, MembershipRow.id)
-    ).all()
+    )
+    # A group has thousands of members in arrears and few distinct amounts: each Money is made once.
+    amounts: dict[Any, Money] = {}
     members = tuple(
         MemberInArrears(
             membership_id=mid,
@@ -435,7 +469,7 @@ def _arrears(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[MemberInArrea
             client_name=f"{first} {last}".strip(),
             tier_name=tier,
             status=MembershipStatus(status),
-            owed=clinic.money(amount),
+            owed=amounts.get(amount) or amounts.setdefault(amount, clinic.money(amount)),
             past_due_since=since,
             days_overdue=(clinic.today - since).days if since else 0,
         )
