@@ -43,6 +43,7 @@ from aestheticc_pos.services.demo import FIRST_NAMES, LAST_NAMES, fill_demo_clin
 from aestheticc_pos.settings import DATABASE_FILE, sqlite_url  # noqa: E402
 from aestheticc_pos.store.db import create_engine_for, is_sqlite  # noqa: E402
 from aestheticc_pos.store.migrate import upgrade_to_head  # noqa: E402
+from aestheticc_pos.store.package_repo import rebuild_package_totals  # noqa: E402
 from aestheticc_pos.store.tables import (  # noqa: E402
     AppointmentRow,
     ClientPackageRow,
@@ -139,6 +140,8 @@ def generate(
             _lap("sales", started)
             rebuild_takings(connection, "Europe/London")  # the rows went in by SQL: the takings summed after
             _lap("takings summed per day", started)
+            rebuild_package_totals(connection)  # and the packages' sessions summed for the reports
+            _lap("package totals", started)
         with bulk.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
             connection.commit()

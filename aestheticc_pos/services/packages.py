@@ -140,7 +140,14 @@ def record_ledger_entry(
         uow.adjust_sessions(cp_id, position, entry.sessions)
     elif entry.kind is LedgerKind.REFUND:
         uow.refund_sessions(cp_id, position, entry.sessions)
-    package_repo.add_ledger_entry(uow.session, cp_id, entry, staff_id=staff_id, sale_id=sale_id, at=at)
+    package_repo.add_ledger_entry(uow.session, before, entry, staff_id=staff_id, sale_id=sale_id, at=at)
+    if entry.kind is LedgerKind.REDEEM:
+        gaps_before, gaps = rules.step_gaps(before.ledger), rules.step_gaps((*before.ledger, entry))
+        changed = {
+            p: gaps.get(p) for p in gaps.keys() | gaps_before.keys() if gaps.get(p) != gaps_before.get(p)
+        }
+        if changed:
+            package_repo.set_step_gaps(uow.session, cp_id, changed)
 
 
 @use_case(Action.ADJUST_PACKAGE)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, exists, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, exists, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from aestheticc_pos.domain.catalogue import PackageStep
@@ -180,6 +180,7 @@ def add_client_package(
             expires_on=cp.expires_on,
             status=cp.status.value,
             sale_id=sale_id,
+            sessions_sold=sum(step.sessions for step in cp.steps),
         )
     )
     session.flush()
@@ -187,6 +188,7 @@ def add_client_package(
         session.add(
             ClientPackageStepRow(
                 client_package_id=cp.id,
+                package_id=cp.package_id,
                 position=step.position,
                 treatment_id=step.treatment_id,
                 name=step.name,
@@ -200,17 +202,18 @@ def add_client_package(
 
 def add_ledger_entry(
     session: Session,
-    client_package_id: str,
+    cp: ClientPackage,
     entry: LedgerEntry,
     *,
     staff_id: str | None,
     sale_id: str | None = None,
     at: dt.datetime,
 ) -> None:
-    """Add ``entry`` to the package's ledger, written ``at`` (the services' clock, as every other record)."""
+    """Add ``entry`` to the package's ledger, written ``at`` (the services' clock, as every other record), with
+    the package's price and sessions sold (what its sessions are worth, for the reports)."""
     session.add(
         SessionLedgerRow(
-            client_package_id=client_package_id,
+            client_package_id=cp.id,
             step_position=entry.step_position,
             kind=entry.kind.value,
             sessions=entry.sessions,
@@ -220,8 +223,23 @@ def add_ledger_entry(
             reason=entry.reason,
             staff_id=staff_id,
             created_at=at,
+            package_price_pence=cp.price.pence,
+            package_sessions=sum(step.sessions for step in cp.steps),
         )
     )
+
+
+def set_step_gaps(session: Session, client_package_id: str, gaps: dict[int, int | None]) -> None:
+    """Write the days from the step before (``domain.packages.step_gaps``) of the steps in ``gaps``."""
+    for position, days in gaps.items():
+        session.execute(
+            update(ClientPackageStepRow)
+            .where(
+                ClientPackageStepRow.client_package_id == client_package_id,
+                ClientPackageStepRow.position == position,
+            )
+            .values(days_after_previous=days)
+        )
 
 
 def save_client_package_terms(session: Session, cp: ClientPackage) -> None:
@@ -273,4 +291,47 @@ def _client_package(
         steps=tuple(steps),
         ledger=tuple(ledger),
         status=ClientPackageStatus(row.status),
+    )
+
+
+# --- What the reports read without joining (migration 0015) -------------------------------------------------
+
+_PACKAGE_SUMS = text(
+    "UPDATE client_packages SET (sessions_sold, sessions_adjusted, sessions_redeemed, sessions_reserved, "
+    "sessions_refunded) = (SELECT coalesce(sum(s.sessions), 0), coalesce(sum(s.adjusted), 0), "
+    "coalesce(sum(s.redeemed), 0), coalesce(sum(s.reserved), 0), coalesce(sum(s.refunded), 0) "
+    "FROM client_package_steps s WHERE s.client_package_id = client_packages.id)"
+)
+_STEP_PACKAGES = text(
+    "UPDATE client_package_steps SET package_id = (SELECT cp.package_id FROM client_packages cp "
+    "WHERE cp.id = client_package_steps.client_package_id)"
+)
+_LEDGER_PRICES = text(
+    "UPDATE session_ledger SET (package_price_pence, package_sessions) = (SELECT cp.price_pence, "
+    "cp.sessions_sold FROM client_packages cp WHERE cp.id = session_ledger.client_package_id)"
+)
+_REDEEMED_ON = (
+    "(SELECT {how}(l.session_on) FROM session_ledger l WHERE l.client_package_id = "
+    "client_package_steps.client_package_id AND l.step_position = client_package_steps.position{minus} "
+    "AND l.kind = 'redeem' AND l.session_on IS NOT NULL)"
+)
+_DAYS_BETWEEN = {  # days from ``{1}`` to ``{0}`` (dates), by dialect
+    "sqlite": "CAST(julianday({0}) - julianday({1}) AS INTEGER)",
+    "postgresql": "({0} - {1})",
+}
+
+
+def rebuild_package_totals(connection: Connection) -> None:
+    """Work out again, from the steps and the ledger, what the write paths keep for the reports: each client
+    package's session counters summed over its steps, each step's package and days from the step before
+    (``domain.packages.step_gaps``), each ledger entry's package price and sessions sold. For rows written
+    by SQL (migration 0015, ``bench/generate.py``)."""
+    connection.execute(_PACKAGE_SUMS)
+    connection.execute(_STEP_PACKAGES)
+    connection.execute(_LEDGER_PRICES)
+    days = _DAYS_BETWEEN[connection.dialect.name].format(
+        _REDEEMED_ON.format(how="min", minus=""), _REDEEMED_ON.format(how="max", minus=" - 1")
+    )
+    connection.execute(
+        text(f"UPDATE client_package_steps SET days_after_previous = CASE WHEN position > 1 THEN {days} END")
     )

@@ -425,6 +425,18 @@ class TierRow(Base):
 # --- Client packages and their session ledger --------------------------------------------------------------
 
 
+_PACKAGE_TOTALS = (
+    "package_id",
+    "price_pence",
+    "vat_rate_bp",
+    "sessions_sold",
+    "sessions_adjusted",
+    "sessions_redeemed",
+    "sessions_reserved",
+    "sessions_refunded",
+)
+
+
 class ClientPackageRow(Base):
     """A package a client bought: a snapshot of the package's terms at the time of sale."""
 
@@ -432,26 +444,11 @@ class ClientPackageRow(Base):
     __table_args__ = (
         # The Clients screen's filter asks, client by client, "holds this package?"
         Index("ix_client_packages_client_package", "client_id", "package_id", "status", "expires_on"),
-        # Covering indexes of the owner's reports (migration 0013)
-        Index(
-            "ix_client_packages_report",
-            "id",
-            "expires_on",
-            "purchased_on",
-            "package_id",
-            "price_pence",
-            "vat_rate_bp",
-        ),
+        # The owner's reports read the sessions' counters summed per package from these (migration 0015): the
+        # liability by expiry, the redemption figures by package, what was sold by day of purchase.
+        Index("ix_client_packages_liability", "expires_on", *_PACKAGE_TOTALS),
+        Index("ix_client_packages_by_package", "package_id", "expires_on", *_PACKAGE_TOTALS[1:]),
         Index("ix_client_packages_report_sold", "purchased_on", "price_pence"),
-        Index(
-            "ix_client_packages_report_expiry",
-            "expires_on",
-            "id",
-            "package_id",
-            "price_pence",
-            "vat_rate_bp",
-            "purchased_on",
-        ),
         CheckConstraint("price_pence >= 0", name="price_not_negative"),
         CheckConstraint("expires_on >= purchased_on", name="expires_after_purchase"),
         _one_of("status", ClientPackageStatus),
@@ -472,6 +469,13 @@ class ClientPackageRow(Base):
     sale_id: Mapped[str | None] = _ref("sales.id", index=True)
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _updated()
+    # The steps' session counters summed, moved in the same statement pair as the step's (``UnitOfWork``):
+    # the reports read a package's sessions without its steps.
+    sessions_sold: Mapped[int] = _counter()
+    sessions_adjusted: Mapped[int] = _counter()
+    sessions_redeemed: Mapped[int] = _counter()
+    sessions_reserved: Mapped[int] = _counter()
+    sessions_refunded: Mapped[int] = _counter()
 
     steps: Mapped[list[ClientPackageStepRow]] = relationship(
         back_populates="client_package",
@@ -498,14 +502,14 @@ class ClientPackageStepRow(Base):
         CheckConstraint("redeemed >= 0", name="redeemed_not_negative"),
         CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         CheckConstraint("refunded >= 0", name="refunded_not_negative"),
-        Index(  # the owner's reports (migration 0013)
-            "ix_client_package_steps_report",
-            "client_package_id",
-            "sessions",
-            "adjusted",
-            "redeemed",
-            "reserved",
-            "refunded",
+        # Days from the step before, per package and step (the redemption report; migration 0015)
+        Index(
+            "ix_client_package_steps_gaps",
+            "package_id",
+            "position",
+            "days_after_previous",
+            sqlite_where=text("days_after_previous IS NOT NULL"),
+            postgresql_where=text("days_after_previous IS NOT NULL"),
         ),
     )
 
@@ -522,6 +526,11 @@ class ClientPackageStepRow(Base):
     redeemed: Mapped[int] = _counter()
     reserved: Mapped[int] = _counter()
     refunded: Mapped[int] = _counter()
+    # The client package's package (a copy: the reports group steps by it without reading the packages).
+    package_id: Mapped[str] = mapped_column(String(36), server_default=text("''"))
+    # Days from the last session of the step before to the first of this one (redeem entries of the ledger),
+    # when both have one: ``domain.packages.step_gaps``, kept by ``services.packages.record_ledger_entry``.
+    days_after_previous: Mapped[int | None]
 
     client_package: Mapped[ClientPackageRow] = relationship(back_populates="steps", lazy="raise")
 
@@ -541,14 +550,14 @@ class SessionLedgerRow(Base):
             ["client_package_steps.client_package_id", "client_package_steps.position"],
         ),
         Index("ix_session_ledger_step", "client_package_id", "step_position"),
-        Index(  # the owner's reports (migration 0013)
-            "ix_session_ledger_report",
-            "client_package_id",
+        Index(  # the liability's roll-forward: sessions used by day of visit, the rest by when written (0015)
+            "ix_session_ledger_flows",
             "kind",
-            "step_position",
             "session_on",
-            "sessions",
             "created_at",
+            "sessions",
+            "package_price_pence",
+            "package_sessions",
         ),
         _one_of("kind", LedgerKind),
         {"sqlite_autoincrement": True},
@@ -567,6 +576,10 @@ class SessionLedgerRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     staff_id: Mapped[str | None] = _ref("staff.id")
     created_at: Mapped[dt.datetime] = _created()
+    # The package's price and sessions sold, copied when written (they never change): the entry's sessions are
+    # worth ``sessions × package_price_pence ÷ package_sessions`` without reading the package.
+    package_price_pence: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    package_sessions: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 # --- Memberships --------------------------------------------------------------------------------------------

@@ -38,9 +38,10 @@ from aestheticc_pos.domain.errors import ConcurrencyConflict, NoSessionsRemainin
 from aestheticc_pos.settings import make_private_file, write_private_text
 from aestheticc_pos.store.audit_repo import AUDIT_HEAD, AuditHeadFile, audit_head_file
 from aestheticc_pos.store.db import after_commit, is_retryable, make_session_factory
-from aestheticc_pos.store.tables import ClientPackageStepRow
+from aestheticc_pos.store.tables import ClientPackageRow, ClientPackageStepRow
 
-Step = ClientPackageStepRow  # a short name for the statements below
+Step = ClientPackageStepRow  # short names for the statements below
+Totals = ClientPackageRow
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class UnitOfWork:
         return self._change(
             client_package_id,
             position,
-            {Step.reserved: Step.reserved + count},
+            {"reserved": count},
             Step.remaining >= count,
             NoSessionsRemaining("There are no sessions left on this step of the package."),
         )
@@ -171,7 +172,7 @@ class UnitOfWork:
         return self._change(
             client_package_id,
             position,
-            {Step.reserved: Step.reserved - count},
+            {"reserved": -count},
             Step.reserved >= count,
             ConcurrencyConflict("That session was already released on another till. Refresh and try again."),
         )
@@ -185,13 +186,11 @@ class UnitOfWork:
         """
         _require_positive(count)
         if from_reserved:
-            values = {Step.reserved: Step.reserved - count, Step.redeemed: Step.redeemed + count}
-            enough = Step.reserved >= count
+            deltas, enough = {"reserved": -count, "redeemed": count}, Step.reserved >= count
         else:
-            values = {Step.redeemed: Step.redeemed + count}
-            enough = Step.remaining >= count
+            deltas, enough = {"redeemed": count}, Step.remaining >= count
         refusal = NoSessionsRemaining("There are no sessions left on this step of the package.")
-        return self._change(client_package_id, position, values, enough, refusal)
+        return self._change(client_package_id, position, deltas, enough, refusal)
 
     def void_redemption(self, client_package_id: str, position: int, count: int = 1) -> StepCounts:
         """Undo ``count`` redeemed sessions (a voided checkout): they become available again."""
@@ -199,7 +198,7 @@ class UnitOfWork:
         return self._change(
             client_package_id,
             position,
-            {Step.redeemed: Step.redeemed - count},
+            {"redeemed": -count},
             Step.redeemed >= count,
             ConcurrencyConflict("That redemption was already undone on another till. Refresh and try again."),
         )
@@ -209,7 +208,7 @@ class UnitOfWork:
         return self._change(
             client_package_id,
             position,
-            {Step.adjusted: Step.adjusted + delta},
+            {"adjusted": delta},
             Step.remaining + delta >= 0,
             NoSessionsRemaining("The step does not have that many sessions left to take away."),
         )
@@ -220,7 +219,7 @@ class UnitOfWork:
         return self._change(
             client_package_id,
             position,
-            {Step.refunded: Step.refunded + count},
+            {"refunded": count},
             Step.remaining >= count,
             NoSessionsRemaining("The step does not have that many unused sessions to refund."),
         )
@@ -229,19 +228,28 @@ class UnitOfWork:
         self,
         client_package_id: str,
         position: int,
-        values: dict[ColumnElement[int], ColumnElement[int]],
+        deltas: dict[str, int],
         condition: ColumnElement[bool],
         refusal: Exception,
     ) -> StepCounts:
+        """Move the step's counters by ``deltas`` (counter name → change) if ``condition`` holds, then the same
+        counters summed on its client package (``sessions_<name>``): the step's row is the one the
+        condition guards, and the client's lock (``services.packages.lock_client_packages``) keeps the two in
+        step with every other till."""
         statement = (
             update(Step)
             .where(Step.client_package_id == client_package_id, Step.position == position, condition)
-            .values(values)
+            .values({getattr(Step, name): getattr(Step, name) + delta for name, delta in deltas.items()})
             .returning(Step.sessions, Step.adjusted, Step.redeemed, Step.reserved, Step.refunded)
             .execution_options(synchronize_session="fetch")
         )
         row = self.session.execute(statement).one_or_none()
         if row is not None:
+            totals = {
+                getattr(Totals, f"sessions_{name}"): getattr(Totals, f"sessions_{name}") + delta
+                for name, delta in deltas.items()
+            }
+            self.session.execute(update(Totals).where(Totals.id == client_package_id).values(totals))
             return StepCounts(*row)
         exists = self.session.scalar(
             select(Step.position).where(

@@ -142,9 +142,14 @@ def make_client_package(uow_factory: UnitOfWorkFactory) -> Callable[..., str]:
                 purchased_on=today,
                 expires_on=today + dt.timedelta(days=365),
                 status="active",
+                sessions_sold=sum(n for _, n in steps),
                 steps=[
                     ClientPackageStepRow(
-                        position=i, treatment_id=treatment_id, name="Microneedling", sessions=n
+                        position=i,
+                        treatment_id=treatment_id,
+                        name="Microneedling",
+                        sessions=n,
+                        package_id=package.id,
                     )
                     for i, n in steps
                 ],

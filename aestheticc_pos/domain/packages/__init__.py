@@ -42,6 +42,7 @@ from aestheticc_pos.domain.packages.steps import (
     broken_bookings,
     check_booking,
     earliest_booking_date,
+    step_gaps,
 )
 from aestheticc_pos.domain.packages.summaries import (
     EXPIRING_SOON_DAYS,
@@ -85,5 +86,6 @@ __all__ = [
     "sell_package",
     "step_balance",
     "step_for_treatment",
+    "step_gaps",
     "void_redemption",
 ]

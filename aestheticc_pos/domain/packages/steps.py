@@ -13,6 +13,7 @@ happened and is not refused for delays.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aestheticc_pos.domain.catalogue import PackageStep
@@ -21,6 +22,8 @@ from aestheticc_pos.domain.packages.model import (
     Book,
     ClientPackage,
     ClientPackageStatus,
+    LedgerEntry,
+    LedgerKind,
     book_balance,
     book_sessions,
     format_date,
@@ -213,3 +216,22 @@ def _capitalised(name: str) -> str:
 
 def _days_word(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
+
+
+def step_gaps(ledger: Iterable[LedgerEntry]) -> dict[int, int]:
+    """Per step position, the days from the last session redeemed on the step before to the first redeemed on
+    this one, for each step where both have a redemption (what the redemption report averages per package
+    step, against its ``min_days_after_previous``). Redeem entries count by their ``session_on`` whatever came
+    after them, as the report has always counted them."""
+    first: dict[int, dt.date] = {}
+    last: dict[int, dt.date] = {}
+    for entry in ledger:
+        if entry.kind is LedgerKind.REDEEM and entry.session_on is not None:
+            position, day = entry.step_position, entry.session_on
+            first[position] = min(first.get(position, day), day)
+            last[position] = max(last.get(position, day), day)
+    return {
+        position: (day - last[position - 1]).days
+        for position, day in sorted(first.items())
+        if position - 1 in last
+    }

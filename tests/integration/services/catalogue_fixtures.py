@@ -24,7 +24,7 @@ from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import packages as packages_service
 from aestheticc_pos.services.context import Services
 from aestheticc_pos.store import catalogue_repo, package_repo
-from aestheticc_pos.store.tables import ClientPackageStepRow
+from aestheticc_pos.store.tables import ClientPackageRow, ClientPackageStepRow, SessionLedgerRow
 
 GBP = Money.parse
 LONDON = ZoneInfo("Europe/London")
@@ -140,3 +140,26 @@ def assert_counters_match_ledger(services: Services, client_package_id: str) -> 
                 balance.remaining,
             )
             assert counted == replayed, f"step {row.position}: counters {counted}, ledger {replayed}"
+        # And what the write paths keep beside the counters for the reports (migration 0015).
+        package = uow.session.get(ClientPackageRow, client_package_id)
+        assert package is not None
+        kept = tuple(
+            getattr(package, f"sessions_{name}")
+            for name in ("sold", "adjusted", "redeemed", "reserved", "refunded")
+        )
+        summed = tuple(
+            sum(getattr(row, name) for row in rows)
+            for name in ("sessions", "adjusted", "redeemed", "reserved", "refunded")
+        )
+        assert kept == summed, f"the package's sums {kept}, its steps' {summed}"
+        assert {row.package_id for row in rows} == {cp.package_id}
+        gaps = rules.step_gaps(cp.ledger)
+        assert {row.position: row.days_after_previous for row in rows} == {
+            row.position: gaps.get(row.position) for row in rows
+        }
+        copies = uow.session.execute(
+            select(SessionLedgerRow.package_price_pence, SessionLedgerRow.package_sessions).where(
+                SessionLedgerRow.client_package_id == client_package_id
+            )
+        ).all()
+        assert set(copies) <= {(cp.price.pence, sum(step.sessions for step in cp.steps))}
