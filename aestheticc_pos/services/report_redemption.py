@@ -1,9 +1,8 @@
 """Redemption: how much of each package clients use (sessions sold, redeemed, booked, refunded, left to expire)
 and how quickly they go from one step to the next, against the package's minimum days between them.
 
-Both are aggregates over what ``report_packages.client_package_sessions`` and the session ledger hold; the
-steps' days come from the redeem entries (the day of each session), read by kind and client package from
-``ix_session_ledger_report`` in that order.
+Both are aggregates over what the write paths keep beside the counters: each client package's sessions summed
+over its steps, and each step's days from the step before (from the redeem entries: the day of each session).
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select
 
-from aestheticc_pos.domain.packages import LedgerKind
 from aestheticc_pos.domain.reports import rate_bp
 from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.context import Services
-from aestheticc_pos.services.report_packages import client_package_sessions
-from aestheticc_pos.services.report_sql import ReportClinic, clinic_in, days_between, pence_sum
-from aestheticc_pos.store.tables import ClientPackageRow, PackageRow, PackageStepRow, SessionLedgerRow
+from aestheticc_pos.services.report_packages import OPEN, TOTAL
+from aestheticc_pos.services.report_sql import ReportClinic, clinic_in, pence_sum
+from aestheticc_pos.store.tables import ClientPackageRow, ClientPackageStepRow, PackageRow, PackageStepRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 
@@ -68,66 +66,51 @@ def redemption_report(services: Services, *, staff_id: str) -> RedemptionReport:
 
 
 def _redemptions(uow: UnitOfWork, clinic: ReportClinic) -> tuple[PackageRedemption, ...]:
-    c = (
-        client_package_sessions("total", "redeemed", "booked", "refunded", "open")
-        .subquery("client_package_sessions")
-        .c
-    )
-    rows = uow.session.execute(
+    """Per package, from the counters each client package keeps summed over its steps, summed package by
+    package in the order of ``ix_client_packages_by_package`` (no sorting), then named."""
+    cp = ClientPackageRow
+    per = (
         select(
-            c.package_id,
-            PackageRow.name,
-            func.count(),
-            pence_sum(c.total),
-            pence_sum(c.redeemed),
-            pence_sum(c.booked),
-            pence_sum(c.refunded),
-            pence_sum(case((c.expires_on < clinic.today, c.open), else_=0)),
+            cp.package_id,
+            func.count().label("sold"),
+            pence_sum(TOTAL).label("sessions"),
+            pence_sum(cp.sessions_redeemed).label("redeemed"),
+            pence_sum(cp.sessions_reserved).label("booked"),
+            pence_sum(cp.sessions_refunded).label("refunded"),
+            pence_sum(case((cp.expires_on < clinic.today, OPEN), else_=0)).label("expired"),
         )
-        .join(PackageRow, PackageRow.id == c.package_id)
-        .group_by(c.package_id, PackageRow.name)
-        .order_by(PackageRow.name, c.package_id)
+        .group_by(cp.package_id)
+        .subquery("per_package")
+    )
+    figures = (per.c.sold, per.c.sessions, per.c.redeemed, per.c.booked, per.c.refunded, per.c.expired)
+    rows = uow.session.execute(
+        select(per.c.package_id, PackageRow.name, *figures)
+        .join(PackageRow, PackageRow.id == per.c.package_id)
+        .order_by(PackageRow.name, per.c.package_id)
     ).all()
     return tuple(PackageRedemption(pid, name, *(int(x) for x in figures)) for pid, name, *figures in rows)
 
 
 def _step_timings(uow: UnitOfWork) -> tuple[StepTiming, ...]:
-    """The first and last session of each step of each client package (materialised: read once, used twice),
-    each step beside the one before it."""
-    ledger = SessionLedgerRow
-    sessions = (
-        select(
-            ledger.client_package_id.label("cp_id"),
-            ledger.step_position.label("position"),
-            func.min(ledger.session_on).label("first_on"),
-            func.max(ledger.session_on).label("last_on"),
-        )
-        .where(ledger.kind == LedgerKind.REDEEM.value, ledger.session_on.is_not(None))
-        .group_by(ledger.client_package_id, ledger.step_position)
-        .cte("redeemed_steps")
-        .prefix_with("MATERIALIZED")
-    )
-    earlier = sessions.alias("earlier")
-    cp, step = ClientPackageRow, PackageStepRow
+    """The days each client package step kept from the one before (``days_after_previous``, written with the
+    redemptions: ``domain.packages.step_gaps``), averaged per package step from ``ix_client_package_steps_gaps``,
+    beside the catalogue step's name and minimum."""
+    taken, step = ClientPackageStepRow, PackageStepRow
     rows = uow.session.execute(
         select(
-            cp.package_id,
+            taken.package_id,
             PackageRow.name,
-            step.position,
+            taken.position,
             step.name,
             step.min_days_after_previous,
             func.count(),
-            func.avg(days_between(sessions.c.first_on, earlier.c.last_on)),
+            func.avg(taken.days_after_previous),
         )
-        .select_from(sessions)
-        .join(
-            earlier, and_(earlier.c.cp_id == sessions.c.cp_id, earlier.c.position == sessions.c.position - 1)
-        )
-        .join(cp, cp.id == sessions.c.cp_id)
-        .join(PackageRow, PackageRow.id == cp.package_id)
-        .join(step, and_(step.package_id == cp.package_id, step.position == sessions.c.position))
-        .group_by(cp.package_id, PackageRow.name, step.position, step.name, step.min_days_after_previous)
-        .order_by(PackageRow.name, step.position)
+        .join(PackageRow, PackageRow.id == taken.package_id)
+        .join(step, and_(step.package_id == taken.package_id, step.position == taken.position))
+        .where(taken.days_after_previous.is_not(None))
+        .group_by(taken.package_id, PackageRow.name, taken.position, step.name, step.min_days_after_previous)
+        .order_by(PackageRow.name, taken.position)
     ).all()
     return tuple(
         StepTiming(pid, name, int(pos), step_name, int(minimum), int(n), None if avg is None else float(avg))

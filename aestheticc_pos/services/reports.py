@@ -21,12 +21,11 @@ from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.context import Services, read_clinic_settings
 from aestheticc_pos.services.report_memberships import arrears_in, mrr_on_in
-from aestheticc_pos.services.report_packages import EXPIRING_DAYS, liability_on_in
+from aestheticc_pos.services.report_packages import EXPIRING_DAYS, UNBOOKED, liability_on_in
 from aestheticc_pos.services.report_sql import ReportClinic, clinic_in, pence_sum
 from aestheticc_pos.store.tables import (
     AppointmentRow,
     ClientPackageRow,
-    ClientPackageStepRow,
     TakingsDayRow,
 )
 from aestheticc_pos.store.unit_of_work import UnitOfWork
@@ -127,13 +126,14 @@ def _net_takings(uow: UnitOfWork, clinic: ReportClinic, spans: list[Period]) -> 
 
 def _expiring_count(uow: UnitOfWork, today: dt.date) -> int:
     """Client packages expiring in the next ``EXPIRING_DAYS`` days with sessions not booked yet."""
-    st, cp = ClientPackageStepRow, ClientPackageRow
-    unbooked = (
-        select(cp.id)
-        .join(st, st.client_package_id == cp.id)
-        .where(cp.expires_on >= today, cp.expires_on <= today + dt.timedelta(days=EXPIRING_DAYS))
-        .group_by(cp.id)
-        .having(func.sum(st.sessions + st.adjusted - st.redeemed - st.reserved - st.refunded) > 0)
-        .subquery()
+    cp = ClientPackageRow
+    return int(
+        uow.session.scalar(
+            select(func.count()).where(
+                cp.expires_on >= today,
+                cp.expires_on <= today + dt.timedelta(days=EXPIRING_DAYS),
+                UNBOOKED > 0,
+            )
+        )
+        or 0
     )
-    return int(uow.session.scalar(select(func.count()).select_from(unbooked)) or 0)

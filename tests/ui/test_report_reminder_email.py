@@ -56,11 +56,10 @@ def test_the_reminder_of_expiring_sessions_is_emailed_to_the_client(qtbot, demo_
     page = view.pages["liability"]
     qtbot.waitUntil(lambda: page.loaded and not view.busy, timeout=WAIT)
     page.within.setValue(365)  # a year of expiries: the demo clinic's clients with an email among them
-    page.load()
-    qtbot.waitUntil(lambda: page.report.expiring_within_days == 365 and not view.busy, timeout=WAIT)
-    report = page.report
-    row = next(i for i, c in enumerate(report.expiring) if c.email and i > 0)
-    client = report.expiring[row]
+    page.load_expiring()
+    qtbot.waitUntil(lambda: page.expiring.within_days == 365 and not view.busy, timeout=WAIT)
+    row = next(i for i, c in enumerate(page.expiring.clients) if c.email and i > 0)
+    client = page.expiring.clients[row]
     page.cards["expiring"].view.selectRow(row)  # one row per client, in the report's order
     qtbot.waitUntil(
         lambda: page.email_button.isVisible() and client.first_name in page.reminder.toPlainText()

@@ -73,3 +73,32 @@ def test_a_reminder_names_each_package_and_its_last_day() -> None:
     assert text.startswith("Dear Ada,\n")
     assert f"You still have 2 sessions of your Peel trio to use by {fmt.long_date(expires)}." in text
     assert "call us on 01225 123456" in text and text.endswith("Lumière Aesthetics")
+
+
+def test_the_expiring_list_shows_the_soonest_and_its_csv_has_every_client(
+    qtbot, demo_desk, switch_staff, tmp_path, monkeypatch
+) -> None:
+    view = _open(qtbot, demo_desk, switch_staff)
+    everyone = report_packages.expiring_sessions(
+        demo_desk.services, within_days=365, limit=None, staff_id=demo_desk.staff_id
+    ).clients
+    assert len(everyone) >= 3  # the demo clinic: enough clients with sessions expiring within a year
+    monkeypatch.setattr(report_packages, "EXPIRING_SHOWN", 1)
+    saved = tmp_path / "expiring.csv"
+    monkeypatch.setattr("aestheticc_pos.ui.views.reports.choose_save_path", lambda *_a, **_k: str(saved))
+    view.show_page("liability")
+    page = view.pages["liability"]
+    qtbot.waitUntil(lambda: page.loaded and not view.busy, timeout=15_000)
+    page.within.setValue(365)
+    page.load_expiring()
+    qtbot.waitUntil(lambda: page.expiring.within_days == 365 and not view.busy, timeout=15_000)
+    card = page.cards["expiring"]
+    assert page.expiring.more and card.model.rowCount() < len(everyone)
+    assert "Only the clients of the 1 soonest expiries are listed here" in card.note.text()
+
+    card.csv_button.click()  # every client, read again off the GUI thread, then saved
+    qtbot.waitUntil(lambda: saved.exists() and not view.busy, timeout=15_000)
+    with saved.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["Client", "Email", "Package"]
+    assert [r[0] for r in rows[1:]] == [c.name for c in everyone]

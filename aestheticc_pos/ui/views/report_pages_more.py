@@ -7,6 +7,7 @@ a text or to email to the client through the clinic's mail server (queued, sent 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QDate
@@ -16,14 +17,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 from aestheticc_pos.domain.reports import months_back
 from aestheticc_pos.services import report_memberships, report_packages, report_redemption
 from aestheticc_pos.services.report_memberships import MembershipsReport
-from aestheticc_pos.services.report_packages import LiabilityReport
+from aestheticc_pos.services.report_packages import ExpiringSessions, LiabilityReport
 from aestheticc_pos.services.report_redemption import RedemptionReport
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.dialogs.send_to_client import EmailButton
 from aestheticc_pos.ui.forms import Card
 from aestheticc_pos.ui.report_export import ReportTable
 from aestheticc_pos.ui.views.report_pages import _date_edit
-from aestheticc_pos.ui.views.report_parts import bar_chart, chart_view, page_layout, pounds
+from aestheticc_pos.ui.views.report_parts import TableCard, bar_chart, chart_view, page_layout, pounds
 from aestheticc_pos.ui.views.report_reminders import reminder_message, reminder_text
 from aestheticc_pos.ui.widgets.wheel import calm_wheel
 
@@ -222,11 +223,13 @@ class LiabilityPage(_MonthsPage):
     def __init__(self, host: Any) -> None:
         super().__init__(host)
         self.report: LiabilityReport | None = None
+        self.expiring: ExpiringSessions | None = None
         self.within = QSpinBox()
         self.within.setRange(1, 365)
         self.within.setValue(30)
         self.within.setSuffix(" days")
         calm_wheel(self.within)
+        self.within.editingFinished.connect(self.load_expiring)  # other days: only the list is read again
         self.extra_controls.insertWidget(self.extra_controls.count() - 2, QLabel("Expiring within"))
         self.extra_controls.insertWidget(self.extra_controls.count() - 2, self.within)
         self.summary = QLabel(" ")
@@ -240,9 +243,15 @@ class LiabilityPage(_MonthsPage):
             for key, caption in (
                 ("packages", "Unused sessions by package"),
                 ("months", "Roll-forward by month"),
-                ("expiring", "Sessions expiring soon"),
             )
         }
+        # The screen lists the clients of the soonest expiries; its CSV, PDF and print have every client.
+        self.cards["expiring"] = TableCard(
+            "Sessions expiring soon",
+            self.every_client(host.export_csv),
+            self.every_client(host.export_pdf),
+            self.every_client(host.print_table),
+        )
         for card in self.cards.values():
             self.layout_.addWidget(card)
         reminder = Card("Reminder for the client chosen above")
@@ -266,14 +275,25 @@ class LiabilityPage(_MonthsPage):
         )
 
     def load(self) -> None:
+        """The liability and the sessions expiring soon, asked side by side (each off the GUI thread)."""
         first, last = self.months()
-        within = self.within.value()
         services, staff_id = self.host.desk.services, self.host.desk.staff_id
         self.host.run(
             lambda: report_packages.liability_report(
-                services, first_month=first, last_month=last, expiring_within_days=within, staff_id=staff_id
+                services, first_month=first, last_month=last, staff_id=staff_id
             ),
             self.show_report,
+        )
+        self.load_expiring()
+
+    def load_expiring(self) -> None:
+        within = self.within.value()
+        services, staff_id = self.host.desk.services, self.host.desk.staff_id
+        self.host.run(
+            lambda: report_packages.expiring_sessions(
+                services, within_days=within, limit=report_packages.EXPIRING_SHOWN, staff_id=staff_id
+            ),
+            self.show_expiring,
         )
 
     def show_report(self, r: LiabilityReport) -> None:
@@ -298,16 +318,39 @@ class LiabilityPage(_MonthsPage):
         )
         for key, table in liability_tables(r).items():
             self.cards[key].show_table(table)
-        self.choose(0 if r.expiring else -1)
+
+    def every_client(self, act: Callable[[ReportTable], None]) -> Callable[[ReportTable], None]:
+        """``act`` on the table shown, or, when the screen lists only the soonest expiries, on the table of
+        every client (read off the GUI thread first)."""
+
+        def on(table: ReportTable) -> None:
+            e = self.expiring
+            if e is None or not e.more:
+                act(table)
+                return
+            services, staff_id = self.host.desk.services, self.host.desk.staff_id
+            self.host.run(
+                lambda: report_packages.expiring_sessions(
+                    services, within_days=e.within_days, limit=None, staff_id=staff_id
+                ),
+                lambda whole: act(expiring_table(whole)),
+            )
+
+        return on
+
+    def show_expiring(self, e: ExpiringSessions) -> None:
+        self.expiring = e
+        self.cards["expiring"].show_table(expiring_table(e))
+        self.choose(0 if e.clients else -1)
 
     def choose(self, row: int) -> None:
-        r = self.report
-        if r is None or not 0 <= row < len(r.expiring):
+        e = self.expiring
+        if e is None or not 0 <= row < len(e.clients):
             self.reminder.setPlainText("")
             self.copy_button.setEnabled(False)
             self.email_button.set_target(None)
             return
-        client = r.expiring[row]
+        client = e.clients[row]
         self.reminder.setPlainText(
             reminder_text(client, self.host.desk.settings.name, self.host.desk.settings.phone)
         )
@@ -351,29 +394,34 @@ def liability_tables(r: LiabilityReport) -> dict[str, ReportTable]:
             frozenset(range(1, 8)),
             "Expired is breakage: sessions left unused when a package expired.",
         ),
-        "expiring": ReportTable(
-            "Sessions expiring soon",
-            ("Client", "Email", "Package", "Sessions left", "Booked", "Expires", "Value"),
-            tuple(
-                (
-                    c.name,
-                    c.email or "",
-                    ", ".join(p.name for p in c.packages),
-                    sum(p.unbooked for p in c.packages),
-                    sum(p.booked for p in c.packages),
-                    min(p.expires_on for p in c.packages),
-                    _total(r, [p.value.pence for p in c.packages]),
-                )
-                for c in r.expiring
-            ),
-            frozenset({3, 4, 6}),
-            f"Sessions not booked yet, in packages expiring within {r.expiring_within_days} days.",
-        ),
     }
 
 
-def _total(r: LiabilityReport, pence: list[int]) -> Any:
-    return r.money(sum(pence))
+def expiring_table(e: ExpiringSessions) -> ReportTable:
+    return ReportTable(
+        "Sessions expiring soon",
+        ("Client", "Email", "Package", "Sessions left", "Booked", "Expires", "Value"),
+        tuple(
+            (
+                c.name,
+                c.email or "",
+                ", ".join(p.name for p in c.packages),
+                sum(p.unbooked for p in c.packages),
+                sum(p.booked for p in c.packages),
+                min(p.expires_on for p in c.packages),
+                e.money(sum(p.value.pence for p in c.packages)),
+            )
+            for c in e.clients
+        ),
+        frozenset({3, 4, 6}),
+        f"Sessions not booked yet, in packages expiring within {e.within_days} days."
+        + (
+            f" Only the clients of the {report_packages.EXPIRING_SHOWN} soonest expiries are listed here;"
+            " CSV…, PDF… and Print… have every client."
+            if e.more
+            else ""
+        ),
+    )
 
 
 class RedemptionPage(QWidget):
