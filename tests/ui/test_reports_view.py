@@ -32,7 +32,7 @@ def test_the_dashboard_shows_the_clinic_figures(qtbot, demo_desk, switch_staff) 
     assert page.cards["mrr"].value.text() == fmt.money(expected.mrr)
     assert page.cards["liability"].value.text() == fmt.money(expected.liability)
     assert page.cards["month"].value.text() == fmt.money(expected.month_to_date)
-    assert page.cards["arrears"].value.text() == str(expected.in_arrears)
+    assert page.cards["arrears"].value.text() == f"{expected.in_arrears:,}"
     assert expected.mrr.pence > 0 and expected.liability.pence > 0  # the demo clinic has members and packages
     assert page.chart.chart().series()[0].count() == 1  # one bar set: the last 30 days
     assert view.progress.maximum() == 1  # idle again

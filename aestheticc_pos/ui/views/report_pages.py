@@ -80,7 +80,7 @@ class DashboardPage(QWidget):
         self.heading.setText(f"{d.clinic_name or 'The clinic'} today, {fmt.long_date(d.today)}")
         self.cards["today"].show_figure(
             fmt.money(d.takings_today),
-            f"{d.sales_today} sale{'s' if d.sales_today != 1 else ''}, {d.appointments_today} appointment"
+            f"{d.sales_today:,} sale{'s' if d.sales_today != 1 else ''}, {d.appointments_today:,} appointment"
             f"{'s' if d.appointments_today != 1 else ''} today",
         )
         self.cards["month"].show_figure(
@@ -88,16 +88,18 @@ class DashboardPage(QWidget):
             f"{change_text(d.month_to_date, d.last_month_to_date, 'on the same days of last month')}"
             f" ({fmt.money(d.last_month_to_date)}); all of last month {fmt.money(d.last_month)}",
         )
-        self.cards["mrr"].show_figure(fmt.money(d.mrr), f"{d.members} member{'s' if d.members != 1 else ''}")
+        self.cards["mrr"].show_figure(
+            fmt.money(d.mrr), f"{d.members:,} member{'s' if d.members != 1 else ''}"
+        )
         self.cards["arrears"].show_figure(
-            str(d.in_arrears),
+            f"{d.in_arrears:,}",
             f"{fmt.money(d.arrears)} failed or charged back" if d.in_arrears else "Nobody owes",
         )
         self.cards["liability"].show_figure(
             fmt.money(d.liability),
-            f"{d.unredeemed_sessions} session{'s' if d.unredeemed_sessions != 1 else ''} not used yet",
+            f"{d.unredeemed_sessions:,} session{'s' if d.unredeemed_sessions != 1 else ''} not used yet",
         )
-        self.cards["expiring"].show_figure(str(d.expiring_packages), "with sessions not booked yet")
+        self.cards["expiring"].show_figure(f"{d.expiring_packages:,}", "with sessions not booked yet")
         bar_chart(
             self.chart,
             [f"{day.day}" for day, _net in d.last_days],

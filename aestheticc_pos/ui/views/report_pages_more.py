@@ -300,7 +300,7 @@ class LiabilityPage(_MonthsPage):
         self.loaded = True
         self.report = r
         self.summary.setText(
-            f"On {fmt.date(r.as_of)} the clinic owes {fmt.money(r.value)} in {r.sessions} unused sessions, of which "
+            f"On {fmt.date(r.as_of)} the clinic owes {fmt.money(r.value)} in {r.sessions:,} unused sessions, of which "
             f"{fmt.money(r.vat)} is VAT already accounted for when the packages were sold."
         )
         bar_chart(
