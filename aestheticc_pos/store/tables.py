@@ -821,6 +821,12 @@ class TenderRow(Base):
 # column holds '' (a primary key column cannot be NULL).
 
 
+def _takings_writer() -> Mapped[str]:
+    """Which till's thread added the row (``store/takings_summary.py``): two writers never share a row, so
+    never wait on each other's locks; '' for what ``rebuild_takings`` summed. The reports sum over it."""
+    return mapped_column(String(40), primary_key=True, server_default=text("''"))
+
+
 class TakingsDayRow(Base):
     """The documents of a clinic day by kind (a refund's or void's reason in ``reason``)."""
 
@@ -830,6 +836,7 @@ class TakingsDayRow(Base):
     document_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     reason: Mapped[str] = mapped_column(Text, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    writer: Mapped[str] = _takings_writer()
     documents: Mapped[int] = mapped_column(Integer)
     gross_pence: Mapped[int] = _pence()
     discount_pence: Mapped[int] = _pence()
@@ -848,6 +855,7 @@ class TakingsLineDayRow(Base):
     practitioner_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     discount_group: Mapped[str] = mapped_column(Text, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    writer: Mapped[str] = _takings_writer()
     lines: Mapped[int] = mapped_column(Integer)
     gross_pence: Mapped[int] = _pence()
     discount_pence: Mapped[int] = _pence()
@@ -864,6 +872,7 @@ class TenderDayRow(Base):
     document_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     tender_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    writer: Mapped[str] = _takings_writer()
     tenders: Mapped[int] = mapped_column(Integer)
     amount_pence: Mapped[int] = _pence()
 

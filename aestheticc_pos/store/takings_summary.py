@@ -17,8 +17,10 @@ nothing of the sale is read back; ``add_written_to_takings_in`` reads a refund's
 ``rebuild_takings`` sums every document again with ``INSERT … SELECT … GROUP BY`` (migration 0014's backfill,
 the benchmark generator). Both add with upserts (``ON CONFLICT … DO UPDATE SET x = x + excluded.x``, the same on
 SQLite and PostgreSQL), so two tills adding to the same day at once both count. On PostgreSQL the upsert locks
-the day's rows until the document commits: every document takes them in the same order (documents, lines,
-tenders, each by key), after the number series and before the audit head (DESIGN.md §4). A line's discount
+its rows until the document commits, so each row also names its writer (``takings_writer``: a till's thread):
+no two writers share a row, and a till never waits on another till, or on its own sync's long page of events.
+A writer takes its rows in one order (documents, lines, tenders, each by key), after the number series and
+before the audit head (DESIGN.md §4). A line's discount
 group is worked out the same way in Python (``_group``) and in SQL (``discount_group``); the tests hold both
 to the documents' own rows.
 
@@ -29,6 +31,8 @@ A document's day is the clinic's day it was written on, in the clinic's time zon
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -71,6 +75,7 @@ PACKAGE_SESSIONS = "Package sessions"  # redeemed from a package: paid for when 
 _PACKAGE_PREFIX = "Package:"  # "Package: Microneedling course, session 3 of 6" (domain/benefits.py)
 _OVERRIDE_PREFIX = "Price override:"  # "Price override: Damaged box" (domain/pricing.py)
 SALE = "sale"
+_PROCESS = uuid.uuid4().hex[:12]  # this run of the app (or of a test worker)
 
 _DOCUMENTS = TakingsDayRow.__table__
 _LINES = TakingsLineDayRow.__table__
@@ -107,8 +112,9 @@ def add_to_takings_in(
         if booked
         else {}
     )
+    writer = takings_writer()
     document: dict[tuple, list[int]] = {
-        (day, kind, "" if kind == SALE else reason or "", currency): [1, *totals]
+        (day, kind, "" if kind == SALE else reason or "", currency, writer): [1, *totals]
     }
     by_line: dict[tuple, list[int]] = {}
     for line in lines:
@@ -120,12 +126,13 @@ def add_to_takings_in(
             who,
             _group(line["discount_reason"], line["discount_pence"]),
             currency,
+            writer,
         )
         figures = (1, *(line[f"{x}_pence"] for x in ("gross", "discount", "net", "vat")))
         by_line[key] = [a + b for a, b in zip(by_line.get(key, [0] * 5), figures, strict=True)]
     by_tender: dict[tuple, list[int]] = {}
     for tender_kind, tender_currency, amount in tenders:
-        key = (day, kind, tender_kind, tender_currency)
+        key = (day, kind, tender_kind, tender_currency, writer)
         by_tender[key] = [a + b for a, b in zip(by_tender.get(key, [0, 0]), (1, amount), strict=True)]
     connection = session.connection()
     for table, sums in ((_DOCUMENTS, document), (_LINES, by_line), (_TENDERS, by_tender)):
@@ -134,6 +141,14 @@ def add_to_takings_in(
             connection.execute(
                 _adding(table), [dict(zip(names, (*k, *v), strict=True)) for k, v in sorted(sums.items())]
             )
+
+
+def takings_writer() -> str:
+    """This till's thread, as the summary's rows name their writer: the process (a till, or a test's) and the
+    thread in it (the desk's workers, the sync's). On PostgreSQL an upsert locks its rows until the document
+    commits; rows of their own let a till's sale go on while another till, or this till's sync applying a page
+    of 500 events, holds theirs."""
+    return f"{_PROCESS}/{threading.get_ident()}"
 
 
 def add_written_to_takings_in(session: Session, document_id: str, day: dt.date) -> None:
@@ -196,8 +211,9 @@ def _adding(table: Table) -> TextClause:
     ).bindparams(bindparam("day", type_=Date()))
 
 
-def rebuild_takings(connection: Connection, time_zone: str) -> None:
-    """Sum every document again, each on its clinic day in ``time_zone``, replacing what the summary held."""
+def rebuild_takings(connection: Connection, time_zone: str, *, writers: bool = True) -> None:
+    """Sum every document again, each on its clinic day in ``time_zone``, replacing what the summary held.
+    ``writers=False``: the tables as migration 0014 made them, before their rows named a writer (0016)."""
     for table in (_DOCUMENTS, _LINES, _TENDERS):
         connection.execute(delete(table))
     first, last = connection.execute(select(func.min(SaleRow.created_at), func.max(SaleRow.created_at))).one()
@@ -207,8 +223,8 @@ def rebuild_takings(connection: Connection, time_zone: str) -> None:
     for starts, ends, day in clinic_day_runs(tz, first.astimezone(tz).date(), last.astimezone(tz).date()):
         in_run = and_(SaleRow.created_at >= starts, SaleRow.created_at < ends)
         on = literal(day, Date()) if isinstance(day, dt.date) else _local_date(SaleRow.created_at, day)
-        for statement in _statements(in_run, on):
-            connection.execute(_upsert(connection.dialect.name, statement))
+        for statement in _statements(in_run, on, writers=writers):
+            connection.execute(_upsert(connection.dialect.name, statement, writers=writers))
 
 
 def clinic_day_runs(
@@ -256,7 +272,7 @@ def _starts(column: Any, prefix: str) -> ColumnElement[bool]:
     return func.substr(column, 1, len(prefix)) == literal_column(f"'{prefix}'")
 
 
-def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date]) -> list[Any]:
+def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date], *, writers: bool) -> list[Any]:
     """The three ``SELECT … GROUP BY`` of the documents matching ``where``, each row on ``day``, in the order
     every document adds them (documents, lines, tenders; each ordered by its key)."""
     day = day.label("day")
@@ -264,10 +280,12 @@ def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date]) -> list
         (SaleRow.kind == literal_column("'sale'"), literal_column("''")),
         else_=func.coalesce(SaleRow.reason, literal_column("''")),
     )
+    rebuilt = [literal_column("''").label("writer")] if writers else []  # what is summed again has no writer
     documents_key = (day, SaleRow.kind, reason, SaleRow.currency)
     documents = (
         select(
             *documents_key,
+            *rebuilt,
             func.count(),
             func.sum(SaleRow.gross_pence),
             func.sum(SaleRow.discount_pence),
@@ -285,6 +303,7 @@ def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date]) -> list
     lines = (
         select(
             *lines_key,
+            *rebuilt,
             func.count(),
             func.sum(SaleLineRow.gross_pence),
             func.sum(SaleLineRow.discount_pence),
@@ -311,7 +330,7 @@ def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date]) -> list
     )
     tenders_key = (day, SaleRow.kind, TenderRow.kind, TenderRow.currency)
     tenders = (
-        select(*tenders_key, func.count(), func.sum(TenderRow.amount_pence))
+        select(*tenders_key, *rebuilt, func.count(), func.sum(TenderRow.amount_pence))
         .select_from(SaleRow)
         .join(TenderRow, TenderRow.sale_id == SaleRow.id)
         .where(where)
@@ -321,12 +340,13 @@ def _statements(where: ColumnElement[bool], day: ColumnElement[dt.date]) -> list
     return [(_DOCUMENTS, documents), (_LINES, lines), (_TENDERS, tenders)]
 
 
-def _upsert(dialect_name: str, target: tuple[Any, Any]) -> Any:
+def _upsert(dialect_name: str, target: tuple[Any, Any], *, writers: bool) -> Any:
     """``INSERT INTO table SELECT …`` adding to the rows already there (same key) instead of clashing."""
     table, query = target
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    key = [c.name for c in table.primary_key.columns]
-    names = [c.name for c in table.columns]
+    kept = [c for c in table.columns if writers or c.name != "writer"]
+    key = [c.name for c in kept if c.primary_key]
+    names = [c.name for c in kept]
     statement = dialect.insert(table).from_select(names, query)
     excluded = statement.excluded
     return statement.on_conflict_do_update(

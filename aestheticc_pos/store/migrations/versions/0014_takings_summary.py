@@ -5,8 +5,8 @@ practitioner and discount group, the tenders by kind. The backfill sums every sa
 it was written in the clinic's time zone (the ``time_zone`` setting, Europe/London when unset): ``INSERT …
 SELECT … GROUP BY`` over runs of days with the same UTC offset, and each day the clocks change on its own.
 
-The backfill is the store's ``rebuild_takings``, written for these tables as this migration makes them: a later
-migration that changes them freezes a copy of it here.
+The backfill is the store's ``rebuild_takings``, for these tables as this migration makes them (``writers=False``:
+migration 0016 adds the rows' writer); a later migration that changes them otherwise freezes a copy of it here.
 
 Revision ID: 0014
 Revises: 0013
@@ -84,7 +84,7 @@ def upgrade() -> None:
     )
     bind = op.get_bind()
     time_zone = bind.execute(sa.text("SELECT value FROM settings WHERE key = 'time_zone'")).scalar()
-    rebuild_takings(bind, time_zone or DEFAULT_TIME_ZONE)
+    rebuild_takings(bind, time_zone or DEFAULT_TIME_ZONE, writers=False)
     if bind.dialect.name == "sqlite":
         for table in ("takings_days", "takings_line_days", "tender_days"):
             bind.exec_driver_sql(f"ANALYZE {table}")
