@@ -35,6 +35,7 @@ class ReportTable:
     rows: tuple[tuple[Cell, ...], ...]
     right: frozenset[int] = field(default_factory=frozenset)  # columns aligned right (figures)
     note: str = ""  # a sentence under the title (the range, how a figure is counted)
+    stretch: int = 0  # the column given the width left over on screen (the others are as wide as their text)
 
     def shown(self, row: int, column: int) -> str:
         return shown(self.rows[row][column])

@@ -105,7 +105,7 @@ class TableCard(Card):
         for i in range(len(columns)):
             header.setSectionResizeMode(i, header.ResizeMode.ResizeToContents)
         if columns:
-            header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+            header.setSectionResizeMode(table.stretch, header.ResizeMode.Stretch)
         shown_rows = max(1, min(len(table.rows), self.max_rows))
         self.view.setFixedHeight(header.sizeHint().height() + shown_rows * ROW_HEIGHT + 4)
         for button in (self.csv_button, self.pdf_button, self.print_button):
