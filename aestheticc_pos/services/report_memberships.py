@@ -53,6 +53,7 @@ from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, Members
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 UPCOMING_DAYS = 30
+ARREARS_SHOWN = 500  # members in arrears listed on screen: the most overdue
 COLLECTED = (PaymentStatus.CONFIRMED.value,)
 NOT_COLLECTED = (PaymentStatus.FAILED.value, PaymentStatus.CHARGED_BACK.value)
 NOT_BILLED = (PaymentStatus.CANCELLED.value, PaymentStatus.REFUNDED.value)
@@ -77,6 +78,17 @@ class MemberInArrears:
     owed: Money  # payments failed or charged back and not yet collected
     past_due_since: dt.date | None
     days_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class MembersInArrears:
+    """The members in arrears, the most overdue first: with a limit, only the first of them (``more``: there
+    are others). ``count`` and ``total`` are of every member in arrears."""
+
+    members: tuple[MemberInArrears, ...]
+    count: int
+    total: Money
+    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +117,10 @@ class MembershipsReport:
     tiers: tuple[str, ...]
     members_by_tier: tuple[TierMembers, ...]
     mrr: tuple[MrrMonth, ...]
-    arrears: tuple[MemberInArrears, ...]
-    arrears_total: Money
+    arrears: tuple[MemberInArrears, ...]  # the ``ARREARS_SHOWN`` most overdue
+    arrears_total: Money  # owed by every member in arrears
+    in_arrears: int  # every member in arrears
+    arrears_more: bool  # ``arrears`` lists only the most overdue: there are others
     collections: tuple[CollectionMonth, ...]
     collected: int
     failed: int
@@ -135,6 +149,18 @@ def memberships_report(
         return memberships_in(uow, clinic, first, last)
 
 
+@use_case(Action.VIEW_REPORTS)
+def members_in_arrears(
+    services: Services, *, limit: int | None = ARREARS_SHOWN, staff_id: str
+) -> MembersInArrears:
+    """The members in arrears, the longest past due first (then by surname): with a ``limit``, only that many
+    (a group has thousands, more than a screen lists; the exports ask for every one, ``limit=None``)."""
+    if limit is not None:
+        limit = inputs.whole_number(limit, what="The number of members", minimum=1, maximum=100_000)
+    with services.uow(read_only=True) as uow:
+        return _arrears(uow, clinic_in(uow, services.now()), limit)
+
+
 def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: dt.date) -> MembershipsReport:
     months: list[dt.date] = []
     month = first
@@ -160,15 +186,17 @@ def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: 
     )
     tiers = tuple(sorted({m.tier_name for m in members_by_tier}))
     collections, collected, failed = _collections(uow, clinic, months)
-    arrears, arrears_total = _arrears(uow, clinic)
+    arrears = _arrears(uow, clinic, ARREARS_SHOWN)
     coming, coming_total = _coming(uow, clinic)
     return MembershipsReport(
         months=tuple(months),
         tiers=tiers,
         members_by_tier=members_by_tier,
         mrr=mrr_months,
-        arrears=arrears,
-        arrears_total=arrears_total,
+        arrears=arrears.members,
+        arrears_total=arrears.total,
+        in_arrears=arrears.count,
+        arrears_more=arrears.more,
         collections=collections,
         collected=collected,
         failed=failed,
@@ -437,28 +465,40 @@ def _collections(
     return months_out, int(collected), int(failed)
 
 
-def _arrears(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[MemberInArrears, ...], Money]:
-    p = MembershipPaymentRow
+def _arrears(uow: UnitOfWork, clinic: ReportClinic, limit: int | None) -> MembersInArrears:
+    """The members in arrears in order (longest past due, surname, membership), at most ``limit``: chosen first
+    from the memberships and their clients' surnames, then only those are summed (what each owes: payments
+    failed or charged back), where summing for every one would read every arrears member's payments."""
+    m, p = MembershipRow, MembershipPaymentRow
+    order = (m.past_due_since, ClientRow.last_name, m.id)
+    chosen = (
+        select(m.id.label("membership_id"), *order[:2])
+        .join(ClientRow, ClientRow.id == m.client_id)
+        .where(m.status.in_(IN_ARREARS))
+        .order_by(*order)
+    )
+    chosen_rows = (chosen if limit is None else chosen.limit(limit)).subquery("chosen")
     owed = (
         select(pence_sum(p.amount_pence))
-        .where(p.membership_id == MembershipRow.id, p.status.in_(NOT_COLLECTED))
-        .correlate(MembershipRow)
+        .where(p.membership_id == m.id, p.status.in_(NOT_COLLECTED))
+        .correlate(m)
         .scalar_subquery()
     )
     rows = uow.session.connection().execute(
         select(
-            MembershipRow.id,
+            m.id,
             ClientRow.id,
             ClientRow.first_name,
             ClientRow.last_name,
-            MembershipRow.tier_name,
-            MembershipRow.status,
+            m.tier_name,
+            m.status,
             owed,
-            MembershipRow.past_due_since,
+            m.past_due_since,
         )
-        .join(ClientRow, ClientRow.id == MembershipRow.client_id)
-        .where(MembershipRow.status.in_(IN_ARREARS))
-        .order_by(MembershipRow.past_due_since, ClientRow.last_name, MembershipRow.id)
+        .select_from(chosen_rows)
+        .join(m, m.id == chosen_rows.c.membership_id)
+        .join(ClientRow, ClientRow.id == m.client_id)
+        .order_by(*order)
     )
     # A group has thousands of members in arrears and few distinct amounts: each Money is made once.
     amounts: dict[Any, Money] = {}
@@ -475,7 +515,8 @@ def _arrears(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[MemberInArrea
         )
         for mid, cid, first, last, tier, status, amount, since in rows
     )
-    return members, clinic.money(arrears_in(uow)[1])
+    count, total = arrears_in(uow)
+    return MembersInArrears(members, count, clinic.money(total), more=count > len(members))
 
 
 def _coming(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[ComingPayment, ...], Money]:

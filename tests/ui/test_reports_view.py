@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
+from sqlalchemy import select, update
+
 from aestheticc_pos.domain.money import Money
-from aestheticc_pos.services import report_packages
+from aestheticc_pos.services import report_memberships, report_packages
 from aestheticc_pos.services import reports as reports_service
+from aestheticc_pos.store.tables import MembershipRow
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.views.report_reminders import reminder_text
 from aestheticc_pos.ui.views.reports import ReportsView
@@ -102,3 +105,40 @@ def test_the_expiring_list_shows_the_soonest_and_its_csv_has_every_client(
         rows = list(csv.reader(f))
     assert rows[0][:3] == ["Client", "Email", "Package"]
     assert [r[0] for r in rows[1:]] == [c.name for c in everyone]
+
+
+def test_the_arrears_list_shows_the_most_overdue_and_its_csv_has_every_member(
+    qtbot, demo_desk, switch_staff, tmp_path, monkeypatch
+) -> None:
+    view = _open(qtbot, demo_desk, switch_staff)
+    with demo_desk.services.uow() as uow:  # three of the demo clinic's members fall behind, days apart
+        chosen = uow.session.scalars(select(MembershipRow.id).order_by(MembershipRow.id).limit(3)).all()
+        for days, membership_id in enumerate(chosen):
+            uow.session.execute(
+                update(MembershipRow)
+                .where(MembershipRow.id == membership_id)
+                .values(status="past_due", past_due_since=dt.date(2026, 11, 1) + dt.timedelta(days=days))
+            )
+        uow.commit()
+    everyone = report_memberships.members_in_arrears(
+        demo_desk.services, limit=None, staff_id=demo_desk.staff_id
+    )
+    assert everyone.count == len(everyone.members) == 3
+    monkeypatch.setattr(report_memberships, "ARREARS_SHOWN", 1)
+    saved = tmp_path / "arrears.csv"
+    monkeypatch.setattr("aestheticc_pos.ui.views.reports.choose_save_path", lambda *_a, **_k: str(saved))
+    view.show_page("memberships")
+    page = view.pages["memberships"]
+    qtbot.waitUntil(lambda: page.loaded and not view.busy, timeout=15_000)
+    card = page.cards["arrears"]
+    assert page.report.arrears_more and card.model.rowCount() == 1
+    assert card.model.index(0, 0).data() == everyone.members[0].client_name
+    assert f"Only the 1 longest overdue of the {everyone.count} members in arrears" in card.note.text()
+    assert f"{everyone.count} in arrears owing {fmt.money(everyone.total)}" in page.summary.text()
+
+    card.csv_button.click()  # every member, read again off the GUI thread, then saved
+    qtbot.waitUntil(lambda: saved.exists() and not view.busy, timeout=15_000)
+    with saved.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["Client", "Tier", "Status", "Owed"]
+    assert [r[0] for r in rows[1:]] == [m.client_name for m in everyone.members]

@@ -16,20 +16,20 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 
 from aestheticc_pos.domain.reports import months_back
 from aestheticc_pos.services import report_memberships, report_packages, report_redemption
-from aestheticc_pos.services.report_memberships import MembershipsReport
+from aestheticc_pos.services.report_memberships import MembershipsReport, MembersInArrears
 from aestheticc_pos.services.report_packages import ExpiringSessions, LiabilityReport
 from aestheticc_pos.services.report_redemption import RedemptionReport
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.dialogs.send_to_client import EmailButton
 from aestheticc_pos.ui.forms import Card
 from aestheticc_pos.ui.report_export import ReportTable
+from aestheticc_pos.ui.views.report_arrears import arrears_table
 from aestheticc_pos.ui.views.report_pages import _date_edit
 from aestheticc_pos.ui.views.report_parts import TableCard, bar_chart, chart_view, page_layout, pounds
 from aestheticc_pos.ui.views.report_reminders import reminder_message, reminder_text
 from aestheticc_pos.ui.widgets.wheel import calm_wheel
 
 MONTHS_SHOWN = 12
-STATUS = {"past_due": "Past due", "suspended": "Suspended"}
 
 
 def month_text(month: dt.date) -> str:
@@ -92,13 +92,35 @@ class MembershipsPage(_MonthsPage):
             for key, caption in (
                 ("mrr", "Monthly recurring revenue and its movements"),
                 ("tiers", "Members by tier at each month's end"),
-                ("arrears", "Members in arrears"),
                 ("collections", "Direct Debit collection"),
                 ("coming", "Payments coming in the next 30 days"),
             )
         }
-        for card in self.cards.values():
-            self.layout_.addWidget(card)
+        # The screen lists the most overdue members; its CSV, PDF and print have every member in arrears.
+        self.cards["arrears"] = TableCard(
+            "Members in arrears",
+            self.every_member(host.export_csv),
+            self.every_member(host.export_pdf),
+            self.every_member(host.print_table),
+        )
+        for key in ("mrr", "tiers", "arrears", "collections", "coming"):
+            self.layout_.addWidget(self.cards[key])
+
+    def every_member(self, act: Callable[[ReportTable], None]) -> Callable[[ReportTable], None]:
+        """``act`` on the table shown, or, when the screen lists only the most overdue members, on the table of
+        every member in arrears (read off the GUI thread first)."""
+
+        def on(table: ReportTable) -> None:
+            if self.report is None or not self.report.arrears_more:
+                act(table)
+                return
+            services, staff_id = self.host.desk.services, self.host.desk.staff_id
+            self.host.run(
+                lambda: report_memberships.members_in_arrears(services, limit=None, staff_id=staff_id),
+                lambda whole: act(arrears_table(whole)),
+            )
+
+        return on
 
     def load(self) -> None:
         first, last = self.months()
@@ -117,7 +139,7 @@ class MembershipsPage(_MonthsPage):
         rate = r.collection_rate_bp
         self.summary.setText(
             f"MRR {fmt.money(r.money(latest.closing)) if latest else '—'}; "
-            f"{len(r.arrears)} in arrears owing {fmt.money(r.arrears_total)}; "
+            f"{r.in_arrears:,} in arrears owing {fmt.money(r.arrears_total)}; "
             f"collection success {fmt.percent(rate) if rate is not None else '—'}; "
             f"{fmt.money(r.coming_total)} coming in the next 30 days"
         )
@@ -175,23 +197,7 @@ def memberships_tables(r: MembershipsReport) -> dict[str, ReportTable]:
             tuple((month_text(m), *(counts.get((m, t), 0) for t in r.tiers)) for m in r.months),
             frozenset(range(1, len(r.tiers) + 1)),
         ),
-        "arrears": ReportTable(
-            "Members in arrears",
-            ("Client", "Tier", "Status", "Owed", "Past due since", "Days overdue"),
-            tuple(
-                (
-                    a.client_name,
-                    a.tier_name,
-                    STATUS.get(a.status.value, a.status.value),
-                    a.owed,
-                    a.past_due_since,
-                    a.days_overdue,
-                )
-                for a in r.arrears
-            ),
-            frozenset({3, 5}),
-            f"Owed in total: {fmt.money(r.arrears_total)} (payments failed or charged back).",
-        ),
+        "arrears": arrears_table(MembersInArrears(r.arrears, r.in_arrears, r.arrears_total, r.arrears_more)),
         "collections": ReportTable(
             "Direct Debit collection",
             ("Month", "Collected", "Failed", "Success", "Amount collected", "Amount failed"),
