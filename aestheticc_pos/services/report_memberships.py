@@ -24,13 +24,14 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    false,
     func,
     literal,
     or_,
     select,
+    true,
     union_all,
 )
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from aestheticc_pos.domain.billing import PaymentStatus
@@ -254,7 +255,8 @@ def _figures_statement(at: tuple[int, ...], count: int) -> CompoundSelect:
 
 def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
     """The members and the MRR (pence) on ``day``: the memberships billed at their own price summed straight
-    off the covering index, then each repriced one at what was billed for it by then."""
+    off the covering index, then each repriced one (``memberships.repriced``) at what was billed for it by
+    then."""
     members, mrr = uow.session.execute(_mrr_statement(), {"day0": day}).one()
     return int(members), int(mrr)
 
@@ -264,14 +266,13 @@ def _mrr_statement() -> Select[Any]:
     """``mrr_on_in``'s statement, the day bound as ``day0``: built once."""
     m = MembershipRow
     day = bindparam("day0", type_=Date())
-    repriced = _repriced()
     own = select(
         func.count().label("m"),
         pence_sum(case((m.status == MembershipStatus.PAUSED.value, 0), else_=m.monthly_price_pence)).label(
             "p"
         ),
-    ).where(_member_on(m, day), m.id.not_in(select(repriced.c.membership_id)))
-    billed = _repriced_prices([day], (0,), repriced).subquery("billed")
+    ).where(_member_on(m, day), m.repriced == false())
+    billed = _repriced_prices([day], (0,)).subquery("billed")
     both = union_all(own, select(pence_sum(billed.c.m0), pence_sum(billed.c.p0))).subquery("both")
     return select(pence_sum(both.c.m), pence_sum(both.c.p))
 
@@ -295,28 +296,12 @@ def _prices(points: list[Any], at: tuple[int, ...]):  # type: ignore[no-untyped-
     A membership never billed at another price than its own pays that price on every day it is a member,
     and it is a member on a run of consecutive snapshot days (in date order): those memberships come summed
     by tier, paused or not, and where their run begins and ends (a few hundred rows, whose members all join
-    and leave together, so a movement of the sum is the sum of theirs). The repriced ones (a tier changed)
-    come one row each, priced day by day from their payments, and are the only ones that move up or down."""
-    repriced = _repriced()
-    rows = union_all(_own_price_groups(points, at, repriced), _repriced_prices(points, at, repriced))
+    and leave together, so a movement of the sum is the sum of theirs). The repriced ones (a tier changed:
+    flagged by their writes, ``store/membership_repricing.py``) come one row each, priced day by day from
+    their payments, and are the only ones that move up or down. A flagged one billed only at its own price
+    after all comes to the same figures by either way."""
+    rows = union_all(_own_price_groups(points, at), _repriced_prices(points, at))
     return rows.cte("member_prices").prefix_with("MATERIALIZED")
-
-
-def _repriced():  # type: ignore[no-untyped-def]
-    """The memberships billed at least once at another price than their own (the sign-up fee left out):
-    not correlated, the list is made once from the payments, where asking membership by membership would
-    look up every one of them."""
-    pay = MembershipPaymentRow
-    billed = aliased(MembershipRow, name="billed")
-    billed_net = pay.amount_pence - case(
-        (pay.period_start == billed.started_on, billed.signup_fee_pence), else_=0
-    )
-    listed = (
-        select(pay.membership_id)
-        .join(billed, billed.id == pay.membership_id)
-        .where(pay.status.not_in(NOT_BILLED), billed_net != billed.monthly_price_pence)
-    )
-    return listed.cte("repriced").prefix_with("MATERIALIZED")
 
 
 def _member_on(m: Any, day: Any) -> ColumnElement[bool]:
@@ -338,7 +323,7 @@ def _in_range(m: Any, first: Any, last: Any) -> ColumnElement[bool]:
     )
 
 
-def _own_price_groups(points: list[Any], at: tuple[int, ...], repriced: Any) -> Select[Any]:
+def _own_price_groups(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
     """The memberships billed only at their own price, as rows of ``_prices`` summed by tier, paused or not,
     and the span of snapshot days they are members on: from ``s``, the first day on or after their start, to
     the last one before ``e``, the first day after their end (of ``points``, ascending). Grouped first in
@@ -354,7 +339,7 @@ def _own_price_groups(points: list[Any], at: tuple[int, ...], repriced: Any) -> 
             func.count().label("n"),
             pence_sum(m.monthly_price_pence).label("price"),
         )
-        .where(_in_range(m, points[0], points[-1]), m.id.not_in(select(repriced.c.membership_id)))
+        .where(_in_range(m, points[0], points[-1]), m.repriced == false())
         .group_by(m.started_on, m.ends_on, m.status, m.tier_name)
         .subquery("same_dates")
     )
@@ -401,7 +386,7 @@ def _own_price_groups(points: list[Any], at: tuple[int, ...], repriced: Any) -> 
     )
 
 
-def _repriced_prices(points: list[Any], at: tuple[int, ...], repriced: Any) -> Select[Any]:
+def _repriced_prices(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
     """The repriced memberships, as rows of ``_prices``: one each, priced on each day at the latest period
     billed by then (not cancelled or refunded; the sign-up fee left out), or their own price before any."""
     m, pay = MembershipRow, MembershipPaymentRow
@@ -423,7 +408,7 @@ def _repriced_prices(points: list[Any], at: tuple[int, ...], repriced: Any) -> S
             case((paying, func.coalesce(billed_then, m.monthly_price_pence)), else_=0).label(f"p{i}")
         )
     in_range = _in_range(m, points[0], points[-1])
-    return select(*columns).where(m.id.in_(select(repriced.c.membership_id)), in_range)
+    return select(*columns).where(m.repriced == true(), in_range)
 
 
 def _collections(

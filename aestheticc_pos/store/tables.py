@@ -54,6 +54,7 @@ from aestheticc_pos.domain.packages import ClientPackageStatus, LedgerKind
 from aestheticc_pos.domain.payment_links import LinkPurpose, LinkStatus
 from aestheticc_pos.domain.refunds import DocumentKind
 from aestheticc_pos.domain.staff import Role
+from aestheticc_pos.store import membership_repricing
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -592,7 +593,7 @@ class MembershipRow(Base):
     __table_args__ = (
         # The Clients screen's filter asks, client by client, "a member of this tier?"
         Index("ix_memberships_client_tier", "client_id", "tier_id", "status"),
-        Index(  # the owner's reports (migration 0013)
+        Index(  # the owner's reports (migrations 0013 and 0017)
             "ix_memberships_report",
             "started_on",
             "ends_on",
@@ -600,7 +601,20 @@ class MembershipRow(Base):
             "tier_name",
             "monthly_price_pence",
             "signup_fee_pence",
+            "repriced",
             "id",
+        ),
+        Index(  # the repriced ones, few (migration 0017)
+            "ix_memberships_repriced",
+            "started_on",
+            "ends_on",
+            "status",
+            "tier_name",
+            "monthly_price_pence",
+            "signup_fee_pence",
+            "id",
+            sqlite_where=text("repriced = 1"),
+            postgresql_where=text("repriced"),
         ),
         _one_of("status", MembershipStatus),
         _one_of("benefits_start", BenefitsStart),
@@ -627,6 +641,8 @@ class MembershipRow(Base):
     past_due_since: Mapped[dt.date | None]
     ends_on: Mapped[dt.date | None]
     first_payment_collected: Mapped[bool] = mapped_column(default=False)
+    # May have been billed at another price than its own: kept by ``store/membership_repricing.py``.
+    repriced: Mapped[bool] = mapped_column(default=False, server_default=false())
     gc_customer_id: Mapped[str | None] = mapped_column(String(40))
     gc_billing_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
     gc_flow_id: Mapped[str | None] = mapped_column(String(40))
@@ -667,6 +683,9 @@ class MembershipPaymentRow(Base):
     sale_id: Mapped[str | None] = _ref("sales.id")  # the sale that paid it (source "sale")
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _updated()
+
+
+membership_repricing.watch(MembershipRow, MembershipPaymentRow)  # ``memberships.repriced`` on every write
 
 
 # --- Appointments -------------------------------------------------------------------------------------------
