@@ -16,7 +16,9 @@ history), so the app can open it and sign in. The bulk is then inserted with SQL
 - client packages (a snapshot of a catalogue package and its steps), each bought on a sale of its own, with
   sessions redeemed on later sales, each redemption an attended appointment and a ``redeem`` ledger entry
   (the step counters equal the ledger's sums); a few sessions booked ahead (``reserve``);
-- memberships of the three tiers (mostly active; some past due, cancelling or ended);
+- memberships of the three tiers (mostly active; some past due, cancelling or ended), each with its monthly
+  Direct Debit payments since it started (a few failed or charged back and paid at the desk, this month's and
+  next month's pending; one in 20 changed tier, its earlier months at the old price);
 - the remaining sales: treatments and products paid by cash or card.
 
 Written outside the services, the bulk has no audit entries (the chain stays valid: it is only shorter).
@@ -38,10 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Engine, event, insert, select, text  # noqa: E402
 
 from aestheticc_pos.clock import FixedClock  # noqa: E402
+from aestheticc_pos.domain import billing  # noqa: E402
+from aestheticc_pos.domain.billing import PaymentSource, PaymentStatus  # noqa: E402
 from aestheticc_pos.services.context import Services  # noqa: E402
 from aestheticc_pos.services.demo import FIRST_NAMES, LAST_NAMES, fill_demo_clinic  # noqa: E402
 from aestheticc_pos.settings import DATABASE_FILE, sqlite_url  # noqa: E402
 from aestheticc_pos.store.db import create_engine_for, is_sqlite  # noqa: E402
+from aestheticc_pos.store.membership_repricing import rebuild_repriced  # noqa: E402
 from aestheticc_pos.store.migrate import upgrade_to_head  # noqa: E402
 from aestheticc_pos.store.package_repo import rebuild_package_totals  # noqa: E402
 from aestheticc_pos.store.tables import (  # noqa: E402
@@ -49,6 +54,7 @@ from aestheticc_pos.store.tables import (  # noqa: E402
     ClientPackageRow,
     ClientPackageStepRow,
     ClientRow,
+    MembershipPaymentRow,
     MembershipRow,
     NumberSequenceRow,
     PackageRow,
@@ -142,6 +148,8 @@ def generate(
             _lap("takings summed per day", started)
             rebuild_package_totals(connection)  # and the packages' sessions summed for the reports
             _lap("package totals", started)
+            rebuild_repriced(connection)  # and which memberships were billed at another price than their own
+            _lap("memberships repriced", started)
         with bulk.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
             connection.commit()
@@ -204,6 +212,8 @@ class _Group:
         self.counts = {"clients": 0, "client packages": 0, "memberships": 0, "sales": 0, "appointments": 0}
         self._next_number = catalogue.sale_next
         self._ids = _seeded_ids(rng.getrandbits(32))
+        self._payment_ids = _seeded_ids(7)  # its own: the group's other ids are the same with or without them
+        self._payment_seq = 0
         self._rows: dict[Any, list[dict[str, Any]]] = {}
 
     # --- clients --------------------------------------------------------------------------------------------
@@ -382,18 +392,24 @@ class _Group:
     # --- memberships and other sales -------------------------------------------------------------------------
 
     def memberships(self, count: int) -> None:
+        """Memberships of the three tiers, each with its monthly Direct Debit payments (``_payments``). The
+        membership's own draws come from the group's generator as before; its payments from one of their own,
+        so the rest of the group (the sales after) is the same with or without them."""
         rng, tiers = self.rng, self.cat.tiers
+        paying = random.Random(f"membership payments {self.client_ids[0]}")
         statuses = [s for s, weight in MEMBER_STATUSES for _ in range(weight)]
         for client_id in rng.sample(self.client_ids, count):
             tier = tiers[rng.choices(range(len(tiers)), weights=(5, 3, 2))[0]]
             status = rng.choice(statuses)
             started = TODAY - dt.timedelta(days=rng.randint(10, 1500))
-            paid = TODAY + dt.timedelta(days=rng.randint(0, 27))
+            rng.randint(0, 27)  # drawn as before (the day paid through, now worked out from the periods)
             ref = f"{rng.getrandbits(40):010X}"
+            membership_id = self._ids()
+            paid_through, ends_on = self._payments(paying, membership_id, tier, status, started)
             self._add(
                 MembershipRow,
                 {
-                    "id": self._ids(),
+                    "id": membership_id,
                     "client_id": client_id,
                     "tier_id": tier.id,
                     "tier_name": tier.name,
@@ -408,10 +424,10 @@ class _Group:
                     "grace_days": tier.grace_days,
                     "status": status,
                     "started_on": started,
-                    "paid_through": paid - dt.timedelta(days=40) if status in ("past_due", "ended") else paid,
+                    "paid_through": paid_through,
                     "past_due_since": TODAY - dt.timedelta(days=3) if status == "past_due" else None,
-                    "ends_on": paid if status in ("cancelling", "ended") else None,
-                    "first_payment_collected": True,
+                    "ends_on": ends_on,
+                    "first_payment_collected": paid_through is not None,
                     "gc_customer_id": f"CU{ref}",
                     "gc_billing_request_id": f"BRQ{ref}",
                     "gc_flow_id": None,
@@ -428,6 +444,82 @@ class _Group:
             self._flush_if_full()
         self.counts["memberships"] = count
         self._flush()
+
+    def _payments(
+        self, rng: random.Random, membership_id: str, tier: Any, status: str, started: dt.date
+    ) -> tuple[dt.date | None, dt.date | None]:
+        """A membership's monthly Direct Debit payments (``billing.period``'s months from its start): collected,
+        the first with the tier's sign-up fee; one in about 70 failed (one in 300 charged back) and paid at the
+        desk a week or two later; the month being collected now pending, and next month's too (the payments
+        coming in). A past-due member's month that began 3 days ago failed; an ended one stopped at the end of
+        a month before today; a cancelling one ends with this month. One in 20 changed tier on the way: the
+        months before at the old tier's price. Returns the day paid through and the last day."""
+        now = billing.period_index(started, TODAY)
+        last, ends_on = now + 1, None  # next month's payment is pending already
+        failed_month = None
+        if status == "ended":
+            last = rng.randint(0, max(now - 1, 0))
+            ends_on = billing.period(started, last).end
+        elif status == "cancelling":
+            last, ends_on = now, billing.period(started, now).end
+        elif status == "past_due":
+            failed_month = billing.period_index(started, TODAY - dt.timedelta(days=3))
+        others = [t for t in self.cat.tiers if t.id != tier.id]
+        changed_at = rng.randint(1, last) if last >= 2 and rng.random() < 0.05 else None
+        old = rng.choice(others) if changed_at is not None else tier
+        paid_through = None
+        for n in range(last + 1):
+            month = billing.period(started, n)
+            price = old if changed_at is not None and n < changed_at else tier
+            amount = price.monthly_price_pence + (price.signup_fee_pence if n == 0 else 0)
+            if failed_month is not None and n >= failed_month:
+                state = PaymentStatus.FAILED if n == failed_month else PaymentStatus.PENDING
+            elif month.start > TODAY - dt.timedelta(days=4):
+                state = PaymentStatus.PENDING  # being collected, or next month's
+            else:
+                chance = rng.random()
+                state = (
+                    PaymentStatus.CHARGED_BACK
+                    if chance < 0.003
+                    else PaymentStatus.FAILED
+                    if chance < 0.015
+                    else PaymentStatus.CONFIRMED
+                )
+            self._payment(membership_id, month, amount, state, PaymentSource.DIRECT_DEBIT, month.start)
+            if state in (PaymentStatus.FAILED, PaymentStatus.CHARGED_BACK) and n != failed_month:
+                at_desk = month.start + dt.timedelta(days=rng.randint(7, 14))
+                self._payment(membership_id, month, amount, PaymentStatus.PAID, PaymentSource.DESK, at_desk)
+                state = PaymentStatus.PAID
+            if state in (PaymentStatus.CONFIRMED, PaymentStatus.PAID) and (
+                failed_month is None or n < failed_month
+            ):
+                paid_through = month.end
+        return paid_through, ends_on
+
+    def _payment(
+        self, membership_id: str, month: Any, amount: int, status: str, source: str, charged: dt.date
+    ) -> None:
+        self._payment_seq += 1
+        direct_debit = source == PaymentSource.DIRECT_DEBIT
+        self._add(
+            MembershipPaymentRow,
+            {
+                "id": self._payment_ids(),
+                "membership_id": membership_id,
+                "gc_payment_id": f"PM{self._payment_seq:010d}" if direct_debit else None,
+                "amount_pence": amount,
+                "currency": "GBP",
+                "charge_date": charged,
+                "period_start": month.start,
+                "period_end": month.end,
+                "status": str(status),
+                "source": str(source),
+                "sale_id": None,
+                "created_at": _at(min(charged, TODAY)),
+                "updated_at": _at(min(charged, TODAY)),
+            },
+        )
+        self.counts["membership payments"] = self._payment_seq
 
     def other_sales(self, count: int) -> None:
         rng, cat = self.rng, self.cat
@@ -550,6 +642,7 @@ _INSERT_ORDER = (
     TenderRow,
     SessionLedgerRow,
     MembershipRow,
+    MembershipPaymentRow,
 )
 
 
