@@ -427,6 +427,7 @@ def expiring_table(e: ExpiringSessions) -> ReportTable:
             if e.more
             else ""
         ),
+        stretch=2,  # the package: the client and the email read whole
     )
 
 
