@@ -428,11 +428,24 @@ def _collections(
     direct_debit = p.source == "direct_debit"
     per: list[tuple[int, int, int, int]] = []
     if spans:
-        d = date_periods(spans)
+        # Summed by charge day first, in the covering index's order (no sorting of the payments), then the
+        # few hundred days by month.
+        days = (
+            select(
+                p.charge_date.label("day"),
+                func.count(done).label("done"),
+                func.count(lost).label("lost"),
+                amount_done.label("amount_done"),
+                amount_lost.label("amount_lost"),
+            )
+            .where(direct_debit, p.charge_date >= spans[0].first, p.charge_date < spans[-1].after)
+            .group_by(p.charge_date)
+            .subquery("days")
+        )
+        d, x = date_periods(spans), days.c
         rows = uow.session.execute(
-            select(d.c.i, func.count(done), func.count(lost), amount_done, amount_lost)
-            .join(d, and_(p.charge_date >= d.c.first, p.charge_date < d.c.after))
-            .where(direct_debit)
+            select(d.c.i, *(pence_sum(c) for c in (x.done, x.lost, x.amount_done, x.amount_lost)))
+            .join(d, and_(x.day >= d.c.first, x.day < d.c.after))
             .group_by(d.c.i)
         ).all()
         per = by_index(((r[0], r[1:]) for r in rows), len(spans), (0, 0, 0, 0))
