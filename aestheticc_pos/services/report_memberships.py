@@ -39,7 +39,6 @@ from aestheticc_pos.domain.memberships import MembershipStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.reports import (
     MrrMonth,
-    Period,
     check_range,
     month_start,
     next_month,
@@ -49,14 +48,18 @@ from aestheticc_pos.domain.staff import Action
 from aestheticc_pos.services import inputs
 from aestheticc_pos.services.authority import use_case
 from aestheticc_pos.services.context import Services
-from aestheticc_pos.services.report_sql import ReportClinic, by_index, clinic_in, date_periods, pence_sum
+from aestheticc_pos.services.report_collections import (
+    NOT_COLLECTED,
+    CollectionMonth,
+    ComingPayment,
+    collections_in,
+    coming_in,
+)
+from aestheticc_pos.services.report_sql import ReportClinic, clinic_in, pence_sum
 from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
-UPCOMING_DAYS = 30
 ARREARS_SHOWN = 500  # members in arrears listed on screen: the most overdue
-COLLECTED = (PaymentStatus.CONFIRMED.value,)
-NOT_COLLECTED = (PaymentStatus.FAILED.value, PaymentStatus.CHARGED_BACK.value)
 NOT_BILLED = (PaymentStatus.CANCELLED.value, PaymentStatus.REFUNDED.value)
 IN_ARREARS = (MembershipStatus.PAST_DUE.value, MembershipStatus.SUSPENDED.value)
 MRR, MOVES = "\x01mrr", "\x01moves"  # the statement's two rows that are not a tier (no tier is named so)
@@ -90,26 +93,6 @@ class MembersInArrears:
     count: int
     total: Money
     more: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionMonth:
-    month: dt.date
-    collected: int
-    failed: int
-    collected_amount: Money
-    failed_amount: Money
-
-    @property
-    def rate_bp(self) -> int | None:
-        return rate_bp(self.collected, self.collected + self.failed)
-
-
-@dataclass(frozen=True, slots=True)
-class ComingPayment:
-    charge_date: dt.date
-    payments: int
-    amount: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +169,9 @@ def memberships_in(uow: UnitOfWork, clinic: ReportClinic, first: dt.date, last: 
         if count
     )
     tiers = tuple(sorted({m.tier_name for m in members_by_tier}))
-    collections, collected, failed = _collections(uow, clinic, months)
+    collections, collected, failed = collections_in(uow, clinic, months)
     arrears = _arrears(uow, clinic, ARREARS_SHOWN)
-    coming, coming_total = _coming(uow, clinic)
+    coming, coming_total = coming_in(uow, clinic)
     return MembershipsReport(
         months=tuple(months),
         tiers=tiers,
@@ -411,53 +394,6 @@ def _repriced_prices(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
     return select(*columns).where(m.repriced == true(), in_range)
 
 
-def _collections(
-    uow: UnitOfWork, clinic: ReportClinic, months: list[dt.date]
-) -> tuple[tuple[CollectionMonth, ...], int, int]:
-    """Direct Debit payments charged in each month (up to today): collected against failed or charged back."""
-    spans = [
-        Period(m, min(next_month(m) - dt.timedelta(days=1), clinic.today))
-        for m in months
-        if m <= clinic.today
-    ]
-    p = MembershipPaymentRow
-    done = case((p.status.in_(COLLECTED), 1))
-    lost = case((p.status.in_(NOT_COLLECTED), 1))
-    amount_done = pence_sum(case((p.status.in_(COLLECTED), p.amount_pence), else_=0))
-    amount_lost = pence_sum(case((p.status.in_(NOT_COLLECTED), p.amount_pence), else_=0))
-    direct_debit = p.source == "direct_debit"
-    per: list[tuple[int, int, int, int]] = []
-    if spans:
-        # Summed by charge day first, in the covering index's order (no sorting of the payments), then the
-        # few hundred days by month.
-        days = (
-            select(
-                p.charge_date.label("day"),
-                func.count(done).label("done"),
-                func.count(lost).label("lost"),
-                amount_done.label("amount_done"),
-                amount_lost.label("amount_lost"),
-            )
-            .where(direct_debit, p.charge_date >= spans[0].first, p.charge_date < spans[-1].after)
-            .group_by(p.charge_date)
-            .subquery("days")
-        )
-        d, x = date_periods(spans), days.c
-        rows = uow.session.execute(
-            select(d.c.i, *(pence_sum(c) for c in (x.done, x.lost, x.amount_done, x.amount_lost)))
-            .join(d, and_(x.day >= d.c.first, x.day < d.c.after))
-            .group_by(d.c.i)
-        ).all()
-        per = by_index(((r[0], r[1:]) for r in rows), len(spans), (0, 0, 0, 0))
-    months_out = tuple(
-        CollectionMonth(span.first, int(c), int(f), clinic.money(a), clinic.money(b))
-        for span, (c, f, a, b) in zip(spans, per, strict=True)
-    )
-    # The months follow one another from the first to today: the range's counts are their counts added up,
-    # where counting the range again would read each of its payments a second time.
-    return months_out, sum(m.collected for m in months_out), sum(m.failed for m in months_out)
-
-
 def _arrears(uow: UnitOfWork, clinic: ReportClinic, limit: int | None) -> MembersInArrears:
     """The members in arrears in order (longest past due, surname, membership), at most ``limit``: chosen first
     from the memberships and their clients' surnames, then only those are summed (what each owes: payments
@@ -510,21 +446,3 @@ def _arrears(uow: UnitOfWork, clinic: ReportClinic, limit: int | None) -> Member
     )
     count, total = arrears_in(uow)
     return MembersInArrears(members, count, clinic.money(total), more=count > len(members))
-
-
-def _coming(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[ComingPayment, ...], Money]:
-    """Direct Debit payments due in the next ``UPCOMING_DAYS`` days (from today), by charge date."""
-    p = MembershipPaymentRow
-    window = and_(
-        p.status == PaymentStatus.PENDING.value,
-        p.charge_date >= clinic.today,
-        p.charge_date <= clinic.today + dt.timedelta(days=UPCOMING_DAYS),
-    )
-    rows = uow.session.execute(
-        select(p.charge_date, func.count(), pence_sum(p.amount_pence))
-        .where(window)
-        .group_by(p.charge_date)
-        .order_by(p.charge_date)
-    ).all()
-    coming = tuple(ComingPayment(day, int(n), clinic.money(a)) for day, n, a in rows)
-    return coming, clinic.money(sum(c.amount.pence for c in coming))  # the days' sums added up
