@@ -26,7 +26,7 @@ from aestheticc_pos.ui.report_export import ReportTable
 from aestheticc_pos.ui.views.report_arrears import arrears_table
 from aestheticc_pos.ui.views.report_pages import _date_edit
 from aestheticc_pos.ui.views.report_parts import TableCard, bar_chart, chart_view, page_layout, pounds
-from aestheticc_pos.ui.views.report_reminders import reminder_message, reminder_text
+from aestheticc_pos.ui.views.report_reminders import expiring_table, reminder_message, reminder_text
 from aestheticc_pos.ui.widgets.wheel import calm_wheel
 
 MONTHS_SHOWN = 12
@@ -401,34 +401,6 @@ def liability_tables(r: LiabilityReport) -> dict[str, ReportTable]:
             "Expired is breakage: sessions left unused when a package expired.",
         ),
     }
-
-
-def expiring_table(e: ExpiringSessions) -> ReportTable:
-    return ReportTable(
-        "Sessions expiring soon",
-        ("Client", "Email", "Package", "Sessions left", "Booked", "Expires", "Value"),
-        tuple(
-            (
-                c.name,
-                c.email or "",
-                ", ".join(p.name for p in c.packages),
-                sum(p.unbooked for p in c.packages),
-                sum(p.booked for p in c.packages),
-                min(p.expires_on for p in c.packages),
-                e.money(sum(p.value.pence for p in c.packages)),
-            )
-            for c in e.clients
-        ),
-        frozenset({3, 4, 6}),
-        f"Sessions not booked yet, in packages expiring within {e.within_days} days."
-        + (
-            f" Only the clients of the {report_packages.EXPIRING_SHOWN} soonest expiries are listed here;"
-            " CSV…, PDF… and Print… have every client."
-            if e.more
-            else ""
-        ),
-        stretch=2,  # the package: the client and the email read whole
-    )
 
 
 class RedemptionPage(QWidget):

@@ -1,12 +1,15 @@
-"""The reminder the liability report writes for a client whose sessions expire soon: the text to copy, and the
-same as an email (``services.email`` kind ``reminder``) with an SMS-ready line, for the email dialog."""
+"""The clients whose sessions expire soon, on the liability page: their table, and the reminder written for
+each, the text to copy and the same as an email (``services.email`` kind ``reminder``) with an SMS-ready line,
+for the email dialog."""
 
 from __future__ import annotations
 
+from aestheticc_pos.services import report_packages
 from aestheticc_pos.services.context import ClinicSettings
-from aestheticc_pos.services.report_packages import ClientWithExpiringSessions
+from aestheticc_pos.services.report_packages import ClientWithExpiringSessions, ExpiringSessions
 from aestheticc_pos.ui import format as fmt
 from aestheticc_pos.ui.client_messages import ClientMessage
+from aestheticc_pos.ui.report_export import ReportTable
 
 
 def reminder_text(client: ClientWithExpiringSessions, clinic_name: str, clinic_phone: str) -> str:
@@ -40,3 +43,31 @@ def reminder_message(client: ClientWithExpiringSessions, settings: ClinicSetting
 
 def _sessions(count: int) -> str:
     return f"{count} session{'s' if count != 1 else ''}"
+
+
+def expiring_table(e: ExpiringSessions) -> ReportTable:
+    return ReportTable(
+        "Sessions expiring soon",
+        ("Client", "Email", "Package", "Sessions left", "Booked", "Expires", "Value"),
+        tuple(
+            (
+                c.name,
+                c.email or "",
+                ", ".join(p.name for p in c.packages),
+                sum(p.unbooked for p in c.packages),
+                sum(p.booked for p in c.packages),
+                min(p.expires_on for p in c.packages),
+                e.money(sum(p.value.pence for p in c.packages)),
+            )
+            for c in e.clients
+        ),
+        frozenset({3, 4, 6}),
+        f"Sessions not booked yet, in packages expiring within {e.within_days} days."
+        + (
+            f" Only the clients of the {report_packages.EXPIRING_SHOWN} soonest expiries are listed here;"
+            " CSV…, PDF… and Print… have every client."
+            if e.more
+            else ""
+        ),
+        stretch=2,  # the package: the client and the email read whole
+    )
