@@ -668,6 +668,8 @@ class MembershipPaymentRow(Base):
             "ix_membership_payments_report_period", "membership_id", "period_start", "status", "amount_pence"
         ),
         Index("ix_membership_payments_report_charge", "charge_date", "source", "status", "amount_pence"),
+        # What the members paid in a range, per membership (Takings' tier split; migration 0018)
+        Index("ix_membership_payments_paid", "charge_date", "status", "membership_id", "amount_pence"),
     )
 
     id: Mapped[str] = _id()
