@@ -180,7 +180,7 @@ def add_client_package(
             expires_on=cp.expires_on,
             status=cp.status.value,
             sale_id=sale_id,
-            sessions_sold=sum(step.sessions for step in cp.steps),
+            sessions_sold=cp.total_sessions,
         )
     )
     session.flush()
@@ -224,7 +224,7 @@ def add_ledger_entry(
             staff_id=staff_id,
             created_at=at,
             package_price_pence=cp.price.pence,
-            package_sessions=sum(step.sessions for step in cp.steps),
+            package_sessions=cp.total_sessions,
         )
     )
 

@@ -102,6 +102,11 @@ class ClientPackage:
         if self.expires_on < self.purchased_on:
             raise InvalidInput("A package cannot expire before it was bought.", field="expires_on")
 
+    @property
+    def total_sessions(self) -> int:
+        """The sessions sold, over every step (adjustments aside): a session is worth price ÷ this."""
+        return sum(step.sessions for step in self.steps)
+
     def step(self, position: int) -> PackageStep:
         if not 1 <= position <= len(self.steps):
             raise NotFound(f"{self.name} has no step {position}.")

@@ -162,4 +162,4 @@ def assert_counters_match_ledger(services: Services, client_package_id: str) -> 
                 SessionLedgerRow.client_package_id == client_package_id
             )
         ).all()
-        assert set(copies) <= {(cp.price.pence, sum(step.sessions for step in cp.steps))}
+        assert set(copies) <= {(cp.price.pence, cp.total_sessions)}
