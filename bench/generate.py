@@ -49,6 +49,7 @@ from aestheticc_pos.store.db import create_engine_for, is_sqlite  # noqa: E402
 from aestheticc_pos.store.membership_repricing import rebuild_repriced  # noqa: E402
 from aestheticc_pos.store.migrate import upgrade_to_head  # noqa: E402
 from aestheticc_pos.store.package_repo import rebuild_package_totals  # noqa: E402
+from aestheticc_pos.store.payment_days import rebuild_payment_days  # noqa: E402
 from aestheticc_pos.store.tables import (  # noqa: E402
     AppointmentRow,
     ClientPackageRow,
@@ -153,6 +154,7 @@ def generate(
             rebuild_package_totals(connection)  # and the packages' sessions summed for the reports
             _lap("package totals", started)
             rebuild_repriced(connection)  # and which memberships were billed at another price than their own
+            rebuild_payment_days(connection)  # kept by triggers; summed again in one row per key
             _settle(connection)
             _lap("memberships repriced", started)
             connection.exec_driver_sql("ANALYZE")
@@ -489,10 +491,11 @@ class _Group:
                     if chance < 0.015
                     else PaymentStatus.CONFIRMED
                 )
-            self._payment(membership_id, month, amount, state, PaymentSource.DIRECT_DEBIT, month.start)
+            paid = (membership_id, month, amount, price.name)  # the tier it paid for
+            self._payment(*paid, state, PaymentSource.DIRECT_DEBIT, month.start)
             if state in (PaymentStatus.FAILED, PaymentStatus.CHARGED_BACK) and n != failed_month:
                 at_desk = month.start + dt.timedelta(days=rng.randint(7, 14))
-                self._payment(membership_id, month, amount, PaymentStatus.PAID, PaymentSource.DESK, at_desk)
+                self._payment(*paid, PaymentStatus.PAID, PaymentSource.DESK, at_desk)
                 state = PaymentStatus.PAID
             if state in (PaymentStatus.CONFIRMED, PaymentStatus.PAID) and (
                 failed_month is None or n < failed_month
@@ -501,7 +504,14 @@ class _Group:
         return paid_through, ends_on
 
     def _payment(
-        self, membership_id: str, month: Any, amount: int, status: str, source: str, charged: dt.date
+        self,
+        membership_id: str,
+        month: Any,
+        amount: int,
+        tier_name: str,
+        status: str,
+        source: str,
+        charged: dt.date,
     ) -> None:
         self._payment_seq += 1
         direct_debit = source == PaymentSource.DIRECT_DEBIT
@@ -518,6 +528,7 @@ class _Group:
                 "period_end": month.end,
                 "status": str(status),
                 "source": str(source),
+                "tier_name": tier_name,
                 "sale_id": None,
                 "created_at": _at(min(charged, TODAY)),
                 "updated_at": _at(min(charged, TODAY)),

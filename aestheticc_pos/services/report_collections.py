@@ -1,5 +1,6 @@
 """The Memberships report's Direct Debit collection (collected against failed or charged back, month by month) and
-the payments coming in the next ``UPCOMING_DAYS`` days."""
+the payments coming in the next ``UPCOMING_DAYS`` days: sums of the payments' summary by charge day
+(``store/payment_days.py``), never of the payments' rows."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aestheticc_pos.domain.billing import PaymentStatus
 from aestheticc_pos.domain.money import Money
 from aestheticc_pos.domain.reports import Period, next_month, rate_bp
 from aestheticc_pos.services.report_sql import ReportClinic, by_index, date_periods, pence_sum
-from aestheticc_pos.store.tables import MembershipPaymentRow
+from aestheticc_pos.store.tables import MembershipPaymentDayRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 UPCOMING_DAYS = 30
@@ -49,32 +50,19 @@ def collections_in(
         for m in months
         if m <= clinic.today
     ]
-    p = MembershipPaymentRow
-    done = case((p.status.in_(COLLECTED), 1))
-    lost = case((p.status.in_(NOT_COLLECTED), 1))
-    amount_done = pence_sum(case((p.status.in_(COLLECTED), p.amount_pence), else_=0))
-    amount_lost = pence_sum(case((p.status.in_(NOT_COLLECTED), p.amount_pence), else_=0))
-    direct_debit = p.source == "direct_debit"
+    p = MembershipPaymentDayRow
+    figures = [
+        pence_sum(case((p.status.in_(statuses), column), else_=0))
+        for column in (p.payments, p.amount_pence)
+        for statuses in (COLLECTED, NOT_COLLECTED)
+    ]
     per: list[tuple[int, int, int, int]] = []
-    if spans:
-        # Summed by charge day first, in the covering index's order (no sorting of the payments), then the
-        # few hundred days by month.
-        days = (
-            select(
-                p.charge_date.label("day"),
-                func.count(done).label("done"),
-                func.count(lost).label("lost"),
-                amount_done.label("amount_done"),
-                amount_lost.label("amount_lost"),
-            )
-            .where(direct_debit, p.charge_date >= spans[0].first, p.charge_date < spans[-1].after)
-            .group_by(p.charge_date)
-            .subquery("days")
-        )
-        d, x = date_periods(spans), days.c
+    if spans:  # the summary's few rows a day, by month
+        d = date_periods(spans)
         rows = uow.session.execute(
-            select(d.c.i, *(pence_sum(c) for c in (x.done, x.lost, x.amount_done, x.amount_lost)))
-            .join(d, and_(x.day >= d.c.first, x.day < d.c.after))
+            select(d.c.i, *figures)
+            .join(d, and_(p.day >= d.c.first, p.day < d.c.after))
+            .where(p.source == "direct_debit", p.day >= spans[0].first, p.day < spans[-1].after)
             .group_by(d.c.i)
         ).all()
         per = by_index(((r[0], r[1:]) for r in rows), len(spans), (0, 0, 0, 0))
@@ -89,17 +77,18 @@ def collections_in(
 
 def coming_in(uow: UnitOfWork, clinic: ReportClinic) -> tuple[tuple[ComingPayment, ...], Money]:
     """Direct Debit payments due in the next ``UPCOMING_DAYS`` days (from today), by charge date."""
-    p = MembershipPaymentRow
+    p = MembershipPaymentDayRow
     window = and_(
         p.status == PaymentStatus.PENDING.value,
-        p.charge_date >= clinic.today,
-        p.charge_date <= clinic.today + dt.timedelta(days=UPCOMING_DAYS),
+        p.day >= clinic.today,
+        p.day <= clinic.today + dt.timedelta(days=UPCOMING_DAYS),
     )
     rows = uow.session.execute(
-        select(p.charge_date, func.count(), pence_sum(p.amount_pence))
+        select(p.day, pence_sum(p.payments), pence_sum(p.amount_pence))
         .where(window)
-        .group_by(p.charge_date)
-        .order_by(p.charge_date)
+        .group_by(p.day)
+        .having(func.sum(p.payments) != 0)
+        .order_by(p.day)
     ).all()
     coming = tuple(ComingPayment(day, int(n), clinic.money(a)) for day, n, a in rows)
     return coming, clinic.money(sum(c.amount.pence for c in coming))  # the days' sums added up

@@ -10,7 +10,7 @@ the sale.
 
 Every takings figure sums the per-day summary (``store/takings_summary.py``), written with each document in its
 transaction: a range of days is a few rows a day, whatever the clinic sold. What the members paid for their
-tiers comes from the membership payments, by charge day.
+tiers comes from the membership payments' summary by charge day (``store/payment_days.py``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ from aestheticc_pos.services.report_sql import (
     period_of,
 )
 from aestheticc_pos.store.tables import (
-    MembershipPaymentRow,
-    MembershipRow,
+    MembershipPaymentDayRow,
     StaffRow,
     TakingsDayRow,
     TakingsLineDayRow,
@@ -252,26 +251,19 @@ def _tier_costs(
     discounts: tuple[DiscountReason, ...],
 ) -> tuple[TierCost, ...]:
     """Each tier with a discount given or a payment collected in the range: the discount (from the reasons
-    "Gold member 20%") against the membership payments collected (Direct Debit, desk and till)."""
-    # Summed per membership first, read from ``ix_membership_payments_paid`` alone, then each membership's
-    # tier once: joining every payment to its membership looked a membership up per payment (a year of a
-    # group's payments: 9 s, 1.8 s now).
-    p = MembershipPaymentRow
-    per_member = (
-        select(p.membership_id, pence_sum(p.amount_pence).label("paid"))
-        .where(
-            p.charge_date >= first,
-            p.charge_date <= last,
-            p.status.in_([PaymentStatus.CONFIRMED.value, PaymentStatus.PAID.value]),
-        )
-        .group_by(p.membership_id)
-        .subquery("per_member")
-    )
+    "Gold member 20%") against the membership payments collected (Direct Debit, desk and till) on a day of the
+    range, each under the tier it paid for (its membership's when it was written)."""
+    p = MembershipPaymentDayRow  # the payments' summary by charge day (``store/payment_days.py``)
     paid = dict(
         uow.session.execute(
-            select(MembershipRow.tier_name, pence_sum(per_member.c.paid))
-            .join(per_member, per_member.c.membership_id == MembershipRow.id)
-            .group_by(MembershipRow.tier_name)
+            select(p.tier_name, pence_sum(p.amount_pence))
+            .where(
+                p.day >= first,
+                p.day <= last,
+                p.status.in_([PaymentStatus.CONFIRMED.value, PaymentStatus.PAID.value]),
+            )
+            .group_by(p.tier_name)
+            .having(func.sum(p.payments) != 0)
         ).all()
     )
     given: dict[str, Money] = {}

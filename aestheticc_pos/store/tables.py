@@ -667,9 +667,6 @@ class MembershipPaymentRow(Base):
         Index(
             "ix_membership_payments_report_period", "membership_id", "period_start", "status", "amount_pence"
         ),
-        Index("ix_membership_payments_report_charge", "charge_date", "source", "status", "amount_pence"),
-        # What the members paid in a range, per membership (Takings' tier split; migration 0018)
-        Index("ix_membership_payments_paid", "charge_date", "status", "membership_id", "amount_pence"),
     )
 
     id: Mapped[str] = _id()
@@ -683,8 +680,27 @@ class MembershipPaymentRow(Base):
     status: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(20))
     sale_id: Mapped[str | None] = _ref("sales.id")  # the sale that paid it (source "sale")
+    # The tier it paid for: its membership's when written (filled in by the database, ``store/payment_days.py``)
+    tier_name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _updated()
+
+
+class MembershipPaymentDayRow(Base):
+    """The membership payments of a charge day by source, status, tier and currency: kept by triggers on
+    ``membership_payments`` (``store/payment_days.py``, migration 0019), so the reports never sum the payments'
+    rows. ``writer`` is the PostgreSQL session that added to the row ('' on SQLite and when summed again)."""
+
+    __tablename__ = "membership_payment_days"
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier_name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    writer: Mapped[str] = mapped_column(String(40), primary_key=True, server_default=text("''"))
+    payments: Mapped[int] = mapped_column(Integer)
+    amount_pence: Mapped[int] = _pence()
 
 
 membership_repricing.watch(MembershipRow, MembershipPaymentRow)  # ``memberships.repriced`` on every write
