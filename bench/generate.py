@@ -47,6 +47,7 @@ from aestheticc_pos.services.demo import FIRST_NAMES, LAST_NAMES, fill_demo_clin
 from aestheticc_pos.settings import DATABASE_FILE, sqlite_url  # noqa: E402
 from aestheticc_pos.store.db import create_engine_for, is_sqlite  # noqa: E402
 from aestheticc_pos.store.membership_repricing import rebuild_repriced  # noqa: E402
+from aestheticc_pos.store.membership_spans import rebuild_membership_spans  # noqa: E402
 from aestheticc_pos.store.migrate import upgrade_to_head  # noqa: E402
 from aestheticc_pos.store.package_repo import rebuild_package_totals  # noqa: E402
 from aestheticc_pos.store.payment_days import rebuild_payment_days  # noqa: E402
@@ -155,6 +156,7 @@ def generate(
             _lap("package totals", started)
             rebuild_repriced(connection)  # and which memberships were billed at another price than their own
             rebuild_payment_days(connection)  # kept by triggers; summed again in one row per key
+            rebuild_membership_spans(connection)  # the same
             _settle(connection)
             _lap("memberships repriced", started)
             connection.exec_driver_sql("ANALYZE")

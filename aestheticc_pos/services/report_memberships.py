@@ -27,11 +27,13 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
     union_all,
 )
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from aestheticc_pos.domain.billing import PaymentStatus
@@ -56,11 +58,13 @@ from aestheticc_pos.services.report_collections import (
     coming_in,
 )
 from aestheticc_pos.services.report_sql import ReportClinic, clinic_in, pence_sum
-from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow
+from aestheticc_pos.store.kept_sums import NEVER
+from aestheticc_pos.store.tables import ClientRow, MembershipPaymentRow, MembershipRow, MembershipSpanRow
 from aestheticc_pos.store.unit_of_work import UnitOfWork
 
 ARREARS_SHOWN = 500  # members in arrears listed on screen: the most overdue
 NOT_BILLED = (PaymentStatus.CANCELLED.value, PaymentStatus.REFUNDED.value)
+SETTLED = (PaymentStatus.CONFIRMED.value, PaymentStatus.PAID.value)  # a period collected, however
 IN_ARREARS = (MembershipStatus.PAST_DUE.value, MembershipStatus.SUSPENDED.value)
 MRR, MOVES = "\x01mrr", "\x01moves"  # the statement's two rows that are not a tier (no tier is named so)
 
@@ -237,9 +241,9 @@ def _figures_statement(at: tuple[int, ...], count: int) -> CompoundSelect:
 
 
 def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
-    """The members and the MRR (pence) on ``day``: the memberships billed at their own price summed straight
-    off the covering index, then each repriced one (``memberships.repriced``) at what was billed for it by
-    then."""
+    """The members and the MRR (pence) on ``day``: the memberships at their own price summed from their
+    summary (``store/membership_spans.py``), then each repriced one (``memberships.repriced``) at what was
+    billed for it by then."""
     members, mrr = uow.session.execute(_mrr_statement(), {"day0": day}).one()
     return int(members), int(mrr)
 
@@ -247,28 +251,57 @@ def mrr_on_in(uow: UnitOfWork, day: dt.date) -> tuple[int, int]:
 @lru_cache(maxsize=1)
 def _mrr_statement() -> Select[Any]:
     """``mrr_on_in``'s statement, the day bound as ``day0``: built once."""
-    m = MembershipRow
+    k = MembershipSpanRow
     day = bindparam("day0", type_=Date())
     own = select(
-        func.count().label("m"),
-        pence_sum(case((m.status == MembershipStatus.PAUSED.value, 0), else_=m.monthly_price_pence)).label(
-            "p"
-        ),
-    ).where(_member_on(m, day), m.repriced == false())
+        pence_sum(k.members).label("m"),
+        pence_sum(case((k.status == MembershipStatus.PAUSED.value, 0), else_=k.price_pence)).label("p"),
+    ).where(_member_on(k, day), _own_price_since(k, day))
     billed = _repriced_prices([day], (0,)).subquery("billed")
     both = union_all(own, select(pence_sum(billed.c.m0), pence_sum(billed.c.p0))).subquery("both")
     return select(pence_sum(both.c.m), pence_sum(both.c.p))
 
 
 def arrears_in(uow: UnitOfWork) -> tuple[int, int]:
-    """How many members are in arrears, and what they owe (pence)."""
-    count = uow.session.scalar(select(func.count()).where(MembershipRow.status.in_(IN_ARREARS)))
-    owed = uow.session.scalar(
-        select(pence_sum(MembershipPaymentRow.amount_pence))
-        .join(MembershipRow, MembershipRow.id == MembershipPaymentRow.membership_id)
-        .where(MembershipRow.status.in_(IN_ARREARS), MembershipPaymentRow.status.in_(NOT_COLLECTED))
-    )
+    """How many members are in arrears, and what they owe (pence): from the memberships in arrears, each one's
+    owed payments summed off their own index (joining the other way round tested every owed payment of the
+    group, most of them paid since, against its membership)."""
+    m = MembershipRow
+    count, owed = uow.session.execute(
+        select(func.count(), pence_sum(_owes(m))).where(m.status.in_(IN_ARREARS))
+    ).one()
     return int(count or 0), int(owed or 0)
+
+
+def _owes(m: Any) -> Any:
+    """What the membership ``m`` owes (pence), as a correlated SQL value: its payments owed (``_owed``) summed
+    off their own index."""
+    p = MembershipPaymentRow
+    return (
+        select(pence_sum(p.amount_pence))
+        .where(p.membership_id == m.id, _owed(p))
+        .correlate(m)
+        .scalar_subquery()
+    )
+
+
+def _owed(p: Any) -> ColumnElement[bool]:
+    """A payment ``p`` still owed: failed or charged back, and its period not collected since (by GoCardless's
+    retry, which moves the same payment on, or at the desk, a payment of its own). The statuses are written
+    out in the SQL, so the database can read the owed payments' own small index (``ix_membership_payments_owed``,
+    a partial index whose condition a bound parameter would not prove)."""
+    again = aliased(MembershipPaymentRow)
+    collected_since = (
+        select(again.id)
+        .where(
+            again.membership_id == p.membership_id,
+            again.period_start == p.period_start,
+            again.status.in_(SETTLED),
+        )
+        .correlate(p)
+        .exists()
+    )
+    return and_(p.status.in_([literal_column(f"'{s}'") for s in NOT_COLLECTED]), ~collected_since)
 
 
 def _prices(points: list[Any], at: tuple[int, ...]):  # type: ignore[no-untyped-def]
@@ -290,40 +323,40 @@ def _prices(points: list[Any], at: tuple[int, ...]):  # type: ignore[no-untyped-
 def _member_on(m: Any, day: Any) -> ColumnElement[bool]:
     """A member on ``day``: started by then, not waiting for its mandate, and not ended before it (ended
     without an end date: never)."""
-    return and_(
-        m.started_on <= day,
-        m.status != MembershipStatus.PENDING_MANDATE.value,
-        or_(m.ends_on >= day, and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
-    )
+    return _in_range(m, day, day)
 
 
 def _in_range(m: Any, first: Any, last: Any) -> ColumnElement[bool]:
-    """A member on one day at least from ``first`` to ``last``."""
+    """A member on one day at least from ``first`` to ``last`` (``m``: the memberships, or their spans, whose
+    "no end" is ``NEVER``)."""
+    no_end = m.ends_on.is_(None) if m is MembershipRow else m.ends_on == NEVER
     return and_(
         m.started_on <= last,
         m.status != MembershipStatus.PENDING_MANDATE.value,
-        or_(m.ends_on >= first, and_(m.ends_on.is_(None), m.status != MembershipStatus.ENDED.value)),
+        or_(and_(~no_end, m.ends_on >= first), and_(no_end, m.status != MembershipStatus.ENDED.value)),
     )
 
 
 def _own_price_groups(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
     """The memberships billed only at their own price, as rows of ``_prices`` summed by tier, paused or not,
     and the span of snapshot days they are members on: from ``s``, the first day on or after their start, to
-    the last one before ``e``, the first day after their end (of ``points``, ascending). Grouped first in
-    the covering index's order (start, end, status, tier: no sorting of the memberships), then by span."""
-    m = MembershipRow
+    the last one before ``e``, the first day after their end (of ``points``, ascending). Summed from the
+    memberships' summary by their days (start, end, status, tier), then by span."""
+    k = MembershipSpanRow  # the memberships summed by their days (``store/membership_spans.py``)
     last = literal(len(points), Integer)
+    ends_on = case((k.ends_on == NEVER, None), else_=k.ends_on)  # no end
     same_dates = (
         select(
-            m.started_on,
-            m.ends_on,
-            m.status,
-            m.tier_name,
-            func.count().label("n"),
-            pence_sum(m.monthly_price_pence).label("price"),
+            k.started_on,
+            ends_on.label("ends_on"),
+            k.status,
+            k.tier_name,
+            func.sum(k.members).label("n"),
+            func.sum(k.price_pence).label("price"),
         )
-        .where(_in_range(m, points[0], points[-1]), m.repriced == false())
-        .group_by(m.started_on, m.ends_on, m.status, m.tier_name)
+        .where(_in_range(k, points[0], points[-1]), _own_price_since(k, points[0]))
+        .group_by(k.started_on, k.ends_on, k.status, k.tier_name)
+        .having(func.sum(k.members) != 0)
         .subquery("same_dates")
     )
     d = same_dates.c
@@ -370,8 +403,9 @@ def _own_price_groups(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
 
 
 def _repriced_prices(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
-    """The repriced memberships, as rows of ``_prices``: one each, priced on each day at the latest period
-    billed by then (not cancelled or refunded; the sign-up fee left out), or their own price before any."""
+    """The repriced memberships not at their own price since ``points[0]``, as rows of ``_prices``: one each,
+    priced on each day at the latest period billed by then (not cancelled or refunded; the sign-up fee left
+    out), or their own price before any, or from ``own_price_from``."""
     m, pay = MembershipRow, MembershipPaymentRow
     days = [points[j] for j in at]
     columns: list[Any] = [m.tier_name]
@@ -387,48 +421,55 @@ def _repriced_prices(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
             .scalar_subquery()
         )
         paying = and_(_member_on(m, day), m.status != MembershipStatus.PAUSED.value)
-        columns.append(
-            case((paying, func.coalesce(billed_then, m.monthly_price_pence)), else_=0).label(f"p{i}")
+        price = case(
+            (m.own_price_from <= day, m.monthly_price_pence),
+            else_=func.coalesce(billed_then, m.monthly_price_pence),
         )
+        columns.append(case((paying, price), else_=0).label(f"p{i}"))
     in_range = _in_range(m, points[0], points[-1])
-    return select(*columns).where(m.repriced == true(), in_range)
+    not_own_since = and_(m.repriced == true(), or_(m.own_price_from.is_(None), m.own_price_from > points[0]))
+    return select(*columns).where(not_own_since, in_range)  # the others of ``_own_price_since``
+
+
+def _own_price_since(m: Any, day: Any) -> ColumnElement[bool]:
+    """Billed at its own price on every day from ``day``: never billed at another (not ``repriced``), or at its
+    own again by then (``own_price_from``, ``store/membership_repricing.py``; a span's "not" is ``NEVER``, after
+    every day). The others are priced from their payments."""
+    return or_(m.repriced == false(), m.own_price_from <= day)
 
 
 def _arrears(uow: UnitOfWork, clinic: ReportClinic, limit: int | None) -> MembersInArrears:
-    """The members in arrears in order (longest past due, surname, membership), at most ``limit``: chosen first
-    from the memberships and their clients' surnames, then only those are summed (what each owes: payments
-    failed or charged back), where summing for every one would read every arrears member's payments."""
-    m, p = MembershipRow, MembershipPaymentRow
-    order = (m.past_due_since, ClientRow.last_name, m.id)
-    chosen = (
-        select(m.id.label("membership_id"), *order[:2])
-        .join(ClientRow, ClientRow.id == m.client_id)
+    """The members in arrears in order (longest past due, surname, membership), at most ``limit``, and the count
+    and total of every one, in one statement: each member's owed payments (failed or charged back and not
+    collected since) summed once, the count and total taken over them all (window sums, before the limit),
+    then the first ``limit`` in order."""
+    m = MembershipRow
+    owes = _owes(m).label("owed")
+    every = (
+        select(m.id, m.client_id, m.tier_name, m.status, m.past_due_since, owes)
         .where(m.status.in_(IN_ARREARS))
-        .order_by(*order)
+        .cte("arrears")
+        .prefix_with("MATERIALIZED")
     )
-    chosen_rows = (chosen if limit is None else chosen.limit(limit)).subquery("chosen")
-    owed = (
-        select(pence_sum(p.amount_pence))
-        .where(p.membership_id == m.id, p.status.in_(NOT_COLLECTED))
-        .correlate(m)
-        .scalar_subquery()
-    )
-    rows = uow.session.connection().execute(
+    a = every.c
+    listed = (
         select(
-            m.id,
+            a.id,
             ClientRow.id,
             ClientRow.first_name,
             ClientRow.last_name,
-            m.tier_name,
-            m.status,
-            owed,
-            m.past_due_since,
+            a.tier_name,
+            a.status,
+            a.owed,
+            a.past_due_since,
+            func.count().over(),
+            func.sum(a.owed).over(),
         )
-        .select_from(chosen_rows)
-        .join(m, m.id == chosen_rows.c.membership_id)
-        .join(ClientRow, ClientRow.id == m.client_id)
-        .order_by(*order)
+        .join(ClientRow, ClientRow.id == a.client_id)
+        .order_by(a.past_due_since, ClientRow.last_name, a.id)
     )
+    rows = uow.session.connection().execute(listed if limit is None else listed.limit(limit)).all()
+    count, total = (int(rows[0][8]), int(rows[0][9] or 0)) if rows else (0, 0)
     # A group has thousands of members in arrears and few distinct amounts: each Money is made once.
     amounts: dict[Any, Money] = {}
     members = tuple(
@@ -442,7 +483,6 @@ def _arrears(uow: UnitOfWork, clinic: ReportClinic, limit: int | None) -> Member
             past_due_since=since,
             days_overdue=(clinic.today - since).days if since else 0,
         )
-        for mid, cid, first, last, tier, status, amount, since in rows
+        for mid, cid, first, last, tier, status, amount, since, *_totals in rows
     )
-    count, total = arrears_in(uow)
     return MembersInArrears(members, count, clinic.money(total), more=count > len(members))

@@ -19,6 +19,13 @@ goes round it, and calls ``rebuild_repriced`` after.
 The flag is never cleared by the write paths: a flagged membership whose payments are all at its price has
 the same figures either way (it is priced from its payments, which give its price), so a flag left set only
 costs a little time. ``rebuild_repriced`` sets it exactly.
+
+A flagged membership also says from which day it is billed at its own price again (``own_price_from``: the
+start of the first period billed after the last one billed at another net; none while there is no such
+period). On any day from then, the latest period billed by that day is at its own price, so the reports
+count it with the memberships at their own price over a range that begins then, and price it from its
+payments only before (a group's tier changes are mostly years old). It is worked out again, exactly, from the
+membership's payments on every write of them or of its price, a delete included.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from sqlalchemy import (
     event,
     exists,
     false,
+    func,
     select,
     table,
     true,
@@ -59,6 +67,7 @@ _memberships = table(
     column("signup_fee_pence", Integer),
     column("started_on", Date),
     column("repriced", Boolean),
+    column("own_price_from", Date),
 )
 _payments = table(
     "membership_payments",
@@ -78,12 +87,38 @@ def billed_at_another_price(payment: Any, membership: Any) -> ColumnElement[bool
     )
 
 
+def own_price_from(membership: Any) -> Any:
+    """The start of ``membership``'s first period billed after its last one billed at another net (``NULL``
+    when there is none), as a correlated SQL value."""
+    p, other = _payments.alias("billed"), _payments.alias("other")
+    last_other = (
+        select(func.max(other.c.period_start))
+        .where(other.c.membership_id == membership.id, billed_at_another_price(other.c, membership))
+        .correlate_except(other)  # the membership two levels out
+        .scalar_subquery()
+    )
+    return (
+        select(func.min(p.c.period_start))
+        .where(
+            p.c.membership_id == membership.id,
+            p.c.status.not_in(NOT_BILLED),
+            p.c.period_start > last_other,
+        )
+        .correlate_except(p)
+        .scalar_subquery()
+    )
+
+
 def rebuild_repriced(connection: Connection) -> None:
-    """Set every membership's flag from its payments, exactly: for rows written by SQL (migration 0017,
-    ``bench/generate.py``)."""
+    """Set every membership's flag and ``own_price_from`` from its payments, exactly: for rows written by SQL
+    (migrations 0017 and 0020, ``bench/generate.py``)."""
     m, p = _memberships.c, _payments.c
     billed = exists().where(p.membership_id == m.id, billed_at_another_price(p, m))
     connection.execute(update(_memberships).values(repriced=case((billed, true()), else_=false())))
+    connection.execute(update(_memberships).where(m.repriced == false()).values(own_price_from=None))
+    connection.execute(
+        update(_memberships).where(m.repriced == true()).values(own_price_from=own_price_from(m))
+    )
 
 
 def watch(membership: type, payment: type) -> None:
@@ -92,41 +127,54 @@ def watch(membership: type, payment: type) -> None:
     def payment_written(_mapper: Any, connection: Connection, row: Any) -> None:
         state = attributes.instance_state(row)
         moved = [attributes.get_history(row, name).has_changes() for name in PAYMENT_FACTS]
-        if (state.has_identity and not any(moved)) or row.status in NOT_BILLED:
-            return  # an update that moved nothing the rule reads, or a payment not billed
-        m = _memberships.c
-        fee = case((m.started_on == row.period_start, m.signup_fee_pence), else_=0)
-        flagged = connection.execute(
-            update(_memberships)
-            .where(
-                m.id == row.membership_id,
-                m.repriced == false(),
-                row.amount_pence - fee != m.monthly_price_pence,
+        if state.has_identity and not any(moved):
+            return  # an update that moved nothing the rule reads
+        if row.status not in NOT_BILLED:  # a payment billed: at another net than its price?
+            m = _memberships.c
+            fee = case((m.started_on == row.period_start, m.signup_fee_pence), else_=0)
+            flagged = connection.execute(
+                update(_memberships)
+                .where(
+                    m.id == row.membership_id,
+                    m.repriced == false(),
+                    row.amount_pence - fee != m.monthly_price_pence,
+                )
+                .values(repriced=true())
             )
-            .values(repriced=true())
-        )
-        if flagged.rowcount and state.session is not None:  # the membership loaded beside it says so too
-            known = state.session.identity_map.get(identity_key(membership, row.membership_id))
-            if known is not None:
-                attributes.set_committed_value(known, "repriced", True)
+            if flagged.rowcount and state.session is not None:  # the membership loaded beside it says so too
+                known = state.session.identity_map.get(identity_key(membership, row.membership_id))
+                if known is not None:
+                    attributes.set_committed_value(known, "repriced", True)
+        moved_from = attributes.get_history(row, "membership_id").deleted  # a payment moved to another
+        _settle(connection, state.session, [row.membership_id, *moved_from])
+
+    def payment_deleted(_mapper: Any, connection: Connection, row: Any) -> None:
+        _settle(connection, attributes.instance_state(row).session, [row.membership_id])
 
     def membership_changed(_mapper: Any, connection: Connection, row: Any) -> None:
         if not any(attributes.get_history(row, name).has_changes() for name in PRICE_FACTS):
             return
-        if _flag(connection, [attributes.instance_state(row).identity[0]]):
+        state = attributes.instance_state(row)
+        if _flag(connection, [state.identity[0]]):
             attributes.set_committed_value(row, "repriced", True)
+        _settle(connection, state.session, [state.identity[0]])
 
+    _mapped[membership] = None
     event.listen(payment, "after_insert", payment_written)
     event.listen(payment, "after_update", payment_written)
+    event.listen(payment, "after_delete", payment_deleted)
     event.listen(membership, "after_update", membership_changed)
     event.listen(Session, "do_orm_execute", _statement_written)
 
 
+_mapped: dict[type, None] = {}  # the mapped membership class (``watch``)
+
+
 def _statement_written(state: ORMExecuteState) -> Any:
-    """An ``update(...)`` or ``insert(...)`` of payments or memberships run through a session: the rule for the
-    memberships it reaches, after it runs (they are named before, as the update may change what its ``WHERE``
-    reads)."""
-    if not (state.is_update or state.is_insert) or state.bind_mapper is None:
+    """An ``update(...)``, ``insert(...)`` or ``delete(...)`` of payments or memberships run through a session:
+    the rule for the memberships it reaches, after it runs (they are named before, as the statement may change
+    what its ``WHERE`` reads)."""
+    if not (state.is_update or state.is_insert or state.is_delete) or state.bind_mapper is None:
         return None
     name = state.bind_mapper.local_table.name
     if name not in ("memberships", "membership_payments"):
@@ -134,7 +182,7 @@ def _statement_written(state: ORMExecuteState) -> Any:
     statement: Any = state.statement
     connection = state.session.connection()
     reached: list[str] | None = None
-    if state.is_update:
+    if state.is_update or state.is_delete:
         key = statement.table.c.id if name == "memberships" else statement.table.c.membership_id
         query = select(key).distinct()
         if statement.whereclause is not None:
@@ -146,6 +194,7 @@ def _statement_written(state: ORMExecuteState) -> Any:
         key_name = "id" if name == "memberships" else "membership_id"
         reached = [str(r[key_name]) for r in rows if r.get(key_name) is not None]
     _flag(connection, reached or [])
+    _settle(connection, state.session, reached or [])
     return result
 
 
@@ -163,3 +212,29 @@ def _flag(connection: Connection, membership_ids: list[str]) -> int:
         )
         flagged += done.rowcount
     return flagged
+
+
+def _settle(connection: Connection, session: Session | None, membership_ids: list[str]) -> None:
+    """``own_price_from`` of these memberships, those flagged, worked out again from their payments now; a
+    membership loaded in ``session`` is told the new day."""
+    m = _memberships.c
+    chosen = sorted({i for i in membership_ids if i is not None})
+    for i in range(0, len(chosen), 500):
+        some = chosen[i : i + 500]
+        connection.execute(
+            update(_memberships)
+            .where(m.id.in_(some), m.repriced == true())
+            .values(own_price_from=own_price_from(m))
+        )
+        if session is None or not _mapped:
+            continue
+        cls = next(iter(_mapped))
+        known = [k for k in (session.identity_map.get(identity_key(cls, j)) for j in some) if k is not None]
+        if known:
+            days = dict(
+                connection.execute(
+                    select(m.id, m.own_price_from).where(m.id.in_([k.id for k in known]))
+                ).all()
+            )
+            for k in known:
+                attributes.set_committed_value(k, "own_price_from", days.get(k.id))

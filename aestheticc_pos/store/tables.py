@@ -593,7 +593,7 @@ class MembershipRow(Base):
     __table_args__ = (
         # The Clients screen's filter asks, client by client, "a member of this tier?"
         Index("ix_memberships_client_tier", "client_id", "tier_id", "status"),
-        Index(  # the owner's reports (migrations 0013 and 0017)
+        Index(  # the owner's reports (migrations 0013, 0017 and 0020)
             "ix_memberships_report",
             "started_on",
             "ends_on",
@@ -602,9 +602,10 @@ class MembershipRow(Base):
             "monthly_price_pence",
             "signup_fee_pence",
             "repriced",
+            "own_price_from",
             "id",
         ),
-        Index(  # the repriced ones, few (migration 0017)
+        Index(  # the repriced ones, few (migrations 0017 and 0020)
             "ix_memberships_repriced",
             "started_on",
             "ends_on",
@@ -612,6 +613,7 @@ class MembershipRow(Base):
             "tier_name",
             "monthly_price_pence",
             "signup_fee_pence",
+            "own_price_from",
             "id",
             sqlite_where=text("repriced = 1"),
             postgresql_where=text("repriced"),
@@ -643,6 +645,8 @@ class MembershipRow(Base):
     first_payment_collected: Mapped[bool] = mapped_column(default=False)
     # May have been billed at another price than its own: kept by ``store/membership_repricing.py``.
     repriced: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A repriced one is billed at its own price from this day on (``store/membership_repricing.py``)
+    own_price_from: Mapped[dt.date | None]
     gc_customer_id: Mapped[str | None] = mapped_column(String(40))
     gc_billing_request_id: Mapped[str | None] = mapped_column(String(40), index=True)
     gc_flow_id: Mapped[str | None] = mapped_column(String(40))
@@ -666,6 +670,14 @@ class MembershipPaymentRow(Base):
         # The owner's reports (migration 0013)
         Index(
             "ix_membership_payments_report_period", "membership_id", "period_start", "status", "amount_pence"
+        ),
+        Index(  # what the members in arrears owe (migration 0020)
+            "ix_membership_payments_owed",
+            "membership_id",
+            "period_start",
+            "amount_pence",
+            sqlite_where=text("status IN ('failed', 'charged_back')"),
+            postgresql_where=text("status IN ('failed', 'charged_back')"),
         ),
     )
 
@@ -701,6 +713,25 @@ class MembershipPaymentDayRow(Base):
     writer: Mapped[str] = mapped_column(String(40), primary_key=True, server_default=text("''"))
     payments: Mapped[int] = mapped_column(Integer)
     amount_pence: Mapped[int] = _pence()
+
+
+class MembershipSpanRow(Base):
+    """The memberships of a start day, last day (``kept_sums.NEVER``: none), status, tier, repriced or not and
+    own price from (``NEVER``: not): their count and monthly prices summed. Kept by triggers on
+    ``memberships`` (``store/membership_spans.py``, migration 0020); ``writer`` as in
+    ``membership_payment_days``."""
+
+    __tablename__ = "membership_spans"
+
+    started_on: Mapped[dt.date] = mapped_column(primary_key=True)
+    ends_on: Mapped[dt.date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tier_name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    repriced: Mapped[bool] = mapped_column(primary_key=True)
+    own_price_from: Mapped[dt.date] = mapped_column(primary_key=True)
+    writer: Mapped[str] = mapped_column(String(40), primary_key=True, server_default=text("''"))
+    members: Mapped[int] = mapped_column(Integer)
+    price_pence: Mapped[int] = _pence()
 
 
 membership_repricing.watch(MembershipRow, MembershipPaymentRow)  # ``memberships.repriced`` on every write

@@ -11,16 +11,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, update
-from staffing import front_desk
+from members import billed, event, gold_and_silver, member
+from sqlalchemy import delete, select, update
 
-from aestheticc_pos.domain import memberships as ms
-from aestheticc_pos.domain.messages import PaymentConfirmed, PaymentCreated, PaymentFailed, RemotePayment
-from aestheticc_pos.services import catalogue
-from aestheticc_pos.services import clients as clients_service
+from aestheticc_pos.domain.messages import (
+    PaymentCancelled,
+    PaymentFailed,
+    RemotePayment,
+)
 from aestheticc_pos.services import memberships as svc
-from aestheticc_pos.services.handlers import MessageBus
-from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.membership_repricing import rebuild_repriced
 from aestheticc_pos.store.tables import MembershipPaymentRow, MembershipRow
 
@@ -30,46 +29,7 @@ NEXT_PERIOD = dt.date(2026, 12, 24)
 
 @pytest.fixture
 def tiers(services, manager) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    gold = catalogue.add_tier(
-        services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20", signup_fee="20.00"
-    )
-    silver = catalogue.add_tier(
-        services, staff_id=manager, name="Silver", monthly_price="29.00", discount="10"
-    )
-    return {"gold": gold.id, "silver": silver.id}
-
-
-def _member(services, receptionist, tier_id: str, name: str) -> str:  # type: ignore[no-untyped-def]
-    """A member since today, mandate active, subscription ``SB-<name>``."""
-    client = clients_service.add_client(
-        services, staff_id=front_desk(services), first_name=name, last_name="Test"
-    )
-    membership_id = svc.start_membership(
-        services, client_id=client.id, tier_id=tier_id, staff_id=receptionist
-    ).id
-    with services.uow() as uow:
-        m = repo.load_membership(uow.session, membership_id)
-        m = ms.subscription_created(ms.mandate_activated(ms.mandate_set_up(m, f"MD-{name}")), f"SB-{name}")
-        repo.save_membership(uow.session, m)
-        uow.commit()
-    return membership_id
-
-
-def _event(services, message) -> None:  # type: ignore[no-untyped-def]
-    with services.uow() as uow:
-        MessageBus(services).handle(uow, message)
-        uow.commit()
-
-
-def _billed(
-    services, name: str, payment_id: str, amount: int, period_start: dt.date, *, confirm=True
-) -> None:  # type: ignore[no-untyped-def]
-    """GoCardless created (and collected) a subscription payment of ``amount`` for the period from
-    ``period_start``."""
-    payment = RemotePayment(payment_id, charge_date=period_start, amount_pence=amount, currency="GBP")
-    _event(services, PaymentCreated(payment, "pending_submission", TODAY, subscription_id=f"SB-{name}"))
-    if confirm:
-        _event(services, PaymentConfirmed(payment, "confirmed", TODAY))
+    return gold_and_silver(services, manager)
 
 
 def _flags(services) -> dict[str, bool]:  # type: ignore[no-untyped-def]
@@ -78,12 +38,21 @@ def _flags(services) -> dict[str, bool]:  # type: ignore[no-untyped-def]
 
 
 def _rebuilt(services) -> dict[str, bool]:  # type: ignore[no-untyped-def]
-    """The flags ``rebuild_repriced`` works out from the payments (in a transaction left uncommitted)."""
+    """The flags ``rebuild_repriced`` works out from the payments (in a transaction left uncommitted); the
+    days from which each is billed at its own price again, kept by the writes, are what it works out too."""
+    m = MembershipRow
     with services.uow() as uow:
+        kept = dict(uow.session.execute(select(m.id, m.own_price_from)).all())
         rebuild_repriced(uow.session.connection())
-        flags = {i: bool(f) for i, f in uow.session.execute(select(MembershipRow.id, MembershipRow.repriced))}
+        flags = {i: bool(f) for i, f in uow.session.execute(select(m.id, m.repriced))}
+        assert dict(uow.session.execute(select(m.id, m.own_price_from)).all()) == kept
         uow.session.rollback()
         return flags
+
+
+def _own_price_from(services) -> dict[str, dt.date | None]:  # type: ignore[no-untyped-def]
+    with services.uow(read_only=True) as uow:
+        return dict(uow.session.execute(select(MembershipRow.id, MembershipRow.own_price_from)).all())
 
 
 def _payments(services, membership_id: str) -> list[tuple[dt.date, int, str]]:  # type: ignore[no-untyped-def]
@@ -101,42 +70,42 @@ def _payments(services, membership_id: str) -> list[tuple[dt.date, int, str]]:  
 
 
 def test_a_first_period_with_its_sign_up_fee_is_at_the_own_price(services, receptionist, tiers) -> None:
-    ada = _member(services, receptionist, tiers["gold"], "ada")
-    _billed(services, "ada", "PM-ada-1", 4900 + 2000, TODAY)  # £49 and the £20 fee
-    _billed(services, "ada", "PM-ada-2", 4900, NEXT_PERIOD)
+    ada = member(services, receptionist, tiers["gold"], "ada")
+    billed(services, "ada", "PM-ada-1", 4900 + 2000, TODAY)  # £49 and the £20 fee
+    billed(services, "ada", "PM-ada-2", 4900, NEXT_PERIOD)
     assert _payments(services, ada) == [(TODAY, 6900, "confirmed"), (NEXT_PERIOD, 4900, "confirmed")]
     assert _flags(services) == _rebuilt(services) == {ada: False}
 
 
 def test_a_period_billed_at_another_price_flags_its_membership(services, receptionist, tiers) -> None:
-    ada = _member(services, receptionist, tiers["gold"], "ada")
-    bob = _member(services, receptionist, tiers["gold"], "bob")
-    _billed(services, "ada", "PM-ada-1", 6900, TODAY)
-    _billed(services, "bob", "PM-bob-1", 6900, TODAY)
-    _billed(services, "ada", "PM-ada-2", 3900, NEXT_PERIOD, confirm=False)  # pending: billed all the same
+    ada = member(services, receptionist, tiers["gold"], "ada")
+    bob = member(services, receptionist, tiers["gold"], "bob")
+    billed(services, "ada", "PM-ada-1", 6900, TODAY)
+    billed(services, "bob", "PM-bob-1", 6900, TODAY)
+    billed(services, "ada", "PM-ada-2", 3900, NEXT_PERIOD, confirm=False)  # pending: billed all the same
     assert _flags(services) == _rebuilt(services) == {ada: True, bob: False}
-    _event(services, PaymentFailed(RemotePayment("PM-ada-2"), "failed", NEXT_PERIOD))  # still billed so
+    event(services, PaymentFailed(RemotePayment("PM-ada-2"), "failed", NEXT_PERIOD))  # still billed so
     assert _flags(services) == _rebuilt(services) == {ada: True, bob: False}
 
 
 def test_a_tier_change_flags_a_membership_billed_at_the_old_price(services, receptionist, tiers) -> None:
-    ada = _member(services, receptionist, tiers["gold"], "ada")
-    eve = _member(services, receptionist, tiers["gold"], "eve")  # changes before anything was billed
-    _billed(services, "ada", "PM-ada-1", 6900, TODAY)
+    ada = member(services, receptionist, tiers["gold"], "ada")
+    eve = member(services, receptionist, tiers["gold"], "eve")  # changes before anything was billed
+    billed(services, "ada", "PM-ada-1", 6900, TODAY)
     assert _flags(services) == {ada: False, eve: False}
     svc.change_tier(services, membership_id=ada, tier_id=tiers["silver"], staff_id=receptionist)
     svc.change_tier(services, membership_id=eve, tier_id=tiers["silver"], staff_id=receptionist)
     assert _flags(services) == _rebuilt(services) == {ada: True, eve: False}
-    _billed(services, "eve", "PM-eve-1", 2900, TODAY)  # billed at the new price: its own
-    _billed(services, "ada", "PM-ada-2", 2900, NEXT_PERIOD)
+    billed(services, "eve", "PM-eve-1", 2900, TODAY)  # billed at the new price: its own
+    billed(services, "ada", "PM-ada-2", 2900, NEXT_PERIOD)
     assert _flags(services) == _rebuilt(services) == {ada: True, eve: False}
 
 
 def test_a_statement_through_a_session_is_watched_too(services, receptionist, tiers) -> None:
-    ada = _member(services, receptionist, tiers["gold"], "ada")
-    bob = _member(services, receptionist, tiers["gold"], "bob")
-    _billed(services, "ada", "PM-ada-1", 6900, TODAY)
-    _billed(services, "bob", "PM-bob-1", 6900, TODAY)
+    ada = member(services, receptionist, tiers["gold"], "ada")
+    bob = member(services, receptionist, tiers["gold"], "bob")
+    billed(services, "ada", "PM-ada-1", 6900, TODAY)
+    billed(services, "bob", "PM-bob-1", 6900, TODAY)
     with services.uow() as uow:  # a refund of part of Ada's first month, written as one statement
         uow.session.execute(
             update(MembershipPaymentRow)
@@ -151,3 +120,33 @@ def test_a_statement_through_a_session_is_watched_too(services, receptionist, ti
         )
         uow.commit()
     assert _flags(services) == _rebuilt(services) == {ada: True, bob: True}
+
+
+def test_billed_at_its_own_price_again_from_the_first_period_after_the_last_at_another(
+    services, receptionist, tiers
+) -> None:
+    ada = member(services, receptionist, tiers["gold"], "ada")
+    bob = member(services, receptionist, tiers["gold"], "bob")
+    third, fourth = dt.date(2027, 1, 24), dt.date(2027, 2, 24)
+    billed(services, "ada", "PM-ada-1", 6900, TODAY)  # Gold with its fee: its own price
+    svc.change_tier(services, membership_id=ada, tier_id=tiers["silver"], staff_id=receptionist)
+    assert _flags(services) == _rebuilt(services) == {ada: True, bob: False}
+    assert _own_price_from(services) == {ada: None, bob: None}  # nothing billed at Silver's price yet
+    billed(services, "ada", "PM-ada-2", 2900, NEXT_PERIOD)
+    billed(services, "ada", "PM-ada-3", 2900, third)
+    for n, (amount, day) in enumerate(((6900, TODAY), (3900, NEXT_PERIOD), (3900, third), (4900, fourth))):
+        billed(services, "bob", f"PM-bob-{n}", amount, day)  # two months at £39, then his own £49 again
+    assert _flags(services) == _rebuilt(services) == {ada: True, bob: True}
+    assert _own_price_from(services) == {ada: NEXT_PERIOD, bob: fourth}
+    event(services, PaymentCancelled(RemotePayment("PM-ada-2"), "cancelled", TODAY))  # never collected
+    assert _flags(services) == _rebuilt(services) == {ada: True, bob: True}
+    assert _own_price_from(services) == {ada: third, bob: fourth}
+    with services.uow() as uow:  # Ada's January payment deleted as a statement, Bob's February one by the ORM
+        uow.session.execute(
+            delete(MembershipPaymentRow).where(MembershipPaymentRow.gc_payment_id == "PM-ada-3")
+        )
+        bobs = select(MembershipPaymentRow).where(MembershipPaymentRow.gc_payment_id == "PM-bob-3")
+        uow.session.delete(uow.session.scalars(bobs).one())
+        uow.commit()
+    assert _flags(services) == _rebuilt(services) == {ada: True, bob: True}
+    assert _own_price_from(services) == {ada: None, bob: None}

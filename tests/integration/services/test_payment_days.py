@@ -15,10 +15,9 @@ import datetime as dt
 from collections import Counter
 
 import pytest
+from members import billed, event, gold_and_silver, member
 from sqlalchemy import Engine, delete, insert, select, text, update
-from staffing import front_desk
 
-from aestheticc_pos.domain import memberships as ms
 from aestheticc_pos.domain.messages import (
     PaymentCancelled,
     PaymentConfirmed,
@@ -27,11 +26,7 @@ from aestheticc_pos.domain.messages import (
     PaymentReversed,
     RemotePayment,
 )
-from aestheticc_pos.services import catalogue
-from aestheticc_pos.services import clients as clients_service
 from aestheticc_pos.services import memberships as svc
-from aestheticc_pos.services.handlers import MessageBus
-from aestheticc_pos.store import repositories as repo
 from aestheticc_pos.store.payment_days import rebuild_payment_days
 from aestheticc_pos.store.tables import MembershipPaymentDayRow, MembershipPaymentRow, new_id
 
@@ -41,40 +36,7 @@ NEXT = dt.date(2026, 12, 24)
 
 @pytest.fixture
 def tiers(services, manager) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    gold = catalogue.add_tier(
-        services, staff_id=manager, name="Gold", monthly_price="49.00", discount="20", signup_fee="20.00"
-    )
-    silver = catalogue.add_tier(
-        services, staff_id=manager, name="Silver", monthly_price="29.00", discount="10"
-    )
-    return {"gold": gold.id, "silver": silver.id}
-
-
-def _member(services, receptionist, tier_id: str, name: str) -> str:  # type: ignore[no-untyped-def]
-    client = clients_service.add_client(
-        services, staff_id=front_desk(services), first_name=name, last_name="Test"
-    )
-    membership_id = svc.start_membership(
-        services, client_id=client.id, tier_id=tier_id, staff_id=receptionist
-    ).id
-    with services.uow() as uow:
-        m = repo.load_membership(uow.session, membership_id)
-        m = ms.subscription_created(ms.mandate_activated(ms.mandate_set_up(m, f"MD-{name}")), f"SB-{name}")
-        repo.save_membership(uow.session, m)
-        uow.commit()
-    return membership_id
-
-
-def _event(services, message) -> None:  # type: ignore[no-untyped-def]
-    with services.uow() as uow:
-        MessageBus(services).handle(uow, message)
-        uow.commit()
-
-
-def _created(services, name: str, payment_id: str, amount: int, charge: dt.date) -> RemotePayment:  # type: ignore[no-untyped-def]
-    payment = RemotePayment(payment_id, charge_date=charge, amount_pence=amount, currency="GBP")
-    _event(services, PaymentCreated(payment, "pending_submission", TODAY, subscription_id=f"SB-{name}"))
-    return payment
+    return gold_and_silver(services, manager)
 
 
 Key = tuple[dt.date, str, str, str, str]
@@ -131,20 +93,20 @@ def _kept(services) -> dict[Key, tuple[int, int]]:  # type: ignore[no-untyped-de
 
 
 def test_gocardless_events_move_a_payment_between_statuses_and_days(services, receptionist, tiers) -> None:
-    _member(services, receptionist, tiers["gold"], "ada")
-    _member(services, receptionist, tiers["gold"], "bob")
-    first = _created(services, "ada", "PM-ada-1", 6900, TODAY)
-    _created(services, "bob", "PM-bob-1", 6900, TODAY)
+    member(services, receptionist, tiers["gold"], "ada")
+    member(services, receptionist, tiers["gold"], "bob")
+    first = billed(services, "ada", "PM-ada-1", 6900, TODAY, confirm=False)
+    billed(services, "bob", "PM-bob-1", 6900, TODAY, confirm=False)
     dd = "direct_debit"
     assert _kept(services) == {(TODAY, dd, "pending", "Gold", "GBP"): (2, 13800)}
-    _event(services, PaymentConfirmed(first, "confirmed", TODAY))
-    _event(services, PaymentFailed(RemotePayment("PM-bob-1"), "failed", TODAY))
+    event(services, PaymentConfirmed(first, "confirmed", TODAY))
+    event(services, PaymentFailed(RemotePayment("PM-bob-1"), "failed", TODAY))
     assert _kept(services) == {
         (TODAY, dd, "confirmed", "Gold", "GBP"): (1, 6900),
         (TODAY, dd, "failed", "Gold", "GBP"): (1, 6900),
     }
-    _event(services, PaymentReversed(first, "charged_back", TODAY))
-    later = _created(services, "ada", "PM-ada-2", 4900, NEXT)
+    event(services, PaymentReversed(first, "charged_back", TODAY))
+    later = billed(services, "ada", "PM-ada-2", 4900, NEXT, confirm=False)
     assert _kept(services) == {
         (TODAY, dd, "charged_back", "Gold", "GBP"): (1, 6900),
         (TODAY, dd, "failed", "Gold", "GBP"): (1, 6900),
@@ -153,9 +115,9 @@ def test_gocardless_events_move_a_payment_between_statuses_and_days(services, re
     moved = RemotePayment(
         "PM-ada-2", charge_date=NEXT + dt.timedelta(days=3), amount_pence=4900, currency="GBP"
     )
-    _event(services, PaymentCreated(moved, "pending_submission", TODAY, subscription_id="SB-ada"))
+    event(services, PaymentCreated(moved, "pending_submission", TODAY, subscription_id="SB-ada"))
     _kept(services)
-    _event(services, PaymentCancelled(later, "cancelled", TODAY))
+    event(services, PaymentCancelled(later, "cancelled", TODAY))
     summary = _kept(services)
     assert sum(n for (day, *_), (n, _a) in summary.items() if day >= NEXT) == 1
 
@@ -163,12 +125,12 @@ def test_gocardless_events_move_a_payment_between_statuses_and_days(services, re
 def test_a_tier_change_leaves_earlier_payments_with_the_tier_they_paid_for(
     services, receptionist, tiers
 ) -> None:
-    ada = _member(services, receptionist, tiers["gold"], "ada")
-    first = _created(services, "ada", "PM-ada-1", 6900, TODAY)
-    _event(services, PaymentConfirmed(first, "confirmed", TODAY))
+    ada = member(services, receptionist, tiers["gold"], "ada")
+    first = billed(services, "ada", "PM-ada-1", 6900, TODAY, confirm=False)
+    event(services, PaymentConfirmed(first, "confirmed", TODAY))
     svc.change_tier(services, membership_id=ada, tier_id=tiers["silver"], staff_id=receptionist)
-    second = _created(services, "ada", "PM-ada-2", 2900, NEXT)
-    _event(services, PaymentConfirmed(second, "confirmed", NEXT))
+    second = billed(services, "ada", "PM-ada-2", 2900, NEXT, confirm=False)
+    event(services, PaymentConfirmed(second, "confirmed", NEXT))
     summary = _kept(services)
     assert summary == {
         (TODAY, "direct_debit", "confirmed", "Gold", "GBP"): (1, 6900),
@@ -177,9 +139,9 @@ def test_a_tier_change_leaves_earlier_payments_with_the_tier_they_paid_for(
 
 
 def test_the_desk_a_statement_a_delete_and_bare_sql_keep_it_too(services, receptionist, tiers) -> None:
-    ada = _member(services, receptionist, tiers["gold"], "ada")
-    bob = _member(services, receptionist, tiers["silver"], "bob")
-    _created(services, "ada", "PM-ada-1", 6900, TODAY)
+    ada = member(services, receptionist, tiers["gold"], "ada")
+    bob = member(services, receptionist, tiers["silver"], "bob")
+    billed(services, "ada", "PM-ada-1", 6900, TODAY, confirm=False)
     with services.uow() as uow:  # a month paid at the desk, written as the ORM writes it, naming no tier
         uow.session.add(
             MembershipPaymentRow(
@@ -252,7 +214,7 @@ def test_two_writers_on_postgresql_never_wait_on_each_other(
 ) -> None:  # type: ignore[no-untyped-def]
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time")
-    ada = _member(services, receptionist, tiers["gold"], "ada")
+    ada = member(services, receptionist, tiers["gold"], "ada")
     adding = text(
         "INSERT INTO membership_payments (id, membership_id, amount_pence, currency, charge_date, period_start,"
         " period_end, status, source, created_at, updated_at) VALUES (:id, :m, 4900, 'GBP', :day, :day, :end,"

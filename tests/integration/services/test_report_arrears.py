@@ -7,8 +7,10 @@ Figures worked out by hand (the services' clock: 24 Nov 2026), on SQLite and Pos
     Ann Zed     Gold, past due since 1 Nov; failed £49, charged back £49, paid £49  owes £98, 23 days
     Dee Cole    Gold, past due since 10 Nov; charged back £49, cancelled £49        owes £49, 14 days
     Eve Fox     Gold, active; failed £49                                            not in arrears
+    Fay Gill    Silver, past due since 15 Nov; August failed £29 and then paid at   owes £29, 9 days
+                the desk, September failed £29
 
-In order: the longest past due first, then by surname (Brown before Zed on 1 Nov). Four members owe £265.
+In order: the longest past due first, then by surname (Brown before Zed on 1 Nov). Five members owe £294.
 """
 
 from __future__ import annotations
@@ -35,14 +37,17 @@ MEMBERS = (  # first, last, tier, price, status, past due since, payments (amoun
     ("Cid", "Brown", "Platinum", 8900, "past_due", d(2026, 11, 1), ((8900, "failed"),)),
     ("Dee", "Cole", "Gold", 4900, "past_due", d(2026, 11, 10), ((4900, "charged_back"), (4900, "cancelled"))),
     ("Eve", "Fox", "Gold", 4900, "active", None, ((4900, "failed"),)),
+    ("Fay", "Gill", "Silver", 2900, "past_due", d(2026, 11, 15),
+     ((2900, "failed", 0), (2900, "paid", 0), (2900, "failed", 1))),  # a third figure: the month
 )  # fmt: skip
 IN_ORDER = [
     ("Bob Able", "Silver", "suspended", 2900, d(2026, 10, 20), 35),
     ("Cid Brown", "Platinum", "past_due", 8900, d(2026, 11, 1), 23),
     ("Ann Zed", "Gold", "past_due", 9800, d(2026, 11, 1), 23),
     ("Dee Cole", "Gold", "past_due", 4900, d(2026, 11, 10), 14),
+    ("Fay Gill", "Silver", "past_due", 2900, d(2026, 11, 15), 9),
 ]
-TOTAL = Money(2900 + 8900 + 9800 + 4900, "GBP")
+TOTAL = Money(2900 + 8900 + 9800 + 4900 + 2900, "GBP")
 
 
 @pytest.fixture
@@ -79,7 +84,8 @@ def in_arrears(services) -> None:  # type: ignore[no-untyped-def]
                 first_payment_collected=True,
             )
         )
-        for month, (amount, paid_status) in enumerate(paid):
+        for k, payment in enumerate(paid):
+            amount, paid_status, month = (*payment, k)[:3]
             period_start = d(2026, 8 + month, started.day)
             payments.append(
                 MembershipPaymentRow(
@@ -90,7 +96,7 @@ def in_arrears(services) -> None:  # type: ignore[no-untyped-def]
                     period_start=period_start,
                     period_end=period_start + dt.timedelta(days=27),
                     status=paid_status,
-                    source="direct_debit",
+                    source="desk" if paid_status == "paid" else "direct_debit",
                 )
             )
     with services.uow() as uow:
@@ -112,13 +118,13 @@ def test_the_most_overdue_are_listed_and_the_count_and_total_are_of_every_member
 ) -> None:
     two = members_in_arrears(services, limit=2, staff_id=manager)
     assert _rows(two.members) == IN_ORDER[:2]
-    assert (two.count, two.total, two.more) == (4, TOTAL, True)
+    assert (two.count, two.total, two.more) == (5, TOTAL, True)
     three = members_in_arrears(services, limit=3, staff_id=manager)
     assert _rows(three.members) == IN_ORDER[:3] and three.more
-    for limit in (4, 10, None):
+    for limit in (5, 10, None):
         every = members_in_arrears(services, limit=limit, staff_id=manager)
         assert _rows(every.members) == IN_ORDER
-        assert (every.count, every.total, every.more) == (4, TOTAL, False)
+        assert (every.count, every.total, every.more) == (5, TOTAL, False)
 
 
 def test_the_report_carries_the_most_overdue_and_says_there_are_more(
@@ -131,11 +137,11 @@ def test_the_report_carries_the_most_overdue_and_says_there_are_more(
 
     whole = report()
     assert _rows(whole.arrears) == IN_ORDER
-    assert (whole.in_arrears, whole.arrears_total, whole.arrears_more) == (4, TOTAL, False)
+    assert (whole.in_arrears, whole.arrears_total, whole.arrears_more) == (5, TOTAL, False)
     monkeypatch.setattr(report_memberships, "ARREARS_SHOWN", 1)
     capped = report()
     assert _rows(capped.arrears) == IN_ORDER[:1]
-    assert (capped.in_arrears, capped.arrears_total, capped.arrears_more) == (4, TOTAL, True)
+    assert (capped.in_arrears, capped.arrears_total, capped.arrears_more) == (5, TOTAL, True)
 
 
 def test_a_limit_must_be_a_whole_number_of_members(services, manager) -> None:
