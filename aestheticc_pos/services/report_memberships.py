@@ -340,8 +340,9 @@ def _in_range(m: Any, first: Any, last: Any) -> ColumnElement[bool]:
 def _own_price_groups(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
     """The memberships billed only at their own price, as rows of ``_prices`` summed by tier, paused or not,
     and the span of snapshot days they are members on: from ``s``, the first day on or after their start, to
-    the last one before ``e``, the first day after their end (of ``points``, ascending). Summed from the
-    memberships' summary by their days (start, end, status, tier), then by span."""
+    the last one before ``e``, the first day after their end (of ``points``, ascending). Each row of the
+    memberships' summary by their days (``store/membership_spans.py``) is placed on its span, then summed by
+    span: a few hundred rows."""
     k = MembershipSpanRow  # the memberships summed by their days (``store/membership_spans.py``)
     last = literal(len(points), Integer)
     ends_on = case((k.ends_on == NEVER, None), else_=k.ends_on)  # no end
@@ -351,12 +352,10 @@ def _own_price_groups(points: list[Any], at: tuple[int, ...]) -> Select[Any]:
             ends_on.label("ends_on"),
             k.status,
             k.tier_name,
-            func.sum(k.members).label("n"),
-            func.sum(k.price_pence).label("price"),
+            k.members.label("n"),
+            k.price_pence.label("price"),
         )
         .where(_in_range(k, points[0], points[-1]), _own_price_since(k, points[0]))
-        .group_by(k.started_on, k.ends_on, k.status, k.tier_name)
-        .having(func.sum(k.members) != 0)
         .subquery("same_dates")
     )
     d = same_dates.c
