@@ -221,20 +221,19 @@ def _settle(connection: Connection, session: Session | None, membership_ids: lis
     chosen = sorted({i for i in membership_ids if i is not None})
     for i in range(0, len(chosen), 500):
         some = chosen[i : i + 500]
-        connection.execute(
+        settled = connection.execute(
             update(_memberships)
             .where(m.id.in_(some), m.repriced == true())
             .values(own_price_from=own_price_from(m))
         )
-        if session is None or not _mapped:
-            continue
+        if not settled.rowcount or session is None or not _mapped:
+            continue  # none flagged (the others never have a day), or nothing loaded to tell
         cls = next(iter(_mapped))
-        known = [k for k in (session.identity_map.get(identity_key(cls, j)) for j in some) if k is not None]
+        loaded = {j: session.identity_map.get(identity_key(cls, j)) for j in some}  # by key: nothing loads
+        known = {j: k for j, k in loaded.items() if k is not None}
         if known:
-            days = dict(
-                connection.execute(
-                    select(m.id, m.own_price_from).where(m.id.in_([k.id for k in known]))
-                ).all()
-            )
-            for k in known:
-                attributes.set_committed_value(k, "own_price_from", days.get(k.id))
+            days = connection.execute(
+                select(m.id, m.own_price_from).where(m.id.in_(list(known)), m.repriced == true())
+            ).all()
+            for j, day in days:
+                attributes.set_committed_value(known[j], "own_price_from", day)
